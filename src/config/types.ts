@@ -1,0 +1,74 @@
+// The typed settings every stage receives. Loaded and validated by ./settings.ts.
+
+export type PartitionKeyMethod =
+  | { readonly method: 'series' }
+  | { readonly method: 'random' }
+  | { readonly method: 'measurement' }
+  | { readonly method: 'static'; readonly key: string }
+  | { readonly method: 'tag'; readonly tag: string; readonly default: string };
+
+export type RecordFormat = 'line' | 'json';
+export type Aggregation = 'lines' | 'none' | 'kpl';
+export type Compression = 'none' | 'gzip' | 'zlib';
+export type JsonTimestampUnits = 'ns' | 'us' | 'ms' | 's';
+
+/** Settings of the delivery engine (encode → queue → PutRecords). */
+export interface DeliverySettings {
+  readonly partitionKey: PartitionKeyMethod;
+  readonly recordFormat: RecordFormat;
+  readonly jsonTimestampUnits: JsonTimestampUnits;
+  readonly aggregation: Aggregation;
+  readonly compression: Compression;
+  /** How long a batch may wait for more points before it is sent. */
+  readonly lingerMs: number;
+  /** Bound of each stream's queue (queued plus in flight); beyond it writes get 503. */
+  readonly queueMaxBytes: number;
+  /** How long a write may wait for Kinesis before it is answered 503. Below Telegraf's 5 s timeout. */
+  readonly deliveryTimeoutMs: number;
+  /** Concurrent PutRecords calls per stream. */
+  readonly maxInflightPerStream: number;
+  /** Byte cap of one PutRecords request (data plus partition keys). */
+  readonly putRequestMaxBytes: number;
+  /** Per-shard pacing, as a share of the shard's 1 MiB/s and 1,000 records/s (KPL's RateLimit). 0 disables. */
+  readonly shardRateLimitPercent: number;
+  /** How often streams are described again for /health. */
+  readonly healthIntervalMs: number;
+  /** How long startup waits for an unreachable Kinesis. */
+  readonly startupTimeoutMs: number;
+}
+
+export interface KinesisSettings {
+  readonly region: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly roleArn: string | undefined;
+}
+
+export interface HttpSettings {
+  readonly host: string;
+  readonly port: number;
+  /** Cap on the body as received (compressed, if gzip). */
+  readonly maxBodyBytes: number;
+  /** Cap on the body after gzip decoding. */
+  readonly maxDecodedBytes: number;
+  /** Cap on lines per request, 0 for none. */
+  readonly maxLinesPerRequest: number;
+  readonly authTokens: readonly string[];
+  /** Line-protocol dialect choices where InfluxDB 1.x and 2.x differ, per endpoint. */
+  readonly v1AllowUnsigned: boolean;
+  readonly v1AllowCRLF: boolean;
+}
+
+export interface Settings {
+  readonly http: HttpSettings;
+  readonly kinesis: KinesisSettings;
+  readonly delivery: DeliverySettings;
+  /** Default stream (name or ARN). */
+  readonly stream: string;
+  /** db / bucket → stream. */
+  readonly routes: ReadonlyMap<string, string>;
+  readonly strictRoutes: boolean;
+  /** True when no AWS target is configured: start the embedded kinesis-local. */
+  readonly embedded: boolean;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: string;
+}

@@ -1,0 +1,124 @@
+// The contract's metric catalogue (names are fixed by CONTRACT.md; labels may grow).
+// One instance per app, so tests can run several servers in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly httpRequests: Counter<'route' | 'code'>;
+  readonly httpDuration: Histogram<'route'>;
+  readonly pointsReceived: Counter<'stream'>;
+  readonly pointsRejected: Counter<'reason'>;
+  readonly pointsDelivered: Counter<'stream'>;
+  readonly recordsSent: Counter<'stream'>;
+  readonly bytesSent: Counter<'stream'>;
+  readonly putRequests: Counter<'stream' | 'outcome'>;
+  readonly putDuration: Histogram<'stream'>;
+  readonly recordFailures: Counter<'stream' | 'code'>;
+  readonly retries: Counter<'stream'>;
+  readonly pointsPerRecord: Histogram<'stream'>;
+  readonly queuePoints: Gauge<'stream'>;
+  readonly queueBytes: Gauge<'stream'>;
+  readonly streamUp: Gauge<'stream'>;
+}
+
+export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'kinflux_http_requests_total',
+      help: 'HTTP requests answered, by route and status code.',
+      labelNames: ['route', 'code'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'kinflux_http_request_duration_seconds',
+      help: 'Time from request to response, by route.',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    pointsReceived: new Counter({
+      name: 'kinflux_points_received_total',
+      help: 'Valid points accepted for delivery, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    pointsRejected: new Counter({
+      name: 'kinflux_points_rejected_total',
+      help: 'Points refused, by reason (parse, too_large, not_found, queue_full, deadline, unavailable, ...).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    pointsDelivered: new Counter({
+      name: 'kinflux_points_delivered_total',
+      help: 'Points stored in Kinesis (their record was accepted by PutRecords), by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    recordsSent: new Counter({
+      name: 'kinflux_kinesis_records_sent_total',
+      help: 'Kinesis records accepted by PutRecords, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    bytesSent: new Counter({
+      name: 'kinflux_kinesis_bytes_sent_total',
+      help: 'Payload bytes (data plus partition key) of accepted records, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    putRequests: new Counter({
+      name: 'kinflux_kinesis_put_requests_total',
+      help: 'PutRecords calls, by stream and outcome (ok, partial, error).',
+      labelNames: ['stream', 'outcome'],
+      registers,
+    }),
+    putDuration: new Histogram({
+      name: 'kinflux_kinesis_put_duration_seconds',
+      help: 'PutRecords call latency, by stream.',
+      labelNames: ['stream'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    recordFailures: new Counter({
+      name: 'kinflux_kinesis_record_failures_total',
+      help: 'Records that failed, by stream and error code (per-entry codes and whole-call errors).',
+      labelNames: ['stream', 'code'],
+      registers,
+    }),
+    retries: new Counter({
+      name: 'kinflux_kinesis_retries_total',
+      help: 'Records re-sent after a failure, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    pointsPerRecord: new Histogram({
+      name: 'kinflux_kinesis_points_per_record',
+      help: 'Points packed into each record sent, by stream.',
+      labelNames: ['stream'],
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    }),
+    queuePoints: new Gauge({
+      name: 'kinflux_queue_points',
+      help: 'Points waiting in the stream queue or in flight, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    queueBytes: new Gauge({
+      name: 'kinflux_queue_bytes',
+      help: 'Bytes waiting in the stream queue or in flight, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    streamUp: new Gauge({
+      name: 'kinflux_stream_up',
+      help: '1 when the stream exists and is writable, else 0.',
+      labelNames: ['stream'],
+      registers,
+    }),
+  };
+}
