@@ -56,6 +56,21 @@ export interface HttpSettings {
   /** Line-protocol dialect choices where InfluxDB 1.x and 2.x differ, per endpoint. */
   readonly v1AllowUnsigned: boolean;
   readonly v1AllowCRLF: boolean;
+  /** When true, /ping, /health, /ready and /metrics need a token too. */
+  readonly authProbes: boolean;
+  readonly tls: TlsSettings | undefined;
+  /** Whole-request and keep-alive timeouts. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Cap on the request header bytes (Node's maxHeaderSize). */
+  readonly maxHeaderBytes: number;
+}
+
+export interface TlsSettings {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** When set, clients must present a certificate signed by this CA. */
+  readonly clientCaFile: string | undefined;
 }
 
 export interface Settings {
@@ -69,6 +84,10 @@ export interface Settings {
   readonly strictRoutes: boolean;
   /** True when no AWS target is configured: start the embedded kinesis-local. */
   readonly embedded: boolean;
+  /** Port of the embedded kinesis-local. */
+  readonly embeddedPort: number;
   readonly shutdownTimeoutMs: number;
-  readonly logLevel: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Log format: JSON lines, or pretty for a terminal. */
+  readonly logFormat: 'json' | 'pretty';
 }

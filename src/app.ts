@@ -1,0 +1,97 @@
+// Composition root: settings → (embedded emulator) → delivery engine → HTTP server, and the ordered shutdown.
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Settings } from './config/types.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { createRouter } from './route/router.js';
+import { createTokenChecker } from './http/auth.js';
+import { buildServer } from './http/server.js';
+import { DeliveryEngine } from './deliver/engine.js';
+import { createKinesisClient } from './deliver/kinesis-client.js';
+import { startKinesisLocal, type KinesisLocal } from './emulator/kinesis-local.js';
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly engine: DeliveryEngine;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** The address the server listens on, such as http://127.0.0.1:8086. */
+  readonly url: string;
+  readonly emulator: KinesisLocal | undefined;
+  /** Stops accepting, delivers what was taken, stops the emulator. */
+  shutdown(): Promise<void>;
+}
+
+export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>): Logger {
+  return pino({
+    level: settings.logLevel,
+    // Tokens travel in these; they are never logged.
+    redact: ['req.headers.authorization', 'headers.authorization'],
+    ...(settings.logFormat === 'pretty' ? { transport: { target: 'pino-pretty', options: { destination: 2 } } } : {}),
+  });
+}
+
+// Credentials kinesis-local accepts; it checks their shape, not their value.
+const EMULATOR_CREDENTIALS = { accessKeyId: '000000000000', secretAccessKey: 'kinflux-local' };
+
+export async function startApp(settings: Settings, logger: Logger = createLogger(settings)): Promise<App> {
+  const metrics = createMetrics();
+  const router = createRouter(settings.routes, settings.stream, settings.strictRoutes);
+
+  let emulator: KinesisLocal | undefined;
+  let kinesis = settings.kinesis;
+  if (settings.embedded) {
+    emulator = await startKinesisLocal({
+      port: settings.embeddedPort,
+      streams: Object.fromEntries(router.streams.map((s) => [s, 2])),
+    });
+    kinesis = { region: 'us-east-1', endpoint: emulator.endpoint, roleArn: undefined };
+    logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started (no AWS_REGION or KINFLUX_KINESIS_ENDPOINT set)');
+  }
+
+  const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
+  const engine = new DeliveryEngine({ settings: settings.delivery, kinesis, streams: [...router.streams], metrics, logger, client });
+  try {
+    await engine.start();
+  } catch (err) {
+    await engine.shutdown(0).catch(() => undefined);
+    await emulator?.stop();
+    throw err;
+  }
+
+  let shuttingDown = false;
+  const server = buildServer(
+    { settings, metrics, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown },
+    { logger },
+  );
+  const url = await server.listen({ host: settings.http.host, port: settings.http.port });
+  logger.info({ url, streams: router.streams }, 'kinflux listening');
+  if (emulator) {
+    logger.info(
+      `read records back with: npx kinflux read ${settings.stream}   (or: KINFLUX_KINESIS_ENDPOINT=${emulator.endpoint} npm run read -- ${settings.stream})`,
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    engine,
+    metrics,
+    logger,
+    url,
+    emulator,
+    shutdown() {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        const deadline = setTimeout(() => logger.warn('shutdown deadline passed; undelivered writes were answered 503'), settings.shutdownTimeoutMs);
+        // Closing waits for in-flight requests: each ends with a 204 once delivered, or a 503.
+        await server.close();
+        await engine.shutdown(settings.shutdownTimeoutMs);
+        clearTimeout(deadline);
+        await emulator?.stop();
+        logger.info('kinflux stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// The one table of settings: name, default, unit and meaning. --help, the README and the loader all read it.
+
+/** A value that failed validation; the message names the setting and what is allowed. */
+export class SettingError extends Error {}
+
+export type Kind =
+  | { readonly type: 'string' }
+  | { readonly type: 'enum'; readonly values: readonly string[] }
+  | { readonly type: 'int'; readonly min: number; readonly max: number }
+  | { readonly type: 'bytes'; readonly min: number; readonly max: number }
+  | { readonly type: 'bool' }
+  | { readonly type: 'list' }
+  | { readonly type: 'map' }
+  | { readonly type: 'file' };
+
+export interface SettingSpec {
+  readonly env: string;
+  readonly kind: Kind;
+  /** Default as it would be written in the environment; undefined means unset. */
+  readonly default: string | undefined;
+  readonly unit?: string;
+  readonly help: string;
+}
+
+const MiB = 1024 * 1024;
+const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
+const bytes = (min: number, max: number): Kind => ({ type: 'bytes', min, max });
+const oneOf = (...values: string[]): Kind => ({ type: 'enum', values });
+const str: Kind = { type: 'string' };
+const bool: Kind = { type: 'bool' };
+const file: Kind = { type: 'file' };
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { env: 'KINFLUX_CONFIG', kind: file, default: undefined, help: 'Optional YAML or JSON file with the same keys as these variables (KINFLUX_ prefix optional, case-insensitive). The environment wins.' },
+  { env: 'KINFLUX_HOST', kind: str, default: '0.0.0.0', help: 'Listen address.' },
+  { env: 'KINFLUX_PORT', kind: int(0, 65535), default: '8086', help: "Listen port; 8086 is InfluxDB's, so Telegraf's default URL works." },
+  { env: 'KINFLUX_STREAM', kind: str, default: undefined, help: 'Default Kinesis stream, a name or an ARN. Defaults to "metrics" with the embedded emulator; required with AWS.' },
+  { env: 'KINFLUX_ROUTES', kind: { type: 'map' }, default: '', help: 'db=stream,db2=stream2: maps a v1 db or v2 bucket to a stream; others go to the default stream.' },
+  { env: 'KINFLUX_STRICT_ROUTES', kind: bool, default: 'false', help: 'Refuse (404) databases that KINFLUX_ROUTES does not name, instead of using the default stream.' },
+  { env: 'KINFLUX_KINESIS_ENDPOINT', kind: str, default: undefined, help: 'Custom Kinesis endpoint, such as LocalStack or kinesis-mock.' },
+  { env: 'AWS_REGION', kind: str, default: undefined, help: 'AWS region. With it (or an endpoint) kinflux talks to that Kinesis; without both it starts the embedded emulator.' },
+  { env: 'KINFLUX_ROLE_ARN', kind: str, default: undefined, help: 'Role to assume on top of the standard AWS credential chain.' },
+  { env: 'KINFLUX_EMBEDDED_PORT', kind: int(1, 65535), default: '4568', help: 'Port of the embedded kinesis-local (local mode only), on 127.0.0.1.' },
+  { env: 'KINFLUX_PARTITION_KEY', kind: str, default: 'series', help: 'series | random | measurement | static:<key> | tag:<name>[:<default>].' },
+  { env: 'KINFLUX_RECORD_FORMAT', kind: oneOf('line', 'json'), default: 'line', help: 'Record payload: canonical line protocol, or Telegraf-style JSON objects, one per line.' },
+  { env: 'KINFLUX_JSON_TIMESTAMP_UNITS', kind: oneOf('ns', 'us', 'ms', 's'), default: 'ns', help: 'Timestamp unit of the json record format (ns loses nothing; Telegraf defaults to s).' },
+  { env: 'KINFLUX_AGGREGATION', kind: oneOf('lines', 'none', 'kpl'), default: 'lines', help: 'lines: many points per record, per shard; none: one point per record; kpl: the KPL aggregated format.' },
+  { env: 'KINFLUX_COMPRESSION', kind: oneOf('none', 'gzip', 'zlib'), default: 'none', help: "Compression of each record's payload." },
+  { env: 'KINFLUX_AUTH_TOKENS', kind: { type: 'list' }, default: '', help: 'Comma-separated tokens; when set, writes and queries need one (Token header, Basic password, or u/p).' },
+  { env: 'KINFLUX_AUTH_PROBES', kind: bool, default: 'false', help: 'Also require a token on /ping, /health, /ready and /metrics.' },
+  { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'How long a batch waits for more points before it is sent.' },
+  { env: 'KINFLUX_QUEUE_MAX_BYTES', kind: bytes(MiB, 16 * 1024 * MiB), default: '64MiB', unit: 'bytes', help: "Bound of each stream's queue, queued plus in flight; beyond it writes get 503 + Retry-After." },
+  { env: 'KINFLUX_DELIVERY_TIMEOUT_MS', kind: int(100, 600_000), default: '4000', unit: 'ms', help: "How long a write waits for Kinesis before it gets 503; below Telegraf's 5 s timeout." },
+  { env: 'KINFLUX_MAX_INFLIGHT', kind: int(1, 64), default: '4', help: 'Concurrent PutRecords calls per stream.' },
+  { env: 'KINFLUX_PUT_REQUEST_MAX_BYTES', kind: bytes(64 * 1024, 10 * MiB), default: '5MiB', unit: 'bytes', help: 'Byte cap of one PutRecords request, data plus partition keys (AWS allows 10 MiB; emulators and peers assume 5).' },
+  { env: 'KINFLUX_SHARD_RATE_LIMIT_PERCENT', kind: int(0, 1000), default: '100', unit: '%', help: "Per-shard pacing as a share of 1 MiB/s and 1,000 records/s; 0 disables it." },
+  { env: 'KINFLUX_HEALTH_INTERVAL_MS', kind: int(500, 3_600_000), default: '10000', unit: 'ms', help: 'How often each stream is described again for /health.' },
+  { env: 'KINFLUX_STARTUP_TIMEOUT_MS', kind: int(0, 3_600_000), default: '30000', unit: 'ms', help: 'How long startup retries an unreachable Kinesis.' },
+  { env: 'KINFLUX_SHUTDOWN_TIMEOUT_MS', kind: int(0, 600_000), default: '10000', unit: 'ms', help: 'How long SIGTERM waits for in-flight writes to be delivered.' },
+  { env: 'KINFLUX_MAX_BODY_BYTES', kind: bytes(1024, 1024 * MiB), default: '32MiB', unit: 'bytes', help: 'Largest request body as received (compressed, if gzip); more gets 413.' },
+  { env: 'KINFLUX_MAX_DECODED_BYTES', kind: bytes(1024, 4096 * MiB), default: '128MiB', unit: 'bytes', help: 'Largest body after gzip decoding; inflating stops there with 413.' },
+  { env: 'KINFLUX_MAX_LINES', kind: int(0, 100_000_000), default: '1000000', unit: 'lines', help: 'Most lines in one request (413 beyond); 0 for no limit.' },
+  { env: 'KINFLUX_V1_ALLOW_UNSIGNED', kind: bool, default: 'false', help: 'Accept the u (unsigned) suffix on /write, as InfluxDB 2.x does (1.x refuses it). /api/v2/write always accepts it.' },
+  { env: 'KINFLUX_V1_ALLOW_CRLF', kind: bool, default: 'false', help: 'Accept CRLF line endings on /write, as InfluxDB 2.x does (1.x refuses them). /api/v2/write always accepts them.' },
+  { env: 'KINFLUX_TLS_CERT', kind: file, default: undefined, help: 'PEM certificate file; with KINFLUX_TLS_KEY, serve HTTPS.' },
+  { env: 'KINFLUX_TLS_KEY', kind: file, default: undefined, help: 'PEM private key file.' },
+  { env: 'KINFLUX_TLS_CLIENT_CA', kind: file, default: undefined, help: 'PEM CA file; when set, clients must present a certificate it signed.' },
+  { env: 'KINFLUX_REQUEST_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '30000', unit: 'ms', help: 'Time allowed to receive a whole request; a slow client is cut off.' },
+  { env: 'KINFLUX_KEEPALIVE_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '65000', unit: 'ms', help: 'How long an idle keep-alive connection stays open.' },
+  { env: 'KINFLUX_MAX_HEADER_BYTES', kind: bytes(1024, MiB), default: '16KiB', unit: 'bytes', help: 'Largest request head (request line plus headers); more gets 431.' },
+  { env: 'KINFLUX_LOG_LEVEL', kind: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', help: 'Log level; debug logs one line per request.' },
+  { env: 'KINFLUX_LOG_FORMAT', kind: oneOf('json', 'pretty', 'auto'), default: 'auto', help: 'json for log shippers, pretty for people; auto picks pretty on a terminal.' },
+];
+
+/** Parses one raw value according to its spec; throws SettingError naming the setting. */
+export function parseValue(spec: SettingSpec, raw: string): string | number | boolean | string[] | Map<string, string> {
+  const k = spec.kind;
+  const fail = (allowed: string): never => {
+    throw new SettingError(`${spec.env} must be ${allowed} (got ${JSON.stringify(raw)})`);
+  };
+  switch (k.type) {
+    case 'string':
+    case 'file':
+      return raw;
+    case 'enum':
+      if (!k.values.includes(raw)) throw new SettingError(`${spec.env} must be one of ${k.values.join(', ')}`);
+      return raw;
+    case 'bool':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)?$/i.test(raw)) return false;
+      return fail('true or false');
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim())) return fail(`a whole number from ${k.min} to ${k.max}`);
+      const n = Number(raw);
+      if (n < k.min || n > k.max) return fail(`a whole number from ${k.min} to ${k.max}`);
+      return n;
+    }
+    case 'bytes': {
+      const m = /^\s*(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?\s*$/i.exec(raw);
+      if (!m) return fail(`a size in bytes, optionally with KiB, MiB or GiB`);
+      const mult: Record<string, number> = { b: 1, kib: 1024, k: 1024, kb: 1000, mib: MiB, m: MiB, mb: 1e6, gib: 1024 * MiB, g: 1024 * MiB, gb: 1e9 };
+      const n = Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()];
+      if (n < k.min || n > k.max) return fail(`between ${k.min} and ${k.max} bytes`);
+      return n;
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    case 'map': {
+      const map = new Map<string, string>();
+      for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0 || eq === pair.length - 1) fail('a list of db=stream pairs separated by commas');
+        map.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+      }
+      return map;
+    }
+  }
+}
+
+/** The --help text: every setting with its default, unit and meaning. */
+export function helpText(): string {
+  const lines = [
+    'kinflux: InfluxDB-compatible write gateway to Amazon Kinesis Data Streams',
+    '',
+    'Usage: kinflux [--help] [--version]     (settings come from the environment, or KINFLUX_CONFIG)',
+    '',
+    'Settings:',
+  ];
+  for (const s of SETTINGS) {
+    const dflt = s.default === undefined ? 'unset' : s.default === '' ? 'empty' : s.default;
+    const unit = s.unit ? `, ${s.unit}` : '';
+    const allowed = s.kind.type === 'enum' ? ` One of: ${s.kind.values.join(', ')}.` : '';
+    lines.push(`  ${s.env}  (default: ${dflt}${unit})`, `      ${s.help}${allowed}`);
+  }
+  lines.push('', 'AWS credentials come from the standard chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity, instance roles.');
+  return lines.join('\n');
+}

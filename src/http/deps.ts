@@ -1,0 +1,34 @@
+// What the HTTP layer needs from the rest of kinflux: narrow ports, so routes stay testable and unaware of Kinesis.
+import type { Settings } from '../config/types.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { PointBatch } from '../parse/types.js';
+import type { Router } from '../route/router.js';
+import type { TokenChecker } from './auth.js';
+
+export interface StreamCheck {
+  readonly stream: string;
+  readonly status: 'pass' | 'fail';
+  readonly message: string;
+}
+
+/** The delivery engine as the routes see it. */
+export interface DeliveryPort {
+  submit(stream: string, batch: PointBatch): Promise<void>;
+  oversized(stream: string, batch: PointBatch): number[];
+  health(): StreamCheck[];
+  isReady(): boolean;
+}
+
+export interface HttpDeps {
+  readonly settings: Settings;
+  readonly metrics: Metrics;
+  readonly delivery: DeliveryPort;
+  readonly router: Router;
+  readonly tokens: TokenChecker;
+  /** True from SIGTERM on: /ready turns 503 so load balancers stop sending. */
+  readonly shuttingDown: () => boolean;
+}
+
+/** Reported in X-Influxdb-Version: 1.x clients need a 1.x version to talk to us; the suffix says who answers. */
+export const INFLUX_VERSION = '1.8.10-kinflux';
+export const KINFLUX_VERSION = '0.1.0';

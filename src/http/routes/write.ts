@@ -1,0 +1,155 @@
+// The write endpoints: HTTP → decode → parse → route → delivery → acknowledge.
+// One handler serves both APIs; a dialect holds what differs between InfluxDB 1.x and 2.x.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BodyError, decodeBody } from '../../decode/body.js';
+import { describeLineError, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
+import type { LineError, PointBatch, Precision } from '../../parse/types.js';
+import { DeliveryError } from '../../deliver/engine.js';
+import { sendError, type Api } from '../errors.js';
+import type { HttpDeps } from '../deps.js';
+import { nowNs } from '../clock.js';
+import { selectPoints } from '../select-points.js';
+
+interface Dialect {
+  readonly api: Api;
+  readonly url: string;
+  /** The database or bucket the points are for, or an error message. */
+  database(q: Record<string, string | undefined>): string | { readonly missing: string };
+  readonly allowUnsigned: boolean;
+  readonly allowCRLF: boolean;
+}
+
+/** At most this many bad lines are quoted in one error body; the rest are counted. */
+const MAX_QUOTED_ERRORS = 10;
+
+export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { settings } = deps;
+  const dialects: Dialect[] = [
+    {
+      api: 'v1',
+      url: '/write',
+      database: (q) => (q.db ? q.db : { missing: 'database is required' }),
+      allowUnsigned: settings.http.v1AllowUnsigned,
+      allowCRLF: settings.http.v1AllowCRLF,
+    },
+    {
+      api: 'v2',
+      url: '/api/v2/write',
+      database: (q) => (q.bucket ? q.bucket : { missing: 'bucket not found' }),
+      allowUnsigned: true,
+      allowCRLF: true,
+    },
+  ];
+
+  // Bodies reach the handler as raw bytes whatever their Content-Type: InfluxDB ignores it too.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  for (const d of dialects) {
+    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps));
+  }
+}
+
+async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps): Promise<FastifyReply> {
+  const { metrics, delivery, router, settings } = deps;
+  const receivedAtNs = nowNs();
+  const q = req.query as Record<string, string | undefined>;
+
+  const precision: Precision | undefined = parsePrecision(q.precision, d.api);
+  if (precision === undefined) return sendError(reply, d.api, 400, precisionError(q.precision ?? '', d.api));
+
+  const db = d.database(q);
+  if (typeof db !== 'string') return sendError(reply, d.api, d.api === 'v1' ? 400 : 404, db.missing);
+  const route = router.resolve(db);
+  if ('notFound' in route) {
+    return sendError(reply, d.api, 404, d.api === 'v1' ? `database not found: "${db}"` : `bucket "${db}" not found`);
+  }
+  const stream = route.stream;
+
+  let body: Buffer;
+  try {
+    body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    metrics.pointsRejected.inc({ reason: err.reason });
+    return sendError(reply, d.api, err.status, err.message, err.status === 413 ? { maxLength: settings.http.maxDecodedBytes } : {});
+  }
+
+  const parsed = parseLines(body, { precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF });
+  let points = parsed.points;
+  const errors: LineError[] = [...parsed.errors];
+  const maxLines = settings.http.maxLinesPerRequest;
+  if (maxLines > 0 && points.count + errors.length > maxLines) {
+    metrics.pointsRejected.inc({ reason: 'too_many_lines' }, points.count + errors.length);
+    return sendError(reply, d.api, 413, `request has ${points.count + errors.length} lines, more than the limit of ${maxLines}`);
+  }
+
+  // A point too big for any Kinesis record is a rejected line, never a silent drop.
+  const tooBig = points.count > 0 ? delivery.oversized(stream, points) : [];
+  if (tooBig.length > 0) {
+    errors.push(...oversizeErrors(body, points, tooBig, parsed.errors));
+    errors.sort((a, b) => a.line - b.line);
+    points = selectPoints(points, new Set(tooBig));
+  }
+  if (parsed.errors.length) metrics.pointsRejected.inc({ reason: 'parse' }, parsed.errors.length);
+  if (tooBig.length) metrics.pointsRejected.inc({ reason: 'too_large' }, tooBig.length);
+
+  if (errors.length > 0 && (d.api === 'v2' || points.count === 0)) {
+    // InfluxDB 2.x rejects the whole batch; 1.x does so only when no line is valid.
+    if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
+    return sendError(reply, d.api, 400, describeErrors(errors), { line: errors[0].line });
+  }
+
+  if (points.count > 0) {
+    metrics.pointsReceived.inc({ stream }, points.count);
+    try {
+      await delivery.submit(stream, points);
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      metrics.pointsRejected.inc({ reason: err.reason }, points.count);
+      req.log.warn({ stream, reason: err.reason, points: points.count }, 'write not delivered: answered 503');
+      return sendError(reply, d.api, 503, `points not stored: ${err.message}`, { retryAfter: err.retryAfterSeconds });
+    }
+  }
+
+  if (errors.length > 0) {
+    // 1.x partial write: the valid lines are in Kinesis, the 400 names the rest.
+    return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors)} dropped=${errors.length}`);
+  }
+  return reply.code(204).send();
+}
+
+function describeErrors(errors: LineError[]): string {
+  const quoted = errors.slice(0, MAX_QUOTED_ERRORS).map((e) => `${describeLineError(e)} (line ${e.line}, column ${e.column})`);
+  const more = errors.length - quoted.length;
+  return quoted.join('\n') + (more > 0 ? `\n… and ${more} more invalid line${more === 1 ? '' : 's'}` : '');
+}
+
+/**
+ * Errors for points too big for a record. The batch does not keep body line numbers (rare path),
+ * so they are found again: the k-th line that is neither blank, a comment, nor invalid is point k.
+ */
+function oversizeErrors(body: Buffer, points: PointBatch, indices: number[], parseErrors: readonly LineError[]): LineError[] {
+  const wanted = new Set(indices);
+  const bad = new Set(parseErrors.map((e) => e.line));
+  const out: LineError[] = [];
+  let point = 0;
+  let lineNo = 0;
+  for (let start = 0; start < body.length && out.length < indices.length; ) {
+    let end = body.indexOf(10, start);
+    if (end < 0) end = body.length;
+    lineNo++;
+    let i = start;
+    while (i < end && (body[i] === 32 || body[i] === 9 || body[i] === 13)) i++;
+    if (i < end && body[i] !== 35 && !bad.has(lineNo)) {
+      if (wanted.has(point)) {
+        const bytes = points.starts[point + 1] - points.starts[point];
+        const text = body.toString('utf8', start, Math.min(end, start + 64));
+        out.push({ line: lineNo, column: 1, text, reason: `point of ${bytes} bytes does not fit in a Kinesis record` });
+      }
+      point++;
+    }
+    start = end + 1;
+  }
+  return out;
+}

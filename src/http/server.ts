@@ -1,0 +1,96 @@
+// The HTTP source: a Fastify server with InfluxDB's headers, auth, error bodies and request metrics.
+// Each group of routes is an encapsulated plugin, so the write routes' raw-body parser stays theirs.
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { HttpSettings } from '../config/types.js';
+import { sendError, type Api } from './errors.js';
+import { INFLUX_VERSION, type HttpDeps } from './deps.js';
+import { writeRoutes } from './routes/write.js';
+import { pingRoutes } from './routes/ping.js';
+import { queryRoutes } from './routes/query.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { openapiRoutes } from './routes/openapi.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which InfluxDB dialect the route's errors use. */
+    api?: Api;
+    /** Needs a token when KINFLUX_AUTH_TOKENS is set. */
+    auth?: boolean;
+    /** A probe (/ping, /health, /ready, /metrics): open unless KINFLUX_AUTH_PROBES. */
+    probe?: boolean;
+  }
+}
+
+export interface ServerOptions {
+  /** The app's pino logger; none when absent (tests). */
+  logger?: FastifyBaseLogger;
+}
+
+export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyInstance {
+  const http = deps.settings.http;
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    disableRequestLogging: true, // one debug line per request, below, without query strings (they may hold a token)
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    bodyLimit: http.maxBodyBytes,
+    return503OnClosing: true,
+    http: { maxHeaderSize: http.maxHeaderBytes },
+    https: tlsOptions(http),
+  } as FastifyServerOptions);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-influxdb-version', INFLUX_VERSION).header('x-influxdb-build', 'kinflux');
+    const cfg = req.routeOptions.config;
+    const needsToken = cfg.auth === true || (cfg.probe === true && http.authProbes);
+    if (needsToken && !deps.tokens.check(req, cfg.api ?? 'v1')) {
+      return sendError(reply, cfg.api ?? 'v1', 401, 'authorization failed: a valid token is required');
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ route, code: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    req.log.debug({ method: req.method, route, code: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const api: Api = req.url.startsWith('/api/v2/') ? 'v2' : 'v1';
+    return sendError(reply, api, 404, `not found: ${req.method} ${req.url.split('?')[0]}`);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const api = req.routeOptions.config?.api ?? 'v1';
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, api, 413, `request body too large: more than ${http.maxBodyBytes} bytes`, { maxLength: http.maxBodyBytes });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) return sendError(reply, api, status, err.message);
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, api, 500, 'internal error: the request could not be processed');
+  });
+
+  app.register(async (scope) => writeRoutes(scope, deps));
+  app.register(async (scope) => queryRoutes(scope, deps));
+  app.register(async (scope) => {
+    pingRoutes(scope);
+    healthRoutes(scope, deps);
+    metricsRoutes(scope, deps);
+    openapiRoutes(scope);
+  });
+  return app;
+}
+
+function tlsOptions(http: HttpSettings): object | null {
+  if (!http.tls) return null;
+  const ca = http.tls.clientCaFile ? readFileSync(http.tls.clientCaFile) : undefined;
+  return {
+    cert: readFileSync(http.tls.certFile),
+    key: readFileSync(http.tls.keyFile),
+    maxHeaderSize: http.maxHeaderBytes,
+    ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}

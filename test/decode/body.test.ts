@@ -1,0 +1,40 @@
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { BodyError, decodeBody, isGzip } from '../../src/decode/body.js';
+
+t.test('gzip and x-gzip are inflated; other encodings pass through raw', async (t) => {
+  const text = Buffer.from('cpu value=1\n');
+  t.same(await decodeBody(gzipSync(text), 'gzip', 1024), text);
+  t.same(await decodeBody(gzipSync(text), ' X-GZIP ', 1024), text);
+  t.same(await decodeBody(text, undefined, 1024), text);
+  t.same(await decodeBody(text, 'identity', 1024), text);
+  t.equal(isGzip('br'), false);
+});
+
+t.test('concatenated gzip members are all inflated', async (t) => {
+  const body = Buffer.concat([gzipSync('a v=1\n'), gzipSync('b v=2\n')]);
+  t.equal((await decodeBody(body, 'gzip', 1024)).toString(), 'a v=1\nb v=2\n');
+});
+
+t.test('a gzip bomb stops at the decoded limit with 413', async (t) => {
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)); // 64 MiB of zeros in ~64 KiB
+  t.ok(bomb.length < 200 * 1024);
+  const err = await decodeBody(bomb, 'gzip', 1024 * 1024).catch((e: unknown) => e);
+  t.ok(err instanceof BodyError);
+  t.equal((err as BodyError).status, 413);
+});
+
+t.test('a raw body over the decoded limit is 413', async (t) => {
+  const err = await decodeBody(Buffer.alloc(2048), undefined, 1024).catch((e: unknown) => e);
+  t.equal((err as BodyError).status, 413);
+});
+
+t.test('broken gzip is 400 naming gzip', async (t) => {
+  const good = gzipSync('cpu value=1\n');
+  for (const bad of [Buffer.from('not gzip at all'), good.subarray(0, good.length - 6)]) {
+    const err = await decodeBody(bad, 'gzip', 1024).catch((e: unknown) => e);
+    t.ok(err instanceof BodyError);
+    t.equal((err as BodyError).status, 400);
+    t.match((err as BodyError).message, /^gzip: /);
+  }
+});
