@@ -31,6 +31,11 @@ export interface KinesisLocalOptions {
 
 const require = createRequire(import.meta.url);
 
+// Loaded into the emulator: it exits once its parent is gone, so a killed kinflux or test leaves no orphan holding the port.
+const EXIT_WITH_PARENT =
+  'data:text/javascript,' +
+  encodeURIComponent('const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit(0)}},1000).unref();');
+
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +72,7 @@ export async function startKinesisLocal(opts: KinesisLocalOptions = {}): Promise
     AWS_REGION: 'us-east-1',
   };
   if (!env.INITIALIZE_STREAMS) delete env.INITIALIZE_STREAMS;
-  const child = spawn(process.execPath, ['--max-old-space-size=2048', join(pkgDir, 'main.js')], {
+  const child = spawn(process.execPath, ['--max-old-space-size=2048', `--import=${EXIT_WITH_PARENT}`, join(pkgDir, 'main.js')], {
     cwd: pkgDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,8 @@
 // The HTTP source: a Fastify server with InfluxDB's headers, auth, error bodies and request metrics.
 // Each group of routes is an encapsulated plugin, so the write routes' raw-body parser stays theirs.
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type https from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { HttpSettings } from '../config/types.js';
 import { sendError, type Api } from './errors.js';
 import { INFLUX_VERSION, type HttpDeps } from './deps.js';
@@ -30,16 +31,19 @@ export interface ServerOptions {
 
 export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyInstance {
   const http = deps.settings.http;
-  const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+  const common = {
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false as const }),
     disableRequestLogging: true, // one debug line per request, below, without query strings (they may hold a token)
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
     bodyLimit: http.maxBodyBytes,
     return503OnClosing: true,
-    http: { maxHeaderSize: http.maxHeaderBytes },
-    https: tlsOptions(http),
-  } as FastifyServerOptions);
+  };
+  const tls = tlsOptions(http);
+  // Routes and hooks do not depend on the server's transport, so the HTTPS instance is typed as the HTTP one.
+  const app: FastifyInstance = tls
+    ? (Fastify({ ...common, https: tls }) as unknown as FastifyInstance)
+    : Fastify({ ...common, http: { maxHeaderSize: http.maxHeaderBytes } });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-influxdb-version', INFLUX_VERSION).header('x-influxdb-build', 'kinflux');
@@ -84,7 +88,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   return app;
 }
 
-function tlsOptions(http: HttpSettings): object | null {
+function tlsOptions(http: HttpSettings): https.ServerOptions | null {
   if (!http.tls) return null;
   const ca = http.tls.clientCaFile ? readFileSync(http.tls.clientCaFile) : undefined;
   return {

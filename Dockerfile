@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# kinflux: a small multi-stage image. Build with `docker build -t kinflux .` (or `docker-compose build`).
+ARG NODE_IMAGE=node:20-slim
+
+# 1. Compile TypeScript with the full (dev) dependency set.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only, in their own stage so the runtime gets no compiler or test tools.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# 3. Runtime.
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    KINFLUX_HOST=0.0.0.0 \
+    KINFLUX_PORT=8086
+WORKDIR /app
+# Files stay owned by root: the process, which runs as the image's unprivileged `node` user,
+# can read but not modify its own code.
+COPY package.json openapi.yaml ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+USER node
+EXPOSE 8086
+# Slim images have no curl: ask /ready with Node's own fetch. /ready is 503 while a stream is
+# absent or during shutdown, so the orchestrator stops routing writes there.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KINFLUX_PORT||8086)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself: it stops accepting, delivers what it acknowledged, exits 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/cli.js"]

@@ -1,0 +1,178 @@
+// npm run bench:e2e [-- --vs-influxd] [--seconds N] [--connections N] [--workers N]
+// Starts kinesis-local and kinflux, loads kinflux with 1,000-line Telegraf bodies (plain, then gzip) at 16 connections,
+// and prints points/s, p50/p99 latency, CPU-ms per 1,000 points (summed over kinflux's processes) and peak RSS.
+// With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import autocannon from 'autocannon';
+import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const SECONDS = Number(arg('seconds', 10));
+const CONNECTIONS = Number(arg('connections', 16));
+const WORKERS = arg('workers', undefined);
+const VS_INFLUXD = process.argv.includes('--vs-influxd');
+const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
+const LINES_PER_BODY = 1000;
+
+const gen = new URL('../../shared/bench/gen-telegraf-lines.mjs', import.meta.url).pathname;
+const all = execFileSync(process.execPath, [gen, String(LINES_PER_BODY * 8)], { encoding: 'utf8', maxBuffer: 1 << 28 }).trimEnd().split('\n');
+const bodies = Array.from({ length: 8 }, (_, i) => all.slice(i * LINES_PER_BODY, (i + 1) * LINES_PER_BODY).join('\n') + '\n');
+
+const TICK_MS = 1000 / 100; // /proc stat ticks (USER_HZ = 100 on Linux)
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The pid and every descendant pid. */
+function tree(pid) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch {}
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []));
+  return out;
+}
+function cpuMs(pids) {
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime + stime
+    } catch {}
+  }
+  return ticks * TICK_MS;
+}
+function rssMiB(pids) {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))[1]);
+    } catch {}
+  }
+  return kb / 1024;
+}
+
+async function waitHttp(url) {
+  for (let i = 0; i < 600; i++) {
+    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+async function load(name, url, path, gzip, pidsOf) {
+  const requests = bodies.map((b) => ({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'text/plain; charset=utf-8', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+    body: gzip ? gzipSync(b) : b,
+  }));
+  const pids = pidsOf();
+  let peak = rssMiB(pids);
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 100);
+  const cpu0 = cpuMs(pids);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const cpu = cpuMs(pids) - cpu0;
+  clearInterval(sampler);
+  const ok = result['2xx'];
+  const points = ok * LINES_PER_BODY;
+  return {
+    name: `${name} ${gzip ? 'gzip' : 'plain'}`,
+    pointsPerSec: points / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMsPer1k: points ? cpu / (points / 1000) : NaN,
+    peakRssMiB: peak,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+async function startKinflux(endpoint) {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: '000000000000',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    KINFLUX_KINESIS_ENDPOINT: endpoint,
+    KINFLUX_STREAM: 'metrics',
+    KINFLUX_HOST: '127.0.0.1',
+    KINFLUX_PORT: String(port),
+    KINFLUX_LOG_LEVEL: 'warn',
+    KINFLUX_LOG_FORMAT: 'json',
+    KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0', // the emulator has no shard limits to respect
+    ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
+  };
+  const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitHttp(`http://127.0.0.1:${port}/ready`);
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+async function startInfluxd() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-influxd-'));
+  const port = await freePort();
+  const rpc = await freePort();
+  writeFileSync(
+    join(dir, 'influxd.conf'),
+    `reporting-disabled = true\nbind-address = "127.0.0.1:${rpc}"\n[meta]\n  dir = "${dir}/meta"\n[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n[http]\n  bind-address = "127.0.0.1:${port}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n[continuous_queries]\n  enabled = false\n`,
+  );
+  const proc = spawn('influxd', ['-config', join(dir, 'influxd.conf')], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(`${url}/ping`);
+  await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE telegraf' }) });
+  return { proc, url, dir };
+}
+
+const fmt = (r) =>
+  `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}`;
+
+const emulator = await startKinesisLocal({ streams: { metrics: 4 } });
+const kinflux = await startKinflux(emulator.endpoint);
+const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
+console.log(`bench:e2e  ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}`);
+const results = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const gzip of [false, true]) {
+      // Alternating turns, so drift in the machine's load hits both servers alike.
+      const k = await load('kinflux', kinflux.url, '/write?db=telegraf', gzip, () => tree(kinflux.proc.pid));
+      console.log(fmt(k));
+      results.push(k);
+      if (influxd) {
+        const i = await load('influxd', influxd.url, '/write?db=telegraf', gzip, () => tree(influxd.proc.pid));
+        console.log(fmt(i));
+        results.push(i);
+      }
+    }
+  }
+  if (influxd) {
+    for (const mode of ['plain', 'gzip']) {
+      const avg = (name, key) => {
+        const rs = results.filter((r) => r.name === `${name} ${mode}`);
+        return rs.reduce((s, r) => s + r[key], 0) / rs.length;
+      };
+      console.log(
+        `ratio ${mode.padEnd(5)}: points/s kinflux/influxd = ${(avg('kinflux', 'pointsPerSec') / avg('influxd', 'pointsPerSec')).toFixed(2)}x   CPU per point kinflux/influxd = ${(avg('kinflux', 'cpuMsPer1k') / avg('influxd', 'cpuMsPer1k')).toFixed(2)}x`,
+      );
+    }
+  }
+} finally {
+  kinflux.proc.kill('SIGTERM');
+  influxd?.proc.kill('SIGKILL');
+  if (influxd) rmSync(influxd.dir, { recursive: true, force: true });
+  await sleep(500);
+  await emulator.stop();
+}
+process.exit(0);

@@ -1,0 +1,65 @@
+// The process as users run it: exit codes, --help, the embedded quick start, and SIGTERM mid-write.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { freePort, startKinesisLocal } from '../src/emulator/kinesis-local.js';
+import { CLI, emulatorEnv, readLines, startKinflux, testClient, waitFor } from './helpers/kinflux.js';
+import { send } from './helpers/http.js';
+
+const run = (args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> =>
+  promisify(execFile)(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+  );
+
+t.test('--help lists the settings; a bad setting exits 2 naming it', async (t) => {
+  const help = await run(['--help'], {});
+  t.equal(help.code, 0);
+  t.match(help.out, /KINFLUX_AGGREGATION/);
+  t.match(help.out, /KINFLUX_PARTITION_KEY/);
+  const bad = await run([], { KINFLUX_AGGREGATION: 'bogus' });
+  t.equal(bad.code, 2);
+  t.match(bad.out, 'KINFLUX_AGGREGATION must be one of lines, none, kpl');
+});
+
+t.test('embedded quick start: no AWS settings, the README curl gives 204 and `kinflux read` shows the record', async (t) => {
+  const embeddedPort = await freePort();
+  const k = await startKinflux({ KINFLUX_EMBEDDED_PORT: String(embeddedPort) });
+  t.teardown(() => k.stop('SIGTERM'));
+  const res = await send(k.url, '/write?db=telegraf', 'cpu,host=a usage=1.5 1700000000000000000');
+  t.equal(res.status, 204, res.text);
+  const read = await run(['read'], { KINFLUX_EMBEDDED_PORT: String(embeddedPort) });
+  t.equal(read.code, 0, read.out);
+  t.match(read.out, /^cpu,host=a usage=1\.5 1700000000000000000$/m);
+  t.match(k.output(), /kinflux read/, 'the log says how to read records back');
+  t.equal(await k.stop('SIGTERM'), 0);
+});
+
+t.test('with Kinesis at hand', async (t) => {
+  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
+  const client = testClient(emulator.endpoint);
+  t.teardown(async () => {
+    client.destroy();
+    await emulator.stop();
+  });
+
+  t.test('an absent stream at startup: logs its name and exits 1', async (t) => {
+    const k = await startKinflux(emulatorEnv(emulator.endpoint, 'no-such-stream'), { waitReady: false });
+    t.equal(await k.exited, 1);
+    t.match(k.output(), /no-such-stream/);
+  });
+
+  t.test('SIGTERM during a write still delivers it, answers 204 and exits 0', async (t) => {
+    // A long linger keeps the points queued when the signal arrives.
+    const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_BATCH_LINGER_MS: '3000' }));
+    const lines = Array.from({ length: 1000 }, (_, i) => `sigterm,host=h${i % 10} v=${i}i ${1700000000000000000 + i}`).join('\n');
+    const pending = send(k.url, '/write?db=telegraf', lines);
+    await waitFor(async () => /kinflux_points_received_total\{stream="metrics"\} 1000/.test((await send(k.url, '/metrics')).text), 10_000, 20);
+    k.proc.kill('SIGTERM');
+    const res = await pending;
+    t.equal(res.status, 204, res.text);
+    t.equal(await k.exited, 0);
+    const stored = (await readLines(client, 'metrics')).filter((l) => l.startsWith('sigterm,'));
+    t.equal(stored.length, 1000, 'every acknowledged point is in the stream');
+  });
+});

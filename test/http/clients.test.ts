@@ -1,0 +1,116 @@
+// Real InfluxDB clients write through kinflux; every point is read back from the stream.
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import { promisify } from 'node:util';
+import { InfluxDB as NodeInflux, type IPoint } from 'influx';
+import { InfluxDB, Point as ClientPoint } from '@influxdata/influxdb-client';
+import { startKinesisLocal, freePort } from '../../src/emulator/kinesis-local.js';
+import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
+
+const streams = { metrics: 1, nodeinflux: 2, clientjs: 2, cli: 1, curl: 1 };
+const emulator = await startKinesisLocal({ streams });
+const client = testClient(emulator.endpoint);
+const kinflux = await startKinflux(
+  emulatorEnv(emulator.endpoint, 'metrics', {
+    KINFLUX_ROUTES: Object.keys(streams).filter((s) => s !== 'metrics').map((s) => `${s}=${s}`).join(','),
+    KINFLUX_AUTH_TOKENS: 'secret-token',
+  }),
+);
+t.teardown(async () => {
+  await kinflux.stop('SIGKILL');
+  client.destroy();
+  await emulator.stop();
+});
+
+t.test('node-influx: ping, getDatabaseNames (SHOW DATABASES) and writePoints with precisions', async (t) => {
+  const influx = new NodeInflux({ host: '127.0.0.1', port: kinflux.port, database: 'nodeinflux', username: 'u', password: 'secret-token' });
+  const [ping] = await influx.ping(5000);
+  t.equal(ping.online, true);
+  t.match(ping.version, /^1\./);
+  t.same((await influx.getDatabaseNames()).sort(), ['cli', 'clientjs', 'curl', 'nodeinflux']);
+  await influx.createDatabase('nodeinflux');
+
+  const base: IPoint = { measurement: 'weather', tags: { city: 'Paris' }, fields: { temp: 21.5, humid: 40, ok: true, note: 'sunny, warm' } };
+  await influx.writePoints([{ ...base, timestamp: 1700000000 }], { precision: 's' });
+  await influx.writePoints([{ ...base, tags: { city: 'Oslo' }, timestamp: 1700000000123 }], { precision: 'ms' });
+  await influx.writePoints([{ ...base, tags: { city: 'Rome' }, timestamp: '1700000000123456789' }], { precision: 'n' });
+  const lines = (await readLines(client, 'nodeinflux')).sort();
+  t.same(lines, [
+    'weather,city=Oslo temp=21.5,humid=40,ok=true,note="sunny, warm" 1700000000123000000',
+    'weather,city=Paris temp=21.5,humid=40,ok=true,note="sunny, warm" 1700000000000000000',
+    'weather,city=Rome temp=21.5,humid=40,ok=true,note="sunny, warm" 1700000000123456789',
+  ]);
+});
+
+/** A proxy in front of kinflux that answers the first `failures` writes with 503 + Retry-After, as an overloaded kinflux would. */
+async function flakyProxy(target: number, failures: number): Promise<{ server: Server; port: number; refused: () => number }> {
+  let refused = 0;
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    if (req.url?.includes('/write') && refused < failures) {
+      refused++;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(JSON.stringify({ code: 'unavailable', message: 'points not stored: queue full' }));
+      return;
+    }
+    const up = request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { server, port, refused: () => refused };
+}
+
+t.test('@influxdata/influxdb-client: WriteApi batching with gzip, retrying a 503', async (t) => {
+  const proxy = await flakyProxy(kinflux.port, 1);
+  t.teardown(() => new Promise<void>((r) => proxy.server.close(() => r())));
+  const influx = new InfluxDB({ url: `http://127.0.0.1:${proxy.port}`, token: 'secret-token' });
+  const writeApi = influx.getWriteApi('any-org', 'clientjs', 'ns', {
+    batchSize: 100,
+    gzipThreshold: 1, // gzip every batch
+    maxRetries: 3,
+    minRetryDelay: 100,
+    maxRetryDelay: 1000,
+  });
+  for (let i = 0; i < 250; i++) {
+    writeApi.writePoint(
+      new ClientPoint('sensor').tag('id', `s${i % 5}`).floatField('value', i / 4).intField('count', -i).stringField('msg', `a "quoted" \\ value ${i}`).timestamp(`${1700000000000000000n + BigInt(i)}`),
+    );
+  }
+  await writeApi.close();
+  t.equal(proxy.refused(), 1, 'the first write met a 503 and was retried');
+  const lines = await readLines(client, 'clientjs');
+  t.equal(lines.length, 250);
+  t.ok(lines.includes('sensor,id=s3 value=0.75,count=-3i,msg="a \\"quoted\\" \\\\ value 3" 1700000000000000003'), lines.slice(0, 3).join('\n'));
+});
+
+t.test('influx CLI (Debian influxdb-client): INSERT through -execute', async (t) => {
+  const run = promisify(execFile);
+  const cli = await run('influx', ['-version']).then(() => true, () => false);
+  if (!cli && !process.env.CI) {
+    t.comment('skipped: influx CLI not installed (apt-get install influxdb-client)');
+    return;
+  }
+  const out = await run('influx', [
+    '-host', '127.0.0.1', '-port', String(kinflux.port), '-username', 'u', '-password', 'secret-token',
+    '-database', 'cli', '-execute', 'INSERT cpu,host=cli usage_idle=99.5,procs=12i 1700000000000000000',
+  ]);
+  t.equal(out.stderr.trim(), '', 'no error');
+  t.same(await readLines(client, 'cli'), ['cpu,host=cli usage_idle=99.5,procs=12i 1700000000000000000']);
+});
+
+t.test("curl: the README's examples", async (t) => {
+  const run = promisify(execFile);
+  const write = await run('curl', ['-s', '-i', '-XPOST', `${kinflux.url}/write?db=curl&u=x&p=secret-token`, '--data-binary', 'cpu,host=a usage=1.5 1700000000000000000']);
+  t.match(write.stdout, /^HTTP\/1\.1 204 /);
+  const ping = await run('curl', ['-s', '-i', `${kinflux.url}/ping`]);
+  t.match(ping.stdout, /^HTTP\/1\.1 204 /);
+  t.match(ping.stdout, /X-Influxdb-Build: kinflux/i);
+  const unauthorized = await run('curl', ['-s', '-i', '-XPOST', `${kinflux.url}/write?db=curl`, '--data-binary', 'cpu v=1']);
+  t.match(unauthorized.stdout, /^HTTP\/1\.1 401 /);
+  t.same(await readLines(client, 'curl'), ['cpu,host=a usage=1.5 1700000000000000000']);
+});
