@@ -30,6 +30,7 @@ export async function startKinflux(env: Record<string, string>, opts: { waitRead
       KINFLUX_PORT: String(port),
       KINFLUX_LOG_FORMAT: 'json',
       KINFLUX_LOG_LEVEL: 'info',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
