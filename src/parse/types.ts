@@ -41,6 +41,12 @@ export interface LineError {
   readonly text: string;
   /** InfluxDB-style reason, such as `missing fields` or `invalid boolean`. */
   readonly reason: string;
+  /**
+   * Where InfluxDB 1.x rejects it: `parse` (its line parser: "unable to parse '<line>': <reason>")
+   * or `storage` (its write path after parsing: a tag or field named `time`, a field type conflict
+   * inside the point; InfluxDB prints the reason alone). Absent means `parse`.
+   */
+  readonly stage?: 'parse' | 'storage';
 }
 
 export interface ParseResult {

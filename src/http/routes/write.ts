@@ -41,7 +41,11 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
     },
   ];
 
-  // Bodies reach the handler as raw bytes whatever their Content-Type: InfluxDB ignores it too.
+  // Bodies reach the handler as raw bytes whatever their Content-Type: InfluxDB ignores it too. The influx CLI
+  // sends an empty Content-Type, which Fastify would refuse with 415, so the header is set before parsing.
+  app.addHook('onRequest', async (req) => {
+    req.headers['content-type'] = 'text/plain';
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 

@@ -1,0 +1,53 @@
+// InfluxDB 1.x reads field keys and values back with walkFields/FieldIterator, whose rules differ
+// from the validating scanner around backslashes (`a\\=1` scans, then fails here). Lines whose
+// fields hold a backslash are re-walked with those exact rules.
+import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
+import { latin1 } from './numbers.js';
+import { MAX_KEY_LENGTH } from './limits.js';
+
+/** The iterator's type rule: first byte of the value, then the last byte for numbers. */
+function typeOf(b: Buffer, vs: number, ve: number): number {
+  if (ve <= vs) return 0;
+  const c = b[vs];
+  if (c === 34) return T_STRING;
+  if ((c >= 48 && c <= 57) || c === 45 || c === 46 || c === 110 || c === 78 || c === 105 || c === 73 || c === 117) {
+    const l = b[ve - 1];
+    return l === 105 ? T_INT : l === 117 ? T_UINT : T_FLOAT;
+  }
+  return T_BOOL;
+}
+
+export function walkFieldsExact(st: LineState, b: Buffer): boolean {
+  const end = st.fEnd;
+  const keyLen = st.keyEnd - st.start;
+  let p = st.fStart;
+  let n = 0;
+  while (p < end) {
+    let k = p;
+    while (k < end && !(b[k] === 61 && (k === p || b[k - 1] !== 92))) k++;
+    if (k > end - 2) return st.fail(k, `invalid value: field-key=${latin1(b, p, k)}`);
+    let v = k + 1;
+    let quoted = false;
+    while (v < end) {
+      const c = b[v];
+      if (c === 92 && v + 1 < end && (b[v + 1] === 34 || b[v + 1] === 92)) { v += 2; continue; }
+      if (c === 34) { quoted = !quoted; v++; continue; }
+      if (c === 44 && !quoted) break;
+      v++;
+    }
+    const sz = keyLen + 4 + (k - p);
+    if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
+    const t = typeOf(b, k + 1, v);
+    if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
+      if ((n + 1) * 4 > st.fields.length) st.growFields();
+      const f = st.fields;
+      f[n * 4] = p; f[n * 4 + 1] = k; f[n * 4 + 2] = k + 1; f[n * 4 + 3] = v;
+      st.ftypes[n] = t;
+      n++;
+    }
+    p = v;
+    if (p < end) p++;
+  }
+  st.nFields = n;
+  return true;
+}

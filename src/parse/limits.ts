@@ -1,0 +1,1 @@
+export const MAX_KEY_LENGTH = 65535;

@@ -1,0 +1,88 @@
+// parseLines: splits the body into InfluxDB 1.x "lines", scans each and writes canonical lines.
+import type { LineError, ParseOptions, ParseResult } from './types.js';
+import { LineState } from './state.js';
+import { BatchWriter } from './out.js';
+import { scanPoint } from './scan.js';
+import { emitPoint } from './emit.js';
+import { scanLineEnd, skipWs } from './split.js';
+import { UNIT_NS } from './numbers.js';
+import { errorText } from './errors.js';
+
+const st = new LineState();
+
+/** Receive time truncated to the precision, as InfluxDB's SetPrecision does, in ns text. */
+function defaultTimestamp(receivedAtNs: bigint, unit: bigint): Buffer {
+  let t = receivedAtNs - (((receivedAtNs % unit) + unit) % unit);
+  if (t > 9223372036854775806n) t = 9223372036854775806n;
+  return Buffer.from(t.toString(), 'latin1');
+}
+
+export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
+  const len = body.length;
+  const unit = UNIT_NS[opts.precision] ?? 1n;
+  const defTs = defaultTimestamp(opts.receivedAtNs, unit);
+  const out = new BatchWriter(len + (len >> 3) + 64, (len >> 7) + 16);
+  const errors: LineError[] = [];
+  // Cursors to the next quote / backslash / newline: each found once with a native search,
+  // so the whole body is searched in linear time however lines are split.
+  let q = body.indexOf(34);
+  if (q < 0) q = len;
+  let bs = body.indexOf(92);
+  if (bs < 0) bs = len;
+  let nl = body.indexOf(10);
+  if (nl < 0) nl = len;
+  let pos = 0;
+  let line = 1;
+  while (pos < len) {
+    if (nl < pos) { nl = body.indexOf(10, pos); if (nl < 0) nl = len; }
+    if (q < pos) { q = body.indexOf(34, pos); if (q < 0) q = len; }
+    if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
+    // Only a quote or a backslash can move the end of a line past the next newline. A line with
+    // quotes but no backslash and no leading blank ends at the newline whenever it scans as valid
+    // (InfluxDB's line splitter and its field scanner then agree), so it is only checked on error.
+    let blockEnd = nl;
+    let verify = false;
+    if (bs < nl || (q < nl && (body[pos] === 32 || body[pos] === 9 || body[pos] === 0))) blockEnd = scanLineEnd(body, pos, len);
+    else verify = q < nl;
+    const blockLine = line;
+    for (;;) {
+      let e = blockEnd;
+      if (e > pos && body[e - 1] === 10) e--; // InfluxDB strips one trailing newline of the block
+      if (opts.allowCRLF && e > pos && body[e - 1] === 13) e--; // 2.x: CRLF ends a line
+      const s = skipWs(body, pos, e);
+      if (s >= e || body[s] === 35) break; // blank lines and '#' comments are skipped
+      let ok = scanPoint(st, body, s, e, bs, unit, opts.allowUnsigned);
+      if (!ok && verify) {
+        verify = false;
+        const real = scanLineEnd(body, pos, len);
+        if (real !== blockEnd) { blockEnd = real; continue; }
+      }
+      let reason = st.reason;
+      let stage: 'parse' | 'storage' = 'parse';
+      if (ok) {
+        reason = emitPoint(st, out, defTs);
+        if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
+      }
+      if (!ok) {
+        const err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
+        errors.push(stage === 'storage' ? { ...err, stage } : err);
+      }
+      break;
+    }
+    // Count the newlines the block spanned (more than one only for quoted or escaped newlines).
+    line++;
+    if (blockEnd !== nl) for (let i = pos; i < blockEnd; i++) if (body[i] === 10) line++;
+    pos = blockEnd + 1;
+  }
+  out.flush();
+  return {
+    points: {
+      data: out.data.subarray(0, out.pos),
+      count: out.count,
+      starts: out.starts.subarray(0, out.count + 1),
+      seriesLengths: out.seriesLengths.subarray(0, out.count),
+      measurementLengths: out.measurementLengths.subarray(0, out.count),
+    },
+    errors,
+  };
+}

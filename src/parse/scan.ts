@@ -1,0 +1,293 @@
+// Validation of one line, step for step as InfluxDB 1.x's parsePoint (models/points.go) checks it,
+// recording token offsets on the way. Error reasons are InfluxDB's own words.
+import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
+import { fitsInt64, fitsUint64, isCanonicalNsInRange, latin1, timestampToNs, validFloatText } from './numbers.js';
+import { skipWs } from './split.js';
+import { walkFieldsExact } from './fields.js';
+
+import { MAX_KEY_LENGTH } from './limits.js';
+
+function hasByte(b: Buffer, x: number, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (b[i] === x) return true;
+  return false;
+}
+
+const isNumeric = (c: number): boolean => (c >= 48 && c <= 57) || c === 46;
+
+/** Scans the key (measurement and tags). Returns false with st.reason set on error. */
+function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
+  let i = s;
+  if (i >= e || b[i] === 44) return st.fail(i, 'missing measurement');
+  for (;;) {
+    i++;
+    if (i >= e) return st.fail(i, 'missing fields');
+    if (b[i - 1] === 92) continue; // the previous byte escapes this one
+    const c = b[i];
+    if (c === 44) break;
+    if (c === 32) { st.mEnd = i; st.keyEnd = i; st.nTags = 0; return true; }
+  }
+  st.mEnd = i;
+  i++;
+  let n = 0;
+  for (;;) {
+    if ((n + 1) * 4 > st.tags.length) st.growTags();
+    const ks = i;
+    let c = b[i];
+    if (i >= e || c === 32 || c === 44 || c === 61) return st.fail(i, 'missing tag key');
+    for (;;) {
+      i++;
+      if (i >= e) return st.fail(i, 'missing tag value');
+      c = b[i];
+      if ((c === 32 || c === 44) && b[i - 1] !== 92) return st.fail(i, 'missing tag value');
+      if (c === 61 && b[i - 1] !== 92) break;
+    }
+    const ke = i;
+    i++;
+    const vs = i;
+    c = b[i];
+    if (i >= e || c === 44 || c === 32) return st.fail(i, 'missing tag value');
+    let last = false;
+    for (;;) {
+      i++;
+      if (i >= e) return st.fail(i, 'missing fields');
+      c = b[i];
+      if (b[i - 1] === 92) continue;
+      if (c === 61) return st.fail(i, 'invalid tag format');
+      if (c === 44) break;
+      if (c === 32) { last = true; break; }
+    }
+    const t = st.tags;
+    t[n * 4] = ks; t[n * 4 + 1] = ke; t[n * 4 + 2] = vs; t[n * 4 + 3] = i;
+    n++;
+    if (last) break;
+    i++;
+  }
+  st.nTags = n;
+  st.keyEnd = i;
+  return checkTagOrder(st, b);
+}
+
+function cmpRange(b: Buffer, as: number, ae: number, bs: number, be: number): number {
+  const la = ae - as;
+  const lb = be - bs;
+  const n = la < lb ? la : lb;
+  for (let k = 0; k < n; k++) {
+    const d = b[as + k] - b[bs + k];
+    if (d !== 0) return d;
+  }
+  return la - lb;
+}
+
+/** Sortedness and duplicate keys, compared on the escaped bytes as InfluxDB does. */
+function checkTagOrder(st: LineState, b: Buffer): boolean {
+  const t = st.tags;
+  const n = st.nTags;
+  st.tagsSorted = true;
+  for (let j = 0; j + 1 < n; j++) {
+    const c = cmpRange(b, t[j * 4], t[j * 4 + 1], t[j * 4 + 4], t[j * 4 + 5]);
+    if (c === 0) return st.fail(st.keyEnd, 'duplicate tags');
+    if (c > 0) { st.tagsSorted = false; break; }
+  }
+  if (st.tagsSorted) return true;
+  sortTags(st, b);
+  for (let j = 0; j + 1 < n; j++) {
+    if (cmpRange(b, t[j * 4], t[j * 4 + 1], t[j * 4 + 4], t[j * 4 + 5]) === 0) return st.fail(st.keyEnd, 'duplicate tags');
+  }
+  return true;
+}
+
+/** Insertion sort of the tag records by escaped key (stable; tag counts are small). */
+function sortTags(st: LineState, b: Buffer): void {
+  const t = st.tags;
+  for (let i = 1; i < st.nTags; i++) {
+    for (let j = i; j > 0 && cmpRange(b, t[j * 4], t[j * 4 + 1], t[j * 4 - 4], t[j * 4 - 3]) < 0; j--) {
+      for (let k = 0; k < 4; k++) { const x = t[j * 4 + k]; t[j * 4 + k] = t[j * 4 - 4 + k]; t[j * 4 - 4 + k] = x; }
+    }
+  }
+}
+
+/** scanNumber: returns the end of the number, or -1 with st.reason set. Sets st.ftypes[n]. */
+function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, unsigned: boolean): number {
+  const start = i;
+  let isInt = false;
+  let isUint = false;
+  if (i < e && b[i] === 45) {
+    i++;
+    if (i === e) { st.fail(i, 'invalid number'); return -1; }
+  }
+  let decimal = false;
+  let sci = false;
+  for (; i < e; i++) {
+    let c = b[i];
+    // Runs of digits are the bulk of a Telegraf line: take them in a tight loop.
+    while (c >= 48 && c <= 57 && i + 1 < e) c = b[++i];
+    if (c >= 48 && c <= 57) continue;
+    if (c === 44 || c === 32) break;
+    if (c === 105 && i > start && !(isInt || isUint)) { isInt = true; continue; }
+    if (c === 117 && i > start && !(isInt || isUint)) { isUint = true; continue; }
+    if (c === 46) {
+      if (decimal) { st.fail(i, 'invalid number'); return -1; }
+      decimal = true;
+    }
+    if (i > start && (c === 101 || c === 69)) { sci = true; continue; }
+    if ((c === 43 || c === 45) && (b[i - 1] === 101 || b[i - 1] === 69)) continue;
+    if (!isNumeric(c)) { st.fail(i, 'invalid number'); return -1; } // NaN, Inf and stray bytes alike
+  }
+  if ((isInt || isUint) && (decimal || sci)) { st.fail(i, 'invalid number'); return -1; }
+  let digits = i - start;
+  if (isInt) digits--;
+  if (decimal) digits--;
+  if (b[start] === 45) digits--;
+  if (digits === 0) { st.fail(i, 'invalid number'); return -1; }
+  if (isInt) {
+    if (b[i - 1] !== 105) { st.fail(i, 'invalid number'); return -1; }
+    if (i - 1 - start >= 19 && !fitsInt64(b, start, i - 1)) {
+      const txt = latin1(b, start, i - 1);
+      st.fail(i, `unable to parse integer ${txt}: strconv.ParseInt: parsing "${txt}": value out of range`);
+      return -1;
+    }
+    st.ftypes[n] = T_INT;
+  } else if (isUint) {
+    // InfluxDB 1.x ships with unsigned support switched off; 2.x accepts it.
+    if (!unsigned || b[i - 1] !== 117 || b[start] === 45) { st.fail(i, 'invalid number'); return -1; }
+    if (i - 1 - start >= 20 && !fitsUint64(b, start, i - 1)) {
+      const txt = latin1(b, start, i - 1);
+      st.fail(i, `unable to parse unsigned ${txt}: strconv.ParseUint: parsing "${txt}": value out of range`);
+      return -1;
+    }
+    st.ftypes[n] = T_UINT;
+  } else {
+    if ((sci || i - start >= 25) && !validFloatText(latin1(b, start, i))) { st.fail(i, 'invalid float'); return -1; }
+    st.ftypes[n] = T_FLOAT;
+  }
+  return i;
+}
+
+function is(b: Buffer, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** The ten spellings: t T true True TRUE f F false False FALSE. */
+function scanBoolean(st: LineState, b: Buffer, i: number, e: number, n: number): number {
+  const start = i;
+  const c0 = b[i];
+  if (c0 !== 116 && c0 !== 102 && c0 !== 84 && c0 !== 70) { st.fail(i, 'invalid boolean'); return -1; }
+  i++;
+  while (i < e && b[i] !== 44 && b[i] !== 32) i++;
+  st.ftypes[n] = T_BOOL;
+  const len = i - start;
+  if (len === 1) return i;
+  const ok = c0 === 116 ? len === 4 && is(b, start, 'true') : c0 === 102 ? len === 5 && is(b, start, 'false')
+    : c0 === 84 ? len === 4 && (is(b, start, 'TRUE') || is(b, start, 'True'))
+      : len === 5 && (is(b, start, 'FALSE') || is(b, start, 'False'));
+  if (!ok) { st.fail(i, 'invalid boolean'); return -1; }
+  return i;
+}
+
+/** scanFields, recording each field's key and value range as it goes. */
+function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned: boolean): boolean {
+  const start = skipWs(b, from, e);
+  st.fStart = start;
+  let i = start;
+  let quoted = false;
+  let equals = 0;
+  let commas = 0;
+  let n = 0;
+  let keyStart = start;
+  let openStr = -1;
+  const f = () => st.fields;
+  while (i < e) {
+    const c = b[i];
+    // Plain bytes of a key or a string (no delimiter, quote or backslash) need no decision.
+    if (c > 61 && c !== 92) { i++; continue; }
+    if (c === 92 && i + 1 < e) { i += 2; continue; }
+    if (c === 34 && equals > commas) { quoted = !quoted; i++; continue; }
+    if (c === 61 && !quoted) {
+      equals++;
+      const p = b[i - 1];
+      if ((p === 32 || p === 44) && b[i - 2] !== 92) return st.fail(i, 'missing field key');
+      if (i + 1 >= e) return st.fail(i, 'missing field value');
+      const v = b[i + 1];
+      if (v === 44 || v === 32) return st.fail(i, 'missing field value');
+      if ((n + 1) * 4 > st.fields.length) st.growFields();
+      const fa = f();
+      fa[n * 4] = keyStart; fa[n * 4 + 1] = i; fa[n * 4 + 2] = i + 1;
+      if (isNumeric(v) || v === 45 || v === 78 || v === 110) {
+        i = scanNumber(st, b, i + 1, e, n, unsigned);
+        if (i < 0) return false;
+        fa[n * 4 + 3] = i; n++;
+        continue;
+      }
+      if (v !== 34) {
+        i = scanBoolean(st, b, i + 1, e, n);
+        if (i < 0) return false;
+        fa[n * 4 + 3] = i; n++;
+        continue;
+      }
+      st.ftypes[n] = T_STRING;
+      openStr = n; n++;
+    }
+    if (c === 44 && !quoted) {
+      commas++;
+      if (openStr >= 0) { f()[openStr * 4 + 3] = i; openStr = -1; }
+      keyStart = i + 1;
+    }
+    if (c === 32 && !quoted) break;
+    i++;
+  }
+  if (openStr >= 0) f()[openStr * 4 + 3] = i;
+  if (quoted) return st.fail(i, 'unbalanced quotes');
+  if (equals === 0 || commas !== equals - 1) return st.fail(i, 'invalid field format');
+  st.fEnd = i;
+  st.nFields = n;
+  return true;
+}
+
+/**
+ * Scans the block b[s..e) (leading whitespace already skipped, line end stripped).
+ * `bsAt` is the first backslash at or after s (or beyond e). `unit` is ns per timestamp unit.
+ */
+export function scanPoint(st: LineState, b: Buffer, s: number, e: number, bsAt: number, unit: bigint, unsigned: boolean): boolean {
+  st.buf = b;
+  st.start = s;
+  st.end = e;
+  st.tsText = '';
+  if (!scanKey(st, b, s, e)) return false;
+  if (st.keyEnd - s > MAX_KEY_LENGTH) return st.fail(st.keyEnd, `max key length exceeded: ${st.keyEnd - s} > ${MAX_KEY_LENGTH}`);
+  if (!scanFields(st, b, st.keyEnd, e, unsigned)) return false;
+  st.bsMeasurement = bsAt < st.mEnd;
+  st.bsFields = bsAt < st.fEnd && (bsAt >= st.fStart || hasByte(b, 92, st.fStart, st.fEnd));
+  if (st.fStart === st.fEnd) return st.fail(st.fEnd, 'missing fields');
+  // walkFields: the field keys as InfluxDB's iterator finds them (they differ only around backslashes).
+  if (st.bsFields) {
+    if (!walkFieldsExact(st, b)) return false;
+  } else if (st.keyEnd - s + 4 + (st.fEnd - st.fStart) > MAX_KEY_LENGTH) {
+    for (let j = 0; j < st.nFields; j++) {
+      const sz = st.keyEnd - s + 4 + st.fields[j * 4 + 1] - st.fields[j * 4];
+      if (sz > MAX_KEY_LENGTH) return st.fail(st.fEnd, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
+    }
+  }
+  return scanTime(st, b, e, unit);
+}
+
+function scanTime(st: LineState, b: Buffer, e: number, unit: bigint): boolean {
+  const ts = skipWs(b, st.fEnd, e);
+  let i = ts;
+  for (; i < e; i++) {
+    const c = b[i];
+    if (c === 10 || c === 32) break;
+    if (i === ts && c === 45) continue;
+    if (c < 48 || c > 57) return st.fail(i, 'bad timestamp');
+  }
+  st.tsStart = ts;
+  st.tsEnd = i;
+  if (i === ts) return true; // no timestamp: the receive time is used and the rest is not checked
+  if (unit !== 1n || !isCanonicalNsInRange(b, ts, i)) {
+    const r = timestampToNs(b, ts, i, unit);
+    if ('reason' in r) return st.fail(ts, r.reason);
+    st.tsText = r.ns;
+  }
+  for (; i < e; i++) if (b[i] !== 32) return st.fail(i, 'point is invalid');
+  return true;
+}

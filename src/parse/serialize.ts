@@ -1,0 +1,45 @@
+// serializePoint: a typed point to its canonical line (without the newline), the inverse of
+// parseLines + decodeLine. Throws for points line protocol cannot carry.
+import type { FieldValue, Point } from './types.js';
+import { escapeFieldKey, escapeMeasurement, escapeString, escapeTag } from './escape.js';
+
+const l1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+
+function formatValue(v: FieldValue): string {
+  switch (v.type) {
+    case 'float': {
+      if (!Number.isFinite(v.value)) throw new Error('NaN and Inf cannot be written');
+      return Object.is(v.value, -0) ? '-0' : String(v.value);
+    }
+    case 'integer': return `${v.value}i`;
+    case 'unsigned': return `${v.value}u`;
+    case 'boolean': return v.value ? 'true' : 'false';
+    case 'string': return `"${escapeString(l1(v.value))}"`;
+  }
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`point cannot be written as line protocol: ${what}`);
+}
+
+/** Canonical line for p: tags sorted by escaped key bytes, minimal escapes, ns timestamp. */
+export function serializePoint(p: Point): string {
+  const m = l1(p.measurement);
+  check(m !== '' && !m.endsWith('\\') && !/^[\t\0#]/.test(m), 'measurement');
+  let line = escapeMeasurement(m);
+  const tags = p.tags.map(([k, v]) => [escapeTag(l1(k)), escapeTag(l1(v))] as const);
+  tags.sort((a, b) => Buffer.compare(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')));
+  for (const [k, v] of tags) {
+    check(k !== '' && v !== '' && !k.endsWith('\\') && !v.endsWith('\\') && k !== 'time', 'tag');
+    line += `,${k}=${v}`;
+  }
+  check(p.fields.length > 0, 'no fields');
+  line += ' ';
+  p.fields.forEach(([k, v], i) => {
+    const key = l1(k);
+    check(key !== '' && key !== 'time' && !/\\([\\,= "]|$)/.test(key), 'field key');
+    line += `${i > 0 ? ',' : ''}${escapeFieldKey(key)}=${formatValue(v)}`;
+  });
+  check(p.timestamp >= -9223372036854775806n && p.timestamp <= 9223372036854775806n, 'timestamp');
+  return Buffer.from(`${line} ${p.timestamp}`, 'latin1').toString('utf8');
+}
