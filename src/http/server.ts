@@ -39,11 +39,12 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     bodyLimit: http.maxBodyBytes,
     return503OnClosing: true,
   };
+  const transport = { maxHeaderSize: http.maxHeaderBytes };
   const tls = tlsOptions(http);
   // Routes and hooks do not depend on the server's transport, so the HTTPS instance is typed as the HTTP one.
   const app: FastifyInstance = tls
-    ? (Fastify({ ...common, https: tls }) as unknown as FastifyInstance)
-    : Fastify({ ...common, http: { maxHeaderSize: http.maxHeaderBytes } });
+    ? (Fastify({ ...common, https: { ...tls, ...transport } }) as unknown as FastifyInstance)
+    : Fastify({ ...common, http: transport });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-influxdb-version', INFLUX_VERSION).header('x-influxdb-build', 'kinflux');
@@ -54,7 +55,20 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     }
   });
 
+  // Node's requestTimeout does not cover a body that stalls after the headers, so each request gets its own
+  // deadline for arriving whole; a slow client cannot hold a connection and a partial body for long.
+  const bodyDeadlines = new WeakMap<object, NodeJS.Timeout>();
+  app.addHook('onRequest', async (req) => {
+    const timer = setTimeout(() => req.raw.socket.destroy(), http.requestTimeoutMs);
+    timer.unref();
+    bodyDeadlines.set(req, timer);
+  });
+  const clearDeadline = async (req: object): Promise<void> => clearTimeout(bodyDeadlines.get(req));
+  app.addHook('preHandler', clearDeadline);
+  app.addHook('onRequestAbort', clearDeadline);
+
   app.addHook('onResponse', async (req, reply) => {
+    clearTimeout(bodyDeadlines.get(req));
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ route, code: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
@@ -94,7 +108,6 @@ function tlsOptions(http: HttpSettings): https.ServerOptions | null {
   return {
     cert: readFileSync(http.tls.certFile),
     key: readFileSync(http.tls.keyFile),
-    maxHeaderSize: http.maxHeaderBytes,
     ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
   };
 }

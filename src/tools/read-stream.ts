@@ -1,8 +1,9 @@
 // `kinflux read [stream]`: prints every record of a stream from its start, to see what kinflux wrote.
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { Settings } from '../config/types.js';
 import { createKinesisClient } from '../deliver/kinesis-client.js';
+import { isStreamArn, streamParams } from '../deliver/stream-target.js';
 
 export interface StoredRecord {
   readonly shardId: string;
@@ -11,28 +12,28 @@ export interface StoredRecord {
   readonly data: Buffer;
 }
 
-/** StreamName or StreamARN, as Kinesis wants it. */
-export function streamRef(stream: string): { StreamName: string } | { StreamARN: string } {
-  return stream.startsWith('arn:') ? { StreamARN: stream } : { StreamName: stream };
+/** Every shard of the stream, open and closed. */
+export async function listShards(client: KinesisClient, stream: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let next: string | undefined;
+  do {
+    const page = await client.send(new ListShardsCommand(next ? { NextToken: next } : streamParams(stream)));
+    shards.push(...(page.Shards ?? []));
+    next = page.NextToken;
+  } while (next);
+  return shards;
 }
 
 /** Every record currently in the stream, shard by shard, oldest first. */
 export async function readAllRecords(client: KinesisClient, stream: string): Promise<StoredRecord[]> {
-  const shards: string[] = [];
-  let next: string | undefined;
-  do {
-    const page = await client.send(new ListShardsCommand(next ? { NextToken: next } : streamRef(stream)));
-    for (const s of page.Shards ?? []) if (s.ShardId) shards.push(s.ShardId);
-    next = page.NextToken;
-  } while (next);
-
   const out: StoredRecord[] = [];
-  for (const shardId of shards) {
-    const it = await client.send(new GetShardIteratorCommand({ ...streamRef(stream), ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+  for (const shard of await listShards(client, stream)) {
+    const shardId = shard.ShardId ?? '';
+    const it = await client.send(new GetShardIteratorCommand({ ...streamParams(stream), ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
     let iterator = it.ShardIterator;
-    // Stop at the tip: an empty page with MillisBehindLatest 0 means nothing more is there.
+    // Stop at the tip: an empty page with nothing behind means the shard is read (a closed shard ends by itself).
     while (iterator) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000, ...(stream.startsWith('arn:') ? { StreamARN: stream } : {}) }));
+      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000, ...(isStreamArn(stream) ? { StreamARN: stream } : {}) }));
       for (const r of page.Records ?? []) {
         out.push({ shardId, sequenceNumber: r.SequenceNumber ?? '', partitionKey: r.PartitionKey ?? '', data: Buffer.from(r.Data ?? new Uint8Array()) });
       }

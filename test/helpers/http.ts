@@ -31,7 +31,13 @@ export function send(baseUrl: string, path: string, body?: Buffer | string, opts
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // A server may answer (413) and close before the whole body is written; like Go's HTTP client,
+    // prefer that answer to the EPIPE that follows it.
+    req.on('error', (err) => {
+      let answered = false;
+      req.once('response', () => (answered = true));
+      setTimeout(() => answered || reject(err), 500);
+    });
     if (payload && opts.chunks) {
       const size = Math.ceil(payload.length / opts.chunks);
       for (let at = 0; at < payload.length; at += size) req.write(payload.subarray(at, at + size));

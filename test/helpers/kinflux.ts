@@ -1,10 +1,9 @@
 // Runs the real kinflux (the compiled dist/cli.js, as `npm start` does) against a Kinesis endpoint, for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { freePort } from '../../src/emulator/kinesis-local.js';
-import { createKinesisClient } from '../../src/deliver/kinesis-client.js';
-import { readAllRecords } from '../../src/tools/read-stream.js';
+import { readStream, recordLines } from './kinesis-read.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -79,17 +78,11 @@ export function emulatorEnv(endpoint: string, stream: string, extra: Record<stri
 }
 
 /** A client for the test's own reads and stream changes. */
-export function testClient(endpoint: string): KinesisClient {
-  return createKinesisClient(
-    { region: 'us-east-1', endpoint, roleArn: undefined },
-    { staticCredentials: { accessKeyId: '000000000000', secretAccessKey: 'test' } },
-  );
-}
+export { localClient as testClient } from './kinesis-read.js';
 
 /** Every line-protocol line stored in the stream, in shard-then-sequence order. */
 export async function readLines(client: KinesisClient, stream: string): Promise<string[]> {
-  const records = await readAllRecords(client, stream);
-  return records.flatMap((r) => r.data.toString('utf8').split('\n').filter((l) => l.length > 0));
+  return recordLines(await readStream(client, stream));
 }
 
 export async function createStream(client: KinesisClient, stream: string, shards = 1): Promise<void> {

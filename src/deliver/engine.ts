@@ -1,0 +1,116 @@
+// The delivery engine's facade: what the HTTP layer and the app use. One StreamSender per stream
+// does the work; the StreamMonitor knows whether each stream can be written.
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { DeliverySettings, KinesisSettings } from '../config/types.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { PointBatch } from '../parse/types.js';
+import { DeliveryError, StreamNotFoundError } from './errors.js';
+import { createKinesisClient } from './kinesis-client.js';
+import type { Logger } from './logger.js';
+import { StreamMonitor, type StreamHealth } from './stream-monitor.js';
+import { StreamSender } from './stream-sender.js';
+
+export { DeliveryError, StreamNotFoundError } from './errors.js';
+export type { DeliveryFailure } from './errors.js';
+export type { Logger } from './logger.js';
+export type { StreamHealth } from './stream-monitor.js';
+
+export interface DeliveryEngineOptions {
+  settings: DeliverySettings;
+  kinesis: KinesisSettings;
+  /** Every stream name or ARN the routes use. */
+  streams: string[];
+  metrics: Metrics;
+  logger: Logger;
+  /** Tests may inject one; otherwise created by createKinesisClient. */
+  client?: KinesisClient;
+}
+
+export class DeliveryEngine {
+  private readonly client: KinesisClient;
+  private readonly monitor: StreamMonitor;
+  private readonly senders = new Map<string, StreamSender>();
+  private shuttingDown = false;
+  private started = false;
+
+  constructor(private readonly opts: DeliveryEngineOptions) {
+    this.client = opts.client ?? createKinesisClient(opts.kinesis);
+    const streams = [...new Set(opts.streams)];
+    this.monitor = new StreamMonitor(this.client, streams, opts.settings.healthIntervalMs, opts.metrics, opts.logger);
+    for (const stream of streams) {
+      const state = this.monitor.state(stream);
+      if (!state) continue;
+      this.senders.set(
+        stream,
+        new StreamSender({ stream, settings: opts.settings, client: this.client, metrics: opts.metrics, logger: opts.logger, monitor: this.monitor, state }),
+      );
+    }
+  }
+
+  /**
+   * Describes every stream (max record size, status) and lists its shards. Retries while Kinesis is
+   * unreachable, up to settings.startupTimeoutMs. Throws StreamNotFoundError for an absent stream.
+   */
+  async start(): Promise<void> {
+    await this.monitor.start(this.opts.settings.startupTimeoutMs);
+    this.started = true;
+  }
+
+  /**
+   * Resolves once PutRecords has accepted every record holding a point of this batch; rejects with
+   * DeliveryError otherwise. Points that oversized() reports are skipped: the caller reports them.
+   */
+  submit(stream: string, batch: PointBatch): Promise<void> {
+    const sender = this.senders.get(stream);
+    if (this.shuttingDown) return this.refuse(stream, 'shutting_down');
+    if (!sender) return this.refuse(stream, 'stream_unavailable', `stream "${stream}" is not configured`);
+    const state = this.monitor.state(stream);
+    if (state?.blocked) return this.refuse(stream, 'stream_unavailable', `stream "${stream}" is not available: ${state.message}`);
+    return sender.submit(batch);
+  }
+
+  /** Indices of points that can never fit in one record (the HTTP layer reports them as rejected lines). */
+  oversized(stream: string, batch: PointBatch): number[] {
+    return this.senders.get(stream)?.oversized(batch) ?? [];
+  }
+
+  health(): StreamHealth[] {
+    return this.monitor.health();
+  }
+
+  isReady(): boolean {
+    return this.started && !this.shuttingDown && this.monitor.health().every((h) => h.status === 'pass');
+  }
+
+  /**
+   * Stops accepting, sends everything queued or in flight within timeoutMs, then answers whatever is
+   * left with shutting_down (so nothing undelivered was ever acknowledged), stops timers, destroys the client.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const senders = [...this.senders.values()];
+    for (const s of senders) s.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([Promise.all(senders.map((s) => s.whenIdle())).then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.opts.logger.warn({ timeoutMs }, 'shutdown deadline reached; answering the rest with 503');
+    for (const s of senders) s.stop();
+    this.monitor.stop();
+    this.client.destroy();
+  }
+
+  /** For tests: records that landed on another shard than predicted, per stream. */
+  shardMismatches(stream: string): number {
+    return this.senders.get(stream)?.shardMismatches ?? 0;
+  }
+
+  private refuse(stream: string, reason: DeliveryError['reason'], message?: string): Promise<void> {
+    const retryAfter = reason === 'stream_unavailable' ? 10 : 2;
+    return Promise.reject(new DeliveryError(reason, stream, retryAfter, message));
+  }
+}
+

@@ -1,0 +1,47 @@
+// The Kinesis client kinflux uses: HTTP/1.1 keep-alive (the SDK's HTTP/2 default fails on
+// kinesis-local and opens a session per request against AWS), the standard credential chain plus an
+// optional assume-role, and SDK retries pinned explicitly.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisSettings } from '../config/types.js';
+
+/** Sockets per client: several streams × maxInflightPerStream, plus control-plane calls. */
+const MAX_SOCKETS = 64;
+
+export interface KinesisClientOptions {
+  staticCredentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createKinesisClient(k: KinesisSettings, opts: KinesisClientOptions = {}): KinesisClient {
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, keepAliveMsecs: 1000 };
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new HttpsAgent(agentOptions),
+    connectionTimeout: 3000,
+    // Socket idle timeout; the engine also aborts each PutRecords at its own per-call timeout.
+    requestTimeout: 10_000,
+  });
+  const base = fromNodeProviderChain();
+  const credentials = opts.staticCredentials
+    ? opts.staticCredentials
+    : k.roleArn
+      ? fromTemporaryCredentials({ params: { RoleArn: k.roleArn, RoleSessionName: 'kinflux' }, masterCredentials: base })
+      : base;
+  return new KinesisClient({
+    // An endpoint alone (kinesis-local, LocalStack) still needs a region to sign with.
+    region: k.region ?? (k.endpoint ? 'us-east-1' : undefined),
+    endpoint: k.endpoint,
+    credentials,
+    requestHandler,
+    // Pinned because the SDK defaults change in 2026. One attempt: the engine retries PutRecords
+    // itself, per failed entry, with full-jitter backoff bounded by each submit's deadline, and counts
+    // every failure in its metrics. SDK retries would re-send whole requests (duplicating the entries
+    // that had succeeded in a partial answer is not the risk, hiding failures and spending the
+    // deadline unseen is), and the health monitor re-describes streams on its own schedule.
+    retryMode: 'standard',
+    maxAttempts: 1,
+  });
+}

@@ -1,0 +1,388 @@
+// Delivery of one stream: submits become points in per-shard records (encode), records wait in the
+// stream queue until linger/count/bytes say go, PutRecords calls (at most maxInflightPerStream at
+// once) carry them, and each record's outcome resolves, retries, splits or fails the submits holding it.
+//
+// Retry policy: only failed entries are retried, matched by index, after full-jitter backoff, until
+// every submit holding the record has been answered. A record whose submits were all answered
+// (deadline, shutdown, fatal error) is dropped instead of retried: nobody was promised it, the clients
+// got 503 and will resend, and dropping is what keeps memory bounded under a long outage.
+import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { DeliverySettings } from '../config/types.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { PointBatch } from '../parse/types.js';
+import { BatchEncoder } from '../encode/batch-encoder.js';
+import { compressPayload } from '../encode/compress.js';
+import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
+import { retryDelay } from '../queue/backoff.js';
+import { ShardPacer } from '../queue/shard-pacer.js';
+import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
+import { Ticket } from '../queue/ticket.js';
+import { DeliveryError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
+import type { Logger } from './logger.js';
+import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
+import type { StreamMonitor, StreamState } from './stream-monitor.js';
+import { streamParams } from './stream-target.js';
+
+export const MAX_RECORDS_PER_REQUEST = 500;
+
+export interface StreamSenderDeps {
+  stream: string;
+  settings: DeliverySettings;
+  client: KinesisClient;
+  metrics: Metrics;
+  logger: Logger;
+  monitor: StreamMonitor;
+  state: StreamState;
+}
+
+export class StreamSender {
+  readonly queue: StreamQueue;
+  private readonly s: DeliverySettings;
+  private readonly pacer: ShardPacer;
+  private readonly encoder: BatchEncoder;
+  private readonly params: ReturnType<typeof streamParams>;
+  private readonly abort = new AbortController();
+  private inflight = 0;
+  private preparing = 0;
+  private flushDue = false;
+  private draining = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private idleWaiters: Array<() => void> = [];
+  /** Raw bytes per compressed byte seen lately, so compressed records can be packed near the limit. */
+  private ratio = 2;
+  /** Records that landed on another shard than predicted (tests check this stays 0). */
+  shardMismatches = 0;
+  private readonly m: StreamMetrics;
+
+  constructor(private readonly d: StreamSenderDeps) {
+    this.s = d.settings;
+    this.pacer = new ShardPacer(d.settings.shardRateLimitPercent);
+    this.encoder = new BatchEncoder(d.settings);
+    this.params = streamParams(d.stream);
+    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
+    this.m = streamMetrics(d.metrics, d.stream);
+  }
+
+  /** Largest record: the stream's max record size, partition key included, and never above the request cap. */
+  recordLimit(): number {
+    return Math.min(this.d.state.maxRecordBytes, this.s.putRequestMaxBytes);
+  }
+
+  /** Raw bytes to pack per record: the limit itself, or more when compression will shrink it. */
+  private packBudget(): number {
+    const limit = this.recordLimit();
+    if (this.s.compression === 'none') return limit;
+    return Math.floor(limit * Math.min(4, Math.max(1, this.ratio * 0.85)));
+  }
+
+  oversized(batch: PointBatch): number[] {
+    return this.encoder.oversized(batch, this.recordLimit());
+  }
+
+  submit(batch: PointBatch): Promise<void> {
+    const q = this.queue;
+    if (q.bytes > 0 && q.bytes + batch.data.length > this.s.queueMaxBytes) {
+      return this.refuse('queue_full');
+    }
+    const ticket = new Ticket(batch.count, (t) => q.live.delete(t));
+    q.live.add(ticket);
+    ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), this.s.deliveryTimeoutMs);
+    const map = this.d.state.shardMap;
+    const packer = q.packer;
+    packer.opts.explicitHashKey = map !== undefined;
+    packer.budget = this.packBudget();
+    const { points, bytes, sealed } = this.encoder.pack(batch, ticket, packer, map, this.recordLimit());
+    q.admitted(points, bytes);
+    this.gauges();
+    for (const rec of sealed) this.prepare(rec);
+    if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
+    ticket.resolveIfEmpty();
+    this.pump();
+    return ticket.promise;
+  }
+
+  /** Stop lingering: send everything as fast as limits allow (shutdown). */
+  drain(): void {
+    this.draining = true;
+    this.flushDue = true;
+    this.pump();
+    this.checkIdle();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.queue.idle && this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Answers every waiting submit with `reason` and drops what nobody waits for. */
+  failAll(reason: DeliveryFailure, message?: string): void {
+    for (const t of [...this.queue.live]) this.reject(t, reason, message);
+    this.queue.dropOrphans((r) => this.drop(r));
+    this.flushDue = true; // open records now hold orphans only: seal and drop them
+    this.pump();
+    this.checkIdle();
+  }
+
+  /** Shutdown deadline passed: answer everyone, abort in-flight calls, stop timers. */
+  stop(): void {
+    this.failAll('shutting_down');
+    this.abort.abort();
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.lingerTimer = this.wakeTimer = undefined;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private refuse(reason: DeliveryFailure): Promise<void> {
+    return Promise.reject(this.error(reason));
+  }
+
+  private error(reason: DeliveryFailure, message?: string): DeliveryError {
+    const retryAfter = reason === 'queue_full' ? 1 : reason === 'stream_unavailable' ? 10 : 2;
+    return new DeliveryError(reason, this.d.stream, retryAfter, message);
+  }
+
+  private reject(t: Ticket, reason: DeliveryFailure, message?: string): void {
+    if (t.settled) return;
+    t.fail(this.error(reason, message));
+  }
+
+  private gauges(): void {
+    this.m.qPoints.set(this.queue.points);
+    this.m.qBytes.set(this.queue.bytes);
+  }
+
+  private onLinger(): void {
+    this.lingerTimer = undefined;
+    this.flushDue = true;
+    this.pump();
+  }
+
+  private scheduleWake(at: number): void {
+    if (!Number.isFinite(at) || (this.wakeTimer && this.wakeAt <= at)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      this.flushDue = true;
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * Encodes (KPL) and compresses a sealed record, then queues it. Synchronous without compression, so
+   * that records sealed together leave in one request; compression runs on the thread pool.
+   */
+  private prepare(rec: PackedRecord<Ticket>): void {
+    const raw = recordData(this.s.aggregation, rec.parts, rec.keys);
+    if (this.s.compression === 'none') {
+      this.enqueue(rec, raw);
+      return;
+    }
+    this.preparing++;
+    compressPayload(this.s.compression, raw).then(
+      (data) => {
+        this.preparing--;
+        this.ratio = this.ratio * 0.8 + (raw.length / Math.max(1, data.length)) * 0.2;
+        this.enqueue(rec, data);
+        // Wait for the records compressed alongside, so they share a request.
+        if (this.preparing === 0 || this.queue.ready.count >= MAX_RECORDS_PER_REQUEST) this.pump();
+      },
+      (err: unknown) => {
+        this.preparing--;
+        this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'compression failed');
+        for (const t of rec.holders) this.reject(t, 'stream_unavailable', 'record compression failed');
+        this.queue.release(rec);
+        this.gauges();
+        this.checkIdle();
+      },
+    );
+  }
+
+  private enqueue(rec: PackedRecord<Ticket>, data: Buffer): void {
+    const size = data.length + Buffer.byteLength(rec.partitionKey);
+    if (size > this.recordLimit()) {
+      this.splitRecord(rec, 'RecordTooLarge');
+      return;
+    }
+    const shardId = rec.explicitHashKey !== undefined ? rec.group : undefined;
+    this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 });
+  }
+
+  /** Splits a record that is too large for Kinesis; a single point that still does not fit fails its submits. */
+  private splitRecord(rec: PackedRecord<Ticket>, code: string): void {
+    if (rec.parts.length > 1) {
+      const [a, b] = this.queue.packer.split(rec);
+      this.prepare(a);
+      this.prepare(b);
+      return;
+    }
+    this.d.logger.warn({ stream: this.d.stream, code }, 'Kinesis refused a single-point record');
+    for (const t of rec.holders) this.reject(t, 'stream_unavailable', `Kinesis refused a point of this write (${code})`);
+    this.queue.release(rec);
+    this.gauges();
+    this.checkIdle();
+  }
+
+  private pump(): void {
+    const q = this.queue;
+    while (this.inflight < this.s.maxInflightPerStream) {
+      const ready = q.ready;
+      const due =
+        this.flushDue || ready.count >= MAX_RECORDS_PER_REQUEST || ready.bytes >= this.s.putRequestMaxBytes;
+      if (!due) break;
+      if (this.flushDue && q.packer.hasOpen) {
+        // Sealed only when a call can go: while all calls are busy, open records keep filling up.
+        const sealed: PackedRecord<Ticket>[] = [];
+        q.packer.sealAll(sealed);
+        for (const rec of sealed) this.prepare(rec);
+      }
+      const { records, wakeAt } = q.take(
+        { maxRecords: MAX_RECORDS_PER_REQUEST, maxBytes: this.s.putRequestMaxBytes },
+        Date.now(),
+        this.pacer,
+        (r) => this.drop(r),
+      );
+      this.scheduleWake(wakeAt);
+      if (records.length === 0) {
+        if (q.ready.count === 0 && this.preparing === 0 && !q.packer.hasOpen && !this.draining) this.flushDue = false;
+        break;
+      }
+      void this.put(records);
+    }
+    this.checkIdle();
+  }
+
+  private drop(r: QueuedRecord): void {
+    this.m.failures('Expired').inc();
+    this.queue.release(r.packed);
+    this.gauges();
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length && this.queue.idle && this.inflight === 0 && this.preparing === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async put(records: QueuedRecord[]): Promise<void> {
+    this.inflight++;
+    try {
+      await this.send(records);
+    } catch (err) {
+      // Never expected: every outcome is handled in send. Keep the records moving rather than lose them.
+      this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'delivery bug');
+      for (const r of records) this.retry(r, 'InternalError');
+    } finally {
+      this.inflight--;
+      this.pump();
+    }
+  }
+
+  /** One PutRecords call for these records, and the handling of every entry's outcome. */
+  private async send(records: QueuedRecord[]): Promise<void> {
+    const started = performance.now();
+    // A stalled call must not outlive the submits waiting for it; a slow one should not be cut short
+    // (a cut call may still land, and its retry is then a duplicate).
+    const putTimeout = Math.max(1000, this.s.deliveryTimeoutMs);
+    let entries: PutRecordsResultEntry[];
+    try {
+      const out = await this.d.client.send(
+        new PutRecordsCommand({
+          ...this.params,
+          Records: records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey })),
+        }),
+        { abortSignal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(putTimeout)]) },
+      );
+      entries = out.Records ?? [];
+      if (entries.length !== records.length) throw Object.assign(new Error(`PutRecords answered ${entries.length} entries for ${records.length}`), { name: 'ResponseMismatch' });
+    } catch (err) {
+      this.m.duration.observe((performance.now() - started) / 1000);
+      const code = errorCode(err);
+      this.m.puts('error').inc();
+      this.m.failures(code).inc(records.length);
+      const kind = classify(code);
+      this.d.logger.debug({ stream: this.d.stream, code, records: records.length, err: describeError(err) }, 'PutRecords failed');
+      if (kind === 'fatal') {
+        this.fatal(code, describeError(err));
+        for (const r of records) this.afterFailure(r, code);
+      } else if (kind === 'split' && records.length > 1) {
+        // Bisect: one of these (or their sum) is too large or invalid; find out within this call slot.
+        const mid = records.length >> 1;
+        await this.send(records.slice(0, mid));
+        await this.send(records.slice(mid));
+      } else if (kind === 'split') {
+        this.splitRecord(records[0].packed, code);
+      } else {
+        for (const r of records) this.retry(r, code);
+        this.d.monitor.requestCheck(this.d.stream);
+      }
+      return;
+    }
+    this.m.duration.observe((performance.now() - started) / 1000);
+    let failed = 0;
+    let fatalCode: string | undefined;
+    const retryLater: Array<[QueuedRecord, string]> = [];
+    for (let i = 0; i < records.length; i++) {
+      const e = entries[i];
+      const r = records[i];
+      if (!e.ErrorCode) {
+        this.accepted(r, e.ShardId);
+        continue;
+      }
+      failed++;
+      this.m.failures(e.ErrorCode).inc();
+      const kind = classify(e.ErrorCode);
+      if (kind === 'split') this.splitRecord(r.packed, e.ErrorCode);
+      else if (kind === 'fatal') fatalCode = e.ErrorCode;
+      else retryLater.push([r, e.ErrorCode]);
+    }
+    this.m.puts(failed ? 'partial' : 'ok').inc();
+    if (fatalCode) this.fatal(fatalCode, fatalCode);
+    // Back to the front of their shard's line in their original order.
+    for (let i = retryLater.length - 1; i >= 0; i--) this.retry(retryLater[i][0], retryLater[i][1]);
+    if (failed < records.length) this.d.monitor.notePutOk(this.d.stream);
+    this.gauges();
+  }
+
+  private accepted(r: QueuedRecord, shardId: string | undefined): void {
+    const points = r.packed.parts.length;
+    this.queue.release(r.packed);
+    this.m.records.inc();
+    this.m.bytes.inc(r.size);
+    this.m.delivered.inc(points);
+    this.m.perRecord.observe(points);
+    if (shardId && r.shardId && shardId !== r.shardId) {
+      this.shardMismatches++;
+      this.d.monitor.markMapStale(this.d.stream);
+    }
+    for (const t of r.packed.holders) t.recordAccepted();
+  }
+
+  private retry(r: QueuedRecord, code: string): void {
+    if (isOrphan(r)) {
+      this.drop(r);
+      return;
+    }
+    r.attempts++;
+    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs);
+    this.m.retries.inc();
+    this.queue.push(r, true);
+    this.scheduleWake(r.notBefore);
+  }
+
+  /** After a fatal error the records' submits are answered; whatever is left is an orphan. */
+  private afterFailure(r: QueuedRecord, code: string): void {
+    if (isOrphan(r)) this.drop(r);
+    else this.retry(r, code);
+  }
+
+  private fatal(code: string, message: string): void {
+    this.d.logger.warn({ stream: this.d.stream, code }, 'stream not writable; failing its pending writes');
+    this.d.monitor.markFatal(this.d.stream, code, `not writable: ${message}`);
+    this.failAll('stream_unavailable', `stream "${this.d.stream}" is not available: ${code}`);
+  }
+}

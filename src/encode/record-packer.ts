@@ -1,0 +1,170 @@
+// Packs encoded points into Kinesis records, one open record per group (a shard, or a partition key
+// when the shard map is unknown), sealing a record when the next point would push it past the size
+// budget. Each record remembers which holders (submits) put points in it, so that a submit can be
+// answered when every record holding its points is accepted.
+import type { Aggregation } from '../config/types.js';
+import { KplAggregate } from './kpl-format.js';
+import { hashKeyOf } from './shard-map.js';
+
+/** Something that waits for the records holding its points; told once per record that holds it. */
+export interface Holder {
+  hold(): void;
+}
+
+export interface PackedRecord<H extends Holder> {
+  /** Shard id (or `key:<pk>` without a shard map): records of one group are paced and retried together. */
+  readonly group: string;
+  readonly partitionKey: string;
+  /** Decimal 128-bit hash pinning the record to its shard; undefined without a shard map. */
+  readonly explicitHashKey: string | undefined;
+  /** Encoded points, in order, and their own partition keys (needed to re-pack when a record is split). */
+  readonly parts: Buffer[];
+  readonly keys: string[];
+  /** Sum of parts' lengths: the bytes this record holds in the queue. */
+  rawBytes: number;
+  readonly holders: H[];
+}
+
+export interface PackerOptions {
+  aggregation: Aggregation;
+  /** Whether records carry ExplicitHashKey (a shard map is known). */
+  explicitHashKey: boolean;
+}
+
+/** Bytes a record of these points would have on the wire before compression, partition key included. */
+export function recordSizeOf(aggregation: Aggregation, parts: readonly Buffer[], keys: readonly string[]): number {
+  if (aggregation === 'kpl' && parts.length > 1) {
+    const agg = new KplAggregate();
+    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts[i]);
+    return agg.size + 1; // outer key "a"
+  }
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n + Buffer.byteLength(keys[0] ?? '');
+}
+
+/** The record's data, before compression. KPL with one user record sends it plain, as the KPL does. */
+export function recordData(aggregation: Aggregation, parts: readonly Buffer[], keys: readonly string[]): Buffer {
+  if (aggregation === 'kpl' && parts.length > 1) {
+    const agg = new KplAggregate();
+    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts[i]);
+    return agg.build();
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+/** Record-level keys: the first point's key routes the record where all its points hash (KPL uses "a" + EHK). */
+function recordKeys(aggregation: Aggregation, keys: readonly string[], ehk: boolean): { pk: string; ehk: string | undefined } {
+  const first = keys[0];
+  const pk = aggregation === 'kpl' && keys.length > 1 ? 'a' : first;
+  return { pk, ehk: ehk ? hashKeyOf(first).toString() : undefined };
+}
+
+interface OpenRecord<H extends Holder> {
+  parts: Buffer[];
+  keys: string[];
+  rawBytes: number;
+  /** Wire size so far (lines: data + first key; kpl: aggregate + outer key). */
+  size: number;
+  kpl: KplAggregate | undefined;
+  holders: H[];
+  lastHolder: H | undefined;
+}
+
+export class RecordPacker<H extends Holder> {
+  private readonly open = new Map<string, OpenRecord<H>>();
+  private openBytes = 0;
+
+  /** `budget` is the largest record (data + partition key) to build; it may change with the stream's limits. */
+  constructor(
+    /** Mutable: the shard map may appear or vanish while the stream runs. */
+    readonly opts: PackerOptions,
+    public budget: number,
+  ) {}
+
+  /** Bytes held in records not yet sealed. */
+  get pendingBytes(): number {
+    return this.openBytes;
+  }
+
+  get hasOpen(): boolean {
+    return this.open.size > 0;
+  }
+
+  /**
+   * Adds one encoded point. Returns the record it sealed to make room, if any.
+   * A point bigger than the budget still gets a record of its own: callers filter those out beforehand.
+   */
+  add(group: string, key: string, data: Buffer, holder: H, sealed: PackedRecord<H>[]): void {
+    if (this.opts.aggregation === 'none') {
+      holder.hold();
+      sealed.push(this.toRecord(group, [data], [key], data.length, [holder]));
+      return;
+    }
+    let rec = this.open.get(group);
+    if (rec) {
+      const next = rec.kpl ? rec.kpl.sizeWith(key, data) + 1 : rec.size + data.length;
+      if (next > this.budget) {
+        sealed.push(this.seal(group, rec));
+        rec = undefined;
+      }
+    }
+    if (!rec) {
+      rec = { parts: [], keys: [], rawBytes: 0, size: 0, kpl: undefined, holders: [], lastHolder: undefined };
+      if (this.opts.aggregation === 'kpl') rec.kpl = new KplAggregate();
+      else rec.size = Buffer.byteLength(key);
+      this.open.set(group, rec);
+    }
+    rec.parts.push(data);
+    rec.keys.push(key);
+    rec.rawBytes += data.length;
+    this.openBytes += data.length;
+    if (rec.kpl) {
+      rec.kpl.add(key, data);
+      rec.size = rec.kpl.size + 1;
+    } else {
+      rec.size += data.length;
+    }
+    // Points of one submit arrive consecutively, so comparing with the last holder de-duplicates.
+    if (rec.lastHolder !== holder) {
+      rec.lastHolder = holder;
+      if (!rec.holders.includes(holder)) {
+        rec.holders.push(holder);
+        holder.hold();
+      }
+    }
+  }
+
+  /** Seals every open record (linger expired, flush, shutdown). */
+  sealAll(sealed: PackedRecord<H>[]): void {
+    for (const [group, rec] of this.open) sealed.push(this.seal(group, rec));
+  }
+
+  private seal(group: string, rec: OpenRecord<H>): PackedRecord<H> {
+    this.open.delete(group);
+    this.openBytes -= rec.rawBytes;
+    return this.toRecord(group, rec.parts, rec.keys, rec.rawBytes, rec.holders);
+  }
+
+  private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[]): PackedRecord<H> {
+    const k = recordKeys(this.opts.aggregation, keys, this.opts.explicitHashKey);
+    return { group, partitionKey: k.pk, explicitHashKey: k.ehk, parts, keys, rawBytes, holders };
+  }
+
+  /**
+   * Splits a record Kinesis refused as too large into two halves. Every holder now waits for both
+   * halves (it may only have points in one; waiting for the other as well is merely conservative).
+   */
+  split(rec: PackedRecord<H>): [PackedRecord<H>, PackedRecord<H>] {
+    const mid = rec.parts.length >> 1;
+    const halves: Array<[Buffer[], string[]]> = [
+      [rec.parts.slice(0, mid), rec.keys.slice(0, mid)],
+      [rec.parts.slice(mid), rec.keys.slice(mid)],
+    ];
+    for (const h of rec.holders) h.hold();
+    const [a, b] = halves.map(([parts, keys]) =>
+      this.toRecord(rec.group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...rec.holders]),
+    );
+    return [a, b];
+  }
+}

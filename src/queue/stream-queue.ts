@@ -1,0 +1,148 @@
+// One stream's queue: open records being filled (RecordPacker), sealed records waiting per shard
+// (one FIFO line per group, so a throttled or backing-off shard does not hold up the others), and the
+// byte/point accounting that bounds memory: queued plus in flight, released when a record is done.
+import type { PackedRecord } from '../encode/record-packer.js';
+import { RecordPacker } from '../encode/record-packer.js';
+import { Deque } from './deque.js';
+import type { ShardPacer } from './shard-pacer.js';
+import type { Ticket } from './ticket.js';
+
+/** A sealed record, encoded (and compressed) and ready to be put, with its retry state. */
+export interface QueuedRecord {
+  readonly packed: PackedRecord<Ticket>;
+  readonly data: Buffer;
+  /** Bytes counted against PutRecords limits: data plus partition key. */
+  readonly size: number;
+  /** Shard the record is predicted to land on; undefined without a shard map. */
+  readonly shardId: string | undefined;
+  attempts: number;
+  /** Not to be sent before this time (ms since epoch): backoff. */
+  notBefore: number;
+}
+
+export interface TakeLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+/** True when every submit holding points of this record has been answered: nobody waits for it. */
+export function isOrphan(r: { packed: PackedRecord<Ticket> }): boolean {
+  for (const t of r.packed.holders) if (!t.settled) return false;
+  return true;
+}
+
+export class StreamQueue {
+  readonly packer: RecordPacker<Ticket>;
+  private readonly lines = new Map<string, Deque<QueuedRecord>>();
+  /** Tickets not yet settled, so that a fatal stream error can answer them all at once. */
+  readonly live = new Set<Ticket>();
+  private readyCount = 0;
+  private readySize = 0;
+  /** Raw point bytes and points admitted and not yet done (accepted or dropped). */
+  bytes = 0;
+  points = 0;
+  /** Records sealed but still being encoded/compressed, or in flight. */
+  busy = 0;
+
+  constructor(packer: RecordPacker<Ticket>) {
+    this.packer = packer;
+  }
+
+  get ready(): { count: number; bytes: number } {
+    return { count: this.readyCount, bytes: this.readySize };
+  }
+
+  /** Nothing left at all: no open record, nothing ready, nothing preparing or in flight. */
+  get idle(): boolean {
+    return this.bytes === 0 && this.readyCount === 0 && this.busy === 0 && !this.packer.hasOpen;
+  }
+
+  admitted(points: number, bytes: number): void {
+    this.points += points;
+    this.bytes += bytes;
+  }
+
+  /** Releases a record's share of the bound (accepted, or dropped). */
+  release(rec: PackedRecord<Ticket>): void {
+    this.points -= rec.parts.length;
+    this.bytes -= rec.rawBytes;
+  }
+
+  /** Queues a record for sending; `front` for a retry, which keeps its place before newer records. */
+  push(r: QueuedRecord, front = false): void {
+    let line = this.lines.get(r.packed.group);
+    if (!line) {
+      line = new Deque<QueuedRecord>();
+      this.lines.set(r.packed.group, line);
+    }
+    if (front) line.unshift(r);
+    else line.push(r);
+    this.readyCount++;
+    this.readySize += r.size;
+  }
+
+  /**
+   * Takes records for one PutRecords request, shard by shard, honouring backoff and pacing.
+   * Orphans met on the way are handed to `drop`. Returns the records and when to look again
+   * (Infinity when nothing is waiting on time).
+   */
+  take(limits: TakeLimits, now: number, pacer: ShardPacer, drop: (r: QueuedRecord) => void): { records: QueuedRecord[]; wakeAt: number } {
+    const records: QueuedRecord[] = [];
+    let bytes = 0;
+    let wakeAt = Infinity;
+    const visited: string[] = [];
+    outer: for (const [group, line] of this.lines) {
+      visited.push(group);
+      for (let r = line.peek(); r; r = line.peek()) {
+        if (isOrphan(r)) {
+          line.shift();
+          this.unready(r);
+          drop(r);
+          continue;
+        }
+        if (r.notBefore > now) {
+          wakeAt = Math.min(wakeAt, r.notBefore);
+          break;
+        }
+        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + r.size > limits.maxBytes)) break outer;
+        const wait = r.shardId ? pacer.reserve(r.shardId, r.size, now) : 0;
+        if (wait > 0) {
+          wakeAt = Math.min(wakeAt, now + wait);
+          break;
+        }
+        line.shift();
+        this.unready(r);
+        records.push(r);
+        bytes += r.size;
+      }
+    }
+    // Round robin: the groups served go to the back, so a busy shard cannot starve the others.
+    for (const group of visited) {
+      const line = this.lines.get(group);
+      if (!line) continue;
+      this.lines.delete(group);
+      if (line.length > 0) this.lines.set(group, line);
+    }
+    return { records, wakeAt };
+  }
+
+  /** Removes every queued record that nobody waits for any more (after a fatal error or at shutdown). */
+  dropOrphans(drop: (r: QueuedRecord) => void): void {
+    for (const [group, line] of this.lines) {
+      const keep = new Deque<QueuedRecord>();
+      for (let r = line.shift(); r; r = line.shift()) {
+        if (isOrphan(r)) {
+          this.unready(r);
+          drop(r);
+        } else keep.push(r);
+      }
+      if (keep.length) this.lines.set(group, keep);
+      else this.lines.delete(group);
+    }
+  }
+
+  private unready(r: QueuedRecord): void {
+    this.readyCount--;
+    this.readySize -= r.size;
+  }
+}

@@ -1,0 +1,63 @@
+import t from 'tap';
+import { RecordPacker } from '../../src/encode/record-packer.js';
+import { ShardPacer } from '../../src/queue/shard-pacer.js';
+import { StreamQueue, type QueuedRecord } from '../../src/queue/stream-queue.js';
+import { Ticket } from '../../src/queue/ticket.js';
+
+function rec(q: StreamQueue, group: string, ticket: Ticket, size = 100): QueuedRecord {
+  const data = Buffer.alloc(size - 1, 1);
+  ticket.hold();
+  const r: QueuedRecord = {
+    packed: { group, partitionKey: 'k', explicitHashKey: '1', parts: [data], keys: ['k'], rawBytes: data.length, holders: [ticket] },
+    data,
+    size,
+    shardId: group,
+    attempts: 0,
+    notBefore: 0,
+  };
+  q.admitted(1, data.length);
+  q.push(r);
+  return r;
+}
+
+t.test('take: 500 records and byte caps, round robin over shards, backoff and orphans', async (t) => {
+  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', explicitHashKey: true }, 1 << 20));
+  const live = new Ticket(1, () => {});
+  const pacer = new ShardPacer(0);
+  for (let i = 0; i < 700; i++) rec(q, `s${i % 3}`, live);
+  const dropped: QueuedRecord[] = [];
+  const a = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, (r) => dropped.push(r));
+  t.equal(a.records.length, 500);
+  const b = q.take({ maxRecords: 500, maxBytes: 100 * 50 }, 0, pacer, (r) => dropped.push(r));
+  t.equal(b.records.length, 50, 'byte cap');
+  t.equal(q.ready.count, 150);
+  // A record backing off holds its shard's line, not the others.
+  const c = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {});
+  const back = c.records[0];
+  back.notBefore = 5000;
+  q.push(back, true);
+  const d = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 1000, pacer, () => {});
+  t.equal(d.records.length, 0);
+  t.equal(d.wakeAt, 5000);
+  // Orphans (every holder answered) are dropped, not sent.
+  const dead = new Ticket(1, () => {});
+  rec(q, 'sx', dead);
+  dead.fail(new Error('deadline'));
+  dead.promise.catch(() => {});
+  const e = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 6000, pacer, (r) => dropped.push(r));
+  t.equal(e.records.length, 1, 'the backed-off record, once due');
+  t.equal(dropped.length, 1, 'the orphan was dropped');
+});
+
+t.test('ticket resolves when its last record is accepted, once', async (t) => {
+  let settled = 0;
+  const tk = new Ticket(10, () => settled++);
+  tk.hold();
+  tk.hold();
+  tk.recordAccepted();
+  t.notOk(tk.settled);
+  tk.recordAccepted();
+  await tk.promise;
+  tk.fail(new Error('late'));
+  t.equal(settled, 1);
+});
