@@ -2,6 +2,8 @@
 // Starts kinesis-local and kinflux, loads kinflux with 1,000-line Telegraf bodies (plain, then gzip) at 16 connections,
 // and prints points/s, p50/p99 latency, CPU-ms per 1,000 points (summed over kinflux's processes) and peak RSS.
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
+// With --sink null kinflux writes to an endpoint that accepts every PutRecords at once (bench/fake-kinesis.mjs):
+// kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
+import { startFakeKinesis } from './fake-kinesis.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,6 +21,8 @@ const SECONDS = Number(arg('seconds', 10));
 const CONNECTIONS = Number(arg('connections', 16));
 const WORKERS = arg('workers', undefined);
 const VS_INFLUXD = process.argv.includes('--vs-influxd');
+const SINK = arg('sink', 'kinesis-local');
+const LINGER = arg('linger', undefined);
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const LINES_PER_BODY = 1000;
 
@@ -114,6 +119,7 @@ async function startKinflux(endpoint) {
     KINFLUX_LOG_FORMAT: 'json',
     KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0', // the emulator has no shard limits to respect
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
+    ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
   const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/ready`);
@@ -138,10 +144,10 @@ async function startInfluxd() {
 const fmt = (r) =>
   `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}`;
 
-const emulator = await startKinesisLocal({ streams: { metrics: 4 } });
+const emulator = SINK === 'null' ? await startFakeKinesis() : await startKinesisLocal({ streams: { metrics: 4 } });
 const kinflux = await startKinflux(emulator.endpoint);
 const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
-console.log(`bench:e2e  ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}`);
+console.log(`bench:e2e  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}`);
 const results = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {

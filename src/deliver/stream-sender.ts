@@ -22,6 +22,7 @@ import type { Logger } from './logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor, StreamState } from './stream-monitor.js';
 import { streamParams } from './stream-target.js';
+import { RateLimitedWarning } from './warn-rate.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
 
@@ -55,8 +56,10 @@ export class StreamSender {
   /** Records that landed on another shard than predicted (tests check this stays 0). */
   shardMismatches = 0;
   private readonly m: StreamMetrics;
+  private readonly retryWarning: RateLimitedWarning;
 
   constructor(private readonly d: StreamSenderDeps) {
+    this.retryWarning = new RateLimitedWarning(d.logger, 'Kinesis refused records (throttling or failures); retrying them with backoff');
     this.s = d.settings;
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent);
     this.encoder = new BatchEncoder(d.settings);
@@ -370,6 +373,7 @@ export class StreamSender {
     r.attempts++;
     r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs);
     this.m.retries.inc();
+    this.retryWarning.note({ stream: this.d.stream, code });
     this.queue.push(r, true);
     this.scheduleWake(r.notBefore);
   }

@@ -2,7 +2,7 @@
 // Each group of routes is an encapsulated plugin, so the write routes' raw-body parser stays theirs.
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { HttpSettings } from '../config/types.js';
 import { sendError, type Api } from './errors.js';
 import { INFLUX_VERSION, type HttpDeps } from './deps.js';
@@ -33,7 +33,8 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   const http = deps.settings.http;
   const common = {
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false as const }),
-    disableRequestLogging: true, // one debug line per request, below, without query strings (they may hold a token)
+    // One debug line per request, below, without query strings (they may hold a token).
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
     bodyLimit: http.maxBodyBytes,

@@ -1,0 +1,23 @@
+// Warnings that can fire per record (throttling, retries) are logged at most once per interval, with a count,
+// so a throttled stream tells operators what happens without flooding the log.
+import type { Logger } from './logger.js';
+
+export class RateLimitedWarning {
+  private last = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly message: string,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  note(fields: Record<string, unknown>, count = 1): void {
+    this.suppressed += count;
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) return;
+    this.logger.warn({ ...fields, occurrences: this.suppressed, perSeconds: this.intervalMs / 1000 }, this.message);
+    this.last = now;
+    this.suppressed = 0;
+  }
+}
