@@ -8,7 +8,9 @@ import { createTokenChecker } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { DeliveryEngine } from './deliver/engine.js';
 import { createKinesisClient } from './deliver/kinesis-client.js';
-import { startKinesisLocal, type KinesisLocal } from './emulator/kinesis-local.js';
+import { EMULATOR_CREDENTIALS, startKinesisLocal, type KinesisLocal } from './emulator/kinesis-local.js';
+import cluster from 'node:cluster';
+import { clusterMetricsText, shareWorkerMetrics } from './cluster.js';
 
 export interface App {
   readonly server: FastifyInstance;
@@ -31,11 +33,11 @@ export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>)
   });
 }
 
-// Credentials kinesis-local accepts; it checks their shape, not their value.
-const EMULATOR_CREDENTIALS = { accessKeyId: '000000000000', secretAccessKey: 'kinflux-local' };
 
 export async function startApp(settings: Settings, logger: Logger = createLogger(settings)): Promise<App> {
   const metrics = createMetrics();
+  if (cluster.isWorker) shareWorkerMetrics(metrics.registry);
+  const metricsText = cluster.isWorker ? clusterMetricsText : () => metrics.registry.metrics();
   const router = createRouter(settings.routes, settings.stream, settings.strictRoutes);
 
   let emulator: KinesisLocal | undefined;
@@ -61,7 +63,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
 
   let shuttingDown = false;
   const server = buildServer(
-    { settings, metrics, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown },
+    { settings, metrics, metricsText, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown },
     { logger },
   );
   const url = await server.listen({ host: settings.http.host, port: settings.http.port });

@@ -5,6 +5,8 @@ import { createLogger, startApp } from './app.js';
 import { StreamNotFoundError } from './deliver/engine.js';
 import { KINFLUX_VERSION } from './http/deps.js';
 import { readStreamCommand } from './tools/read-stream.js';
+import cluster from 'node:cluster';
+import { runPrimary, workerCount } from './cluster.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'read') return readStreamCommand(settings, argv.slice(1));
 
   const logger = createLogger(settings);
+  if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger);
   let app;
   try {
     app = await startApp(settings, logger);

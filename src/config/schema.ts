@@ -68,6 +68,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_REQUEST_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '30000', unit: 'ms', help: 'Time allowed to receive a whole request; a slow client is cut off.' },
   { env: 'KINFLUX_KEEPALIVE_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '65000', unit: 'ms', help: 'How long an idle keep-alive connection stays open.' },
   { env: 'KINFLUX_MAX_HEADER_BYTES', kind: bytes(1024, MiB), default: '16KiB', unit: 'bytes', help: 'Largest request head (request line plus headers); more gets 431.' },
+  { env: 'KINFLUX_WORKERS', kind: int(0, 64), default: '1', help: 'Processes serving writes (node:cluster), each with its own batching per stream; 0 means one per core.' },
   { env: 'KINFLUX_LOG_LEVEL', kind: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', help: 'Log level; debug logs one line per request.' },
   { env: 'KINFLUX_LOG_FORMAT', kind: oneOf('json', 'pretty', 'auto'), default: 'auto', help: 'json for log shippers, pretty for people; auto picks pretty on a terminal.' },
 ];

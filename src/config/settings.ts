@@ -159,6 +159,7 @@ export function loadSettings(env: Env = process.env): Settings {
     strictRoutes: v.bool('KINFLUX_STRICT_ROUTES'),
     embedded,
     embeddedPort: v.num('KINFLUX_EMBEDDED_PORT'),
+    workers: v.num('KINFLUX_WORKERS'),
     shutdownTimeoutMs: v.num('KINFLUX_SHUTDOWN_TIMEOUT_MS'),
     logLevel: v.str('KINFLUX_LOG_LEVEL') as Settings['logLevel'],
     logFormat: logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : (logFormat as Settings['logFormat']),

@@ -84,6 +84,8 @@ export interface Settings {
   readonly strictRoutes: boolean;
   /** True when no AWS target is configured: start the embedded kinesis-local. */
   readonly embedded: boolean;
+  /** Worker processes (node:cluster); 1 runs in-process, 0 means one per core. */
+  readonly workers: number;
   /** Port of the embedded kinesis-local. */
   readonly embeddedPort: number;
   readonly shutdownTimeoutMs: number;

@@ -17,6 +17,9 @@ export interface KinesisLocal {
   resume(): void;
 }
 
+/** Credentials kinesis-local accepts: it checks their shape, not their value. */
+export const EMULATOR_CREDENTIALS = { accessKeyId: '000000000000', secretAccessKey: 'kinflux-local' };
+
 export interface KinesisLocalOptions {
   /** Plain HTTP port; 0 picks a free one. */
   port?: number;

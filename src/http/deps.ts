@@ -25,6 +25,8 @@ export interface HttpDeps {
   readonly delivery: DeliveryPort;
   readonly router: Router;
   readonly tokens: TokenChecker;
+  /** The Prometheus text for /metrics: this process's registry, or every worker's under KINFLUX_WORKERS. */
+  readonly metricsText: () => Promise<string>;
   /** True from SIGTERM on: /ready turns 503 so load balancers stop sending. */
   readonly shuttingDown: () => boolean;
 }

@@ -124,6 +124,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       name: 'kinflux_stream_up',
       help: '1 when the stream exists and is writable, else 0.',
       labelNames: ['stream'],
+      aggregator: 'min', // with KINFLUX_WORKERS, up only when every worker can write
       registers,
     }),
   };

@@ -4,6 +4,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type Kin
 import type { Settings } from '../config/types.js';
 import { createKinesisClient } from '../deliver/kinesis-client.js';
 import { isStreamArn, streamParams } from '../deliver/stream-target.js';
+import { EMULATOR_CREDENTIALS } from '../emulator/kinesis-local.js';
 
 export interface StoredRecord {
   readonly shardId: string;
@@ -56,7 +57,7 @@ export async function readStreamCommand(settings: Settings, args: string[]): Pro
   const kinesis = settings.embedded
     ? { region: 'us-east-1', endpoint: `http://127.0.0.1:${settings.embeddedPort}`, roleArn: undefined }
     : settings.kinesis;
-  const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: { accessKeyId: '000000000000', secretAccessKey: 'kinflux-local' } } : {});
+  const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
   try {
     for (const r of await readAllRecords(client, stream)) {
       process.stdout.write(`# ${r.shardId} seq=${r.sequenceNumber} key=${r.partitionKey} bytes=${r.data.length}\n`);

@@ -28,9 +28,11 @@ const delivery: DeliveryPort = {
   isReady: () => true,
 };
 const settings = loadSettings({ KINFLUX_AUTH_TOKENS: 'tok' });
+const metrics = createMetrics({ processMetrics: false });
 const app = buildServer({
   settings,
-  metrics: createMetrics({ processMetrics: false }),
+  metrics,
+  metricsText: () => metrics.registry.metrics(),
   delivery,
   router: createRouter(settings.routes, settings.stream, false),
   tokens: createTokenChecker(settings.http.authTokens),

@@ -4,7 +4,7 @@ import type { HttpDeps } from '../deps.js';
 
 export function metricsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/metrics', { config: { api: 'v1', auth: false, probe: true } }, async (_req, reply) => {
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metricsText();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
 }
