@@ -23,6 +23,7 @@ const WORKERS = arg('workers', undefined);
 const VS_INFLUXD = process.argv.includes('--vs-influxd');
 const SINK = arg('sink', 'kinesis-local');
 const LINGER = arg('linger', undefined);
+const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const LINES_PER_BODY = 1000;
 
@@ -121,7 +122,8 @@ async function startKinflux(endpoint) {
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
-  const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
+  const proc = spawn(process.execPath, [...nodeArgs, new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/ready`);
   return { proc, url: `http://127.0.0.1:${port}` };
 }
@@ -176,6 +178,7 @@ try {
   }
 } finally {
   kinflux.proc.kill('SIGTERM');
+  await new Promise((r) => kinflux.proc.once('exit', r)); // a profile is written at exit
   influxd?.proc.kill('SIGKILL');
   if (influxd) rmSync(influxd.dir, { recursive: true, force: true });
   await sleep(500);

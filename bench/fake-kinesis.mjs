@@ -15,6 +15,14 @@ const shardOf = (entry) => {
   return shards[Number(key / SPAN) < SHARDS ? Number(key / SPAN) : SHARDS - 1].ShardId;
 };
 
+const EHK = Buffer.from('"ExplicitHashKey":"');
+const PK = Buffer.from('"PartitionKey":');
+const count = (buf, needle) => {
+  let n = 0;
+  for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + 1)) n++;
+  return n;
+};
+
 export function startFakeKinesis() {
   let seq = 0;
   const server = createServer((req, res) => {
@@ -22,14 +30,24 @@ export function startFakeKinesis() {
     req.on('data', (b) => parts.push(b));
     req.on('end', () => {
       const action = String(req.headers['x-amz-target'] ?? '').split('.')[1];
-      const body = JSON.parse(Buffer.concat(parts).toString() || '{}');
+      const raw = Buffer.concat(parts);
+      if (action === 'PutRecords') {
+        // Scanned, not parsed: the sink must cost little next to the gateway it measures.
+        const shardIds = [];
+        for (let at = raw.indexOf(EHK); at >= 0; at = raw.indexOf(EHK, at + 1)) {
+          const start = at + EHK.length;
+          shardIds.push(shardOf({ ExplicitHashKey: raw.toString('latin1', start, raw.indexOf(34, start)) }));
+        }
+        if (shardIds.length === 0) shardIds.push(...Array(count(raw, PK)).fill(shards[0].ShardId));
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        return res.end(JSON.stringify({ FailedRecordCount: 0, Records: shardIds.map((ShardId) => ({ SequenceNumber: String(++seq), ShardId })) }));
+      }
+      const body = JSON.parse(raw.toString() || '{}');
       let out;
       if (action === 'DescribeStreamSummary') {
         out = { StreamDescriptionSummary: { StreamName: body.StreamName, StreamARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${body.StreamName}`, StreamStatus: 'ACTIVE', OpenShardCount: SHARDS, RetentionPeriodHours: 24, StreamCreationTimestamp: 0, EnhancedMonitoring: [], EncryptionType: 'NONE' } };
       } else if (action === 'ListShards') {
         out = { Shards: shards };
-      } else if (action === 'PutRecords') {
-        out = { FailedRecordCount: 0, Records: body.Records.map((e) => ({ SequenceNumber: String(++seq), ShardId: shardOf(e) })) };
       } else {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         return res.end(JSON.stringify({ __type: 'UnknownOperationException' }));
