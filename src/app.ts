@@ -69,9 +69,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const url = await server.listen({ host: settings.http.host, port: settings.http.port });
   logger.info({ url, streams: router.streams }, 'kinflux listening');
   if (emulator) {
-    logger.info(
-      `read records back with: npx kinflux read ${settings.stream}   (or: KINFLUX_KINESIS_ENDPOINT=${emulator.endpoint} npm run read -- ${settings.stream})`,
-    );
+    logger.info(`read records back with: npm run read -- ${settings.stream}   (or: kinflux read ${settings.stream})`);
   }
 
   let stopping: Promise<void> | undefined;
