@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 
-type StatementResult = { statement_id: number; series?: Array<{ name: string; columns: string[]; values: string[][] }> };
+type StatementResult = { statement_id: number; error?: string; series?: Array<{ name: string; columns: string[]; values: string[][] }> };
 
 /** Splits `q` on semicolons outside quotes and identifiers. */
 export function splitStatements(q: string): string[] {
@@ -52,8 +52,13 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (!q || !q.trim()) return sendError(reply, 'v1', 400, 'missing required parameter "q"');
       const results: StatementResult[] = [];
       for (const [i, stmt] of splitStatements(q).entries()) {
-        if (CREATE_DATABASE.test(stmt)) {
-          results.push({ statement_id: i });
+        const create = CREATE_DATABASE.exec(stmt);
+        if (create) {
+          const db = create[1].startsWith('"') ? create[1].slice(1, -1).replace(/\\(.)/g, '$1') : create[1];
+          // With strict routes an unrouted database can never be written: saying so here makes Telegraf drop
+          // such writes instead of creating the database and retrying its 404 forever.
+          const routed = !('notFound' in deps.router.resolve(db));
+          results.push(routed ? { statement_id: i } : { statement_id: i, error: `database "${db}" is not routed to a stream (KINFLUX_STRICT_ROUTES)` });
         } else if (SHOW_DATABASES.test(stmt)) {
           results.push({ statement_id: i, series: [{ name: 'databases', columns: ['name'], values: deps.router.databases.map((d) => [d]) }] });
         } else {
