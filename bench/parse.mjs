@@ -29,7 +29,9 @@ function measure(name, fn, rounds) {
   }
   const s = median(times);
   const lps = LINES / s;
-  console.log(`${name.padEnd(34)} ${(lps / 1e6).toFixed(3)} M lines/s  ${(mb / s).toFixed(1)} MB/s  (median of ${rounds}, ${(s * 1000).toFixed(1)} ms/round)`);
+  // The spread shows how noisy the run was (other processes share the cores).
+  const spread = `${(Math.min(...times) * 1000).toFixed(1)}-${(Math.max(...times) * 1000).toFixed(1)} ms`;
+  console.log(`${name.padEnd(34)} ${(lps / 1e6).toFixed(3)} M lines/s  ${(mb / s).toFixed(1)} MB/s  (median of ${rounds}, ${(s * 1000).toFixed(1)} ms/round, spread ${spread})`);
   return lps;
 }
 

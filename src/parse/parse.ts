@@ -4,6 +4,7 @@ import { LineState } from './state.js';
 import { BatchWriter } from './out.js';
 import { scanPoint } from './scan.js';
 import { emitPoint } from './emit.js';
+import { fastLine } from './fast.js';
 import { scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
 import { errorText } from './errors.js';
@@ -33,7 +34,13 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   if (nl < 0) nl = len;
   let pos = 0;
   let line = 1;
+  // The fast path needs a newline ahead (its loops stop there instead of checking bounds), and ns.
+  const fastEnd = unit === 1n ? body.lastIndexOf(10) : -1;
   while (pos < len) {
+    if (pos < fastEnd) {
+      const end = fastLine(body, pos, out);
+      if (end >= 0) { line++; pos = end + 1; continue; }
+    }
     if (nl < pos) { nl = body.indexOf(10, pos); if (nl < 0) nl = len; }
     if (q < pos) { q = body.indexOf(34, pos); if (q < 0) q = len; }
     if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
