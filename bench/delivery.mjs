@@ -1,11 +1,14 @@
 // Delivery engine benchmark: the engine alone (no HTTP), fed 1,000-line Telegraf requests by
 // concurrent clients, against kinesis-local (default) or a null sink that accepts every PutRecords
-// at once (--sink=null: the engine's own ceiling, since kinesis-local tops out at a few MB/s).
+// at once (--sink=null: the engine's own ceiling, since kinesis-local tops out at a few MB/s), or
+// bench/fake-kinesis.mjs (4 shards) in a child process (--sink=http: the same, plus the SDK's serialization,
+// signing and HTTP, which is where much of a delivered point's CPU goes).
 // Prints points/s, points per record, PutRecords calls/s and CPU per point (this process only).
 //
 //   npm run bench:delivery -- [--seconds=10] [--clients=8] [--shards=4] [--aggregation=lines]
-//                             [--format=line] [--compression=none] [--sink=kinesis-local|null]
-import { execFileSync } from 'node:child_process';
+//                             [--format=line] [--compression=none] [--sink=kinesis-local|null|http]
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeliveryEngine } from '../dist/deliver/engine.js';
@@ -54,7 +57,15 @@ function nullClient() {
   };
 }
 
-const k = sink === 'null' ? undefined : await startKinesisLocal({ streams: { bench: shards } });
+/** bench/fake-kinesis.mjs in its own process, so that its CPU is not counted as the engine's. */
+async function startHttpSink() {
+  const src = `import { startFakeKinesis } from ${JSON.stringify(join(here, 'fake-kinesis.mjs'))}; const f = await startFakeKinesis(); console.log(f.endpoint);`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(proc.stdout, 'data');
+  return { endpoint: line.toString().trim(), stop: async () => void proc.kill() };
+}
+
+const k = sink === 'null' ? undefined : sink === 'http' ? await startHttpSink() : await startKinesisLocal({ streams: { bench: shards } });
 const endpoint = k?.endpoint ?? 'http://127.0.0.1:1';
 const metrics = createMetrics({ processMetrics: false });
 const settings = {

@@ -7,6 +7,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSettings } from '../config/types.js';
+import { nativeBase64Protocol } from './native-base64.js';
 
 /** Sockets per client: several streams × maxInflightPerStream, plus control-plane calls. */
 const MAX_SOCKETS = 64;
@@ -36,6 +37,8 @@ export function createKinesisClient(k: KinesisSettings, opts: KinesisClientOptio
     endpoint: k.endpoint,
     credentials,
     requestHandler,
+    // Native base64 of record data (see native-base64.ts); undefined keeps the SDK's own protocol.
+    protocol: nativeBase64Protocol(),
     // Pinned because the SDK defaults change in 2026. One attempt: the engine retries PutRecords
     // itself, per failed entry, with full-jitter backoff bounded by each submit's deadline, and counts
     // every failure in its metrics. SDK retries would re-send whole requests (duplicating the entries

@@ -6,6 +6,7 @@ import { worstCaseCompressedSize } from './compress.js';
 import { partitionKeyFunction, type PartitionKeyFn } from './partition-key.js';
 import type { Holder, PackedRecord, RecordPacker } from './record-packer.js';
 import { pointEncoder, type PointEncoder } from './record-format.js';
+import { SeriesKeyCache } from './series-cache.js';
 import { HashKeyCache, type ShardMap } from './shard-map.js';
 
 /** Lines this much under the limit cannot be too big in any format but json: skip the exact check. */
@@ -21,9 +22,12 @@ export class BatchEncoder {
   private readonly keyOf: PartitionKeyFn;
   private readonly encode: PointEncoder;
   private readonly hashes = new HashKeyCache();
+  /** The default `series` method finds key and shard by the series bytes (no string per point). */
+  private readonly series: SeriesKeyCache | undefined;
 
   constructor(private readonly s: DeliverySettings) {
     this.keyOf = partitionKeyFunction(s.partitionKey);
+    this.series = s.partitionKey.method === 'series' ? new SeriesKeyCache() : undefined;
     this.encode = pointEncoder(s.recordFormat, s.jsonTimestampUnits);
   }
 
@@ -50,11 +54,20 @@ export class BatchEncoder {
     const sealed: PackedRecord<H>[] = [];
     let points = 0;
     let bytes = 0;
+    const series = this.series;
     for (let i = 0; i < batch.count; i++) {
-      const key = this.keyOf(batch, i);
+      let key: string;
+      let group: string;
+      if (series) {
+        const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
+        key = e.key;
+        group = map ? series.shardIdOf(e, map) : e.group;
+      } else {
+        key = this.keyOf(batch, i);
+        group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
+      }
       const data = this.encode(batch, i);
       if (!this.surelyFits(data.length, limit) && this.tooBig(key, data, limit)) continue;
-      const group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
       packer.add(group, key, data, holder, sealed);
       points++;
       bytes += data.length;

@@ -26,16 +26,18 @@ export function boundPartitionKey(key: string): string {
   return `${prefix}#${digest}`;
 }
 
+/** The `series` key of the series bytes `data[start .. start+len)`. */
+export function seriesKeyOf(data: Buffer, start: number, len: number): string {
+  return boundPartitionKey(data.toString('utf8', start, start + len));
+}
+
 export type PartitionKeyFn = (batch: PointBatch, i: number) => string;
 
 /** Returns the key function for a method; the switch runs once, not per point. */
 export function partitionKeyFunction(method: PartitionKeyMethod): PartitionKeyFn {
   switch (method.method) {
     case 'series':
-      return (batch, i) => {
-        const start = batch.starts[i];
-        return boundPartitionKey(batch.data.toString('utf8', start, start + batch.seriesLengths[i]));
-      };
+      return (batch, i) => seriesKeyOf(batch.data, batch.starts[i], batch.seriesLengths[i]);
     case 'measurement':
       return (batch, i) => boundPartitionKey(measurementOf(batch, i));
     case 'static': {

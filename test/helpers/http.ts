@@ -22,7 +22,9 @@ export function send(baseUrl: string, path: string, body?: Buffer | string, opts
   if (payload && !opts.chunks) headers['content-length'] = String(payload.length);
   if (payload && opts.chunks) headers['transfer-encoding'] = 'chunked';
   return new Promise((resolve, reject) => {
+    let responded = false;
     const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? (payload ? 'POST' : 'GET'), headers }, (res) => {
+      responded = true;
       const parts: Buffer[] = [];
       res.on('data', (b: Buffer) => parts.push(b));
       res.on('end', () => {
@@ -31,12 +33,12 @@ export function send(baseUrl: string, path: string, body?: Buffer | string, opts
       });
       res.on('error', reject);
     });
-    // A server may answer (413) and close before the whole body is written; like Go's HTTP client,
-    // prefer that answer to the EPIPE that follows it.
+    // A server may answer (413, Connection: close) before the whole body is written; like Go's HTTP
+    // client, prefer that answer to the EPIPE that follows it.
     req.on('error', (err) => {
-      let answered = false;
-      req.once('response', () => (answered = true));
-      setTimeout(() => answered || reject(err), 500);
+      if (responded) return;
+      req.once('response', () => (responded = true));
+      setTimeout(() => responded || reject(err), 2000);
     });
     if (payload && opts.chunks) {
       const size = Math.ceil(payload.length / opts.chunks);
