@@ -234,10 +234,13 @@ export class StreamSender {
     const q = this.queue;
     while (this.inflight < this.s.maxInflightPerStream) {
       const ready = q.ready;
-      const due =
-        this.flushDue || ready.count >= MAX_RECORDS_PER_REQUEST || ready.bytes >= this.s.putRequestMaxBytes;
+      // Sealed records are full (or the linger sealed them): waiting gains them nothing, so they go as soon
+      // as a call slot is free. And when no call is in flight, lingering only adds latency (Nagle's rule):
+      // points gather into bigger records exactly while earlier calls are out, which is when it pays.
+      const pipeIdle = this.inflight === 0 && this.preparing === 0;
+      const due = this.flushDue || ready.count > 0 || (pipeIdle && q.packer.hasOpen);
       if (!due) break;
-      if (this.flushDue && q.packer.hasOpen) {
+      if ((this.flushDue || pipeIdle) && q.packer.hasOpen) {
         // Sealed only when a call can go: while all calls are busy, open records keep filling up.
         const sealed: PackedRecord<Ticket>[] = [];
         q.packer.sealAll(sealed);
