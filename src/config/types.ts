@@ -19,7 +19,7 @@ export interface DeliverySettings {
   readonly jsonTimestampUnits: JsonTimestampUnits;
   readonly aggregation: Aggregation;
   readonly compression: Compression;
-  /** How long a batch may wait for more points before it is sent. */
+  /** Longest a point waits to share a record while earlier calls are in flight (none in flight: it goes at once). */
   readonly lingerMs: number;
   /** Bound of each stream's queue (queued plus in flight); beyond it writes get 503. */
   readonly queueMaxBytes: number;
