@@ -48,7 +48,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_COMPRESSION', kind: oneOf('none', 'gzip', 'zlib'), default: 'none', help: "Compression of each record's payload." },
   { env: 'KINFLUX_AUTH_TOKENS', kind: { type: 'list' }, default: '', help: 'Comma-separated tokens; when set, writes and queries need one (Token header, Basic password, or u/p).' },
   { env: 'KINFLUX_AUTH_PROBES', kind: bool, default: 'false', help: 'Also require a token on /ping, /health, /ready and /metrics.' },
-  { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'Longest a point waits for more points while earlier PutRecords calls are in flight; with none in flight it goes at once.' },
+  { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'Longest a point waits for more points while earlier PutRecords calls are in flight; with none in flight it waits at most 5 ms.' },
   { env: 'KINFLUX_QUEUE_MAX_BYTES', kind: bytes(MiB, 16 * 1024 * MiB), default: '64MiB', unit: 'bytes', help: "Bound of each stream's queue, queued plus in flight; beyond it writes get 503 + Retry-After." },
   { env: 'KINFLUX_DELIVERY_TIMEOUT_MS', kind: int(100, 600_000), default: '4000', unit: 'ms', help: "How long a write waits for Kinesis before it gets 503; below Telegraf's 5 s timeout." },
   { env: 'KINFLUX_MAX_INFLIGHT', kind: int(1, 64), default: '4', help: 'Concurrent PutRecords calls per stream.' },

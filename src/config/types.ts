@@ -19,7 +19,7 @@ export interface DeliverySettings {
   readonly jsonTimestampUnits: JsonTimestampUnits;
   readonly aggregation: Aggregation;
   readonly compression: Compression;
-  /** Longest a point waits to share a record while earlier calls are in flight (none in flight: it goes at once). */
+  /** Longest a point waits to share a record while earlier calls are in flight (none in flight: at most 5 ms). */
   readonly lingerMs: number;
   /** Bound of each stream's queue (queued plus in flight); beyond it writes get 503. */
   readonly queueMaxBytes: number;

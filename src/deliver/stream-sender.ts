@@ -6,7 +6,7 @@
 // every submit holding the record has been answered. A record whose submits were all answered
 // (deadline, shutdown, fatal error) is dropped instead of retried: nobody was promised it, the clients
 // got 503 and will resend, and dropping is what keeps memory bounded under a long outage.
-import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
@@ -22,9 +22,12 @@ import type { Logger } from './logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor, StreamState } from './stream-monitor.js';
 import { streamParams } from './stream-target.js';
+import { putRecordsCall } from './put-records-call.js';
 import { RateLimitedWarning } from './warn-rate.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
+/** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
+const IDLE_LINGER_MS = 5;
 
 export interface StreamSenderDeps {
   stream: string;
@@ -235,12 +238,17 @@ export class StreamSender {
     while (this.inflight < this.s.maxInflightPerStream) {
       const ready = q.ready;
       // Sealed records are full (or the linger sealed them): waiting gains them nothing, so they go as soon
-      // as a call slot is free. And when no call is in flight, lingering only adds latency (Nagle's rule):
-      // points gather into bigger records exactly while earlier calls are out, which is when it pays.
+      // as a call slot is free. When no call is in flight, a long linger only adds latency (Nagle's rule):
+      // points gather into bigger records while earlier calls are out, which is when it pays. A few ms of
+      // waiting on an idle pipe still merges writes that arrive together (agents flushing at once).
       const pipeIdle = this.inflight === 0 && this.preparing === 0;
-      const due = this.flushDue || ready.count > 0 || (pipeIdle && q.packer.hasOpen);
+      if (pipeIdle && !this.flushDue && ready.count === 0 && q.packer.hasOpen) {
+        this.scheduleWake(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
+        break;
+      }
+      const due = this.flushDue || ready.count > 0;
       if (!due) break;
-      if ((this.flushDue || pipeIdle) && q.packer.hasOpen) {
+      if (this.flushDue && q.packer.hasOpen) {
         // Sealed only when a call can go: while all calls are busy, open records keep filling up.
         const sealed: PackedRecord<Ticket>[] = [];
         q.packer.sealAll(sealed);
@@ -296,15 +304,7 @@ export class StreamSender {
     const putTimeout = Math.max(1000, this.s.deliveryTimeoutMs);
     let entries: PutRecordsResultEntry[];
     try {
-      const out = await this.d.client.send(
-        new PutRecordsCommand({
-          ...this.params,
-          Records: records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey })),
-        }),
-        { abortSignal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(putTimeout)]) },
-      );
-      entries = out.Records ?? [];
-      if (entries.length !== records.length) throw Object.assign(new Error(`PutRecords answered ${entries.length} entries for ${records.length}`), { name: 'ResponseMismatch' });
+      entries = await putRecordsCall(this.d.client, this.params, records, putTimeout, this.abort.signal);
     } catch (err) {
       this.m.duration.observe((performance.now() - started) / 1000);
       const code = errorCode(err);
