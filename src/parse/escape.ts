@@ -48,35 +48,17 @@ export function unescapeString(raw: string): string {
  * literally, and 2.x readers would not unescape them).
  */
 export function escapeMeasurement(v: string): string {
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === ',' || c === ' ' || ((c === '=' || c === '"') && i > 0 && v[i - 1] === '\\')) out += '\\';
-    out += c;
-  }
-  return out;
+  return escapeWhere(v, (c, prev) => c === ',' || c === ' ' || ((c === '=' || c === '"') && prev === '\\'));
 }
 
 /** Tag keys and values: `,`, space and `=`. */
 export function escapeTag(v: string): string {
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === ',' || c === ' ' || c === '=') out += '\\';
-    out += c;
-  }
-  return out;
+  return escapeWhere(v, (c) => c === ',' || c === ' ' || c === '=');
 }
 
 /** Field keys: `,`, space and `=`; `"` only after a backslash. */
 export function escapeFieldKey(v: string): string {
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === ',' || c === ' ' || c === '=' || (c === '"' && i > 0 && v[i - 1] === '\\')) out += '\\';
-    out += c;
-  }
-  return out;
+  return escapeWhere(v, (c, prev) => c === ',' || c === ' ' || c === '=' || (c === '"' && prev === '\\'));
 }
 
 /**
@@ -94,11 +76,15 @@ export function fieldKeyNeedsRaw(v: string): boolean {
 
 /** String field contents: `\` and `"`. */
 export function escapeString(v: string): string {
+  return escapeWhere(v, (c) => c === '\\' || c === '"');
+}
+
+/** `v` with a backslash before every character `needs` picks (given the character before it). The serializer's cold path. */
+function escapeWhere(v: string, needs: (c: string, prev: string | undefined) => boolean): string {
   let out = '';
   for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === '\\' || c === '"') out += '\\';
-    out += c;
+    if (needs(v[i], i > 0 ? v[i - 1] : undefined)) out += '\\';
+    out += v[i];
   }
   return out;
 }

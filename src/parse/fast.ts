@@ -6,6 +6,7 @@
 // needs to accept a subset of what the exact path accepts, with the same output bytes.
 import { BatchWriter } from './out.js';
 import { MAX_KEY_LENGTH } from './limits.js';
+import { cmpRange } from './scan.js';
 
 /** Per field key of the current line: start and a signature (length, first and last byte). Reused. */
 let keyStart = new Int32Array(64);
@@ -14,18 +15,6 @@ const TIME_SIG = (4 << 16) | (116 << 8) | 101;
 
 function isTime(b: Uint8Array, s: number): boolean {
   return b[s] === 116 && b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101;
-}
-
-/** Escaped tag keys a < b, compared by bytes as InfluxDB sorts a series key. */
-function less(b: Uint8Array, as: number, ae: number, bs: number, be: number): boolean {
-  const la = ae - as;
-  const lb = be - bs;
-  const n = la < lb ? la : lb;
-  for (let k = 0; k < n; k++) {
-    const d = b[as + k] - b[bs + k];
-    if (d !== 0) return d < 0;
-  }
-  return la < lb;
 }
 
 /**
@@ -81,7 +70,7 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
       if (c === 92) { if ((i = skipEscape(b, i)) < 0) return -1; } else i++;
     }
     if (i === ks || (i - ks === 4 && isTime(b, ks))) return -1;
-    if (pke !== 0 && !less(b, pks, pke, ks, i)) return -1;
+    if (pke !== 0 && cmpRange(b, pks, pke, ks, i) >= 0) return -1;
     pks = ks;
     pke = i;
     c = b[++i];

@@ -67,7 +67,8 @@ function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
   return checkTagOrder(st, b);
 }
 
-function cmpRange(b: Buffer, as: number, ae: number, bs: number, be: number): number {
+/** Byte order of two ranges of `b`, as InfluxDB sorts tag keys (negative: a first). */
+export function cmpRange(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
   const la = ae - as;
   const lb = be - bs;
   const n = la < lb ? la : lb;

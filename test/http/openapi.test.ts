@@ -3,13 +3,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { loadSettings } from '../../src/config/settings.js';
-import { createMetrics } from '../../src/metrics/registry.js';
-import { createRouter } from '../../src/route/router.js';
-import { createTokenChecker } from '../../src/http/auth.js';
-import { buildServer } from '../../src/http/server.js';
-import type { DeliveryPort } from '../../src/http/deps.js';
 import { send } from '../helpers/http.js';
+import { buildStubServer } from '../helpers/stub-server.js';
 
 interface Operation {
   responses: Record<string, unknown>;
@@ -20,24 +15,7 @@ const specRoutes = new Set(
   Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => METHODS.has(m)).map((m) => `${m.toUpperCase()} ${path}`)),
 );
 
-// A delivery port that stores nothing: this test is about routes and statuses, not Kinesis (the other tests cover that).
-const delivery: DeliveryPort = {
-  submit: async () => undefined,
-  oversized: () => [],
-  health: () => [{ stream: 'metrics', status: 'pass', message: 'ACTIVE' }],
-  isReady: () => true,
-};
-const settings = loadSettings({ KINFLUX_AUTH_TOKENS: 'tok' });
-const metrics = createMetrics({ processMetrics: false });
-const app = buildServer({
-  settings,
-  metrics,
-  metricsText: () => metrics.registry.metrics(),
-  delivery,
-  router: createRouter(settings.routes, settings.stream, false),
-  tokens: createTokenChecker(settings.http.authTokens),
-  shuttingDown: () => false,
-});
+const app = buildStubServer({ KINFLUX_AUTH_TOKENS: 'tok' });
 const serverRoutes = new Set<string>();
 app.addHook('onRoute', (r) => {
   for (const m of [r.method].flat()) {

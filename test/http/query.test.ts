@@ -1,13 +1,8 @@
 // /query statements: splitting, CREATE DATABASE under strict routes (what keeps Telegraf from retrying a 404 forever).
 import t from 'tap';
-import { loadSettings } from '../../src/config/settings.js';
-import { createMetrics } from '../../src/metrics/registry.js';
-import { createRouter } from '../../src/route/router.js';
-import { createTokenChecker } from '../../src/http/auth.js';
-import { buildServer } from '../../src/http/server.js';
 import { splitStatements } from '../../src/http/routes/query.js';
-import type { DeliveryPort } from '../../src/http/deps.js';
 import { send } from '../helpers/http.js';
+import { buildStubServer } from '../helpers/stub-server.js';
 
 t.test('statements split on semicolons outside quotes', async (t) => {
   t.same(splitStatements('CREATE DATABASE "a;b"; SHOW DATABASES;'), ['CREATE DATABASE "a;b"', 'SHOW DATABASES']);
@@ -15,19 +10,7 @@ t.test('statements split on semicolons outside quotes', async (t) => {
 });
 
 t.test('strict routes: CREATE DATABASE of an unrouted db reports an error in results, so Telegraf drops instead of looping', async (t) => {
-  // Routes and statuses only: the delivery port is never reached by /query.
-  const delivery: DeliveryPort = { submit: async () => undefined, oversized: () => [], health: () => [], isReady: () => true };
-  const settings = loadSettings({ KINFLUX_ROUTES: 'app=app-stream', KINFLUX_STRICT_ROUTES: 'true' });
-  const metrics = createMetrics({ processMetrics: false });
-  const app = buildServer({
-    settings,
-    metrics,
-    metricsText: () => metrics.registry.metrics(),
-    delivery,
-    router: createRouter(settings.routes, settings.stream, settings.strictRoutes),
-    tokens: createTokenChecker([]),
-    shuttingDown: () => false,
-  });
+  const app = buildStubServer({ KINFLUX_ROUTES: 'app=app-stream', KINFLUX_STRICT_ROUTES: 'true' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
