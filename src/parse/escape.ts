@@ -3,41 +3,30 @@
 
 /** pkg/escape.Unescape: measurement names and field keys drop the backslash of \, \" \  \=. */
 export function unescapeName(raw: string): string {
-  if (raw.indexOf('\\') < 0) return raw;
-  let out = '';
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length) {
-      const n = raw[i + 1];
-      if (n === ',' || n === '"' || n === ' ' || n === '=') { out += n; i++; continue; }
-    }
-    out += c;
-  }
-  return out;
+  return unescapeOnly(raw, '," =');
 }
 
 /** unescapeTag: tag keys and values drop the backslash of \, \  \= only. */
 export function unescapeTag(raw: string): string {
-  if (raw.indexOf('\\') < 0) return raw;
-  let out = '';
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length) {
-      const n = raw[i + 1];
-      if (n === ',' || n === ' ' || n === '=') { out += n; i++; continue; }
-    }
-    out += c;
-  }
-  return out;
+  return unescapeOnly(raw, ', =');
 }
 
 /** unescapeStringField: string field values drop the backslash of \\ and \" only. */
 export function unescapeString(raw: string): string {
+  return unescapeOnly(raw, '\\"');
+}
+
+/** `raw` without the backslash before any character of `escapable`; every other backslash stays. */
+function unescapeOnly(raw: string, escapable: string): string {
   if (raw.indexOf('\\') < 0) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length && (raw[i + 1] === '\\' || raw[i + 1] === '"')) { out += raw[i + 1]; i++; continue; }
+    if (c === '\\' && i + 1 < raw.length && escapable.includes(raw[i + 1])) {
+      out += raw[i + 1];
+      i++;
+      continue;
+    }
     out += c;
   }
   return out;
