@@ -6,13 +6,13 @@ import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
 import { DeliveryError, StreamNotFoundError } from './errors.js';
 import { createKinesisClient } from './kinesis-client.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 import { StreamMonitor, type StreamHealth } from './stream-monitor.js';
 import { StreamSender } from './stream-sender.js';
 
 export { DeliveryError, StreamNotFoundError } from './errors.js';
 export type { DeliveryFailure } from './errors.js';
-export type { Logger } from './logger.js';
+export type { Logger } from '../log/logger.js';
 export type { StreamHealth } from './stream-monitor.js';
 
 export interface DeliveryEngineOptions {

@@ -5,7 +5,7 @@ import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, ty
 import type { Metrics } from '../metrics/registry.js';
 import { ShardMap, shardMapFromListShards } from '../encode/shard-map.js';
 import { StreamNotFoundError, describeError, errorCode } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 import { streamParams } from './stream-target.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;

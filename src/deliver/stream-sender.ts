@@ -18,12 +18,12 @@ import { ShardPacer } from '../queue/shard-pacer.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
 import { DeliveryError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor, StreamState } from './stream-monitor.js';
 import { streamParams } from './stream-target.js';
 import { putRecordsCall } from './put-records-call.js';
-import { RateLimitedWarning } from './warn-rate.js';
+import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */

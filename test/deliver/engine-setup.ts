@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import type { DeliverySettings } from '../../src/config/types.js';
 import { DeliveryEngine } from '../../src/deliver/engine.js';
-import type { Logger } from '../../src/deliver/logger.js';
+import type { Logger } from '../../src/log/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { PointBatch } from '../../src/parse/types.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';

@@ -2,13 +2,14 @@
 // One handler serves both APIs; a dialect holds what differs between InfluxDB 1.x and 2.x.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
-import { describeLineError, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
+import { describeLineErrorAt, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, PointBatch, Precision } from '../../parse/types.js';
 import { DeliveryError } from '../../deliver/engine.js';
 import { sendError, type Api } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
+import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 
 interface Dialect {
   readonly api: Api;
@@ -24,6 +25,8 @@ const MAX_QUOTED_ERRORS = 10;
 
 export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { settings } = deps;
+  // Under overload every write may get 503: say so in the log, not once per request.
+  const unavailable = new RateLimitedWarning(app.log, 'writes answered 503: points not stored');
   const dialects: Dialect[] = [
     {
       api: 'v1',
@@ -50,11 +53,11 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   for (const d of dialects) {
-    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps));
+    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable));
   }
 }
 
-async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps): Promise<FastifyReply> {
+async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning): Promise<FastifyReply> {
   const { metrics, delivery, router, settings } = deps;
   const receivedAtNs = nowNs();
   const q = req.query as Record<string, string | undefined>;
@@ -111,7 +114,7 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     } catch (err) {
       if (!(err instanceof DeliveryError)) throw err;
       metrics.pointsRejected.inc({ reason: err.reason }, points.count);
-      req.log.warn({ stream, reason: err.reason, points: points.count }, 'write not delivered: answered 503');
+      unavailable.note({ stream, reason: err.reason });
       return sendError(reply, d.api, 503, `points not stored: ${err.message}`, { retryAfter: err.retryAfterSeconds });
     }
   }
@@ -124,7 +127,7 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 }
 
 function describeErrors(errors: LineError[]): string {
-  const quoted = errors.slice(0, MAX_QUOTED_ERRORS).map((e) => `${describeLineError(e)} (line ${e.line}, column ${e.column})`);
+  const quoted = errors.slice(0, MAX_QUOTED_ERRORS).map(describeLineErrorAt);
   const more = errors.length - quoted.length;
   return quoted.join('\n') + (more > 0 ? `\n… and ${more} more invalid line${more === 1 ? '' : 's'}` : '');
 }

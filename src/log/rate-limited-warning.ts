@@ -1,4 +1,4 @@
-// Warnings that can fire per record (throttling, retries) are logged at most once per interval, with a count,
+// Warnings that can fire per record or per request (throttling, retries, 503s) are logged at most once per interval, with a count,
 // so a throttled stream tells operators what happens without flooding the log.
 import type { Logger } from './logger.js';
 

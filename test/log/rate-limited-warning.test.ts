@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RateLimitedWarning } from '../../src/deliver/warn-rate.js';
+import { RateLimitedWarning } from '../../src/log/rate-limited-warning.js';
 
 t.test('logs once per interval with the count of what it held back', async (t) => {
   const logged: Array<Record<string, unknown>> = [];
