@@ -58,7 +58,12 @@ export async function runPrimary(settings: Settings, logger: Logger): Promise<nu
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
       await Promise.all(
         alive.map((w) => new Promise<void>((done) => {
-          w.once('exit', () => done());
+          // A worker drains within its own shutdown deadline; one that hangs past it is killed.
+          const kill = setTimeout(() => w.process.kill('SIGKILL'), settings.shutdownTimeoutMs + 5000);
+          w.once('exit', () => {
+            clearTimeout(kill);
+            done();
+          });
           w.process.kill('SIGTERM');
         })),
       );
@@ -76,8 +81,9 @@ export async function runPrimary(settings: Settings, logger: Logger): Promise<nu
         void finish(code);
         return;
       }
-      logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-      cluster.fork(env);
+      logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another in 1 s');
+      // The pause keeps a worker that crashes at once from looping hot.
+      setTimeout(() => stopping || cluster.fork(env), 1000);
     });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {

@@ -109,8 +109,7 @@ export class DeliveryEngine {
   }
 
   private refuse(stream: string, reason: DeliveryError['reason'], message?: string): Promise<void> {
-    const retryAfter = reason === 'stream_unavailable' ? 10 : 2;
-    return Promise.reject(new DeliveryError(reason, stream, retryAfter, message));
+    return Promise.reject(new DeliveryError(reason, stream, message));
   }
 }
 

@@ -3,16 +3,20 @@
 
 export type DeliveryFailure = 'queue_full' | 'deadline' | 'stream_unavailable' | 'shutting_down';
 
+/** Seconds a client should wait: a full queue drains fast, a missing stream takes an operator. */
+const RETRY_AFTER: Record<DeliveryFailure, number> = { queue_full: 1, deadline: 2, shutting_down: 2, stream_unavailable: 10 };
+
 /** A submit that was not delivered. Upstream: 503 with Retry-After. */
 export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
+  readonly retryAfterSeconds: number;
   constructor(
     readonly reason: DeliveryFailure,
     readonly stream: string,
-    readonly retryAfterSeconds: number,
     message?: string,
   ) {
     super(message ?? defaultMessage(reason, stream));
+    this.retryAfterSeconds = RETRY_AFTER[reason];
   }
 }
 

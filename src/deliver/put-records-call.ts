@@ -11,13 +11,26 @@ export async function putRecordsCall(
   timeoutMs: number,
   abort: AbortSignal,
 ): Promise<PutRecordsResultEntry[]> {
-  const out = await client.send(
-    new PutRecordsCommand({
-      ...params,
-      Records: records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey })),
-    }),
-    { abortSignal: AbortSignal.any([abort, AbortSignal.timeout(timeoutMs)]) },
-  );
+  // A controller per call: AbortSignal.any() on the sender's lifelong signal would keep every call's signal
+  // reachable from it (nodejs/node#55351), a slow leak.
+  const call = new AbortController();
+  const onShutdown = (): void => call.abort(abort.reason);
+  if (abort.aborted) onShutdown();
+  abort.addEventListener('abort', onShutdown, { once: true });
+  const timer = setTimeout(() => call.abort(new DOMException('PutRecords timed out', 'TimeoutError')), timeoutMs);
+  let out;
+  try {
+    out = await client.send(
+      new PutRecordsCommand({
+        ...params,
+        Records: records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey })),
+      }),
+      { abortSignal: call.signal },
+    );
+  } finally {
+    clearTimeout(timer);
+    abort.removeEventListener('abort', onShutdown);
+  }
   const entries = out.Records ?? [];
   if (entries.length !== records.length) {
     throw Object.assign(new Error(`PutRecords answered ${entries.length} entries for ${records.length}`), { name: 'ResponseMismatch' });

@@ -1,11 +1,11 @@
 // Delivery of one stream: submits become points in per-shard records (encode), records wait in the
-// stream queue until linger/count/bytes say go, PutRecords calls (at most maxInflightPerStream at
-// once) carry them, and each record's outcome resolves, retries, splits or fails the submits holding it.
+// stream queue until the flush rule (see pump) says go, PutRecords calls (at most maxInflightPerStream)
+// carry them, and each record's outcome resolves, retries, splits or fails the submits holding it.
 //
 // Retry policy: only failed entries are retried, matched by index, after full-jitter backoff, until
 // every submit holding the record has been answered. A record whose submits were all answered
-// (deadline, shutdown, fatal error) is dropped instead of retried: nobody was promised it, the clients
-// got 503 and will resend, and dropping is what keeps memory bounded under a long outage.
+// (deadline, shutdown, fatal error) is dropped: nobody was promised it, the clients got 503 and
+// will resend, and dropping keeps memory bounded under a long outage.
 import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -118,7 +118,7 @@ export class StreamSender {
   }
 
   whenIdle(): Promise<void> {
-    if (this.queue.idle && this.inflight === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -142,17 +142,12 @@ export class StreamSender {
   }
 
   private refuse(reason: DeliveryFailure): Promise<void> {
-    return Promise.reject(this.error(reason));
-  }
-
-  private error(reason: DeliveryFailure, message?: string): DeliveryError {
-    const retryAfter = reason === 'queue_full' ? 1 : reason === 'stream_unavailable' ? 10 : 2;
-    return new DeliveryError(reason, this.d.stream, retryAfter, message);
+    return Promise.reject(new DeliveryError(reason, this.d.stream));
   }
 
   private reject(t: Ticket, reason: DeliveryFailure, message?: string): void {
     if (t.settled) return;
-    t.fail(this.error(reason, message));
+    t.fail(new DeliveryError(reason, this.d.stream, message));
   }
 
   private gauges(): void {
@@ -237,10 +232,9 @@ export class StreamSender {
     const q = this.queue;
     while (this.inflight < this.s.maxInflightPerStream) {
       const ready = q.ready;
-      // Sealed records are full (or the linger sealed them): waiting gains them nothing, so they go as soon
-      // as a call slot is free. When no call is in flight, a long linger only adds latency (Nagle's rule):
-      // points gather into bigger records while earlier calls are out, which is when it pays. A few ms of
-      // waiting on an idle pipe still merges writes that arrive together (agents flushing at once).
+      // Sealed records are full (or the linger sealed them): they go as soon as a call slot is free. With
+      // no call in flight a long linger only adds latency (Nagle's rule): points gather while calls are
+      // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
       const pipeIdle = this.inflight === 0 && this.preparing === 0;
       if (pipeIdle && !this.flushDue && ready.count === 0 && q.packer.hasOpen) {
         this.scheduleWake(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
@@ -276,8 +270,12 @@ export class StreamSender {
     this.gauges();
   }
 
+  private isIdle(): boolean {
+    return this.queue.idle && this.inflight === 0 && this.preparing === 0;
+  }
+
   private checkIdle(): void {
-    if (this.idleWaiters.length && this.queue.idle && this.inflight === 0 && this.preparing === 0) {
+    if (this.idleWaiters.length && this.isIdle()) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
   }
@@ -331,6 +329,7 @@ export class StreamSender {
     this.m.duration.observe((performance.now() - started) / 1000);
     let failed = 0;
     let fatalCode: string | undefined;
+    const fatalRecords: QueuedRecord[] = [];
     const retryLater: Array<[QueuedRecord, string]> = [];
     for (let i = 0; i < records.length; i++) {
       const e = entries[i];
@@ -343,11 +342,18 @@ export class StreamSender {
       this.m.failures(e.ErrorCode).inc();
       const kind = classify(e.ErrorCode);
       if (kind === 'split') this.splitRecord(r.packed, e.ErrorCode);
-      else if (kind === 'fatal') fatalCode = e.ErrorCode;
+      else if (kind === 'fatal') {
+        fatalCode = e.ErrorCode;
+        fatalRecords.push(r);
+      }
       else retryLater.push([r, e.ErrorCode]);
     }
     this.m.puts(failed ? 'partial' : 'ok').inc();
-    if (fatalCode) this.fatal(fatalCode, fatalCode);
+    if (fatalCode) {
+      this.fatal(fatalCode, fatalCode);
+      // Their writes were just answered 503, so these are orphans now: released, not kept.
+      for (const r of fatalRecords) this.afterFailure(r, fatalCode);
+    }
     // Back to the front of their shard's line in their original order.
     for (let i = retryLater.length - 1; i >= 0; i--) this.retry(retryLater[i][0], retryLater[i][1]);
     if (failed < records.length) this.d.monitor.notePutOk(this.d.stream);

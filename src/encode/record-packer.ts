@@ -86,7 +86,6 @@ interface OpenRecord<H extends Holder> {
 
 export class RecordPacker<H extends Holder> {
   private readonly open = new Map<string, OpenRecord<H>>();
-  private openBytes = 0;
 
   /** `budget` is the largest record (data + partition key) to build; it may change with the stream's limits. */
   constructor(
@@ -95,10 +94,6 @@ export class RecordPacker<H extends Holder> {
     public budget: number,
   ) {}
 
-  /** Bytes held in records not yet sealed. */
-  get pendingBytes(): number {
-    return this.openBytes;
-  }
 
   get hasOpen(): boolean {
     return this.open.size > 0;
@@ -131,7 +126,6 @@ export class RecordPacker<H extends Holder> {
     rec.parts.push(data);
     rec.keys.push(key);
     rec.rawBytes += data.length;
-    this.openBytes += data.length;
     if (rec.kpl) {
       rec.kpl.add(key, data);
       rec.size = rec.kpl.size + 1;
@@ -155,7 +149,6 @@ export class RecordPacker<H extends Holder> {
 
   private seal(group: string, rec: OpenRecord<H>): PackedRecord<H> {
     this.open.delete(group);
-    this.openBytes -= rec.rawBytes;
     return this.toRecord(group, rec.parts, rec.keys, rec.rawBytes, rec.holders);
   }
 

@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import type { Api } from './errors.js';
 
 export interface TokenChecker {
-  readonly enabled: boolean;
   /** True when the request carries a known token in a scheme its API accepts. */
   check(req: FastifyRequest, api: Api): boolean;
 }
@@ -22,7 +21,6 @@ export function createTokenChecker(tokens: readonly string[]): TokenChecker {
     return hit;
   };
   return {
-    enabled: known.length > 0,
     check(req, api) {
       if (known.length === 0) return true;
       const header = req.headers.authorization ?? '';

@@ -2,6 +2,7 @@
 // Each group of routes is an encapsulated plugin, so the write routes' raw-body parser stays theirs.
 import { readFileSync } from 'node:fs';
 import type https from 'node:https';
+import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { HttpSettings } from '../config/types.js';
 import { sendError, type Api } from './errors.js';
@@ -38,7 +39,8 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
     bodyLimit: http.maxBodyBytes,
-    return503OnClosing: true,
+    // Writes during shutdown get kinflux's own 503 (write.ts), with Retry-After and the dialect's body.
+    return503OnClosing: false,
   };
   const transport = { maxHeaderSize: http.maxHeaderBytes };
   const tls = tlsOptions(http);
@@ -81,9 +83,13 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     return sendError(reply, api, 404, `not found: ${req.method} ${req.url.split('?')[0]}`);
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const api = req.routeOptions.config?.api ?? 'v1';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // Closing on a client still sending makes the kernel reset the connection, and the client may never
+      // read the 413 (Telegraf would then retry the batch forever). So the rest of the body is read and
+      // discarded first, up to a bound, as Go's servers do.
+      await discardBody(req.raw, 4 * http.maxBodyBytes, http.requestTimeoutMs);
       return sendError(reply, api, 413, `request body too large: more than ${http.maxBodyBytes} bytes`, { maxLength: http.maxBodyBytes });
     }
     const status = err.statusCode ?? 500;
@@ -101,6 +107,26 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     openapiRoutes(scope);
   });
   return app;
+}
+
+/** Reads and drops what is left of a request body; gives up (leaving the close to Node) past `maxBytes` or `timeoutMs`. */
+function discardBody(body: Readable, maxBytes: number, timeoutMs: number): Promise<void> {
+  if (body.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      body.off('data', onData).off('end', done).off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > maxBytes) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    body.on('data', onData).once('end', done).once('error', done);
+    body.resume();
+  });
 }
 
 function tlsOptions(http: HttpSettings): https.ServerOptions | null {

@@ -66,9 +66,4 @@ export class ShardPacer {
     const needRecords = recordsOk ? 0 : 1 - b.records;
     return Math.max(1, Math.ceil(Math.max((needBytes / b.bytesRate) * 1000, (needRecords / b.recordsRate) * 1000)));
   }
-
-  /** Forgets shards that no longer exist (after resharding). */
-  retain(shards: ReadonlySet<string>): void {
-    for (const id of this.buckets.keys()) if (!shards.has(id)) this.buckets.delete(id);
-  }
 }

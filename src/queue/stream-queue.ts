@@ -41,8 +41,6 @@ export class StreamQueue {
   /** Raw point bytes and points admitted and not yet done (accepted or dropped). */
   bytes = 0;
   points = 0;
-  /** Records sealed but still being encoded/compressed, or in flight. */
-  busy = 0;
 
   constructor(packer: RecordPacker<Ticket>) {
     this.packer = packer;
@@ -52,9 +50,9 @@ export class StreamQueue {
     return { count: this.readyCount, bytes: this.readySize };
   }
 
-  /** Nothing left at all: no open record, nothing ready, nothing preparing or in flight. */
+  /** Nothing left at all: no open record, nothing ready, no point admitted and not yet done. */
   get idle(): boolean {
-    return this.bytes === 0 && this.readyCount === 0 && this.busy === 0 && !this.packer.hasOpen;
+    return this.bytes === 0 && this.readyCount === 0 && !this.packer.hasOpen;
   }
 
   admitted(points: number, bytes: number): void {

@@ -46,8 +46,13 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   // Bodies reach the handler as raw bytes whatever their Content-Type: InfluxDB ignores it too. The influx CLI
   // sends an empty Content-Type, which Fastify would refuse with 415, so the header is set before parsing.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     req.headers['content-type'] = 'text/plain';
+    // Writes arriving on kept-alive connections after SIGTERM: a 503 the client retries elsewhere or later.
+    if (deps.shuttingDown()) {
+      const api = req.routeOptions.config.api ?? 'v1';
+      return sendError(reply, api, 503, 'points not stored: kinflux is shutting down', { retryAfter: 2 });
+    }
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
