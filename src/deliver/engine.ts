@@ -4,7 +4,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings, KinesisSettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
-import { DeliveryError, StreamNotFoundError } from './errors.js';
+import { DeliveryError } from './errors.js';
 import { createKinesisClient } from './kinesis-client.js';
 import type { Logger } from '../log/logger.js';
 import { StreamMonitor, type StreamHealth } from './stream-monitor.js';

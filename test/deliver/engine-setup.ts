@@ -1,5 +1,4 @@
 // Shared setup of the engine tests: settings, an engine on a given endpoint, Telegraf batches.
-import { execFileSync } from 'node:child_process';
 import type { DeliverySettings } from '../../src/config/types.js';
 import { DeliveryEngine } from '../../src/deliver/engine.js';
 import type { Logger } from '../../src/log/logger.js';
@@ -48,18 +47,8 @@ export function makeEngine(
   return { engine, metrics };
 }
 
-const generated = new Map<string, string[]>();
 /** Lines from the shared Telegraf generator (canonical already: sorted tags, ns timestamps). */
-export function telegrafLines(n: number, seed = 42): string[] {
-  const k = `${n}:${seed}`;
-  let lines = generated.get(k);
-  if (!lines) {
-    const out = execFileSync(process.execPath, ['/work/shared/bench/gen-telegraf-lines.mjs', String(n), String(seed)], { maxBuffer: 1 << 30 });
-    lines = out.toString('utf8').split('\n').filter((l) => l.length > 0);
-    generated.set(k, lines);
-  }
-  return lines;
-}
+export { telegrafLineList as telegrafLines } from '../helpers/telegraf-lines.js';
 
 /** Splits lines into request-sized batches, tagging each line with a unique field so it can be traced. */
 export function uniqueBatches(lines: readonly string[], perBatch: number, tag = 'r'): PointBatch[] {

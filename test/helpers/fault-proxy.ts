@@ -13,6 +13,8 @@ export interface FaultOptions {
   throttleShare: number;
   /** Share of PutRecords entries answered InternalFailure. */
   internalShare: number;
+  /** Share of PutRecords entries answered KMSAccessDeniedException (a fatal per-entry code). */
+  kmsShare: number;
   /** Share of PutRecords requests failed whole, with failStatus. */
   failRequestShare: number;
   /** 500: InternalFailure; 400: ProvisionedThroughputExceededException (whole-request throttling). */
@@ -33,6 +35,7 @@ export interface FaultStats {
   entriesForwarded: number;
   entriesThrottled: number;
   entriesInternal: number;
+  entriesKms: number;
   requestsFailed: number;
   /** Of which answered 400 ProvisionedThroughputExceededException. */
   requestsThrottled: number;
@@ -102,6 +105,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
   const opts: FaultOptions = {
     throttleShare: 0,
     internalShare: 0,
+    kmsShare: 0,
     failRequestShare: 0,
     failStatus: 500,
     resetShare: 0,
@@ -110,7 +114,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     denyActions: [],
     ...initial,
   };
-  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0 };
+  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0 };
   const stalled = new Set<Socket>();
   const sockets = new Set<Socket>();
 
@@ -162,6 +166,10 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
       if (x < opts.throttleShare + opts.internalShare) {
         stats.entriesInternal++;
         return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' };
+      }
+      if (x < opts.throttleShare + opts.internalShare + opts.kmsShare) {
+        stats.entriesKms++;
+        return { ErrorCode: 'KMSAccessDeniedException', ErrorMessage: 'KMS access denied (injected)' };
       }
       return undefined;
     });

@@ -11,6 +11,18 @@ export function telegrafLines(n: number, seed = 42): string {
   return execFileSync(process.execPath, [GENERATOR, String(n), String(seed)], { encoding: 'utf8', maxBuffer: 1 << 30 });
 }
 
+const lists = new Map<string, string[]>();
+/** The same lines as an array (no newlines), generated once per (n, seed). */
+export function telegrafLineList(n: number, seed = 42): string[] {
+  const key = `${n}:${seed}`;
+  let lines = lists.get(key);
+  if (!lines) {
+    lines = telegrafLines(n, seed).split('\n').filter((l) => l.length > 0);
+    lists.set(key, lines);
+  }
+  return lines;
+}
+
 /** Splits at `sep` outside double quotes and not after a backslash. */
 function splitTop(s: string, sep: string): string[] {
   const out: string[] = [];

@@ -1,7 +1,6 @@
 // Differential cases: hand-written corners (from the line protocol docs and the shapes InfluxDB's
 // own parser tests exercise) plus seeded mutations of generated Telegraf lines.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { telegrafLineList } from '../helpers/telegraf-lines.js';
 
 export interface Case { body: string; precision?: string }
 
@@ -81,8 +80,7 @@ export function rng(seed: number): () => number {
 }
 
 export function telegrafLines(n: number, seed = 7): string[] {
-  const gen = fileURLToPath(new URL('../../../shared/bench/gen-telegraf-lines.mjs', import.meta.url));
-  return execFileSync(process.execPath, [gen, String(n), String(seed)], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((l) => l !== '');
+  return telegrafLineList(n, seed);
 }
 
 const INJECT = ['\\', ',', '=', ' ', '"', '\\ ', '\\,', '\\=', '\\"', '\\\\', '\t', '#', '\r', '\n', 'é', '\u0000', 'i', 'u', '.', '-', 'e', '"x"', '=""'];
