@@ -8,7 +8,8 @@ import { createTokenChecker } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { DeliveryEngine } from './deliver/engine.js';
 import { createKinesisClient } from './deliver/kinesis-client.js';
-import { EMULATOR_CREDENTIALS, startKinesisLocal, type KinesisLocal } from './emulator/kinesis-local.js';
+import { EMULATOR_CREDENTIALS, type KinesisLocal } from './emulator/kinesis-local.js';
+import { startEmbeddedKinesis } from './emulator/embedded.js';
 import cluster from 'node:cluster';
 import { clusterMetricsText, shareWorkerMetrics } from './cluster.js';
 
@@ -43,10 +44,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   let emulator: KinesisLocal | undefined;
   let kinesis = settings.kinesis;
   if (settings.embedded) {
-    emulator = await startKinesisLocal({
-      port: settings.embeddedPort,
-      streams: Object.fromEntries(router.streams.map((s) => [s, 2])),
-    });
+    emulator = await startEmbeddedKinesis(settings, router);
     kinesis = { region: 'us-east-1', endpoint: emulator.endpoint, roleArn: undefined };
     logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started (no AWS_REGION or KINFLUX_KINESIS_ENDPOINT set)');
   }

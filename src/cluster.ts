@@ -6,7 +6,9 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Settings } from './config/types.js';
-import { EMULATOR_CREDENTIALS, startKinesisLocal, type KinesisLocal } from './emulator/kinesis-local.js';
+import { EMULATOR_CREDENTIALS, type KinesisLocal } from './emulator/kinesis-local.js';
+import { startEmbeddedKinesis } from './emulator/embedded.js';
+import { createRouter } from './route/router.js';
 
 const METRICS_REQ = 'kinflux:metrics-req';
 const METRICS_RES = 'kinflux:metrics-res';
@@ -29,8 +31,8 @@ export async function runPrimary(settings: Settings, logger: Logger): Promise<nu
   const env: Record<string, string> = {};
   if (settings.embedded) {
     // One emulator for all workers; they reach it like any custom endpoint.
-    const streams = [...new Set([settings.stream, ...settings.routes.values()])];
-    emulator = await startKinesisLocal({ port: settings.embeddedPort, streams: Object.fromEntries(streams.map((s) => [s, 2])) });
+    const router = createRouter(settings.routes, settings.stream, settings.strictRoutes);
+    emulator = await startEmbeddedKinesis(settings, router);
     Object.assign(env, {
       KINFLUX_KINESIS_ENDPOINT: emulator.endpoint,
       AWS_REGION: 'us-east-1',
@@ -38,7 +40,7 @@ export async function runPrimary(settings: Settings, logger: Logger): Promise<nu
       AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
       KINFLUX_STREAM: settings.stream,
     });
-    logger.info({ endpoint: emulator.endpoint, streams }, 'embedded kinesis-local started for the workers');
+    logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started for the workers');
   }
 
   const aggregator = new AggregatorRegistry();
