@@ -27,7 +27,7 @@ const clients = Number(arg('clients', 8));
 const shards = Number(arg('shards', 4));
 const sink = arg('sink', 'kinesis-local');
 
-const generator = join(here, '../../shared/bench/gen-telegraf-lines.mjs');
+const generator = join(here, 'lib/telegraf-lines.mjs');
 const text = execFileSync(process.execPath, [generator, '50000', '42'], { maxBuffer: 1 << 30 }).toString();
 const lines = text.split('\n').filter(Boolean);
 const batches = [];

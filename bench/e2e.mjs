@@ -27,7 +27,7 @@ const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const LINES_PER_BODY = 1000;
 
-const gen = new URL('../../shared/bench/gen-telegraf-lines.mjs', import.meta.url).pathname;
+const gen = new URL('./lib/telegraf-lines.mjs', import.meta.url).pathname;
 const all = execFileSync(process.execPath, [gen, String(LINES_PER_BODY * 8)], { encoding: 'utf8', maxBuffer: 1 << 28 }).trimEnd().split('\n');
 const bodies = Array.from({ length: 8 }, (_, i) => all.slice(i * LINES_PER_BODY, (i + 1) * LINES_PER_BODY).join('\n') + '\n');
 

@@ -7,7 +7,7 @@ import { parseLines } from '../dist/parse/index.js';
 
 const LINES = 200_000;
 const ROUNDS = 7;
-const gen = fileURLToPath(new URL('../../shared/bench/gen-telegraf-lines.mjs', import.meta.url));
+const gen = fileURLToPath(new URL('./lib/telegraf-lines.mjs', import.meta.url));
 const text = execFileSync(process.execPath, [gen, String(LINES)], { encoding: 'utf8', maxBuffer: 1 << 30 });
 const body = Buffer.from(text);
 const mb = body.length / 1e6;

@@ -47,7 +47,7 @@ export function makeEngine(
   return { engine, metrics };
 }
 
-/** Lines from the shared Telegraf generator (canonical already: sorted tags, ns timestamps). */
+/** Lines from the repo's Telegraf generator (canonical already: sorted tags, ns timestamps). */
 export { telegrafLineList as telegrafLines } from '../helpers/telegraf-lines.js';
 
 /** Splits lines into request-sized batches, tagging each line with a unique field so it can be traced. */

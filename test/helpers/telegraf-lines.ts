@@ -1,10 +1,10 @@
-// Telegraf-like line protocol from the shared deterministic generator, and an independent oracle that decodes
+// Telegraf-like line protocol from the repo's deterministic generator (bench/lib/telegraf-lines.mjs), and an independent oracle that decodes
 // exactly what that generator emits (quoted strings with spaces, escaped spaces in tags, i-suffixed integers).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FieldValue, Point } from '../../src/parse/types.js';
 
-export const GENERATOR = fileURLToPath(new URL('../../../shared/bench/gen-telegraf-lines.mjs', import.meta.url));
+export const GENERATOR = fileURLToPath(new URL('../../bench/lib/telegraf-lines.mjs', import.meta.url));
 
 /** `n` lines (each ending in \n), the same for the same seed. */
 export function telegrafLines(n: number, seed = 42): string {
