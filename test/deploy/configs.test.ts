@@ -233,18 +233,32 @@ t.test('Grafana', async (t) => {
         t.ok(p.targets?.length, `${f}: "${p.title}" has queries`);
         for (const target of p.targets ?? []) {
           const uid = target.datasource?.uid ?? p.datasource?.uid;
-          t.ok(dsUids.has(uid), `${f}: "${p.title}" uses a provisioned datasource (${uid})`);
+          t.equal(uid, '${datasource}', `${f}: "${p.title}" uses the datasource variable, no fixed uid`);
           for (const name of metricNames(target.expr)) {
             used.add(name);
             t.ok(exported.has(name), `${f}: "${p.title}" queries ${name}, which kinflux exports`);
+            // Every selector is narrowed to the chosen job(s), whatever the importer's Prometheus calls the job.
+            const selectors = [...target.expr.matchAll(new RegExp(`\\b${name}\\b(\\{[^}]*\\})?`, 'g'))];
+            for (const [sel, labels] of selectors) t.match(labels ?? '', /\bjob=~"\$job"/, `${f}: "${p.title}": ${sel} filters on $job`);
           }
-          for (const [, value] of target.expr.matchAll(/\bjob="([^"]*)"/g)) t.equal(value, job, `${f}: job="${value}"`);
+          t.notMatch(target.expr, /\bjob="/, `${f}: "${p.title}" hard-codes no job`);
           exprs.push(target.expr);
         }
       }
-      for (const v of dash.templating?.list ?? []) {
+      const vars = new Map<string, any>((dash.templating?.list ?? []).map((v: any) => [v.name, v]));
+      for (const v of vars.values()) {
         for (const name of metricNames(v.definition ?? '')) t.ok(exported.has(name), `${f}: variable ${v.name} uses ${name}`);
+        if (v.datasource) t.equal(v.datasource.uid, '${datasource}', `${f}: variable ${v.name} uses the datasource variable`);
       }
+      // Importable into any Grafana: the datasource is a variable over Prometheus datasources (the default one when
+      // imported, the provisioned one in compose, which is a Prometheus and the default), and the job is a variable.
+      t.match(vars.get('datasource'), { type: 'datasource', query: 'prometheus' }, `${f}: datasource variable`);
+      t.match(vars.get('job'), { type: 'query', definition: /label_values\(kinflux_\w+, job\)/ }, `${f}: job variable`);
+      t.ok(
+        [...dsUids.values()].length > 0 && datasources.some((ds) => yamlFile(`${GRAFANA_DATASOURCES}/${ds}`).datasources.some((d: any) => d.type === 'prometheus' && d.isDefault)),
+        'compose provisions a default Prometheus datasource for the variable to pick',
+      );
+      t.notMatch(JSON.stringify(dash), /"uid":\s*"prometheus"/, `${f}: no hard-coded datasource uid`);
     }
     for (const m of contract) {
       const forms = [m, `${m}_bucket`, `${m}_sum`, `${m}_count`];
@@ -257,7 +271,7 @@ t.test('Grafana', async (t) => {
       // A rule file is the one input promtool parses PromQL from offline.
       const rules = exprs.map((e, i) => ({
         record: `kinflux:dashboard_query_${i}`,
-        expr: e.replaceAll('$__rate_interval', '1m').replaceAll('$stream', '.*'),
+        expr: e.replaceAll('$__rate_interval', '1m').replaceAll('$stream', '.*').replaceAll('$job', job),
       }));
       const path = join(dir, 'rules.yml');
       writeFileSync(path, JSON.stringify({ groups: [{ name: 'dashboard', rules }] }));
