@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point: settings → app → signals. Exit codes: 0 clean stop, 1 startup failure (absent stream), 2 bad setting.
-import { SettingError, helpText, loadSettings } from './config/settings.js';
+import { SettingError, helpText, loadSettings, startupWarnings } from './config/settings.js';
 import { createLogger, startApp } from './app.js';
 import { StreamNotFoundError } from './deliver/engine.js';
 import { KINFLUX_VERSION } from './http/deps.js';
@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'read') return readStreamCommand(settings, argv.slice(1));
 
   const logger = createLogger(settings);
+  if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
   if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger);
   let app;
   try {

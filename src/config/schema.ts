@@ -46,7 +46,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_JSON_TIMESTAMP_UNITS', kind: oneOf('ns', 'us', 'ms', 's'), default: 'ns', help: 'Timestamp unit of the json record format (ns loses nothing; Telegraf defaults to s).' },
   { env: 'KINFLUX_AGGREGATION', kind: oneOf('lines', 'none', 'kpl'), default: 'lines', help: 'lines: many points per record, per shard; none: one point per record; kpl: the KPL aggregated format.' },
   { env: 'KINFLUX_COMPRESSION', kind: oneOf('none', 'gzip', 'zlib'), default: 'none', help: "Compression of each record's payload." },
-  { env: 'KINFLUX_AUTH_TOKENS', kind: { type: 'list' }, default: '', help: 'Comma-separated tokens; when set, writes and queries need one (Token header, Basic password, or u/p).' },
+  { env: 'KINFLUX_AUTH_TOKENS', kind: { type: 'list' }, default: undefined, help: 'Comma-separated tokens (a YAML/JSON list is taken item by item); when set, writes and queries need one (Token header, Basic password, or u/p). Set but holding no token (blank, commas) refuses to start (exit 2). Use at least 16 random characters; shorter tokens draw a startup warning.' },
   { env: 'KINFLUX_AUTH_PROBES', kind: bool, default: 'false', help: 'Also require a token on /ping, /health, /ready and /metrics.' },
   { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'Longest a point waits for more points while earlier PutRecords calls are in flight; with none in flight it waits at most 5 ms.' },
   { env: 'KINFLUX_QUEUE_MAX_BYTES', kind: bytes(MiB, 16 * 1024 * MiB), default: '64MiB', unit: 'bytes', help: "Bound of each stream's queue, queued plus in flight; beyond it writes get 503 + Retry-After." },
@@ -88,7 +88,9 @@ export function parseValue(spec: SettingSpec, raw: string): string | number | bo
       return raw;
     case 'bool':
       if (/^(true|1|yes|on)$/i.test(raw)) return true;
-      if (/^(false|0|no|off)?$/i.test(raw)) return false;
+      if (/^(false|0|no|off)$/i.test(raw)) return false;
+      // Blank (an unset variable substituted in) means the default, never a silent "off".
+      if (raw.trim() === '' && spec.default !== undefined && spec.default !== '') return parseValue(spec, spec.default);
       return fail('true or false');
     case 'int': {
       if (!/^\d+$/.test(raw.trim())) return fail(`a whole number from ${k.min} to ${k.max}`);

@@ -7,9 +7,14 @@ import type { PartitionKeyMethod, Settings } from './types.js';
 export { SettingError, helpText } from './schema.js';
 
 type Env = Record<string, string | undefined>;
+/** A value as given: env text, or a YAML/JSON list taken item by item (never re-split on commas). */
+type Raw = Record<string, string | readonly string[] | undefined>;
+
+/** Tokens shorter than this draw a startup warning (README "Auth"): guessable by brute force over the network. */
+export const MIN_TOKEN_LENGTH = 16;
 
 /** Reads the config file named by KINFLUX_CONFIG into env-style keys. */
-function readConfigFile(path: string): Env {
+function readConfigFile(path: string): Raw {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -24,19 +29,28 @@ function readConfigFile(path: string): Env {
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new SettingError(`KINFLUX_CONFIG file ${path} must hold a mapping of settings`);
-  const known = new Map(SETTINGS.map((s) => [s.env.toUpperCase(), s.env]));
-  const out: Env = {};
+  const known = new Map(SETTINGS.map((s) => [s.env.toUpperCase(), s]));
+  const out: Raw = {};
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     const upper = key.toUpperCase();
-    const env = known.get(upper) ?? known.get(`KINFLUX_${upper}`);
-    if (!env) throw new SettingError(`KINFLUX_CONFIG file ${path} has an unknown setting "${key}"`);
-    if (value !== null && typeof value === 'object') {
-      // Routes may be written as a mapping, lists as arrays.
-      out[env] = Array.isArray(value)
-        ? value.map(String).join(',')
-        : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    const spec = known.get(upper) ?? known.get(`KINFLUX_${upper}`);
+    if (!spec) throw new SettingError(`KINFLUX_CONFIG file ${path} has an unknown setting "${key}"`);
+    const env = spec.env;
+    if (Array.isArray(value)) {
+      // A list is taken item by item: a token holding a comma stays one token.
+      if (spec.kind.type !== 'list') throw new SettingError(`${env} in ${path} must be a single value, not a list`);
+      out[env] = value.map((item: unknown, i) => {
+        if (item === null || typeof item === 'object') throw new SettingError(`${env} in ${path}: item ${i + 1} must be a plain value`);
+        return String(item);
+      });
+    } else if (value !== null && typeof value === 'object') {
+      if (spec.kind.type !== 'map') throw new SettingError(`${env} in ${path} must be a single value, not a mapping`);
+      out[env] = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(',');
     } else if (value !== null) {
       out[env] = String(value);
+    } else if (spec.kind.type === 'list') {
+      // `auth_tokens:` with nothing after it (an unset secret substituted in) is present and empty: refused below.
+      out[env] = '';
     }
   }
   return out;
@@ -65,7 +79,7 @@ function parsePartitionKey(raw: string): PartitionKeyMethod {
 
 /** Every raw value, typed by the schema. */
 class Values {
-  constructor(private readonly raw: Env) {}
+  constructor(private readonly raw: Raw) {}
   private spec(env: string): SettingSpec {
     const s = SETTINGS.find((x) => x.env === env);
     if (!s) throw new Error(`unknown setting ${env}`);
@@ -74,7 +88,18 @@ class Values {
   private value(env: string): ReturnType<typeof parseValue> | undefined {
     const spec = this.spec(env);
     const raw = this.raw[env] ?? spec.default;
-    return raw === undefined ? undefined : parseValue(spec, raw);
+    if (Array.isArray(raw)) {
+      return raw.map((item, i) => {
+        const token = item.trim();
+        if (token === '') throw new SettingError(`${env}: item ${i + 1} of the list is blank`);
+        return token;
+      });
+    }
+    return raw === undefined ? undefined : parseValue(spec, raw as string);
+  }
+  /** True when the setting was given at all, even as an empty value. */
+  present(env: string): boolean {
+    return this.raw[env] !== undefined;
   }
   str(env: string): string | undefined {
     const v = this.value(env);
@@ -96,7 +121,7 @@ class Values {
 
 export function loadSettings(env: Env = process.env): Settings {
   const fromFile = env.KINFLUX_CONFIG ? readConfigFile(env.KINFLUX_CONFIG) : {};
-  const merged: Env = { ...fromFile };
+  const merged: Raw = { ...fromFile };
   for (const s of SETTINGS) if (env[s.env] !== undefined) merged[s.env] = env[s.env];
   const v = new Values(merged);
 
@@ -117,6 +142,13 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   if (clientCaFile && !certFile) throw new SettingError('KINFLUX_TLS_CLIENT_CA needs KINFLUX_TLS_CERT and KINFLUX_TLS_KEY');
 
+  // Fail closed: a token setting that is there but holds no token (" , ", an unset secret substituted in)
+  // would otherwise turn auth off without a word.
+  const authTokens = v.list('KINFLUX_AUTH_TOKENS');
+  if (v.present('KINFLUX_AUTH_TOKENS') && authTokens.length === 0) {
+    throw new SettingError('KINFLUX_AUTH_TOKENS is set but holds no token: give at least one token, or unset it to run without auth');
+  }
+
   const logFormat = v.str('KINFLUX_LOG_FORMAT');
   const maxBody = v.num('KINFLUX_MAX_BODY_BYTES');
   const maxDecoded = v.num('KINFLUX_MAX_DECODED_BYTES');
@@ -129,7 +161,7 @@ export function loadSettings(env: Env = process.env): Settings {
       maxBodyBytes: maxBody,
       maxDecodedBytes: maxDecoded,
       maxLinesPerRequest: v.num('KINFLUX_MAX_LINES'),
-      authTokens: v.list('KINFLUX_AUTH_TOKENS'),
+      authTokens,
       authProbes: v.bool('KINFLUX_AUTH_PROBES'),
       v1AllowUnsigned: v.bool('KINFLUX_V1_ALLOW_UNSIGNED'),
       v1AllowCRLF: v.bool('KINFLUX_V1_ALLOW_CRLF'),
@@ -164,4 +196,24 @@ export function loadSettings(env: Env = process.env): Settings {
     logLevel: v.str('KINFLUX_LOG_LEVEL') as Settings['logLevel'],
     logFormat: logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : (logFormat as Settings['logFormat']),
   };
+}
+
+/** Startup warnings for settings that work but leave kinflux open: logged once by the CLI. Never quotes a token. */
+export function startupWarnings(settings: Settings): string[] {
+  const out: string[] = [];
+  const tokens = settings.http.authTokens;
+  if (tokens.length === 0 && !isLoopback(settings.http.host)) {
+    out.push(`auth is off (KINFLUX_AUTH_TOKENS unset) and kinflux listens on ${settings.http.host}: anyone who reaches the port can write`);
+  }
+  const short = tokens.filter((tok) => tok.length < MIN_TOKEN_LENGTH).length;
+  if (short > 0) {
+    out.push(`${short} of ${tokens.length} KINFLUX_AUTH_TOKENS ${short === 1 ? 'is' : 'are'} shorter than ${MIN_TOKEN_LENGTH} characters: use long random tokens (e.g. openssl rand -hex 16)`);
+  }
+  return out;
+}
+
+/** True for listen addresses only this host can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
 }
