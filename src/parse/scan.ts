@@ -197,6 +197,7 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
   let n = 0;
   let keyStart = start;
   let openStr = -1;
+  st.fieldsOdd = false;
   const f = () => st.fields;
   while (i < e) {
     const c = b[i];
@@ -205,6 +206,9 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
     if (c === 92 && i + 1 < e) { i += 2; continue; }
     if (c === 34 && equals > commas) { quoted = !quoted; i++; continue; }
     if (c === 61 && !quoted) {
+      // A second '=' in one field (`f="a"=1`): InfluxDB's iterator (walkFields) splits such fields
+      // differently from this scanner, so the fields must be re-walked with its rules.
+      if (equals > commas) st.fieldsOdd = true;
       equals++;
       const p = b[i - 1];
       if ((p === 32 || p === 44) && b[i - 2] !== 92) return st.fail(i, 'missing field key');
@@ -258,7 +262,7 @@ export function scanPoint(st: LineState, b: Buffer, s: number, e: number, bsAt: 
   if (st.keyEnd - s > MAX_KEY_LENGTH) return st.fail(st.keyEnd, `max key length exceeded: ${st.keyEnd - s} > ${MAX_KEY_LENGTH}`);
   if (!scanFields(st, b, st.keyEnd, e, unsigned)) return false;
   st.bsMeasurement = bsAt < st.mEnd;
-  st.bsFields = bsAt < st.fEnd && (bsAt >= st.fStart || hasByte(b, 92, st.fStart, st.fEnd));
+  st.bsFields = st.fieldsOdd || (bsAt < st.fEnd && (bsAt >= st.fStart || hasByte(b, 92, st.fStart, st.fEnd)));
   if (st.fStart === st.fEnd) return st.fail(st.fEnd, 'missing fields');
   // walkFields: the field keys as InfluxDB's iterator finds them (they differ only around backslashes).
   if (st.bsFields) {

@@ -32,9 +32,14 @@ export class LineState {
   tsEnd = 0;
   /** Canonical ns text when the timestamp had to be converted; '' when the bytes can be copied. */
   tsText = '';
-  /** A backslash somewhere in the measurement / in the fields: those take the exact slow path. */
+  /**
+   * A backslash somewhere in the measurement / in the fields: those take the exact slow path.
+   * bsFields is also set when the fields hold a quoted value followed by more text up to an '='
+   * (fieldsOdd): the field keys and values then come from InfluxDB's iterator rules (fields.ts).
+   */
   bsMeasurement = false;
   bsFields = false;
+  fieldsOdd = false;
   /** Error position and InfluxDB reason when the line is rejected. */
   errPos = 0;
   reason = '';

@@ -49,7 +49,9 @@ export const HAND: Case[] = [
   'cpu v="a\\nb" 1', 'cpu v="a\\tb" 1', 'cpu v="a\\,b" 1', 'cpu v="a\\ b" 1', 'cpu v="a\\=b" 1', 'cpu v="a\nb" 1', 'cpu v="x 1',
   'cpu v="x"y 1', 'cpu v="x""y" 1', 'cpu v="x"y" 1', 'cpu v=x" 1', 'cpu v="x",w="y" 1', 'cpu v="\\\\\\"" 1', 'cpu v="é€😀" 1',
   'cpu v="x"\\,y 1', 'cpu v="x"\\,y=1 1', 'cpu v="a\nb",w=1 1\ncpu2 v=2 2', 'cpu v="unterminated 1\ncpu2 v=2 2',
-  'cpu v="\\" 1', 'cpu v="a\\\\\\\\" 1', 'cpu v="#" 1', 'cpu v="a" 1\n#"\ncpu2 v=1 1',
+  // a quoted value followed by more text before '=' or ',' (InfluxDB's TestParsePointMissingFieldValue)
+  'm f="blah"=123,r 1531703600000000000', 'm f="a"=1,r,s=2 1', 'm f="a"b=1,r,s=2i 1', 'm f="a"=1,r,s=2,t="x"=3,u 1',
+    'cpu v="\\" 1', 'cpu v="a\\\\\\\\" 1', 'cpu v="#" 1', 'cpu v="a" 1\n#"\ncpu2 v=1 1',
   // timestamps
   'cpu v=1 0', 'cpu v=1 -0', 'cpu v=1 007', 'cpu v=1 -1', 'cpu v=1 9223372036854775806', 'cpu v=1 9223372036854775807',
   'cpu v=1 -9223372036854775806', 'cpu v=1 -9223372036854775807', 'cpu v=1 -9223372036854775808', 'cpu v=1 9223372036854775808',

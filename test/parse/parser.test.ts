@@ -58,6 +58,17 @@ t.test('escapes: 1.x unescapes only some sequences', async (t) => {
   t.same(reasons('m v=1 1\\\nm v=2 2'), ['bad timestamp']);
 });
 
+t.test('a quoted value followed by more text before = or , (InfluxDB TestParsePointMissingFieldValue)', async (t) => {
+  // 1.x's scanner counts these '=' as fields; its iterator (walkFields) reads them as one value.
+  t.same(reasons('m f="blah"=123,r 1531703600000000000'), ['invalid value: field-key=r']);
+  t.same(lines('m f="blah"=123,r 1531703600000000000\n'), [], 'fast path too');
+  t.same(reasons('m f="a"=1'), ['invalid field format']);
+  // Accepted by 1.x, read the iterator's way: one string `a"=` and a key `r,s`.
+  t.same(lines('m f="a"=1,r,s=2 1'), ['m f="a\\"=",r\\,s=2 1']);
+  t.same(lines('m f="a"=1,r,s=2 1\n'), ['m f="a\\"=",r\\,s=2 1']);
+  t.same(one('m f="a"b=1,r,s=2i 1').fields, [['f', { type: 'string', value: 'a"b=' }], ['r,s', { type: 'integer', value: 2n }]]);
+});
+
 t.test('numbers', async (t) => {
   const v = (x: string) => one(`m v=${x} 1`).fields[0][1];
   t.same(v('1.'), { type: 'float', value: 1 });
