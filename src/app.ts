@@ -28,8 +28,13 @@ export interface App {
 export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>): Logger {
   return pino({
     level: settings.logLevel,
-    // Tokens travel in these; they are never logged.
-    redact: ['req.headers.authorization', 'headers.authorization'],
+    // Tokens travel in these (the Authorization header, `p=` in the URL, the raw bytes of a malformed request);
+    // none is ever logged. A URL keeps its path, so the entry still says which route it was.
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'req.headers.cookie', 'err.rawPacket', 'rawPacket', 'req.url', 'url', 'req.query', 'query'],
+      censor: (value: unknown, path: string[]) =>
+        path[path.length - 1] === 'url' && typeof value === 'string' ? value.split('?')[0] : '[Redacted]',
+    },
     ...(settings.logFormat === 'pretty' ? { transport: { target: 'pino-pretty', options: { destination: 2 } } } : {}),
   });
 }

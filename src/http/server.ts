@@ -13,6 +13,9 @@ import { queryRoutes } from './routes/query.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { parseQueryString, queryProblem } from './query-params.js';
+import { clientErrorHandler } from './client-error.js';
+import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,6 +44,10 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     bodyLimit: http.maxBodyBytes,
     // Writes during shutdown get kinflux's own 503 (write.ts), with Retry-After and the dialect's body.
     return503OnClosing: false,
+    // One string per parameter; repeats, arrays and bad encodings are refused below with 400.
+    routerOptions: { querystringParser: parseQueryString },
+    // Malformed HTTP: answered without Fastify's default log entry, which carries the raw bytes (tokens, bodies).
+    clientErrorHandler: clientErrorHandler(opts.logger),
   };
   const transport = { maxHeaderSize: http.maxHeaderBytes };
   const tls = tlsOptions(http);
@@ -52,6 +59,8 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-influxdb-version', INFLUX_VERSION).header('x-influxdb-build', 'kinflux');
     const cfg = req.routeOptions.config;
+    const badQuery = queryProblem(req.query);
+    if (badQuery !== undefined) return sendError(reply, cfg.api ?? (req.url.startsWith('/api/v2/') ? 'v2' : 'v1'), 400, badQuery);
     const needsToken = cfg.auth === true || (cfg.probe === true && http.authProbes);
     if (needsToken && !deps.tokens.check(req, cfg.api ?? 'v1')) {
       return sendError(reply, cfg.api ?? 'v1', 401, 'authorization failed: a valid token is required');
@@ -83,6 +92,9 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     return sendError(reply, api, 404, `not found: ${req.method} ${req.url.split('?')[0]}`);
   });
 
+  // A 5xx is kinflux's fault and worth a log entry, but never one per request: a client retrying for ever
+  // must not flood the log.
+  const failures = new RateLimitedWarning(app.log, 'requests failed with 500 (internal error)', 10_000, 'error');
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const api = req.routeOptions.config?.api ?? 'v1';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -94,7 +106,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     }
     const status = err.statusCode ?? 500;
     if (status < 500) return sendError(reply, api, status, err.message);
-    req.log.error({ err }, 'request failed');
+    failures.note({ route: req.routeOptions.url ?? 'unmatched', err: { type: err.name, code: err.code, message: err.message, stack: err.stack } });
     return sendError(reply, api, 500, 'internal error: the request could not be processed');
   });
 

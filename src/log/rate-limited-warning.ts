@@ -10,13 +10,14 @@ export class RateLimitedWarning {
     private readonly logger: Logger,
     private readonly message: string,
     private readonly intervalMs = 10_000,
+    private readonly level: 'warn' | 'error' = 'warn',
   ) {}
 
   note(fields: Record<string, unknown>, count = 1): void {
     this.suppressed += count;
     const now = Date.now();
     if (now - this.last < this.intervalMs) return;
-    this.logger.warn({ ...fields, occurrences: this.suppressed, perSeconds: this.intervalMs / 1000 }, this.message);
+    this.logger[this.level]({ ...fields, occurrences: this.suppressed, perSeconds: this.intervalMs / 1000 }, this.message);
     this.last = now;
     this.suppressed = 0;
   }

@@ -1,6 +1,6 @@
 // The HTTP layer alone, with a delivery port that stores nothing: for tests of routes, statuses and
 // bodies that never reach Kinesis. Everything that delivers points is tested end to end instead.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { loadSettings } from '../../src/config/settings.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createRouter } from '../../src/route/router.js';
@@ -16,16 +16,19 @@ const delivery: DeliveryPort = {
 };
 
 /** The server for settings given as environment variables; the caller adds hooks, then listens. */
-export function buildStubServer(env: Record<string, string>): FastifyInstance {
+export function buildStubServer(env: Record<string, string>, opts: { delivery?: Partial<DeliveryPort>; logger?: FastifyBaseLogger } = {}): FastifyInstance {
   const settings = loadSettings(env);
   const metrics = createMetrics({ processMetrics: false });
-  return buildServer({
-    settings,
-    metrics,
-    metricsText: () => metrics.registry.metrics(),
-    delivery,
-    router: createRouter(settings.routes, settings.stream, settings.strictRoutes),
-    tokens: createTokenChecker(settings.http.authTokens),
-    shuttingDown: () => false,
-  });
+  return buildServer(
+    {
+      settings,
+      metrics,
+      metricsText: () => metrics.registry.metrics(),
+      delivery: { ...delivery, ...opts.delivery },
+      router: createRouter(settings.routes, settings.stream, settings.strictRoutes),
+      tokens: createTokenChecker(settings.http.authTokens),
+      shuttingDown: () => false,
+    },
+    opts.logger ? { logger: opts.logger } : {},
+  );
 }

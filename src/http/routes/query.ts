@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
+import { parseQueryString, queryProblem } from '../query-params.js';
 
 type StatementResult = { statement_id: number; error?: string; series?: Array<{ name: string; columns: string[]; values: string[][] }> };
 
@@ -39,13 +40,15 @@ const SHOW_DATABASES = /^SHOW\s+DATABASES$/i;
 export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Telegraf sends CREATE DATABASE as a form POST; InfluxDB also reads q from the URL.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+    done(null, parseQueryString(String(body), 'form parameter')),
   );
   app.route({
     method: ['GET', 'POST'],
     url: '/query',
     config: { api: 'v1', auth: true },
     handler: (req, reply) => {
+      const badForm = queryProblem(req.body);
+      if (badForm !== undefined) return sendError(reply, 'v1', 400, badForm);
       const form = req.body !== null && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
       const query = req.query as Record<string, string | undefined>;
       const q = typeof form.q === 'string' ? form.q : query.q;
