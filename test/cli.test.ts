@@ -20,6 +20,9 @@ t.test('--help lists the settings; a bad setting exits 2 naming it', async (t) =
   const bad = await run([], { KINFLUX_AGGREGATION: 'bogus' });
   t.equal(bad.code, 2);
   t.match(bad.out, 'KINFLUX_AGGREGATION must be one of lines, none, kpl');
+  const kplGzip = await run([], { KINFLUX_AGGREGATION: 'kpl', KINFLUX_COMPRESSION: 'gzip' });
+  t.equal(kplGzip.code, 2, 'kpl with compression is refused: the KCL could not de-aggregate it');
+  t.match(kplGzip.out, /kpl cannot be combined with KINFLUX_COMPRESSION=gzip/);
 });
 
 t.test('embedded quick start: no AWS settings, the README curl gives 204 and `kinflux read` shows the record', async (t) => {

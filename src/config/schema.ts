@@ -45,7 +45,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_RECORD_FORMAT', kind: oneOf('line', 'json'), default: 'line', help: 'Record payload: canonical line protocol, or Telegraf-style JSON objects, one per line.' },
   { env: 'KINFLUX_JSON_TIMESTAMP_UNITS', kind: oneOf('ns', 'us', 'ms', 's'), default: 'ns', help: 'Timestamp unit of the json record format (ns loses nothing; Telegraf defaults to s).' },
   { env: 'KINFLUX_AGGREGATION', kind: oneOf('lines', 'none', 'kpl'), default: 'lines', help: 'lines: many points per record, per shard; none: one point per record; kpl: the KPL aggregated format.' },
-  { env: 'KINFLUX_COMPRESSION', kind: oneOf('none', 'gzip', 'zlib'), default: 'none', help: "Compression of each record's payload." },
+  { env: 'KINFLUX_COMPRESSION', kind: oneOf('none', 'gzip', 'zlib'), default: 'none', help: "Compression of each record's payload; not with KINFLUX_AGGREGATION=kpl (the KCL could not de-aggregate it)." },
   { env: 'KINFLUX_AUTH_TOKENS', kind: { type: 'list' }, default: undefined, help: 'Comma-separated tokens (a YAML/JSON list is taken item by item); when set, writes and queries need one (Token header, Basic password, or u/p). Set but holding no token (blank, commas) refuses to start (exit 2). Use at least 16 random characters; shorter tokens draw a startup warning.' },
   { env: 'KINFLUX_AUTH_PROBES', kind: bool, default: 'false', help: 'Also require a token on /ping, /health, /ready and /metrics.' },
   { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'Longest a point waits for more points while earlier PutRecords calls are in flight; with none in flight it waits at most 5 ms.' },

@@ -153,6 +153,15 @@ export function loadSettings(env: Env = process.env): Settings {
   const maxBody = v.num('KINFLUX_MAX_BODY_BYTES');
   const maxDecoded = v.num('KINFLUX_MAX_DECODED_BYTES');
   if (maxDecoded < maxBody) throw new SettingError('KINFLUX_MAX_DECODED_BYTES must be at least KINFLUX_MAX_BODY_BYTES');
+  const aggregation = v.str('KINFLUX_AGGREGATION') as Settings['delivery']['aggregation'];
+  const compression = v.str('KINFLUX_COMPRESSION') as Settings['delivery']['compression'];
+  if (aggregation === 'kpl' && compression !== 'none') {
+    // The KCL and aws-kinesis-agg look for the KPL magic at the start of the record: a compressed
+    // aggregate is opaque to them, and they would hand the consumer one undecodable blob.
+    throw new SettingError(
+      `KINFLUX_AGGREGATION=kpl cannot be combined with KINFLUX_COMPRESSION=${compression}: the KCL and aws-kinesis-agg de-aggregate only uncompressed KPL records (use aggregation lines or none to compress)`,
+    );
+  }
 
   return {
     http: {
@@ -175,8 +184,8 @@ export function loadSettings(env: Env = process.env): Settings {
       partitionKey: parsePartitionKey(v.str('KINFLUX_PARTITION_KEY') ?? 'series'),
       recordFormat: v.str('KINFLUX_RECORD_FORMAT') as Settings['delivery']['recordFormat'],
       jsonTimestampUnits: v.str('KINFLUX_JSON_TIMESTAMP_UNITS') as Settings['delivery']['jsonTimestampUnits'],
-      aggregation: v.str('KINFLUX_AGGREGATION') as Settings['delivery']['aggregation'],
-      compression: v.str('KINFLUX_COMPRESSION') as Settings['delivery']['compression'],
+      aggregation,
+      compression,
       lingerMs: v.num('KINFLUX_BATCH_LINGER_MS'),
       queueMaxBytes: v.num('KINFLUX_QUEUE_MAX_BYTES'),
       deliveryTimeoutMs: v.num('KINFLUX_DELIVERY_TIMEOUT_MS'),

@@ -3,7 +3,7 @@
 // soon after any error the senders report.
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { Metrics } from '../metrics/registry.js';
-import { ShardMap, shardMapFromListShards } from '../encode/shard-map.js';
+import { ShardMap, shardMapFromListShards, type ShardRange } from '../encode/shard-map.js';
 import { StreamNotFoundError, describeError, errorCode } from './errors.js';
 import type { Logger } from '../log/logger.js';
 import { streamParams } from './stream-target.js';
@@ -30,6 +30,8 @@ export interface StreamState {
   maxRecordBytes: number;
   /** Undefined until listed, or when ListShards is not permitted: then records are grouped by partition key. */
   shardMap: ShardMap | undefined;
+  /** Hash ranges of every listed shard, closed ones included: where a record landed, and what it owns. */
+  shardRanges: Map<string, ShardRange>;
   listShardsDenied: boolean;
   openShardCount: number | undefined;
   mapStale: boolean;
@@ -62,6 +64,7 @@ export class StreamMonitor {
         unreachable: false,
         maxRecordBytes: DEFAULT_MAX_RECORD_BYTES,
         shardMap: undefined,
+        shardRanges: new Map(),
         listShardsDenied: false,
         openShardCount: undefined,
         mapStale: true,
@@ -115,7 +118,7 @@ export class StreamMonitor {
     const wait = periodic ? 0 : Math.max(0, (this.lastCheck.get(stream) ?? 0) + MIN_CHECK_GAP_MS - Date.now());
     const run = (async () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
-      await this.check(s);
+      await this.check(s, periodic);
     })().finally(() => {
       this.running.delete(stream);
       if (this.queued.delete(stream)) this.requestCheck(stream);
@@ -146,6 +149,22 @@ export class StreamMonitor {
     this.requestCheck(stream);
   }
 
+  /**
+   * The hash range of a shard a record landed on. A shard's range never changes, so a known one is
+   * answered at once; an unknown one (a child born in a reshard) is listed first.
+   */
+  async shardRange(stream: string, shardId: string): Promise<ShardRange | undefined> {
+    const s = this.states.get(stream);
+    if (!s) return undefined;
+    if (!s.shardRanges.has(shardId) && !s.listShardsDenied) {
+      s.mapStale = true;
+      this.requestCheck(stream);
+      // A check already running may have listed before the reshard: wait for the one queued after it too.
+      for (let i = 0; i < 2 && !s.shardRanges.has(shardId); i++) await this.running.get(stream);
+    }
+    return s.shardRanges.get(shardId);
+  }
+
   /** A PutRecords succeeded: if health said unreachable, it is out of date. */
   notePutOk(stream: string): void {
     const s = this.states.get(stream);
@@ -167,7 +186,7 @@ export class StreamMonitor {
     this.metrics.streamUp.labels(s.stream).set(status === 'pass' ? 1 : 0);
   }
 
-  private async check(s: StreamState): Promise<void> {
+  private async check(s: StreamState, periodic = false): Promise<void> {
     this.lastCheck.set(s.stream, Date.now());
     let describeDenied = false;
     try {
@@ -206,7 +225,8 @@ export class StreamMonitor {
       describeDenied = true;
       s.unreachable = false;
     }
-    if (s.mapStale && !s.listShardsDenied) await this.refreshShards(s);
+    // Periodic checks list the shards even when the count is unchanged: a split plus a merge keeps it.
+    if ((s.mapStale || periodic) && !s.listShardsDenied) await this.refreshShards(s);
     if (Date.now() < s.writeDeniedUntil) return; // PutRecords was denied lately: stay failed until the next period
     s.blocked = false;
     this.setHealth(s, 'pass', describeDenied ? 'ok (DescribeStreamSummary not permitted; assuming writable)' : 'ok');
@@ -224,6 +244,12 @@ export class StreamMonitor {
         token = out.NextToken;
       } while (token);
       s.shardMap = shardMapFromListShards(shards);
+      for (const sh of shards) {
+        const r = sh.HashKeyRange;
+        if (sh.ShardId && r?.StartingHashKey && r.EndingHashKey) {
+          s.shardRanges.set(sh.ShardId, { shardId: sh.ShardId, start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
+        }
+      }
       s.openShardCount = s.shardMap.shards.length;
       s.mapStale = false;
     } catch (err) {

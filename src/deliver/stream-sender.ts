@@ -13,6 +13,7 @@ import type { PointBatch } from '../parse/types.js';
 import { BatchEncoder } from '../encode/batch-encoder.js';
 import { compressPayload } from '../encode/compress.js';
 import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
+import { hashKeyOf } from '../encode/shard-map.js';
 import { retryDelay } from '../queue/backoff.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
@@ -209,7 +210,8 @@ export class StreamSender {
       this.splitRecord(rec, 'RecordTooLarge');
       return;
     }
-    const shardId = rec.explicitHashKey !== undefined ? rec.group : undefined;
+    // Grouped by shard only with a map; `key:` groups (no map) predict nothing.
+    const shardId = rec.explicitHashKey !== undefined && !rec.group.startsWith('key:') ? rec.group : undefined;
     this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 });
   }
 
@@ -362,16 +364,66 @@ export class StreamSender {
 
   private accepted(r: QueuedRecord, shardId: string | undefined): void {
     const points = r.packed.parts.length;
-    this.queue.release(r.packed);
     this.m.records.inc();
     this.m.bytes.inc(r.size);
-    this.m.delivered.inc(points);
     this.m.perRecord.observe(points);
     if (shardId && r.shardId && shardId !== r.shardId) {
       this.shardMismatches++;
       this.d.monitor.markMapStale(this.d.stream);
+      // The KCL drops de-aggregated sub-records the landing shard does not own: they are not delivered yet.
+      if (this.s.aggregation === 'kpl' && points > 1) {
+        void this.resendMisplaced(r, shardId);
+        return;
+      }
     }
+    this.queue.release(r.packed);
+    this.m.delivered.inc(points);
     for (const t of r.packed.holders) t.recordAccepted();
+  }
+
+  /**
+   * A KPL aggregate landed on `landed`, not on the predicted shard (the map predates a reshard). Its
+   * sub-records whose hash keys `landed` does not own are re-packed by the current map and sent again;
+   * its holders are answered only when those are stored too. Without the landing shard's range, all
+   * are sent again (duplicates, never loss).
+   */
+  private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
+    this.preparing++; // not idle meanwhile
+    const rec = r.packed;
+    try {
+      const range = await this.d.monitor.shardRange(this.d.stream, landed);
+      if (isOrphan(r)) return;
+      const map = this.d.state.shardMap;
+      const groups = new Map<string, { parts: Buffer[]; keys: string[] }>();
+      let owned = 0;
+      for (let i = 0; i < rec.parts.length; i++) {
+        const h = hashKeyOf(rec.keys[i]);
+        if (range && h >= range.start && h <= range.end) {
+          owned++;
+          continue;
+        }
+        const group = map ? map.shardIdOf(h) : `key:${rec.keys[i]}`;
+        let g = groups.get(group);
+        if (!g) groups.set(group, (g = { parts: [], keys: [] }));
+        g.parts.push(rec.parts[i]);
+        g.keys.push(rec.keys[i]);
+      }
+      this.m.delivered.inc(owned);
+      this.d.logger.debug({ stream: this.d.stream, landed, predicted: r.shardId, resent: rec.parts.length - owned }, 'KPL record landed off its shard; re-sending its misplaced sub-records');
+      const packer = this.queue.packer;
+      packer.opts.explicitHashKey = map !== undefined;
+      for (const [group, g] of groups) {
+        const again = packer.derive(group, g.parts, g.keys, rec.holders);
+        this.queue.admitted(again.parts.length, again.rawBytes);
+        this.prepare(again);
+      }
+    } finally {
+      this.preparing--;
+      this.queue.release(rec);
+      for (const t of rec.holders) t.recordAccepted();
+      this.gauges();
+      this.pump();
+    }
   }
 
   private retry(r: QueuedRecord, code: string): void {

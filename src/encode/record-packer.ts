@@ -66,11 +66,15 @@ function concatParts(parts: readonly Buffer[]): Buffer {
   return out;
 }
 
-/** Record-level keys: the first point's key routes the record where all its points hash (KPL uses "a" + EHK). */
+/**
+ * Record-level keys: the first point's key routes the record where all its points hash. A KPL aggregate
+ * has the outer key "a", so it always carries the first key's hash as ExplicitHashKey, map or no map:
+ * without it the record would land on MD5("a")'s shard, and the KCL would drop every sub-record.
+ */
 function recordKeys(aggregation: Aggregation, keys: readonly string[], ehk: boolean): { pk: string; ehk: string | undefined } {
   const first = keys[0];
-  const pk = aggregation === 'kpl' && keys.length > 1 ? 'a' : first;
-  return { pk, ehk: ehk ? hashKeyOf(first).toString() : undefined };
+  const aggregate = aggregation === 'kpl' && keys.length > 1;
+  return { pk: aggregate ? 'a' : first, ehk: ehk || aggregate ? hashKeyOf(first).toString() : undefined };
 }
 
 interface OpenRecord<H extends Holder> {
@@ -155,6 +159,15 @@ export class RecordPacker<H extends Holder> {
   private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[]): PackedRecord<H> {
     const k = recordKeys(this.opts.aggregation, keys, this.opts.explicitHashKey);
     return { group, partitionKey: k.pk, explicitHashKey: k.ehk, parts, keys, rawBytes, holders };
+  }
+
+  /**
+   * A record of some of another record's points (re-sent after a reshard put them on a shard that
+   * does not own them). Every holder of the original waits for it too, as in split().
+   */
+  derive(group: string, parts: Buffer[], keys: string[], holders: readonly H[]): PackedRecord<H> {
+    for (const h of holders) h.hold();
+    return this.toRecord(group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...holders]);
   }
 
   /**

@@ -56,6 +56,8 @@ t.test('each class of bad value names the setting and what is allowed', async (t
     [{ KINFLUX_KINESIS_ENDPOINT: 'localhost:4568', KINFLUX_STREAM: 's' }, /^KINFLUX_KINESIS_ENDPOINT must be an http/],
     [{ KINFLUX_TLS_CERT: '/x.pem' }, /^KINFLUX_TLS_CERT and KINFLUX_TLS_KEY must be set together/],
     [{ KINFLUX_CONFIG: '/nonexistent/kinflux.yaml' }, /^KINFLUX_CONFIG names a file that cannot be read/],
+    [{ KINFLUX_AGGREGATION: 'kpl', KINFLUX_COMPRESSION: 'gzip' }, /^KINFLUX_AGGREGATION=kpl cannot be combined with KINFLUX_COMPRESSION=gzip: the KCL/],
+    [{ KINFLUX_AGGREGATION: 'kpl', KINFLUX_COMPRESSION: 'zlib' }, /^KINFLUX_AGGREGATION=kpl cannot be combined with KINFLUX_COMPRESSION=zlib/],
   ];
   for (const [env, message] of bad) t.throws(() => loadSettings(env), { name: 'Error', message }, JSON.stringify(env));
   let caught: unknown;

@@ -115,3 +115,16 @@ t.test('kpl packing: per-shard aggregate within budget, outer key "a", one-recor
   t.equal(sealed.reduce((n, r) => n + r.parts.length, 0), 2001);
   t.ok(sealed[0].parts.length > 300, `about 50 KiB of points per record (${sealed[0].parts.length})`);
 });
+
+t.test('kpl without a shard map: an aggregate still routes by its first key, never by MD5("a")', async (t) => {
+  const p = new RecordPacker<H>({ aggregation: 'kpl', explicitHashKey: false }, 50 * 1024);
+  const h = new H();
+  const sealed: PackedRecord<H>[] = [];
+  for (let i = 0; i < 10; i++) p.add('key:cpu,host=a', 'cpu,host=a', line(i), h, sealed);
+  p.add('key:solo', 'solo', line(1), h, sealed);
+  p.sealAll(sealed);
+  const agg = sealed.find((r) => r.parts.length > 1);
+  t.equal(agg?.partitionKey, 'a');
+  t.equal(agg?.explicitHashKey, hashKeyOf('cpu,host=a').toString(), 'the KCL keeps sub-records whose key hashes into the landing shard');
+  t.equal(sealed.find((r) => r.parts.length === 1)?.explicitHashKey, undefined, 'a plain record routes by its own key');
+});
