@@ -12,6 +12,7 @@ import { EMULATOR_CREDENTIALS, type KinesisLocal } from './emulator/kinesis-loca
 import { startEmbeddedKinesis } from './emulator/embedded.js';
 import cluster from 'node:cluster';
 import { clusterMetricsText, shareWorkerMetrics } from './cluster.js';
+import { answerOpenRequests } from './http/open-requests.js';
 
 export interface App {
   readonly server: FastifyInstance;
@@ -23,6 +24,10 @@ export interface App {
   readonly emulator: KinesisLocal | undefined;
   /** Stops accepting, delivers what was taken, stops the emulator. */
   shutdown(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>): Logger {
@@ -86,11 +91,28 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
     shutdown() {
       stopping ??= (async () => {
         shuttingDown = true;
-        const deadline = setTimeout(() => logger.warn('shutdown deadline passed; undelivered writes were answered 503'), settings.shutdownTimeoutMs);
+        // The budget ends with a reserve for answering and closing what is still open, so the process
+        // stops within KINFLUX_SHUTDOWN_TIMEOUT_MS whatever a client does.
+        const budget = settings.shutdownTimeoutMs;
+        const reserve = Math.min(1000, Math.floor(budget / 5));
+        const answerAt = budget - reserve;
         // The server stops accepting and waits for in-flight requests while the engine flushes at once
-        // instead of lingering: each in-flight write ends with a 204 once delivered, or a 503.
-        await Promise.all([server.close(), engine.shutdown(settings.shutdownTimeoutMs)]);
-        clearTimeout(deadline);
+        // instead of lingering: each in-flight write ends with a 204 once delivered, or a 503 at answerAt.
+        const closed = server.close();
+        const drained = engine.shutdown(answerAt);
+        const inTime = await Promise.race([Promise.all([closed, drained]).then(() => true), sleep(answerAt).then(() => false)]);
+        if (!inTime) {
+          await drained;
+          // Let the writes the engine just failed send their own 503s first.
+          await sleep(20);
+          const answered = answerOpenRequests(server, 'kinflux is shutting down: the request did not finish before the shutdown deadline');
+          logger.warn({ timeoutMs: budget, answered }, 'shutdown deadline: undelivered writes and unfinished requests were answered 503');
+          if (!(await Promise.race([closed.then(() => true), sleep(reserve / 2).then(() => false)]))) {
+            // What is left cannot be answered (an answer already under way to a client that does not read): close it.
+            server.server.closeAllConnections();
+            await Promise.race([closed, sleep(reserve / 4)]);
+          }
+        }
         await emulator?.stop();
         logger.info('kinflux stopped');
       })();

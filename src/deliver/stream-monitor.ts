@@ -1,6 +1,13 @@
 // What kinflux knows about each stream: whether it can be written (for /health, /ready and fast
 // 503s), its max record size and its shard map. Described at startup, every healthIntervalMs, and
 // soon after any error the senders report.
+//
+// A fleet shares the account's control-plane limits (DescribeStreamSummary: 20 calls/s per account), so the
+// calls are bounded per stream whatever the traffic: at most one check per MIN_CHECK_GAP_MS, and after a
+// throttled or failed describe the next describe waits a backoff that doubles (with jitter) up to
+// MAX_BACKOFF_MS. A throttled describe says nothing about the stream, so it never changes health; PutRecords
+// outcomes do: a successful put makes a stream that was only in doubt writable again, and puts failing for a
+// whole health interval fail it. ListShards has its own, per-stream limit and is not held back by the backoff.
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { Metrics } from '../metrics/registry.js';
 import { ShardMap, shardMapFromListShards, type ShardRange } from '../encode/shard-map.js';
@@ -10,8 +17,12 @@ import { streamParams } from './stream-target.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 const CONTROL_TIMEOUT_MS = 5000;
-/** Error-triggered checks are spaced at least this much (DescribeStreamSummary allows 20 TPS per account). */
-const MIN_CHECK_GAP_MS = 1000;
+/** Checks of one stream are spaced at least this much (DescribeStreamSummary allows 20 TPS per account). */
+export const MIN_CHECK_GAP_MS = 1000;
+/** The longest pause between describes of a stream whose describes are throttled or failing. */
+export const MAX_BACKOFF_MS = 60_000;
+/** Error codes of a control plane that is busy, not of a stream in trouble. */
+const CONTROL_THROTTLES = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
 
 export interface StreamHealth {
   stream: string;
@@ -37,6 +48,16 @@ export interface StreamState {
   mapStale: boolean;
   /** A PutRecords AccessDenied/KMS error keeps the stream failed until this time, then writes are tried again. */
   writeDeniedUntil: number;
+  /** When a PutRecords last had an entry accepted (0: never). */
+  lastPutOkAt: number;
+  /** When whole PutRecords calls started failing (network, 5xx) with none accepted since (0: not failing). */
+  putFailingSince: number;
+  /** No check before this time (MIN_CHECK_GAP_MS after the last one). */
+  nextCheckAt: number;
+  /** No describe before this time: the backoff after a throttled or failed describe. */
+  describeAt: number;
+  /** The current backoff (0 after a describe that answered). */
+  backoffMs: number;
 }
 
 export class StreamMonitor {
@@ -44,7 +65,8 @@ export class StreamMonitor {
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Map<string, Promise<void>>();
   private readonly queued = new Set<string>();
-  private readonly lastCheck = new Map<string, number>();
+  /** DescribeStreamSummary calls sent, per stream. */
+  private readonly describeCalls = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -69,6 +91,11 @@ export class StreamMonitor {
         openShardCount: undefined,
         mapStale: true,
         writeDeniedUntil: 0,
+        lastPutOkAt: 0,
+        putFailingSince: 0,
+        nextCheckAt: 0,
+        describeAt: 0,
+        backoffMs: 0,
       });
     }
   }
@@ -91,7 +118,7 @@ export class StreamMonitor {
             this.logger.warn({ stream: s.stream, reason: s.message }, 'stream not writable yet; starting with it failed');
             return;
           }
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, Math.max(500, s.describeAt - Date.now())));
         }
       }),
     );
@@ -107,18 +134,22 @@ export class StreamMonitor {
     this.timer = undefined;
   }
 
-  /** Re-checks a stream soon (errors) or now (periodic); never more than one check per stream at once. */
+  /**
+   * Re-checks a stream as soon as the spacing allows (describing it only once its backoff is over); never
+   * more than one check per stream at once, and requests made meanwhile fold into one more check afterwards.
+   */
   requestCheck(stream: string, periodic = false): void {
     const s = this.states.get(stream);
     if (!s || this.stopped) return;
     if (this.running.has(stream)) {
-      this.queued.add(stream);
+      // A periodic tick during a slow check is not a reason for one more.
+      if (!periodic) this.queued.add(stream);
       return;
     }
-    const wait = periodic ? 0 : Math.max(0, (this.lastCheck.get(stream) ?? 0) + MIN_CHECK_GAP_MS - Date.now());
+    const wait = Math.max(0, s.nextCheckAt - Date.now());
     const run = (async () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
-      await this.check(s, periodic);
+      if (!this.stopped) await this.check(s, periodic);
     })().finally(() => {
       this.running.delete(stream);
       if (this.queued.delete(stream)) this.requestCheck(stream);
@@ -165,10 +196,39 @@ export class StreamMonitor {
     return s.shardRanges.get(shardId);
   }
 
-  /** A PutRecords succeeded: if health said unreachable, it is out of date. */
+  /**
+   * A PutRecords had entries accepted: the stream can be written, whatever the control plane said. No
+   * describe follows (a describe per put would feed a throttled control plane).
+   */
   notePutOk(stream: string): void {
     const s = this.states.get(stream);
-    if (s?.unreachable) this.requestCheck(stream);
+    if (!s) return;
+    s.lastPutOkAt = Date.now();
+    s.putFailingSince = 0;
+    if (s.status === 'fail' && !s.blocked && !s.notFound && Date.now() >= s.writeDeniedUntil) {
+      s.unreachable = false;
+      this.setHealth(s, 'pass', 'ok (PutRecords succeeding)');
+    }
+  }
+
+  /** A whole PutRecords call failed with a retryable error (network, 5xx, throttling): check the stream soon. */
+  notePutError(stream: string, code: string): void {
+    const s = this.states.get(stream);
+    if (!s) return;
+    // Throttling means the stream is full, which is not "cannot write"; the other errors count.
+    if (!CONTROL_THROTTLES.has(code) && code !== 'ProvisionedThroughputExceededException') {
+      const now = Date.now();
+      if (s.putFailingSince === 0) s.putFailingSince = now;
+      else if (now - s.putFailingSince >= this.intervalMs && s.status === 'pass') {
+        this.setHealth(s, 'fail', `PutRecords failing for ${Math.round((now - s.putFailingSince) / 1000)} s: ${code}`);
+      }
+    }
+    this.requestCheck(stream);
+  }
+
+  /** DescribeStreamSummary calls sent for this stream so far. */
+  describes(stream: string): number {
+    return this.describeCalls.get(stream) ?? 0;
   }
 
   health(): StreamHealth[] {
@@ -186,14 +246,29 @@ export class StreamMonitor {
     this.metrics.streamUp.labels(s.stream).set(status === 'pass' ? 1 : 0);
   }
 
+  /** After a throttled or failed describe the next one waits the doubled, jittered backoff. */
+  private backOff(s: StreamState): void {
+    s.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(2 * MIN_CHECK_GAP_MS, s.backoffMs * 2));
+    // Jitter keeps a fleet's replicas from describing in step after a shared throttle.
+    s.describeAt = Date.now() + s.backoffMs * (0.75 + Math.random() * 0.5);
+  }
+
   private async check(s: StreamState, periodic = false): Promise<void> {
-    this.lastCheck.set(s.stream, Date.now());
+    s.nextCheckAt = Date.now() + MIN_CHECK_GAP_MS;
+    if (Date.now() < s.describeAt) {
+      // Describes are backing off: health stays as the last describe and the puts left it; the shard map
+      // (its own per-stream limit) is still refreshed when needed.
+      if ((s.mapStale || periodic) && !s.listShardsDenied && !s.notFound) await this.refreshShards(s);
+      return;
+    }
+    this.describeCalls.set(s.stream, this.describes(s.stream) + 1);
     let describeDenied = false;
     try {
       const out = await this.client.send(new DescribeStreamSummaryCommand(streamParams(s.stream)), {
         abortSignal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
       });
       const d = out.StreamDescriptionSummary;
+      s.backoffMs = 0;
       s.unreachable = false;
       s.notFound = false;
       s.maxRecordBytes = (d?.MaxRecordSizeInKiB ?? DEFAULT_MAX_RECORD_BYTES / 1024) * 1024;
@@ -216,7 +291,21 @@ export class StreamMonitor {
         this.setHealth(s, 'fail', 'stream not found');
         return;
       }
+      if (CONTROL_THROTTLES.has(code)) {
+        // Says nothing about the stream: health stays as it was; only the next describe waits longer.
+        this.backOff(s);
+        if (s.message === 'not checked yet') s.message = `DescribeStreamSummary throttled (${code}); retrying`;
+        this.logger.debug({ stream: s.stream, code, backoffMs: s.backoffMs }, 'DescribeStreamSummary throttled; backing off');
+        if (s.mapStale && !s.listShardsDenied) await this.refreshShards(s);
+        return;
+      }
       if (code !== 'AccessDeniedException') {
+        this.backOff(s);
+        if (Date.now() - s.lastPutOkAt < this.intervalMs && !s.blocked) {
+          // Writes are landing: the data plane is reachable, whatever this describe met.
+          this.setHealth(s, 'pass', `ok (PutRecords succeeding; DescribeStreamSummary failed: ${describeError(err)})`);
+          return;
+        }
         s.unreachable = true;
         this.setHealth(s, 'fail', `Kinesis unreachable: ${describeError(err)}`);
         return;

@@ -324,7 +324,7 @@ export class StreamSender {
         this.splitRecord(records[0].packed, code);
       } else {
         for (const r of records) this.retry(r, code);
-        this.d.monitor.requestCheck(this.d.stream);
+        this.d.monitor.notePutError(this.d.stream, code);
       }
       return;
     }

@@ -16,6 +16,7 @@ import { openapiRoutes } from './routes/openapi.js';
 import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
+import { trackOpenRequests } from './open-requests.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,6 +57,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     ? (Fastify({ ...common, https: { ...tls, ...transport } }) as unknown as FastifyInstance)
     : Fastify({ ...common, http: transport });
 
+  trackOpenRequests(app);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-influxdb-version', INFLUX_VERSION).header('x-influxdb-build', 'kinflux');
     const cfg = req.routeOptions.config;

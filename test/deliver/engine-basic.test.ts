@@ -32,7 +32,7 @@ t.test('every point of concurrent Telegraf requests is read back; records pack >
   t.ok(full.every((r) => r.data.toString().split('\n').length - 1 >= 1000), `>= 1,000 points in full records (avg ${perRecord.toFixed(0)})`);
   t.equal(await counterValue(metrics, 'kinflux_points_delivered_total'), lines.length);
   t.equal(await counterValue(metrics, 'kinflux_queue_points'), 0);
-  t.equal(engine.health()[0].status, 'pass');
+  t.equal(engine.health()[0].status, 'pass', JSON.stringify(engine.health()));
   t.ok(engine.isReady());
   await engine.shutdown(2000);
 });

@@ -4,7 +4,8 @@
 // response is rewritten (FailedRecordCount, ErrorCode/ErrorMessage, no SequenceNumber), so injected
 // failures never create duplicates and tests can count exactly. It can also fail whole requests
 // (500 InternalFailure, or 400 ProvisionedThroughputExceededException), reset connections, add
-// latency, stall, and deny chosen actions (AccessDeniedException), e.g. ListShards.
+// latency, stall, deny chosen actions (AccessDeniedException), e.g. ListShards, and throttle chosen
+// control-plane actions (LimitExceededException), e.g. DescribeStreamSummary. It counts calls per action.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -27,6 +28,8 @@ export interface FaultOptions {
   stall: boolean;
   /** Actions (e.g. "ListShards") answered with AccessDeniedException. */
   denyActions: string[];
+  /** Actions (e.g. "DescribeStreamSummary") answered 400 LimitExceededException, as a busy control plane does. */
+  throttleActions: string[];
 }
 
 export interface FaultStats {
@@ -41,6 +44,8 @@ export interface FaultStats {
   requestsThrottled: number;
   resets: number;
   stalled: number;
+  /** Requests per action (DescribeStreamSummary, ListShards, PutRecords, ...), answered or not. */
+  actions: Record<string, number>;
 }
 
 export interface FaultProxy {
@@ -112,9 +117,10 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     latencyMs: 0,
     stall: false,
     denyActions: [],
+    throttleActions: [],
     ...initial,
   };
-  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0 };
+  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0, actions: {} };
   const stalled = new Set<Socket>();
   const sockets = new Set<Socket>();
 
@@ -122,7 +128,12 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     stats.requests++;
     const body = await readBody(req);
     const action = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    stats.actions[action] = (stats.actions[action] ?? 0) + 1;
     if (opts.latencyMs > 0) await new Promise((r) => setTimeout(r, opts.latencyMs));
+    if (opts.throttleActions.includes(action)) {
+      send(res, 400, { __type: 'LimitExceededException', message: 'Rate exceeded for stream under account (injected)' });
+      return;
+    }
     if (opts.denyActions.includes(action)) {
       send(res, 400, { __type: 'AccessDeniedException', message: `User is not authorized to perform: kinesis:${action}` });
       return;

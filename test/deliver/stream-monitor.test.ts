@@ -1,0 +1,50 @@
+// A throttled control plane must not pull replicas out of the load balancer: with DescribeStreamSummary
+// answering LimitExceededException, writes keep getting 204, /ready and /health stay 200 (readiness follows
+// PutRecords outcomes), and describes stay bounded per stream with backoff however many writes succeed.
+import t from 'tap';
+import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
+import { send } from '../helpers/http.js';
+
+t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bounded', async (t) => {
+  const emulator = await startKinesisLocal({ streams: { busy: 2 } });
+  t.teardown(() => emulator.stop());
+  const proxy = await startFaultProxy(emulator.endpoint);
+  t.teardown(() => proxy.close());
+  // A short health interval: the periodic describes alone would be 1/s without the backoff.
+  const k = await startKinflux(emulatorEnv(proxy.endpoint, 'busy', { KINFLUX_HEALTH_INTERVAL_MS: '1000', KINFLUX_BATCH_LINGER_MS: '5' }));
+  t.teardown(() => k.stop('SIGKILL'));
+
+  proxy.set({ throttleActions: ['DescribeStreamSummary'] });
+  const before = proxy.stats.actions.DescribeStreamSummary ?? 0;
+  const windowMs = 12_000;
+  const end = Date.now() + windowMs;
+  const writes: number[] = [];
+  const probes: Array<[string, number]> = [];
+  const writer = (async () => {
+    for (let i = 0; Date.now() < end; i++) {
+      const body = Array.from({ length: 20 }, (_, j) => `cpu,host=h${j} v=${i}i ${i * 100 + j + 1}`).join('\n');
+      writes.push((await send(k.url, '/write?db=telegraf', body)).status);
+    }
+  })();
+  const prober = (async () => {
+    while (Date.now() < end) {
+      for (const path of ['/ready', '/health']) probes.push([path, (await send(k.url, path)).status]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  await Promise.all([writer, prober]);
+  const describes = (proxy.stats.actions.DescribeStreamSummary ?? 0) - before;
+
+  t.ok(writes.length > 20, `${writes.length} writes`);
+  t.same(writes.filter((s) => s !== 204), [], 'every write 204');
+  t.same(probes.filter(([, s]) => s !== 200), [], `${probes.length} probes, all 200`);
+  // Backoff from 2 s doubling (±25% jitter): about 4 calls in 12 s; today's 1/s would be 12 or more.
+  t.ok(describes <= 5, `${describes} DescribeStreamSummary calls in ${windowMs / 1000} s with ${writes.length} successful writes`);
+  t.ok(describes >= 1, 'the stream is still described (with backoff)');
+
+  // Once the control plane answers again the stream is still up.
+  proxy.set({ throttleActions: [] });
+  t.equal((await send(k.url, '/health')).status, 200);
+});
