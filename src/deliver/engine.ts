@@ -4,6 +4,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings, KinesisSettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
+import type { Unencodable } from '../encode/batch-encoder.js';
 import { DeliveryError } from './errors.js';
 import { createKinesisClient } from './kinesis-client.js';
 import type { Logger } from '../log/logger.js';
@@ -58,7 +59,7 @@ export class DeliveryEngine {
 
   /**
    * Resolves once PutRecords has accepted every record holding a point of this batch; rejects with
-   * DeliveryError otherwise. Points that oversized() reports are skipped: the caller reports them.
+   * DeliveryError otherwise. Points that unencodable() reports are skipped: the caller reports them.
    */
   submit(stream: string, batch: PointBatch): Promise<void> {
     const sender = this.senders.get(stream);
@@ -69,9 +70,9 @@ export class DeliveryEngine {
     return sender.submit(batch);
   }
 
-  /** Indices of points that can never fit in one record (the HTTP layer reports them as rejected lines). */
-  oversized(stream: string, batch: PointBatch): number[] {
-    return this.senders.get(stream)?.oversized(batch) ?? [];
+  /** Points no record can carry: too big for any record, or not UTF-8 for json (the HTTP layer reports them as rejected lines). */
+  unencodable(stream: string, batch: PointBatch): Unencodable[] {
+    return this.senders.get(stream)?.unencodable(batch) ?? [];
   }
 
   health(): StreamHealth[] {

@@ -10,7 +10,7 @@ import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kines
 import type { DeliverySettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
-import { BatchEncoder } from '../encode/batch-encoder.js';
+import { BatchEncoder, type Unencodable } from '../encode/batch-encoder.js';
 import { compressPayload } from '../encode/compress.js';
 import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
 import { hashKeyOf } from '../encode/shard-map.js';
@@ -84,8 +84,8 @@ export class StreamSender {
     return Math.floor(limit * Math.min(4, Math.max(1, this.ratio * 0.85)));
   }
 
-  oversized(batch: PointBatch): number[] {
-    return this.encoder.oversized(batch, this.recordLimit());
+  unencodable(batch: PointBatch): Unencodable[] {
+    return this.encoder.unencodable(batch, this.recordLimit());
   }
 
   submit(batch: PointBatch): Promise<void> {

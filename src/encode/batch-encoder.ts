@@ -1,5 +1,6 @@
 // Turns a PointBatch into packed records: partition key, encoded bytes and shard of every point,
-// skipping points that can never fit in a record (oversized() lists them for the HTTP layer).
+// skipping points the record format cannot carry (unencodable() lists them for the HTTP layer).
+import { isUtf8 } from 'node:buffer';
 import type { DeliverySettings } from '../config/types.js';
 import type { PointBatch } from '../parse/types.js';
 import { worstCaseCompressedSize } from './compress.js';
@@ -11,6 +12,19 @@ import { HashKeyCache, type ShardMap } from './shard-map.js';
 
 /** Lines this much under the limit cannot be too big in any format but json: skip the exact check. */
 const SAFE_MARGIN = 2048;
+
+/** A point no record can carry, and why: the HTTP layer reports it as an invalid line. */
+export interface Unencodable {
+  readonly index: number;
+  readonly kind: 'too_large' | 'invalid_utf8';
+  readonly reason: string;
+}
+
+/**
+ * JSON strings are Unicode: bytes that are not UTF-8 would become U+FFFD, two names could collapse into
+ * one key and a field would vanish. Line records carry the bytes as InfluxDB keeps them; json refuses them.
+ */
+const INVALID_UTF8_REASON = 'invalid UTF-8 in a name, tag or string: json records cannot carry it losslessly (send UTF-8, or use KINFLUX_RECORD_FORMAT=line, which keeps the bytes)';
 
 export interface EncodedBatch<H extends Holder> {
   points: number;
@@ -40,11 +54,29 @@ export class BatchEncoder {
     return this.s.recordFormat === 'line' && lineLength + SAFE_MARGIN < limit * 0.99;
   }
 
-  oversized(batch: PointBatch, limit: number): number[] {
-    const out: number[] = [];
+  /** True when the format cannot carry point i's bytes (json and invalid UTF-8); `batchValid` skips the check. */
+  private badText(batch: PointBatch, i: number, batchValid: boolean): boolean {
+    return !batchValid && !isUtf8(batch.data.subarray(batch.starts[i], batch.starts[i + 1]));
+  }
+
+  /** True when no point of the batch can have bad text: line records, or a batch valid as a whole (one pass). */
+  private textValid(batch: PointBatch): boolean {
+    return this.s.recordFormat !== 'json' || isUtf8(batch.data);
+  }
+
+  unencodable(batch: PointBatch, limit: number): Unencodable[] {
+    const out: Unencodable[] = [];
+    const valid = this.textValid(batch);
     for (let i = 0; i < batch.count; i++) {
-      if (this.surelyFits(batch.starts[i + 1] - batch.starts[i], limit)) continue;
-      if (this.tooBig(this.keyOf(batch, i), this.encode(batch, i), limit)) out.push(i);
+      if (this.badText(batch, i, valid)) {
+        out.push({ index: i, kind: 'invalid_utf8', reason: INVALID_UTF8_REASON });
+        continue;
+      }
+      const bytes = batch.starts[i + 1] - batch.starts[i];
+      if (this.surelyFits(bytes, limit)) continue;
+      if (this.tooBig(this.keyOf(batch, i), this.encode(batch, i), limit)) {
+        out.push({ index: i, kind: 'too_large', reason: `point of ${bytes} bytes does not fit in a Kinesis record` });
+      }
     }
     return out;
   }
@@ -55,7 +87,9 @@ export class BatchEncoder {
     let points = 0;
     let bytes = 0;
     const series = this.series;
+    const valid = this.textValid(batch);
     for (let i = 0; i < batch.count; i++) {
+      if (this.badText(batch, i, valid)) continue; // unencodable() reported it
       let key: string;
       let group: string;
       if (series) {

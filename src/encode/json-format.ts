@@ -1,6 +1,11 @@
-// The `json` record format: byte-for-byte what Telegraf's json serializer writes (Go encoding/json
-// of a map), so consumers built for Telegraf's outputs.kinesis read kinflux records unchanged:
-// keys sorted (fields, name, tags, timestamp and inside fields/tags), HTML-safe escapes, one object per line.
+// The `json` record format: Telegraf's json serializer layout (Go encoding/json of a map), so consumers
+// built for Telegraf's outputs.kinesis read kinflux records: keys sorted (fields, name, tags, timestamp
+// and inside fields/tags), HTML-safe escapes, one object per line. Where Go's output loses the type,
+// kinflux keeps it, and every JSON reader still sees plain numbers (docs/records.md, docs/record.schema.json):
+//   - a float always has a decimal point or an exponent (1.0, -0.0, 1e+300, 5e-324); an integer never;
+//   - integers are exact to 64 bits in the text (never through a JS number);
+//   - unsigned fields are named in a sorted "unsigned" array after "timestamp", present only when the
+//     point has one (a plain number cannot say "u", and a per-field wrapper would break every reader).
 import type { JsonTimestampUnits } from '../config/types.js';
 import type { FieldValue, Point } from '../parse/types.js';
 
@@ -14,15 +19,20 @@ export function goJsonString(s: string): string {
     : j;
 }
 
-/** Go prints float64 the way JSON.stringify does (shortest round trip, exponent outside [1e-6, 1e21)), except -0. */
-function goJsonFloat(v: number): string {
-  return Object.is(v, -0) ? '-0' : JSON.stringify(v);
+/**
+ * Shortest round-trip digits (as Go and JSON.stringify print them, exponent outside [1e-6, 1e21)), with
+ * `.0` added when they would read as an integer: Python's json gives float for `1.0` and `-0.0`, int for `1`.
+ */
+export function jsonFloat(v: number): string {
+  if (Object.is(v, -0)) return '-0.0';
+  const s = JSON.stringify(v);
+  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
 }
 
 function fieldJson(v: FieldValue): string | undefined {
   switch (v.type) {
     case 'float':
-      return Number.isFinite(v.value) ? goJsonFloat(v.value) : undefined; // Telegraf drops NaN/Inf fields
+      return Number.isFinite(v.value) ? jsonFloat(v.value) : undefined; // Telegraf drops NaN/Inf fields
     case 'integer':
     case 'unsigned':
       return v.value.toString(); // exact beyond 2^53: never through a JS number
@@ -38,13 +48,17 @@ const byKey = (a: readonly [string, unknown], b: readonly [string, unknown]): nu
 /** One point as Telegraf's json serializer writes it, newline included. */
 export function pointToJson(p: Point, units: JsonTimestampUnits): string {
   const fields: string[] = [];
+  const unsigned: string[] = [];
   for (const [k, v] of [...p.fields].sort(byKey)) {
     const j = fieldJson(v);
-    if (j !== undefined) fields.push(`${goJsonString(k)}:${j}`);
+    if (j === undefined) continue;
+    fields.push(`${goJsonString(k)}:${j}`);
+    if (v.type === 'unsigned') unsigned.push(goJsonString(k));
   }
   const tags: string[] = [];
   for (const [k, v] of [...p.tags].sort(byKey)) tags.push(`${goJsonString(k)}:${goJsonString(v)}`);
   // Go's integer division truncates toward zero, as BigInt division does.
   const ts = (p.timestamp / UNIT_NS[units]).toString();
-  return `{"fields":{${fields.join(',')}},"name":${goJsonString(p.measurement)},"tags":{${tags.join(',')}},"timestamp":${ts}}\n`;
+  const u = unsigned.length ? `,"unsigned":[${unsigned.join(',')}]` : '';
+  return `{"fields":{${fields.join(',')}},"name":${goJsonString(p.measurement)},"tags":{${tags.join(',')}},"timestamp":${ts}${u}}\n`;
 }

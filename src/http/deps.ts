@@ -2,6 +2,7 @@
 import type { Settings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
+import type { Unencodable } from '../encode/batch-encoder.js';
 import type { Router } from '../route/router.js';
 import type { TokenChecker } from './auth.js';
 
@@ -14,7 +15,8 @@ export interface StreamCheck {
 /** The delivery engine as the routes see it. */
 export interface DeliveryPort {
   submit(stream: string, batch: PointBatch): Promise<void>;
-  oversized(stream: string, batch: PointBatch): number[];
+  /** Points the stream's record format cannot carry (too large, or not UTF-8 for json), with reasons. */
+  unencodable(stream: string, batch: PointBatch): Unencodable[];
   health(): StreamCheck[];
   isReady(): boolean;
 }

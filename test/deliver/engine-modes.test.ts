@@ -102,9 +102,10 @@ t.test('oversized points are reported and skipped; the rest is delivered', async
   await engine.start();
   const huge = `m,host=a s="${'x'.repeat(1024 * 1024)}" 1`;
   const batch = batchFromLines(['m,host=a v=1 1', huge, 'm,host=a v=2 2']);
-  t.same(engine.oversized('big', batch), [1]);
+  t.match(engine.unencodable('big', batch), [{ index: 1, kind: 'too_large' }]);
+  t.equal(engine.unencodable('big', batch).length, 1);
   await engine.submit('big', batch);
-  t.same(engine.oversized('big', batchFromLines([huge.slice(0, 1024 * 1024 - 100)])), [], 'just under the limit fits');
+  t.same(engine.unencodable('big', batchFromLines([huge.slice(0, 1024 * 1024 - 100)])), [], 'just under the limit fits');
   await engine.submit('big', batchFromLines([`m,host=a s="${'y'.repeat(1024 * 1024 - 40)}" 3`]));
   await engine.shutdown(2000);
   const got = recordLines(await readStream(reader, 'big'));

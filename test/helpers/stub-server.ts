@@ -10,7 +10,7 @@ import type { DeliveryPort } from '../../src/http/deps.js';
 
 const delivery: DeliveryPort = {
   submit: async () => undefined,
-  oversized: () => [],
+  unencodable: () => [],
   health: () => [{ stream: 'metrics', status: 'pass', message: 'ACTIVE' }],
   isReady: () => true,
 };

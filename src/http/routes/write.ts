@@ -3,12 +3,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
 import { describeLineErrorAt, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
-import type { LineError, PointBatch, Precision } from '../../parse/types.js';
+import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError } from '../../deliver/engine.js';
 import { sendError, type Api } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
+import type { Unencodable } from '../../encode/batch-encoder.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 
 interface Dialect {
@@ -96,15 +97,15 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     return sendError(reply, d.api, 413, `request has ${points.count + errors.length} lines, more than the limit of ${maxLines}`);
   }
 
-  // A point too big for any Kinesis record is a rejected line, never a silent drop.
-  const tooBig = points.count > 0 ? delivery.oversized(stream, points) : [];
-  if (tooBig.length > 0) {
-    errors.push(...oversizeErrors(body, points, tooBig, parsed.errors));
+  // A point no record can carry (too big for any record; not UTF-8 in json records) is a rejected line, never a silent drop.
+  const unfit = points.count > 0 ? delivery.unencodable(stream, points) : [];
+  if (unfit.length > 0) {
+    errors.push(...unencodableErrors(body, unfit, parsed.errors));
     errors.sort((a, b) => a.line - b.line);
-    points = selectPoints(points, new Set(tooBig));
+    points = selectPoints(points, new Set(unfit.map((u) => u.index)));
   }
   if (parsed.errors.length) metrics.pointsRejected.inc({ reason: 'parse' }, parsed.errors.length);
-  if (tooBig.length) metrics.pointsRejected.inc({ reason: 'too_large' }, tooBig.length);
+  for (const u of unfit) metrics.pointsRejected.inc({ reason: u.kind });
 
   if (errors.length > 0 && (d.api === 'v2' || points.count === 0)) {
     // InfluxDB 2.x rejects the whole batch; 1.x does so only when no line is valid.
@@ -138,27 +139,24 @@ function describeErrors(errors: LineError[]): string {
 }
 
 /**
- * Errors for points too big for a record. The batch does not keep body line numbers (rare path),
+ * Errors for points no record can carry. The batch does not keep body line numbers (rare path),
  * so they are found again: the k-th line that is neither blank, a comment, nor invalid is point k.
  */
-function oversizeErrors(body: Buffer, points: PointBatch, indices: number[], parseErrors: readonly LineError[]): LineError[] {
-  const wanted = new Set(indices);
+function unencodableErrors(body: Buffer, unfit: readonly Unencodable[], parseErrors: readonly LineError[]): LineError[] {
+  const wanted = new Map(unfit.map((u) => [u.index, u.reason]));
   const bad = new Set(parseErrors.map((e) => e.line));
   const out: LineError[] = [];
   let point = 0;
   let lineNo = 0;
-  for (let start = 0; start < body.length && out.length < indices.length; ) {
+  for (let start = 0; start < body.length && out.length < unfit.length; ) {
     let end = body.indexOf(10, start);
     if (end < 0) end = body.length;
     lineNo++;
     let i = start;
     while (i < end && (body[i] === 32 || body[i] === 9 || body[i] === 13)) i++;
     if (i < end && body[i] !== 35 && !bad.has(lineNo)) {
-      if (wanted.has(point)) {
-        const bytes = points.starts[point + 1] - points.starts[point];
-        const text = body.toString('utf8', start, Math.min(end, start + 64));
-        out.push({ line: lineNo, column: 1, text, reason: `point of ${bytes} bytes does not fit in a Kinesis record` });
-      }
+      const reason = wanted.get(point);
+      if (reason !== undefined) out.push({ line: lineNo, column: 1, text: body.toString('utf8', start, Math.min(end, start + 64)), reason });
       point++;
     }
     start = end + 1;
