@@ -27,7 +27,7 @@ const MAX_QUOTED_ERRORS = 10;
 export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { settings } = deps;
   // Under overload every write may get 503: say so in the log, not once per request.
-  const unavailable = new RateLimitedWarning(app.log, 'writes answered 503: points not stored');
+  const unavailable = new RateLimitedWarning(app.log, 'writes answered 503: points may or may not be stored, clients send them again');
   const dialects: Dialect[] = [
     {
       api: 'v1',
@@ -52,7 +52,7 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
     // Writes arriving on kept-alive connections after SIGTERM: a 503 the client retries elsewhere or later.
     if (deps.shuttingDown()) {
       const api = req.routeOptions.config.api ?? 'v1';
-      return sendError(reply, api, 503, 'points not stored: kinflux is shutting down', { retryAfter: 2 });
+      return sendError(reply, api, 503, 'points not stored: kinflux is shutting down; send them again', { retryAfter: 2 });
     }
   });
   app.removeAllContentTypeParsers();
@@ -121,7 +121,9 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
       if (!(err instanceof DeliveryError)) throw err;
       metrics.pointsRejected.inc({ reason: err.reason }, points.count);
       unavailable.note({ stream, reason: err.reason });
-      return sendError(reply, d.api, 503, `points not stored: ${err.message}`, { retryAfter: err.retryAfterSeconds });
+      // Records of this write may already be in Kinesis (a PutRecords that answered too late, a partial batch):
+      // the client must send the points again, and the retry may duplicate them (README "Guarantees").
+      return sendError(reply, d.api, 503, `points may or may not be stored; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
     }
   }
 
