@@ -1,21 +1,53 @@
 #!/usr/bin/env node
-// Entry point: settings → app → signals. Exit codes: 0 clean stop, 1 startup failure (absent stream), 2 bad setting.
+// Entry point: command line → settings → app → signals.
+// Exit codes: 0 clean stop, 1 startup failure (absent stream), 2 bad setting or command line.
 import { SettingError, helpText, loadSettings, startupWarnings } from './config/settings.js';
+import { USAGE } from './config/schema.js';
+import { unknownSettingWarnings } from './config/unknown-settings.js';
 import { createLogger, startApp } from './app.js';
 import { StreamNotFoundError } from './deliver/engine.js';
 import { KINFLUX_VERSION } from './http/deps.js';
-import { readStreamCommand } from './tools/read-stream.js';
+import { READ_HELP, readStreamCommand } from './tools/read-stream.js';
 import cluster from 'node:cluster';
 import { runPrimary, workerCount } from './cluster.js';
 
-async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText() + '\n');
-    return 0;
+/** What the command line asks for; anything else is refused (exit 2) rather than starting a server. */
+type Command = { run: 'serve' | 'help' | 'version' } | { run: 'read'; stream: string | undefined; help: boolean } | { run: 'usage-error'; message: string };
+
+export function parseCommandLine(argv: string[]): Command {
+  if (argv[0] === 'read') {
+    const rest = argv.slice(1);
+    const help = rest.some((a) => a === '--help' || a === '-h');
+    const unknown = rest.find((a) => a.startsWith('-') && a !== '--help' && a !== '-h');
+    if (unknown) return { run: 'usage-error', message: `kinflux read: unknown option ${JSON.stringify(unknown)}` };
+    const positionals = rest.filter((a) => !a.startsWith('-'));
+    if (positionals.length > 1) return { run: 'usage-error', message: `kinflux read: one stream at most, got ${positionals.length}` };
+    return { run: 'read', stream: positionals[0], help };
   }
-  if (argv.includes('--version')) {
-    process.stdout.write(`kinflux ${KINFLUX_VERSION}\n`);
-    return 0;
+  if (argv.length === 0) return { run: 'serve' };
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) return { run: 'help' };
+  if (argv.length === 1 && argv[0] === '--version') return { run: 'version' };
+  const first = argv.find((a) => !['--help', '-h', '--version'].includes(a)) ?? argv[1];
+  return { run: 'usage-error', message: first.startsWith('-') ? `unknown option ${JSON.stringify(first)}` : `unknown command ${JSON.stringify(first)}` };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = parseCommandLine(argv);
+  switch (command.run) {
+    case 'usage-error':
+      process.stderr.write(`${command.message.startsWith('kinflux read:') ? '' : 'kinflux: '}${command.message}\n${USAGE}\n`);
+      return 2;
+    case 'help':
+      process.stdout.write(helpText() + '\n');
+      return 0;
+    case 'version':
+      process.stdout.write(`kinflux ${KINFLUX_VERSION}\n`);
+      return 0;
+    case 'read':
+      if (command.help) {
+        process.stdout.write(READ_HELP + '\n');
+        return 0;
+      }
   }
   let settings;
   try {
@@ -25,10 +57,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kinflux: ${err.message}\n`);
     return 2;
   }
-  if (argv[0] === 'read') return readStreamCommand(settings, argv.slice(1));
+  // Workers inherit the environment: only the first process says it.
+  const unknownSettings = cluster.isPrimary ? unknownSettingWarnings(process.env) : [];
+  if (command.run === 'read') {
+    for (const w of unknownSettings) process.stderr.write(`kinflux: warning: ${w}\n`);
+    return readStreamCommand(settings, command.stream);
+  }
 
   const logger = createLogger(settings);
   if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
+  for (const w of unknownSettings) logger.warn(w);
   if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger);
   let app;
   try {

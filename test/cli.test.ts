@@ -25,6 +25,38 @@ t.test('--help lists the settings; a bad setting exits 2 naming it', async (t) =
   t.match(kplGzip.out, /kpl cannot be combined with KINFLUX_COMPRESSION=gzip/);
 });
 
+t.test('the command line refuses what it does not know: exit 2 and a usage line, no server', async (t) => {
+  // A bad setting makes every refused case fail fast even if argument checking regressed (no server starts).
+  const env = { KINFLUX_PORT: '1', KINFLUX_EMBEDDED_PORT: '1' };
+  for (const args of [['--bogus'], ['help'], ['serve'], ['-x'], ['--help', '--bogus'], ['--version', 'extra'], ['read', '--bogus'], ['read', 'a', 'b']]) {
+    const r = await run(args, env);
+    t.equal(r.code, 2, `kinflux ${args.join(' ')} exits 2: ${r.out}`);
+    t.match(r.out, /^Usage: kinflux /m, `kinflux ${args.join(' ')} prints the usage line`);
+    t.notMatch(r.out, /listening|embedded kinesis-local/, 'nothing started');
+  }
+  t.match((await run(['--bogus'], env)).out, /unknown option "--bogus"/);
+  t.match((await run(['help'], env)).out, /unknown command "help"/);
+});
+
+t.test('kinflux read --help has its own help', async (t) => {
+  const r = await run(['read', '--help'], {});
+  t.equal(r.code, 0);
+  t.match(r.out, /^Usage: kinflux read \[stream\]/m);
+  t.notMatch(r.out, /KINFLUX_AGGREGATION/, 'not the main help');
+  const main = await run(['-h'], {});
+  t.equal(main.code, 0);
+  t.match(main.out, /kinflux read --help/, 'the main help points to it');
+});
+
+t.test('an unknown KINFLUX_ variable is a warning naming the closest setting', async (t) => {
+  // `read` against a closed port: it loads the settings (and warns) without starting a server.
+  const r = await run(['read'], { KINFLUX_PROT: '9000', KINFLUX_EMBEDDED_PORT: '1', KINFLUX_STRAEM: 'x', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+  t.match(r.out, /warning: unknown setting KINFLUX_PROT is ignored; did you mean KINFLUX_PORT\?/);
+  t.match(r.out, /warning: unknown setting KINFLUX_STRAEM is ignored; did you mean KINFLUX_STREAM\?/);
+  const clean = await run(['read'], { KINFLUX_PORT: '9000', KINFLUX_EMBEDDED_PORT: '1' });
+  t.notMatch(clean.out, /unknown setting/, 'known settings draw no warning');
+});
+
 t.test('embedded quick start: no AWS settings, the README curl gives 204 and `kinflux read` shows the record', async (t) => {
   const embeddedPort = await freePort();
   const k = await startKinflux({ KINFLUX_EMBEDDED_PORT: String(embeddedPort) });

@@ -120,12 +120,17 @@ export function parseValue(spec: SettingSpec, raw: string): string | number | bo
   }
 }
 
+export const USAGE = 'Usage: kinflux [--help | --version]  |  kinflux read [stream] [--help]';
+
 /** The --help text: every setting with its default, unit and meaning. */
 export function helpText(): string {
   const lines = [
     'kinflux: InfluxDB-compatible write gateway to Amazon Kinesis Data Streams',
     '',
-    'Usage: kinflux [--help] [--version]     (settings come from the environment, or KINFLUX_CONFIG)',
+    USAGE,
+    '',
+    'With no command kinflux runs the gateway; settings come from the environment, or KINFLUX_CONFIG.',
+    '`kinflux read --help` describes the read command.',
     '',
     'Settings:',
   ];

@@ -45,28 +45,71 @@ export async function readAllRecords(client: KinesisClient, stream: string): Pro
   return out;
 }
 
-/** Undoes KINFLUX_COMPRESSION on one record's payload. */
-export function decompressRecord(data: Buffer, compression: Settings['delivery']['compression']): Buffer {
-  if (compression === 'gzip') return gunzipSync(data);
-  if (compression === 'zlib') return inflateSync(data);
+/**
+ * Largest payload one record may inflate to when printed. kinflux's records hold at most 1 MiB before
+ * compression; anything inflating past this is not a kinflux record, and a bomb must not take the reader's memory.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+/** Undoes KINFLUX_COMPRESSION on one record's payload, inflating at most maxBytes (a RangeError beyond). */
+export function decompressRecord(data: Buffer, compression: Settings['delivery']['compression'], maxBytes = MAX_INFLATED_BYTES): Buffer {
+  if (compression === 'gzip') return gunzipSync(data, { maxOutputLength: maxBytes });
+  if (compression === 'zlib') return inflateSync(data, { maxOutputLength: maxBytes });
   return data;
 }
 
-export async function readStreamCommand(settings: Settings, args: string[]): Promise<number> {
-  const stream = args.find((a) => !a.startsWith('-')) ?? settings.stream;
+/**
+ * Makes text safe for a terminal: C0 controls except newline and tab, DEL and C1 controls (ESC, BEL, CSI, OSC…)
+ * are written as \xNN or \uNNNN, so a record cannot retitle, clear or reprogram the terminal that prints it.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const KPL_MAGIC = Buffer.from([0xf3, 0x89, 0x9a, 0xc2]);
+
+/** What `kinflux read` prints for one record: a header line, then the payload, terminal-safe. */
+export function formatRecord(r: StoredRecord, compression: Settings['delivery']['compression'], maxBytes = MAX_INFLATED_BYTES): string {
+  const header = `# ${r.shardId} seq=${r.sequenceNumber} key=${escapeControls(r.partitionKey).replace(/\n/g, '\\n')} bytes=${r.data.length}\n`;
+  let payload: Buffer;
+  try {
+    payload = decompressRecord(r.data, compression, maxBytes);
+  } catch (err) {
+    const tooBig = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+    return header + (tooBig ? `(not printed: the payload inflates beyond ${maxBytes} bytes)\n` : `(not printed: cannot decompress as ${compression}: ${(err as Error).message})\n`);
+  }
+  if (payload.subarray(0, 4).equals(KPL_MAGIC)) return header + '(KPL aggregated record: de-aggregate it with aws-kinesis-agg or the KCL)\n';
+  const text = escapeControls(payload.toString('utf8'));
+  return header + (text.endsWith('\n') || text === '' ? text : text + '\n');
+}
+
+export const READ_HELP = `Usage: kinflux read [stream] [--help]
+
+Prints every record of a Kinesis stream, oldest first, shard by shard: a header line
+  # <shard> seq=<sequence number> key=<partition key> bytes=<record size>
+then the record's payload (decompressed as KINFLUX_COMPRESSION says). Control characters other than
+newline and tab are printed escaped (\\x1b, \\u0085…), so a record cannot drive the terminal.
+
+  stream   the stream name or ARN (default: KINFLUX_STREAM, "metrics" in embedded mode)
+
+It reads the same Kinesis the gateway writes to: the embedded emulator on 127.0.0.1:KINFLUX_EMBEDDED_PORT
+when neither AWS_REGION nor KINFLUX_KINESIS_ENDPOINT is set, else that Kinesis with the AWS credential chain.
+Exit codes: 0 read, 1 Kinesis error, 2 bad setting or command line.`;
+
+export async function readStreamCommand(settings: Settings, streamArg: string | undefined): Promise<number> {
+  const stream = streamArg ?? settings.stream;
   const kinesis = settings.embedded
     ? { region: 'us-east-1', endpoint: `http://127.0.0.1:${settings.embeddedPort}`, roleArn: undefined }
     : settings.kinesis;
   const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
   try {
-    for (const r of await readAllRecords(client, stream)) {
-      process.stdout.write(`# ${r.shardId} seq=${r.sequenceNumber} key=${r.partitionKey} bytes=${r.data.length}\n`);
-      const payload = decompressRecord(r.data, settings.delivery.compression);
-      process.stdout.write(payload.subarray(0, 4).equals(Buffer.from([0xf3, 0x89, 0x9a, 0xc2])) ? '(KPL aggregated record: de-aggregate it with aws-kinesis-agg or the KCL)\n' : payload.toString('utf8'));
-    }
+    for (const r of await readAllRecords(client, stream)) process.stdout.write(formatRecord(r, settings.delivery.compression));
     return 0;
   } catch (err) {
-    process.stderr.write(`kinflux read: ${(err as Error).message}\n`);
+    process.stderr.write(`kinflux read: ${escapeControls((err as Error).message)}\n`);
     return 1;
   } finally {
     client.destroy();
