@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
 # kinflux: a small multi-stage image. Build with `docker build -t kinflux .` (or `docker-compose build`).
-ARG NODE_IMAGE=node:20-slim
+# Node 24: the LTS line with the longest support ahead (security fixes until April 2028); Node 22's end in
+# April 2027, Node 20's ended in April 2026, and AWS SDK releases from January 2027 need Node >= 22.
+ARG NODE_IMAGE=node:24-slim
 
 # 1. Compile TypeScript with the full (dev) dependency set.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the `prepare` build needs src/, copied next; the build runs explicitly below.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -15,7 +18,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # 3. Runtime.
 FROM ${NODE_IMAGE}

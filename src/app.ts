@@ -77,7 +77,9 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const url = await server.listen({ host: settings.http.host, port: settings.http.port });
   logger.info({ url, streams: router.streams }, 'kinflux listening');
   if (emulator) {
-    logger.info(`read records back with: npm run read -- ${settings.stream}   (or: kinflux read ${settings.stream})`);
+    // The port really used: `kinflux read` finds the emulator through the same setting.
+    const env = `KINFLUX_EMBEDDED_PORT=${emulator.port}`;
+    logger.info(`read records back with: ${env} npm run read -- ${settings.stream}   (or: ${env} kinflux read ${settings.stream})`);
   }
 
   let stopping: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import { KINFLUX_VERSION } from './http/deps.js';
 import { READ_HELP, readStreamCommand } from './tools/read-stream.js';
 import cluster from 'node:cluster';
 import { runPrimary, workerCount } from './cluster.js';
+import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, describeStartupError } from './preflight.js';
 
 /** What the command line asks for; anything else is refused (exit 2) rather than starting a server. */
 type Command = { run: 'serve' | 'help' | 'version' } | { run: 'read'; stream: string | undefined; help: boolean } | { run: 'usage-error'; message: string };
@@ -67,12 +68,35 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(settings);
   if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
   for (const w of unknownSettings) logger.warn(w);
-  if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger);
+  if (cluster.isPrimary) {
+    // One line naming the setting, before the emulator or anything else starts.
+    try {
+      await checkHttpPort(settings);
+      await checkEmbeddedPort(settings);
+      await checkCredentials(settings);
+    } catch (err) {
+      if (!(err instanceof StartupError)) throw err;
+      process.stderr.write(`kinflux: ${err.message}\n`);
+      return 1;
+    }
+  }
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  if (cluster.isPrimary && nodeMajor < 22) logger.warn(`Node ${process.version} is past its end of life: run kinflux on Node 24 LTS (see README "Node versions")`);
+  if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger).catch((err: unknown) => {
+    const clear = describeStartupError(err, settings);
+    if (!clear) throw err;
+    process.stderr.write(`kinflux: ${clear.message}\n`);
+    return 1;
+  });
   let app;
   try {
     app = await startApp(settings, logger);
   } catch (err) {
-    if (err instanceof StreamNotFoundError) {
+    const clear = describeStartupError(err, settings);
+    if (clear) {
+      logger.flush();
+      process.stderr.write(`kinflux: ${clear.message}\n`);
+    } else if (err instanceof StreamNotFoundError) {
       logger.fatal({ stream: err.stream }, `stream "${err.stream}" does not exist: create it or fix KINFLUX_STREAM / KINFLUX_ROUTES`);
     } else {
       logger.fatal({ err }, 'kinflux could not start');

@@ -2,6 +2,10 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, startKinesisLocal } from '../src/emulator/kinesis-local.js';
 import { CLI, emulatorEnv, readLines, startKinflux, testClient, waitFor } from './helpers/kinflux.js';
 import { send } from './helpers/http.js';
@@ -66,8 +70,57 @@ t.test('embedded quick start: no AWS settings, the README curl gives 204 and `ki
   const read = await run(['read'], { KINFLUX_EMBEDDED_PORT: String(embeddedPort) });
   t.equal(read.code, 0, read.out);
   t.match(read.out, /^cpu,host=a usage=1\.5 1700000000000000000$/m);
-  t.match(k.output(), /kinflux read/, 'the log says how to read records back');
+  t.match(k.output(), `read records back with: KINFLUX_EMBEDDED_PORT=${embeddedPort} npm run read -- metrics`, 'the hint carries the port really used');
   t.equal(await k.stop('SIGTERM'), 0);
+});
+
+t.test('fail fast: one line naming the setting, before anything starts', async (t) => {
+  const lines = (out: string): string[] => out.split('\n').filter((l) => l.trim() !== '');
+
+  t.test('a busy HTTP port names KINFLUX_PORT, and no emulator starts', async (t) => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    t.teardown(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as { port: number }).port;
+    const r = await run([], { KINFLUX_HOST: '127.0.0.1', KINFLUX_PORT: String(port), KINFLUX_EMBEDDED_PORT: String(await freePort()), KINFLUX_LOG_FORMAT: 'json' });
+    t.equal(r.code, 1);
+    t.same(lines(r.out), [`kinflux: port ${port} on 127.0.0.1 is already in use (KINFLUX_PORT): stop what holds it, or set KINFLUX_PORT to a free port`]);
+  });
+
+  t.test('an embedded port held by another emulator names KINFLUX_EMBEDDED_PORT; that emulator is not used', async (t) => {
+    const other = await startKinesisLocal({ streams: { metrics: 1 } });
+    t.teardown(() => other.stop());
+    const r = await run([], { KINFLUX_HOST: '127.0.0.1', KINFLUX_PORT: String(await freePort()), KINFLUX_EMBEDDED_PORT: String(other.port), KINFLUX_LOG_FORMAT: 'json' });
+    t.equal(r.code, 1);
+    t.equal(lines(r.out).length, 1, r.out);
+    t.match(r.out, `port ${other.port} on 127.0.0.1 is already in use (KINFLUX_EMBEDDED_PORT)`);
+    t.notMatch(r.out, /listening|started/);
+  });
+
+  t.test('no AWS credentials: said at once, as credentials, not as an unreachable Kinesis after the startup timeout', async (t) => {
+    const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
+    t.teardown(() => emulator.stop());
+    const home = mkdtempSync(join(tmpdir(), 'first-ten-nocreds-'));
+    t.teardown(() => rmSync(home, { recursive: true, force: true }));
+    const started = Date.now();
+    const r = await run([], {
+      HOME: home,
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      KINFLUX_KINESIS_ENDPOINT: emulator.endpoint,
+      KINFLUX_STREAM: 'metrics',
+      KINFLUX_HOST: '127.0.0.1',
+      KINFLUX_PORT: String(await freePort()),
+      KINFLUX_LOG_FORMAT: 'json',
+    });
+    const took = Date.now() - started;
+    t.equal(r.code, 1);
+    t.equal(lines(r.out).length, 1, r.out);
+    t.match(r.out, /^kinflux: no usable AWS credentials: Could not load credentials from any providers\. Provide them through the standard chain \(AWS_PROFILE, AWS_ACCESS_KEY_ID/);
+    t.notMatch(r.out, /unreachable/);
+    // The startup timeout is 30 s; the bound is wide for a loaded machine, not a speed claim.
+    t.ok(took < 20_000, `exited after ${took} ms`);
+  });
 });
 
 t.test('with Kinesis at hand', async (t) => {

@@ -17,6 +17,9 @@ export interface KinesisClientOptions {
 }
 
 export function createKinesisClient(k: KinesisSettings, opts: KinesisClientOptions = {}): KinesisClient {
+  // The SDK prints an 8-line Node-version warning when a client is made on Node < 22 (it reads this variable at
+  // that moment). kinflux states its Node support itself, once (README; a one-line warning at startup).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, keepAliveMsecs: 1000 };
   const requestHandler = new NodeHttpHandler({
     httpAgent: new HttpAgent(agentOptions),

@@ -21,9 +21,8 @@ export interface KinesisLocal {
 export const EMULATOR_CREDENTIALS = { accessKeyId: '000000000000', secretAccessKey: 'kinflux-local' };
 
 export interface KinesisLocalOptions {
-  /** Plain HTTP port; 0 picks a free one. */
+  /** Plain HTTP port on 127.0.0.1; 0 picks a free one. A port already taken fails with EmulatorPortTakenError. */
   port?: number;
-  host?: string;
   /** Streams created at startup, as name → shard count. */
   streams?: Record<string, number>;
   /** Milliseconds the emulator takes to create or delete a stream (its default is 500). */
@@ -32,12 +31,41 @@ export interface KinesisLocalOptions {
   startTimeoutMs?: number;
 }
 
+/** The emulator could not listen on the port it was given: something else holds it (never adopted). */
+export class EmulatorPortTakenError extends Error {
+  override readonly name = 'EmulatorPortTakenError';
+  constructor(readonly port: number) {
+    super(`port ${port} on 127.0.0.1 is already in use`);
+  }
+}
+
 const require = createRequire(import.meta.url);
 
-// Loaded into the emulator: it exits once its parent is gone, so a killed kinflux or test leaves no orphan holding the port.
-const EXIT_WITH_PARENT =
-  'data:text/javascript,' +
-  encodeURIComponent('const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit(0)}},1000).unref();');
+// Loaded into the emulator before its code:
+// - it exits once its parent is gone, so a killed kinflux or test leaves no orphan holding the port;
+// - every server it opens listens on 127.0.0.1 only: kinesis-local binds 0.0.0.0 (its plain port and a TLS port)
+//   with no setting to change it, and anyone reaching that port could read, forge or delete records;
+// - it reports each listen and each failed listen on stderr, so the parent knows the emulator answering on the port
+//   is its own child and never adopts another one.
+const PRELOAD = `
+import net from 'node:net';
+const p = process.ppid;
+setInterval(() => { try { process.kill(p, 0); } catch { process.exit(0); } }, 1000).unref();
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === 'number' || (typeof args[0] === 'string' && /^\\d+$/.test(args[0]))) {
+    const cb = typeof args[args.length - 1] === 'function' ? args.pop() : undefined;
+    args = [{ port: Number(args[0]), host: '127.0.0.1' }, ...(cb ? [cb] : [])];
+  } else if (args[0] && typeof args[0] === 'object' && !('fd' in args[0]) && !('path' in args[0])) {
+    args[0] = { ...args[0], host: '127.0.0.1' };
+  }
+  const port = args[0] && typeof args[0] === 'object' ? args[0].port : undefined;
+  this.once('listening', () => { const a = this.address(); process.stderr.write('kinflux-emulator: listening ' + a.address + ' ' + a.port + '\\n'); });
+  this.once('error', (e) => { process.stderr.write('kinflux-emulator: listen-error ' + port + ' ' + e.code + '\\n'); });
+  return listen.apply(this, args);
+};
+`;
+const PRELOAD_URL = 'data:text/javascript,' + encodeURIComponent(PRELOAD);
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
 export async function freePort(): Promise<number> {
@@ -53,8 +81,25 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startKinesisLocal(opts: KinesisLocalOptions = {}): Promise<KinesisLocal> {
+  // With a port of our choosing, a lost race for it (or for the TLS port) is retried on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!(err instanceof PortRaceError) || attempt >= 3) throw err instanceof PortRaceError ? new EmulatorPortTakenError(err.port) : err;
+    }
+  }
+}
+
+/** A port taken between choosing it and listening on it. */
+class PortRaceError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} was taken`);
+  }
+}
+
+async function startOnce(opts: KinesisLocalOptions): Promise<KinesisLocal> {
   const pkgDir = dirname(require.resolve('kinesis-local/package.json'));
-  const host = opts.host ?? '127.0.0.1';
   const port = opts.port || (await freePort());
   const tlsPort = await freePort();
   const dur = `${opts.streamDurationMs ?? 200}ms`;
@@ -75,42 +120,56 @@ export async function startKinesisLocal(opts: KinesisLocalOptions = {}): Promise
     AWS_REGION: 'us-east-1',
   };
   if (!env.INITIALIZE_STREAMS) delete env.INITIALIZE_STREAMS;
-  const child = spawn(process.execPath, ['--max-old-space-size=2048', `--import=${EXIT_WITH_PARENT}`, join(pkgDir, 'main.js')], {
+  const child = spawn(process.execPath, ['--max-old-space-size=2048', `--import=${PRELOAD_URL}`, join(pkgDir, 'main.js')], {
     cwd: pkgDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let listening = false;
+  let listenError: { port: number; code: string } | undefined;
   const keep = (b: Buffer): void => {
-    output = (output + b.toString()).slice(-4000);
+    const text = b.toString();
+    for (const m of text.matchAll(/^kinflux-emulator: listening \S+ (\d+)$/gm)) if (Number(m[1]) === port) listening = true;
+    for (const m of text.matchAll(/^kinflux-emulator: listen-error (\d+) (\S+)$/gm)) listenError ??= { port: Number(m[1]), code: m[2] };
+    output = (output + text).slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
 
-  const endpoint = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   const wanted = Object.keys(opts.streams ?? {});
   for (;;) {
+    if (listenError) {
+      await kill();
+      if (listenError.code !== 'EADDRINUSE') throw new Error(`kinesis-local could not listen on port ${listenError.port}: ${listenError.code}`);
+      // A port the caller named is theirs to free; ports chosen here are chosen again.
+      if (listenError.port === port && opts.port) throw new EmulatorPortTakenError(port);
+      throw new PortRaceError(listenError.port);
+    }
     if (child.exitCode !== null) throw new Error(`kinesis-local exited (${child.exitCode}): ${output}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      await kill();
       throw new Error(`kinesis-local did not start within ${opts.startTimeoutMs ?? 60_000} ms: ${output}`);
     }
-    if (await streamsActive(endpoint, wanted)) break;
-    await new Promise((r) => setTimeout(r, 200));
+    // Only once our own child listens is whatever answers on the port ours.
+    if (listening && (await streamsActive(endpoint, wanted))) break;
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     endpoint,
     port,
     process: child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        // It keeps nothing on disk and ignores SIGTERM for seconds, so it is killed outright.
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
+    // It keeps nothing on disk and ignores SIGTERM for seconds, so it is killed outright.
+    stop: kill,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
   };

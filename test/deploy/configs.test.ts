@@ -115,8 +115,10 @@ t.test('docker-compose.yml', async (t) => {
 t.test('Dockerfile', async (t) => {
   const df = read('Dockerfile');
   const runtime = df.slice(df.lastIndexOf('\nFROM '));
-  t.match(df, /^FROM \S*node:20-(slim|alpine)\S* AS build$|^ARG NODE_IMAGE=node:20-(slim|alpine)/m, 'node 20 slim/alpine');
+  t.match(df, /^FROM \S*node:24-(slim|alpine)\S* AS build$|^ARG NODE_IMAGE=node:24-(slim|alpine)/m, 'node 24 LTS slim/alpine');
   t.match(df, /RUN npm ci\b/, 'build stage installs with npm ci');
+  // `prepare` builds from src/ and scripts/, which are not in the image when dependencies are installed.
+  for (const [, flags] of df.matchAll(/RUN npm ci\b([^\n&]*)/g)) t.match(flags, /--ignore-scripts/, `npm ci${flags} skips prepare`);
   t.match(df, /RUN npm run build/);
   t.match(df, /npm ci --omit=dev/, 'production dependencies only');
   for (const p of ['dist', 'bin', 'node_modules', 'openapi.yaml', 'package.json']) {
