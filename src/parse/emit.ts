@@ -1,7 +1,7 @@
 // Writes the canonical form of a scanned line, applying what InfluxDB 1.x's storage layer does
 // after parsing (tag or field named `time`, duplicate field keys). Canonical tokens are copied
 // byte for byte; only tokens that are not canonical are rebuilt.
-import { LineState, T_BOOL, T_STRING, TYPE_NAMES } from './state.js';
+import { LineState, T_BOOL, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
 import { BatchWriter } from './out.js';
 import { latin1 } from './numbers.js';
 import { escapeFieldKey, escapeMeasurement, escapeString, fieldKeyNeedsRaw, unescapeName, unescapeString } from './escape.js';
@@ -85,17 +85,27 @@ function valueCanonical(st: LineState, j: number): boolean {
   const vs = st.fields[j * 4 + 2], ve = st.fields[j * 4 + 3];
   const t = st.ftypes[j];
   if (t === T_BOOL) return ve - vs === 4 ? b[vs] === 116 && b[vs + 1] === 114 : ve - vs === 5 && b[vs] === 102 && b[vs + 1] === 97;
-  if (t !== T_STRING) return true; // numbers keep the text InfluxDB accepted
+  if (t === T_INT || t === T_UINT) return intCanonical(b, vs, ve - 1);
+  if (t !== T_STRING) return true; // floats keep the text InfluxDB accepted (README: Canonical form)
   if (b[ve - 1] !== 34 || ve - vs < 2) return false;
   for (let i = vs + 1; i < ve - 1; i++) { const c = b[i]; if (c === 34 || c === 92) return false; }
   return true;
+}
+
+/** Digits b[s..e) with an optional '-': no leading zero, and not `-0`. */
+function intCanonical(b: Buffer, s: number, e: number): boolean {
+  const d = b[s] === 45 ? s + 1 : s;
+  return b[d] !== 48 || (e - d === 1 && d === s);
 }
 
 function writeValue(st: LineState, out: BatchWriter, j: number): void {
   const b = st.buf;
   const vs = st.fields[j * 4 + 2], ve = st.fields[j * 4 + 3];
   if (valueCanonical(st, j)) { out.copy(b, vs, ve); return; }
-  if (st.ftypes[j] === T_BOOL) { out.latin1(b[vs] === 116 || b[vs] === 84 ? 'true' : 'false'); return; }
+  const t = st.ftypes[j];
+  if (t === T_BOOL) { out.latin1(b[vs] === 116 || b[vs] === 84 ? 'true' : 'false'); return; }
+  // Telegraf's grammar refuses leading zeros in integers: `007i` is written `7i`, `-0i` `0i`.
+  if (t === T_INT || t === T_UINT) { out.latin1(BigInt(latin1(b, vs, ve - 1)).toString() + (t === T_INT ? 'i' : 'u')); return; }
   // InfluxDB's StringValue: the bytes between the first and the last byte, unescaped.
   const v = unescapeString(latin1(b, vs + 1, ve - 1));
   out.latin1('"' + escapeString(v) + '"');

@@ -21,11 +21,12 @@ function isTime(b: Uint8Array, s: number): boolean {
  * A tag key or value byte may be escaped. Returns where scanning goes on, or -1 to leave the line to
  * the exact path: the exact scanner treats a byte after any backslash as escaped, InfluxDB's line
  * splitter pairs backslashes; they agree (and the byte skipped is not a newline) unless a backslash
- * or a newline follows, which is rare.
+ * or a control byte follows, which is rare.
  */
 function skipEscape(b: Uint8Array, i: number): number {
   const d = b[i + 1];
-  return d === 92 || d === 10 ? -1 : i + 2;
+  // `\"` also goes to the exact path: Telegraf unescapes it in tags, InfluxDB does not (consumers.ts).
+  return d === 92 || d < 32 || d === 34 ? -1 : i + 2;
 }
 
 /** Field key j (from `ks`, `kl` bytes) repeats an earlier one: compared on the bytes. */
@@ -48,13 +49,14 @@ function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number):
 export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
   let c = b[s];
   // Leading blanks, comments, blank lines and a measurement starting with ',' or an escape: exact path.
-  if (c === 44 || c === 32 || c === 9 || c === 0 || c === 35 || c === 10 || c === 92) return -1;
+  // Control bytes (a leading tab, NUL or form feed...) too.
+  if (c === 44 || c === 32 || c < 32 || c === 35 || c === 92) return -1;
   let i = s;
   // Measurement: up to an unescaped ',' or ' '. A backslash there needs rebuilding.
   for (;;) {
     c = b[++i];
     if (c === 44 || c === 32) break;
-    if (c === 92 || c === 10) return -1;
+    if (c === 92 || c < 32) return -1; // escapes and control bytes: exact path (consumers.ts)
   }
   const mEnd = i;
   // Tags: sorted by escaped key, no duplicates, no `time` key, no value starting with '=';
@@ -66,7 +68,7 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
     for (;;) {
       c = b[i];
       if (c === 61) break;
-      if (c === 44 || c === 32 || c === 10) return -1;
+      if (c === 44 || c === 32 || c < 32) return -1;
       if (c === 92) { if ((i = skipEscape(b, i)) < 0) return -1; } else i++;
     }
     if (i === ks || (i - ks === 4 && isTime(b, ks))) return -1;
@@ -74,12 +76,12 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
     pks = ks;
     pke = i;
     c = b[++i];
-    if (c === 44 || c === 32 || c === 61 || c === 10) return -1;
+    if (c === 44 || c === 32 || c === 61 || c < 32) return -1;
     for (;;) {
       if (c === 92) { if ((i = skipEscape(b, i)) < 0) return -1; } else i++;
       c = b[i];
       if (c === 44 || c === 32) break;
-      if (c === 61 || c === 10) return -1;
+      if (c === 61 || c < 32) return -1;
     }
   }
   const keyEnd = i;
@@ -96,7 +98,7 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
       c = b[i];
       if (c > 61) { if (c === 92) return -1; i++; continue; }
       if (c === 61) break;
-      if (c === 44 || c === 32 || c === 34 || c === 10) return -1;
+      if (c === 44 || c === 32 || c === 34 || c < 32) return -1;
       i++;
     }
     const kl = i - ks;
@@ -122,7 +124,8 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
       while ((c = b[i]) >= 48 && c <= 57) i++;
       if (i === ds) return -1;
       if (c === 105) {
-        if (i - vs >= 19) return -1;
+        // Long literals get the range check, `007i` and `-0i` are rewritten: exact path.
+        if (i - vs >= 19 || (b[ds] === 48 && (i - ds > 1 || ds !== vs))) return -1;
         c = b[++i];
       } else {
         if (c === 46) {

@@ -4,6 +4,7 @@ import { LineState } from './state.js';
 import { BatchWriter } from './out.js';
 import { scanPoint } from './scan.js';
 import { emitPoint } from './emit.js';
+import { consumerCheck } from './consumers.js';
 import { fastLine } from './fast.js';
 import { scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
@@ -65,14 +66,18 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         if (real !== blockEnd) { blockEnd = real; continue; }
       }
       let reason = st.reason;
-      let stage: 'parse' | 'storage' = 'parse';
+      let stage: 'parse' | 'storage' | 'record' = 'parse';
+      if (ok) {
+        reason = consumerCheck(st);
+        if (reason !== '') { ok = false; stage = 'record'; }
+      }
       if (ok) {
         reason = emitPoint(st, out, defTs);
         if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
       }
       if (!ok) {
         const err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
-        errors.push(stage === 'storage' ? { ...err, stage } : err);
+        errors.push(stage !== 'parse' ? { ...err, stage } : err);
       }
       break;
     }

@@ -216,6 +216,7 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
       const v = b[i + 1];
       if (v === 44 || v === 32) return st.fail(i, 'missing field value');
       if ((n + 1) * 4 > st.fields.length) st.growFields();
+      if (keyStart === i) st.fieldsOdd = true; // an empty key (`a \t=1`): the iterator skips that field
       const fa = f();
       fa[n * 4] = keyStart; fa[n * 4 + 1] = i; fa[n * 4 + 2] = i + 1;
       if (isNumeric(v) || v === 45 || v === 78 || v === 110) {

@@ -23,8 +23,13 @@ function check(ok: boolean, what: string): void {
 }
 
 /** Canonical line for p: tags sorted by escaped key bytes, minimal escapes, ns timestamp. */
+const CONTROL = /[\t\n\v\f\r]/;
+
 export function serializePoint(p: Point): string {
   const m = l1(p.measurement);
+  // Rules of src/parse/consumers.ts: no line form keeps these for both InfluxDB and Telegraf.
+  check(!CONTROL.test(m) && p.tags.every(([k, v]) => !CONTROL.test(k) && !CONTROL.test(v)) &&
+    p.fields.every(([k, v]) => !CONTROL.test(k) && !(v.type === 'string' && v.value.includes('\n'))), 'control character');
   check(m !== '' && !m.endsWith('\\') && !/^[\t\0#]/.test(m), 'measurement');
   let line = escapeMeasurement(m);
   const tags = p.tags.map(([k, v]) => [escapeTag(l1(k)), escapeTag(l1(v))] as const);

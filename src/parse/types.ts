@@ -44,9 +44,11 @@ export interface LineError {
   /**
    * Where InfluxDB 1.x rejects it: `parse` (its line parser: "unable to parse '<line>': <reason>")
    * or `storage` (its write path after parsing: a tag or field named `time`, a field type conflict
-   * inside the point; InfluxDB prints the reason alone). Absent means `parse`.
+   * inside the point; InfluxDB prints the reason alone), or `record`: InfluxDB 1.x takes it, but no
+   * record line carries it so that every consumer reads it back (src/parse/consumers.ts; printed like
+   * `parse`). Absent means `parse`.
    */
-  readonly stage?: 'parse' | 'storage';
+  readonly stage?: 'parse' | 'storage' | 'record';
 }
 
 export interface ParseResult {

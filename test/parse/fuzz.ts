@@ -1,0 +1,194 @@
+// Mutation fuzzer with a real influxd 1.6.7 as the oracle. It mutates the corpus (cases.ts) and
+// Telegraf-like lines by inserting, deleting, replacing and swapping the bytes that matter to the
+// grammar (`" \ = , space` and digits), writes each case to influxd and parses it with kinflux, and
+// compares what each accepts and what each stores. Used by test/parse/fuzz.test.ts (a fixed budget
+// in `npm test`) and tools/fuzz-lp.ts (`npm run fuzz:lp -- --count 200000`).
+//
+// Cases are written one POST each into a shared database per batch (a database per case costs
+// ~70 ms); the batch is read back once, and only when it disagrees is each case re-run alone.
+import type { Influxd } from '../helpers/influxd.js';
+import { norm, oursMany, stored, near, type Row } from '../helpers/influxd-compare.js';
+import { describeLineError } from '../../src/parse/index.js';
+import type { LineError } from '../../src/parse/index.js';
+import { HAND, rng, telegrafLines } from './cases.js';
+
+const ALPHABET = ['"', '\\', '=', ',', ' ', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/** One to three mutations of `s`: insert, delete, replace or swap neighbours. */
+export function mutate(s: string, r: () => number): string {
+  const ops = 1 + Math.floor(r() * 3);
+  for (let k = 0; k < ops; k++) {
+    const at = Math.floor(r() * (s.length + 1));
+    const ch = ALPHABET[Math.floor(r() * ALPHABET.length)];
+    switch (Math.floor(r() * 4)) {
+      case 0: s = s.slice(0, at) + ch + s.slice(at); break;
+      case 1: s = s.slice(0, at) + s.slice(at + 1); break;
+      case 2: s = s.slice(0, at) + ch + s.slice(at + 1); break;
+      default: if (at + 1 < s.length) s = s.slice(0, at) + s[at + 1] + s[at] + s.slice(at + 2);
+    }
+  }
+  return s;
+}
+
+/** `count` mutated bodies, the same for the same seed: half from the corpus, half from Telegraf lines. */
+export function fuzzCases(count: number, seed: number): string[] {
+  const r = rng(seed);
+  const corpus = HAND.map((c) => c.body);
+  const lines = telegrafLines(400, seed);
+  const out: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const src = r() < 0.5 ? corpus[Math.floor(r() * corpus.length)] : lines[Math.floor(r() * lines.length)];
+    out.push(mutate(src, r));
+  }
+  return out;
+}
+
+export interface FuzzResult {
+  cases: number;
+  /** Cases whose acceptance (and values, batch-wise) were compared. */
+  compared: number;
+  /** Deliberate differences (src/parse/README.md), by kind. */
+  deliberate: Record<string, number>;
+  /** Cases where influxd's error text was compared, and how many agreed. */
+  texts: number;
+  textsAgree: number;
+  /** Every disagreement, described. */
+  disagreements: string[];
+}
+
+interface Outcome { status: number; body: string }
+
+async function post(d: Influxd, db: string, body: string): Promise<Outcome | undefined> {
+  try {
+    return await d.write(db, body);
+  } catch {
+    return undefined; // influxd reset the connection
+  }
+}
+
+/** Compares error texts the way the differential suite does ('' when they agree or cannot be compared). */
+function textDiff(w: Outcome, errors: LineError[]): string | undefined {
+  if (w.status !== 400 || errors.length !== 1) return undefined;
+  const msg = (JSON.parse(w.body) as { error: string }).error.replace(/^partial write: /, '').replace(/ dropped=\d+$/, '');
+  const e = errors[0];
+  const text = describeLineError(e);
+  const same = e.stage === 'storage' ? msg === text
+    : msg.startsWith(`unable to parse '${e.text.replace(/\.\.\.$/, '')}`) && msg.endsWith(`': ${e.reason}`);
+  return same ? '' : `influxd ${JSON.stringify(msg)} vs ours ${JSON.stringify(text)}`;
+}
+
+let dbSeq = 0;
+
+/** One case alone in a fresh database: '' when influxd and kinflux agree, else the difference. */
+async function isolated(d: Influxd, body: string): Promise<string> {
+  const db = `fz_i${dbSeq++}`;
+  await d.query('_', `CREATE DATABASE ${db}`);
+  try {
+    const recv = BigInt(Date.now()) * 1_000_000n;
+    const mine = oursMany([{ body, precision: 'ns', recv }]);
+    const w = await post(d, db, body);
+    if (w === undefined) return '';
+    const theirs = await stored(d, db, (ns) => near(ns, recv));
+    if (w.body.includes('field type conflict') && mine.errors[0].some((e) => e.reason.startsWith('field type conflict'))) return '';
+    const a = norm(mine.rows), b = norm(theirs);
+    if ((w.status === 204) !== (mine.errors[0].length === 0) || JSON.stringify(a) !== JSON.stringify(b)) {
+      return `${JSON.stringify(body)}: influxd ${w.status} ${w.body.trim()} ${JSON.stringify(b)}; ours ${JSON.stringify(mine.errors[0].map(describeLineError))} ${JSON.stringify(a)}`;
+    }
+    return '';
+  } finally {
+    await d.query('_', `DROP DATABASE ${db}`);
+  }
+}
+
+async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<void> {
+  const db = `fz_b${dbSeq++}`;
+  await d.query('_', `CREATE DATABASE ${db}`);
+  const included: Array<{ body: string; precision: 'ns'; recv: bigint }> = [];
+  const recheck: string[] = [];
+  let dirty = false;
+  const t0 = BigInt(Date.now()) * 1_000_000n;
+  try {
+    for (const body of bodies) {
+      res.cases++;
+      const recv = BigInt(Date.now()) * 1_000_000n;
+      const errors = oursMany([{ body, precision: 'ns', recv }]).errors[0];
+      // Points InfluxDB takes but no record line carries for every consumer: not sent at all.
+      if (errors.some((e) => e.stage === 'record')) { res.deliberate.record = (res.deliberate.record ?? 0) + 1; continue; }
+      const w = await post(d, db, body);
+      if (w === undefined) {
+        res.deliberate.influxdReset = (res.deliberate.influxdReset ?? 0) + 1;
+        if (errors.length === 0) res.disagreements.push(`${JSON.stringify(body)}: influxd reset the connection but kinflux accepted it`);
+        dirty = true; // whatever influxd wrote before resetting is unknown
+        continue;
+      }
+      if (w.body.includes('field type conflict')) {
+        // Within one point: deliberate (README). Against an earlier case of the batch: schema, not
+        // parsing; the case is checked again on its own.
+        if (errors.some((e) => e.reason.startsWith('field type conflict'))) res.deliberate.typeConflictInPoint = (res.deliberate.typeConflictInPoint ?? 0) + 1;
+        else recheck.push(body);
+        // Its other lines may be stored: the batch then differs and every case is re-run alone.
+        continue;
+      }
+      res.compared++;
+      if ((w.status === 204) !== (errors.length === 0)) {
+        res.disagreements.push(`${JSON.stringify(body)}: influxd ${w.status} ${w.body.trim()}; ours ${JSON.stringify(errors.map(describeLineError))}`);
+        dirty = true;
+        continue;
+      }
+      const td = textDiff(w, errors);
+      if (td !== undefined) {
+        res.texts++;
+        if (td === '') res.textsAgree++;
+        else res.disagreements.push(`text ${JSON.stringify(body)}: ${td}`);
+      }
+      included.push({ body, precision: 'ns', recv });
+    }
+    const t1 = BigInt(Date.now()) * 1_000_000n;
+    const isNow = (ns: bigint): boolean => ns >= t0 - 120_000_000_000n && ns <= t1 + 120_000_000_000n;
+    const theirs = await stored(d, db, isNow);
+    const mine: Row[] = oursMany(included).rows;
+    if (dirty || JSON.stringify(norm(mine)) !== JSON.stringify(norm(theirs))) {
+      // Find the case(s) responsible, each alone.
+      for (const c of included) {
+        const diff = await isolated(d, c.body);
+        if (diff !== '') res.disagreements.push('values ' + diff);
+      }
+    }
+    for (const body of recheck) {
+      const diff = await isolated(d, body);
+      if (diff !== '') res.disagreements.push('values ' + diff);
+    }
+  } finally {
+    await d.query('_', `DROP DATABASE ${db}`);
+  }
+}
+
+export interface FuzzOptions {
+  count: number;
+  seed: number;
+  /** Cases per database. */
+  batch?: number;
+  /** Batches in flight at once. */
+  workers?: number;
+  progress?: (done: number, res: FuzzResult) => void;
+}
+
+export async function runFuzz(d: Influxd, o: FuzzOptions): Promise<FuzzResult> {
+  const res: FuzzResult = { cases: 0, compared: 0, deliberate: {}, texts: 0, textsAgree: 0, disagreements: [] };
+  const batch = o.batch ?? 100;
+  const chunk = 20_000; // cases are generated in chunks, so a long run needs little memory
+  for (let from = 0; from < o.count; from += chunk) {
+    const bodies = fuzzCases(Math.min(chunk, o.count - from), o.seed + from);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < bodies.length) {
+        const part = bodies.slice(next, next + batch);
+        next += batch;
+        await runBatch(d, part, res);
+        o.progress?.(from + Math.min(next, bodies.length), res);
+      }
+    };
+    await Promise.all(Array.from({ length: o.workers ?? 2 }, worker));
+  }
+  return res;
+}
