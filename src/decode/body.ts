@@ -4,7 +4,7 @@ import { gunzip } from 'node:zlib';
 export class BodyError extends Error {
   constructor(
     readonly status: 400 | 413,
-    readonly reason: 'too_large' | 'bad_gzip',
+    readonly reason: 'too_large' | 'bad_gzip' | 'gzip_without_header',
     message: string,
   ) {
     super(message);
@@ -22,6 +22,12 @@ export function isGzip(contentEncoding: string | undefined): boolean {
 export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxDecodedBytes: number): Promise<Buffer> {
   if (!isGzip(contentEncoding)) {
     if (raw.length > maxDecodedBytes) throw tooLarge(maxDecodedBytes);
+    // The gzip magic (1f 8b) can never start line protocol: say what is wrong instead of quoting
+    // a parse error full of binary.
+    if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+      throw new BodyError(400, 'gzip_without_header', 'the body is gzip-compressed but the request has no "Content-Encoding: gzip" header: ' +
+        `add the header${contentEncoding ? ` (got Content-Encoding: ${JSON.stringify(contentEncoding)})` : ''}, or send the body uncompressed`);
+    }
     return raw;
   }
   if (raw.length === 0) return raw;

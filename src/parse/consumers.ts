@@ -19,8 +19,8 @@ const K_FIELD_KEY = 3;
 /**
  * What Telegraf's influx parser reads from the escaped token `enc`, or undefined when its grammar
  * ends or refuses the token early (so it would read a different line).
- * Grammar: a backslash takes the next byte whatever it is (tags: a double backslash is a pair and
- * the byte after it stands alone); measurement ends at ' ' ','; keys and tag values also at '='.
+ * Grammar: a backslash takes the next byte whatever it is (in tags a backslash before a backslash
+ * stands alone); measurement ends at ' ' ','; keys and tag values also at '='.
  * Unescaping: only when the token holds ' ' ',' (and '=' outside measurements), a left-to-right
  * replace of `\,` `\ ` (measurement) or `\,` `\"` `\ ` `\=` (the others).
  */
@@ -31,8 +31,11 @@ function telegrafReads(enc: string, kind: number): string | undefined {
     const c = enc.charCodeAt(i);
     if (isTelegrafControl(c)) return undefined;
     if (c === 92) {
-      if (i + 1 >= n || isTelegrafControl(enc.charCodeAt(i + 1))) return undefined;
-      i++;
+      const d = enc.charCodeAt(i + 1);
+      if (i + 1 >= n || isTelegrafControl(d)) return undefined;
+      // In tags `\\` is taken one backslash at a time (its Ragel rule holds the second one), so the
+      // second may escape the byte after it, as in InfluxDB; elsewhere the pair is consumed whole.
+      if (d !== 92 || (kind !== K_TAG_KEY && kind !== K_TAG_VALUE)) i++;
       continue;
     }
     if (c === 44 || c === 32 || (c === 61 && kind !== K_MEASUREMENT)) return undefined;

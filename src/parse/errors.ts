@@ -12,9 +12,9 @@ export function describeLineError(e: LineError): string {
   return `unable to parse '${e.text}': ${e.reason}`;
 }
 
-/** describeLineError plus where: `… (line N, column C)`. */
+/** describeLineError plus where, and the hint when there is one: `… (line N, column C; hint: …)`. */
 export function describeLineErrorAt(e: LineError): string {
-  return `${describeLineError(e)} (line ${e.line}, column ${e.column})`;
+  return `${describeLineError(e)} (line ${e.line}, column ${e.column}${e.hint ? `; hint: ${e.hint}` : ''})`;
 }
 
 export function errorText(buf: Buffer, s: number, e: number): string {

@@ -76,8 +76,10 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
       }
       if (!ok) {
-        const err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
-        errors.push(stage !== 'parse' ? { ...err, stage } : err);
+        let err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
+        if (stage !== 'parse') err = { ...err, stage };
+        if (stage === 'parse' && st.hint !== '') err = { ...err, hint: st.hint };
+        errors.push(err);
       }
       break;
     }

@@ -14,13 +14,22 @@ function hasByte(b: Buffer, x: number, s: number, e: number): boolean {
 
 const isNumeric = (c: number): boolean => (c >= 48 && c <= 57) || c === 46;
 
+// Hints: the likely cause of InfluxDB's terse reasons, and the fix.
+const HINT_BOOLEAN = 'a field value is a number, a "quoted string" or true/false: is it a tag written as a field ' +
+  '(tags follow the measurement after a comma, `cpu,host=a value=1`), or a string without its double quotes?';
+const HINT_UNSIGNED = 'the u suffix (unsigned integer) is InfluxDB 2.x syntax: send it to /api/v2/write, ' +
+  'or set KINFLUX_V1_ALLOW_UNSIGNED=true to accept it on /write';
+const HINT_CRLF = 'the line ends in CR LF (Windows line ends), which InfluxDB 1.x refuses: send LF line ends, ' +
+  'use /api/v2/write, or set KINFLUX_V1_ALLOW_CRLF=true';
+const HINT_NO_FIELDS = 'a point needs at least one field after a space (`cpu,host=a value=1`)';
+
 /** Scans the key (measurement and tags). Returns false with st.reason set on error. */
 function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
   let i = s;
   if (i >= e || b[i] === 44) return st.fail(i, 'missing measurement');
   for (;;) {
     i++;
-    if (i >= e) return st.fail(i, 'missing fields');
+    if (i >= e) return st.fail(i, 'missing fields', HINT_NO_FIELDS);
     if (b[i - 1] === 92) continue; // the previous byte escapes this one
     const c = b[i];
     if (c === 44) break;
@@ -49,7 +58,7 @@ function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
     let last = false;
     for (;;) {
       i++;
-      if (i >= e) return st.fail(i, 'missing fields');
+      if (i >= e) return st.fail(i, 'missing fields', HINT_NO_FIELDS);
       c = b[i];
       if (b[i - 1] === 92) continue;
       if (c === 61) return st.fail(i, 'invalid tag format');
@@ -150,6 +159,7 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
     st.ftypes[n] = T_INT;
   } else if (isUint) {
     // InfluxDB 1.x ships with unsigned support switched off; 2.x accepts it.
+    if (!unsigned && b[i - 1] === 117 && b[start] !== 45) { st.fail(i, 'invalid number', HINT_UNSIGNED); return -1; }
     if (!unsigned || b[i - 1] !== 117 || b[start] === 45) { st.fail(i, 'invalid number'); return -1; }
     if (i - 1 - start >= 20 && !fitsUint64(b, start, i - 1)) {
       const txt = latin1(b, start, i - 1);
@@ -173,7 +183,7 @@ function is(b: Buffer, at: number, word: string): boolean {
 function scanBoolean(st: LineState, b: Buffer, i: number, e: number, n: number): number {
   const start = i;
   const c0 = b[i];
-  if (c0 !== 116 && c0 !== 102 && c0 !== 84 && c0 !== 70) { st.fail(i, 'invalid boolean'); return -1; }
+  if (c0 !== 116 && c0 !== 102 && c0 !== 84 && c0 !== 70) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
   i++;
   while (i < e && b[i] !== 44 && b[i] !== 32) i++;
   st.ftypes[n] = T_BOOL;
@@ -182,7 +192,7 @@ function scanBoolean(st: LineState, b: Buffer, i: number, e: number, n: number):
   const ok = c0 === 116 ? len === 4 && is(b, start, 'true') : c0 === 102 ? len === 5 && is(b, start, 'false')
     : c0 === 84 ? len === 4 && (is(b, start, 'TRUE') || is(b, start, 'True'))
       : len === 5 && (is(b, start, 'FALSE') || is(b, start, 'False'));
-  if (!ok) { st.fail(i, 'invalid boolean'); return -1; }
+  if (!ok) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
   return i;
 }
 
@@ -284,7 +294,7 @@ function scanTime(st: LineState, b: Buffer, e: number, unit: bigint): boolean {
     const c = b[i];
     if (c === 10 || c === 32) break;
     if (i === ts && c === 45) continue;
-    if (c < 48 || c > 57) return st.fail(i, 'bad timestamp');
+    if (c < 48 || c > 57) return st.fail(i, 'bad timestamp', c === 13 && i + 1 === e ? HINT_CRLF : '');
   }
   st.tsStart = ts;
   st.tsEnd = i;

@@ -43,6 +43,8 @@ export class LineState {
   /** Error position and InfluxDB reason when the line is rejected. */
   errPos = 0;
   reason = '';
+  /** The likely cause and its fix, for the user (not part of InfluxDB's reason); '' when none. */
+  hint = '';
 
   growTags(): void {
     const t = new Int32Array(this.tags.length * 2);
@@ -59,9 +61,10 @@ export class LineState {
     this.ftypes = t;
   }
 
-  fail(pos: number, reason: string): false {
+  fail(pos: number, reason: string, hint = ''): false {
     this.errPos = pos;
     this.reason = reason;
+    this.hint = hint;
     return false;
   }
 }

@@ -49,6 +49,8 @@ export interface LineError {
    * `parse`). Absent means `parse`.
    */
   readonly stage?: 'parse' | 'storage' | 'record';
+  /** The likely cause and its fix (a setting, a header, a syntax), when kinflux can tell. */
+  readonly hint?: string;
 }
 
 export interface ParseResult {

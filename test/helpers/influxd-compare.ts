@@ -46,7 +46,14 @@ export async function stored(d: Influxd, db: string, isNow: (ns: bigint) => bool
   const fk = parseExact(await (await fetch(`${d.url}/query?${new URLSearchParams({ db, q: 'SHOW FIELD KEYS' })}`)).text()) as
     { results: Array<{ series?: Array<{ name: string; values: string[][] }> }> };
   const types = new Map<string, string>();
-  for (const s of fk.results[0].series ?? []) for (const [k, ty] of s.values) types.set(`${s.name}\u0000${k}`, ty);
+  // A field may have one type per shard: then the value's type cannot be told ('?', never equal to ours).
+  for (const s of fk.results[0].series ?? []) {
+    for (const [k, ty] of s.values) {
+      const key = `${s.name}\u0000${k}`;
+      const had = types.get(key);
+      types.set(key, had === undefined || had === ty ? ty : '?');
+    }
+  }
   // One SELECT per measurement: a SELECT over several measurements drops values whose field type
   // differs between them.
   const ms = parseExact(await (await fetch(`${d.url}/query?${new URLSearchParams({ db, q: 'SHOW MEASUREMENTS' })}`)).text()) as
@@ -73,7 +80,7 @@ export async function stored(d: Influxd, db: string, isNow: (ns: bigint) => bool
           const ty = types.get(`${s.name}\u0000${c}`) ?? '?';
           const x = v[i];
           const txt = typeof x === 'string' && x.startsWith('\u0001') ? x.slice(1) : String(x);
-          fields[c] = ty === 'float' ? 'float:' + Number(txt) : ty === 'string' ? 's:' + txt : ty === 'boolean' ? 'b:' + txt : ty + ':' + BigInt(txt);
+          fields[c] = ty === 'float' ? 'float:' + Number(txt) : ty === 'string' ? 's:' + txt : ty === 'boolean' ? 'b:' + txt : ty === '?' ? '?:' + txt : ty + ':' + BigInt(txt);
         });
         rows.push({ series: JSON.stringify([s.name, tags]), time: isNow(time) ? NOW : String(time), fields });
       }

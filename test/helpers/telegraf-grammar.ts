@@ -70,7 +70,7 @@ class Reader {
     return nameUnescape(this.text(s, this.i));
   }
 
-  /** tagchar: not control/' '/','/'='/'\'; or '\' + a byte that is not control or '\'; or '\\'. */
+  /** tagchar: not control/' '/','/'='/'\'; or '\' + a byte that is not control or '\'; or '\\' with the second held back. */
   tagToken(): string {
     const s = this.i;
     for (;;) {
@@ -78,7 +78,9 @@ class Reader {
       if (c === BS) {
         const d = this.at(1);
         if (d < 0 || isCtl(d)) this.fail('expected tag');
-        this.i += 2; // `\\` is a pair too; the byte after it stands alone either way
+        // '\\' [^ctl\\] is a pair; '\\\\' is consumed and then held back one byte (fhold), so the
+        // second backslash starts the next tagchar and may escape what follows it.
+        this.i += d === BS ? 1 : 2;
         continue;
       }
       if (c < 0 || isCtl(c) || c === SP || c === COMMA || c === EQ) break;

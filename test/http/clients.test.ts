@@ -3,6 +3,8 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { promisify } from 'node:util';
+import { rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { InfluxDB as NodeInflux, type IPoint } from 'influx';
 import { InfluxDB, Point as ClientPoint } from '@influxdata/influxdb-client';
 import { startKinesisLocal, freePort } from '../../src/emulator/kinesis-local.js';
@@ -118,4 +120,35 @@ t.test("curl: the README's examples", async (t) => {
   const unauthorized = await run('curl', ['-s', '-i', '-XPOST', `${kinflux.url}/write?db=curl`, '--data-binary', 'cpu v=1']);
   t.match(unauthorized.stdout, /^HTTP\/1\.1 401 /);
   t.same(await readLines(client, 'curl'), ['cpu,host=a usage=1.5 1700000000000000000']);
+});
+
+t.test('error messages name the likely cause and the fix (issue 12 item 9)', async (t) => {
+  const run = promisify(execFile);
+  const influx = new InfluxDB({ url: kinflux.url, token: 'secret-token' });
+  // A tag written as a field: InfluxDB says only "invalid boolean".
+  const api = influx.getWriteApi('o', 'clientjs', 'ns', { maxRetries: 0 });
+  api.writeRecord('cpu host=a');
+  const err = await api.close().then(() => undefined, (e: unknown) => e as { statusCode?: number; body?: string });
+  t.equal(err?.statusCode, 400);
+  t.match(err?.body ?? '', /invalid boolean.*hint: .*tag written as a field.*cpu,host=a value=1/);
+  // No bucket: InfluxDB 2.x's 404 "bucket not found", with what to add.
+  const nobucket = influx.getWriteApi('o', '', 'ns', { maxRetries: 0 });
+  nobucket.writeRecord('cpu value=1');
+  const err2 = await nobucket.close().then(() => undefined, (e: unknown) => e as { statusCode?: number; body?: string });
+  t.equal(err2?.statusCode, 404);
+  t.match(err2?.body ?? '', /bucket is required: add \?bucket=<name>/);
+  // The u suffix on /write names the setting; curl as the client.
+  const unsigned = await run('curl', ['-s', '-XPOST', `${kinflux.url}/write?db=curl&u=x&p=secret-token`, '--data-binary', 'hint v=1u 1']);
+  t.match(unsigned.stdout, /invalid number.*hint: the u suffix.*KINFLUX_V1_ALLOW_UNSIGNED=true/);
+  // A gzip body without Content-Encoding: a 400 that says so, not a parse error full of binary.
+  const gz = `/tmp/parser-consumers-hint-${process.pid}.gz`;
+  writeFileSync(gz, gzipSync('hint v=1 1\n'));
+  t.teardown(() => rmSync(gz, { force: true }));
+  const gzip = await run('curl', ['-s', '-w', '\n%{http_code}', '-XPOST', `${kinflux.url}/write?db=curl&u=x&p=secret-token`, '--data-binary', `@${gz}`]);
+  const [body, code] = gzip.stdout.split('\n');
+  t.equal(code, '400');
+  t.match(body, /the body is gzip-compressed but the request has no \\"Content-Encoding: gzip\\" header/);
+  t.notMatch(body, /unable to parse/);
+  const withHeader = await run('curl', ['-s', '-w', '%{http_code}', '-XPOST', '-H', 'Content-Encoding: gzip', `${kinflux.url}/write?db=curl&u=x&p=secret-token`, '--data-binary', `@${gz}`]);
+  t.equal(withHeader.stdout, '204', 'the same body with the header is written');
 });

@@ -90,7 +90,7 @@ t.test('v1 partial write: valid lines delivered, 400 names each bad line', async
   t.match(res.headers['content-type'], /application\/json/);
   const err = res.json<{ error: string }>().error;
   t.match(err, /^partial write: unable to parse 'cpu value= 2': .+ \(line 2, column \d+\)/);
-  t.match(err, /unable to parse 'mem free=x 4': .+ \(line 6, column \d+\)/);
+  t.match(err, /unable to parse 'mem free=x 4': .+ \(line 6, column \d+[;)]/);
   t.match(err, /dropped=2$/);
   t.ok(res.headers['x-influxdb-error']);
   t.same((await readLines(client, 'partial')).sort(), ['cpu value=1 1', 'cpu value=3 3']);
@@ -135,6 +135,14 @@ t.test('missing db and bucket', async (t) => {
   const v2 = await send(kinflux.url, '/api/v2/write?org=o', 'm f=1');
   t.equal(v2.status, 404);
   t.equal(v2.json<{ code: string }>().code, 'not found');
+  t.match(v2.json<{ message: string }>().message, /^bucket is required/);
+});
+
+t.test('hints: a line without fields, CRLF on /write', async (t) => {
+  const nofields = await send(kinflux.url, '/write?db=edge', 'cpu,host=a\n');
+  t.match(nofields.json<{ error: string }>().error, /missing fields \(line 1, column \d+; hint: a point needs at least one field after a space/);
+  const crlf = await send(kinflux.url, '/write?db=edge', 'cpu v=1 1\r\n');
+  t.match(crlf.json<{ error: string }>().error, /bad timestamp \(line 1, column \d+; hint: .*KINFLUX_V1_ALLOW_CRLF=true/);
 });
 
 t.test('bodies: oversized, gzip bomb and broken gzip get 413/400 and the server stays healthy', async (t) => {

@@ -143,6 +143,6 @@ export function mutations(count: number, seed = 1): Case[] {
 export const DELIBERATE = {
   /** influxd: 400 "field type conflict", nothing stored (schema state); kinflux: both points (no schema). */
   crossLineTypeConflict: 'a v=1 1\na v="x" 2',
-  /** influxd: 204 but the point cannot be read back; kinflux: measurement `c\\,a=1` delivered. */
+  /** influxd: 204 but the point cannot be read back; kinflux: rejected (Telegraf would read measurement `c\\` and a tag). */
   unreadableMeasurement: 'c\\\\,a=1 v=1 1',
 };

@@ -15,19 +15,21 @@ import { HAND, rng, telegrafLines } from './cases.js';
 const ALPHABET = ['"', '\\', '=', ',', ' ', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /** One to three mutations of `s`: insert, delete, replace or swap neighbours. */
-export function mutate(s: string, r: () => number): string {
+export function mutate(text: string, r: () => number): string {
+  // On code points, so that a mutation never splits a character into invalid UTF-8.
+  const s = Array.from(text);
   const ops = 1 + Math.floor(r() * 3);
   for (let k = 0; k < ops; k++) {
     const at = Math.floor(r() * (s.length + 1));
     const ch = ALPHABET[Math.floor(r() * ALPHABET.length)];
     switch (Math.floor(r() * 4)) {
-      case 0: s = s.slice(0, at) + ch + s.slice(at); break;
-      case 1: s = s.slice(0, at) + s.slice(at + 1); break;
-      case 2: s = s.slice(0, at) + ch + s.slice(at + 1); break;
-      default: if (at + 1 < s.length) s = s.slice(0, at) + s[at + 1] + s[at] + s.slice(at + 2);
+      case 0: s.splice(at, 0, ch); break;
+      case 1: s.splice(at, 1); break;
+      case 2: s.splice(at, 1, ch); break;
+      default: if (at + 1 < s.length) [s[at], s[at + 1]] = [s[at + 1], s[at]];
     }
   }
-  return s;
+  return s.join('');
 }
 
 /** `count` mutated bodies, the same for the same seed: half from the corpus, half from Telegraf lines. */
@@ -78,6 +80,7 @@ function textDiff(w: Outcome, errors: LineError[]): string | undefined {
 }
 
 let dbSeq = 0;
+const UNREADABLE = 'deliberate: unreadable measurement';
 
 /** One case alone in a fresh database: '' when influxd and kinflux agree, else the difference. */
 async function isolated(d: Influxd, body: string): Promise<string> {
@@ -91,6 +94,10 @@ async function isolated(d: Influxd, body: string): Promise<string> {
     const theirs = await stored(d, db, (ns) => near(ns, recv));
     if (w.body.includes('field type conflict') && mine.errors[0].some((e) => e.reason.startsWith('field type conflict'))) return '';
     const a = norm(mine.rows), b = norm(theirs);
+    // Deliberate (src/parse/README.md): a measurement holding `\,` is stored by influxd (204) but
+    // never read back; kinflux delivers it.
+    const readable = mine.rows.filter((r) => !(JSON.parse(r.series) as [string])[0].includes('\\,'));
+    if (w.status === 204 && readable.length < mine.rows.length && JSON.stringify(norm(readable)) === JSON.stringify(b)) return UNREADABLE;
     if ((w.status === 204) !== (mine.errors[0].length === 0) || JSON.stringify(a) !== JSON.stringify(b)) {
       return `${JSON.stringify(body)}: influxd ${w.status} ${w.body.trim()} ${JSON.stringify(b)}; ours ${JSON.stringify(mine.errors[0].map(describeLineError))} ${JSON.stringify(a)}`;
     }
@@ -98,6 +105,11 @@ async function isolated(d: Influxd, body: string): Promise<string> {
   } finally {
     await d.query('_', `DROP DATABASE ${db}`);
   }
+}
+
+function note(res: FuzzResult, diff: string): void {
+  if (diff === UNREADABLE) res.deliberate.unreadableMeasurement = (res.deliberate.unreadableMeasurement ?? 0) + 1;
+  else if (diff !== '') res.disagreements.push('values ' + diff);
 }
 
 async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<void> {
@@ -149,15 +161,9 @@ async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<
     const mine: Row[] = oursMany(included).rows;
     if (dirty || JSON.stringify(norm(mine)) !== JSON.stringify(norm(theirs))) {
       // Find the case(s) responsible, each alone.
-      for (const c of included) {
-        const diff = await isolated(d, c.body);
-        if (diff !== '') res.disagreements.push('values ' + diff);
-      }
+      for (const c of included) note(res, await isolated(d, c.body));
     }
-    for (const body of recheck) {
-      const diff = await isolated(d, body);
-      if (diff !== '') res.disagreements.push('values ' + diff);
-    }
+    for (const body of recheck) note(res, await isolated(d, body));
   } finally {
     await d.query('_', `DROP DATABASE ${db}`);
   }

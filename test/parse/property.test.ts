@@ -20,7 +20,7 @@ const value: fc.Arbitrary<FieldValue> = fc.oneof(
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((value) => ({ type: 'integer' as const, value })),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((value) => ({ type: 'unsigned' as const, value })),
   fc.boolean().map((value) => ({ type: 'boolean' as const, value })),
-  fc.string({ unit: 'binary', maxLength: 20 }).map((value) => ({ type: 'string' as const, value: value.replace(/[\ud800-\udfff]/g, '') })),
+  fc.string({ unit: 'binary', maxLength: 20 }).map((value) => ({ type: 'string' as const, value: value.replace(/[\ud800-\udfff\n]/g, '') })),
 );
 const point: fc.Arbitrary<Point> = fc.record({
   measurement: name,
@@ -36,6 +36,9 @@ t.test('random points: serialize -> parse -> decode gives the same point', async
   fc.assert(fc.property(point, (p) => {
     const line = serializePoint(p);
     const r = parseLines(Buffer.from(line + '\n'), V2);
+    // Some points have no line that InfluxDB and Telegraf both read back (src/parse/consumers.ts):
+    // those are refused as such, never altered.
+    if (r.errors.length === 1 && r.errors[0].stage === 'record') return;
     if (r.errors.length !== 0 || r.points.count !== 1) throw new Error(`${line}: ${JSON.stringify(r.errors)}`);
     const back = decodeLine(r.points.data, r.points.starts[0], r.points.starts[1]);
     const want = { ...p, tags: [...p.tags].sort(([a], [b]) => byBytes(escKey(a), escKey(b))) };

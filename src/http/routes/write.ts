@@ -39,7 +39,8 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
     {
       api: 'v2',
       url: '/api/v2/write',
-      database: (q) => (q.bucket ? q.bucket : { missing: 'bucket not found' }),
+      // InfluxDB 2.x answers a missing bucket with 404 "bucket not found"; the status stays, the text says what to add.
+      database: (q) => (q.bucket ? q.bucket : { missing: 'bucket is required: add ?bucket=<name> to the URL (InfluxDB 2.x answers this 404 as "bucket not found")' }),
       allowUnsigned: true,
       allowCRLF: true,
     },

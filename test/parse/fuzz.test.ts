@@ -1,0 +1,25 @@
+// The mutation fuzzer's fixed budget (test/parse/fuzz.ts): seeded, so every run checks the same
+// cases against a real influxd; `npm run fuzz:lp -- --count N` runs it longer.
+import t from 'tap';
+import { findInfluxd, startInfluxd } from '../helpers/influxd.js';
+import { runFuzz } from './fuzz.js';
+
+const COUNT = 1500;
+const bin = findInfluxd();
+if (bin === undefined) {
+  if (process.env.CI) t.fail('influxd is not installed (Debian package influxdb); the fuzzer needs it');
+  else t.test('mutation fuzzer', { skip: 'influxd not installed (apt-get install influxdb)' }, () => {});
+} else {
+  t.test('mutations of the corpus and Telegraf lines: influxd and kinflux agree', async (t) => {
+    const d = await startInfluxd(bin);
+    try {
+      const res = await runFuzz(d, { count: COUNT, seed: 20261130 });
+      t.comment(`${res.cases} cases, ${res.compared} compared, error texts ${res.textsAgree}/${res.texts} agree, deliberate ${JSON.stringify(res.deliberate)}`);
+      for (const x of res.disagreements.slice(0, 40)) t.comment('DIFF ' + x);
+      t.equal(res.cases, COUNT);
+      t.same(res.disagreements, [], 'no disagreement');
+    } finally {
+      await d.stop();
+    }
+  });
+}
