@@ -11,7 +11,7 @@ import { createKinesisClient } from './deliver/kinesis-client.js';
 import { EMULATOR_CREDENTIALS, type KinesisLocal } from './emulator/kinesis-local.js';
 import { startEmbeddedKinesis } from './emulator/embedded.js';
 import cluster from 'node:cluster';
-import { clusterMetricsText, shareWorkerMetrics } from './cluster.js';
+import { clusterMetricsText, isReplacementWorker, shareWorkerMetrics, supervisionChecks } from './cluster.js';
 import { answerOpenRequests } from './http/open-requests.js';
 
 export interface App {
@@ -62,7 +62,8 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
   const engine = new DeliveryEngine({ settings: settings.delivery, kinesis, streams: [...router.streams], metrics, logger, client });
   try {
-    await engine.start();
+    // A worker started again after a death tolerates an absent stream, as the running gateway it replaces did.
+    await engine.start({ tolerateAbsent: isReplacementWorker(settings) });
   } catch (err) {
     await engine.shutdown(0).catch(() => undefined);
     await emulator?.stop();
@@ -71,7 +72,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
 
   let shuttingDown = false;
   const server = buildServer(
-    { settings, metrics, metricsText, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown },
+    { settings, metrics, metricsText, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown, extraChecks: cluster.isWorker ? supervisionChecks : undefined },
     { logger },
   );
   const url = await server.listen({ host: settings.http.host, port: settings.http.port });

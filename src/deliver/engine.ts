@@ -50,10 +50,11 @@ export class DeliveryEngine {
 
   /**
    * Describes every stream (max record size, status) and lists its shards. Retries while Kinesis is
-   * unreachable, up to settings.startupTimeoutMs. Throws StreamNotFoundError for an absent stream.
+   * unreachable, up to settings.startupTimeoutMs. Throws StreamNotFoundError for an absent stream, unless
+   * tolerateAbsent: then that stream starts failed (writes 503, /health fail), as if it vanished later.
    */
-  async start(): Promise<void> {
-    await this.monitor.start(this.opts.settings.startupTimeoutMs);
+  async start(opts: { tolerateAbsent?: boolean } = {}): Promise<void> {
+    await this.monitor.start(this.opts.settings.startupTimeoutMs, opts.tolerateAbsent === true);
     this.started = true;
   }
 

@@ -105,16 +105,20 @@ export class StreamMonitor {
   }
 
   /** Describes every stream until each passes; throws StreamNotFoundError, or when Kinesis stays unreachable. */
-  async start(startupTimeoutMs: number): Promise<void> {
+  async start(startupTimeoutMs: number, tolerateAbsent = false): Promise<void> {
     const deadline = Date.now() + startupTimeoutMs;
     await Promise.all(
       [...this.states.values()].map(async (s) => {
         for (;;) {
           await this.check(s);
-          if (s.notFound) throw new StreamNotFoundError(s.stream);
+          if (s.notFound && !tolerateAbsent) throw new StreamNotFoundError(s.stream);
+          if (s.notFound) {
+            this.logger.warn({ stream: s.stream }, 'stream not found; starting with it failed (writes get 503 until it exists)');
+            return;
+          }
           if (s.status === 'pass' || this.stopped) return;
           if (Date.now() >= deadline) {
-            if (s.unreachable) throw new Error(`Kinesis unreachable for stream "${s.stream}" within ${startupTimeoutMs} ms: ${s.message}`);
+            if (s.unreachable && !tolerateAbsent) throw new Error(`Kinesis unreachable for stream "${s.stream}" within ${startupTimeoutMs} ms: ${s.message}`);
             this.logger.warn({ stream: s.stream, reason: s.message }, 'stream not writable yet; starting with it failed');
             return;
           }

@@ -31,6 +31,8 @@ export interface HttpDeps {
   readonly metricsText: () => Promise<string>;
   /** True from SIGTERM on: /ready turns 503 so load balancers stop sending. */
   readonly shuttingDown: () => boolean;
+  /** More /health checks than the streams' (under KINFLUX_WORKERS: the workers' supervision). */
+  readonly extraChecks?: () => Array<{ name: string; status: 'pass' | 'fail'; message: string }>;
 }
 
 /** Reported in X-Influxdb-Version: 1.x clients need a 1.x version to talk to us; the suffix says who answers. */

@@ -4,7 +4,10 @@ import { INFLUX_VERSION, type HttpDeps } from '../deps.js';
 
 export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/health', { config: { api: 'v1', auth: false, probe: true } }, (_req, reply) => {
-    const checks = deps.delivery.health().map((c) => ({ name: c.stream, status: c.status, message: c.message }));
+    const checks = [
+      ...deps.delivery.health().map((c) => ({ name: c.stream, status: c.status, message: c.message })),
+      ...(deps.extraChecks?.() ?? []),
+    ];
     const failing = checks.filter((c) => c.status === 'fail');
     const pass = failing.length === 0;
     return reply.code(pass ? 200 : 503).send({
