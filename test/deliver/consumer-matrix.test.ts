@@ -1,0 +1,371 @@
+// The consumer matrix (docs/records.md): every valid (format, aggregation, compression) mode, written
+// through the real server into kinesis-local, read back by every consumer the contract names for it:
+//   - the KCL's rule for kpl: aws-kinesis-agg de-aggregates, sub-records outside the shard's range are dropped;
+//   - line records: split on \n (what Telegraf's influx parser and a Lambda do), then InfluxDB 1.6.7 as a
+//     second decoder: the record's lines and the original request, each POSTed to influxd, must read back
+//     identical (SELECT *, exact numbers);
+//   - json records: every line validated against docs/record.schema.json and read with number types from
+//     the text (test/helpers/json-record.ts), compared with the point the parser read from the request.
+// Written = read, 0 altered, 0 rejected, per mode and consumer; the counts are printed as a table.
+import t from 'tap';
+import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
+import { decompressPayload } from '../../src/encode/compress.js';
+import { hashKeyOf } from '../../src/encode/shard-map.js';
+import { parseLines, decodeLine } from '../../src/parse/index.js';
+import type { Aggregation, Compression, RecordFormat } from '../../src/config/types.js';
+import type { Point } from '../../src/parse/types.js';
+import { emulatorEnv, startKinflux, testClient } from '../helpers/kinflux.js';
+import { listShards, readStream } from '../helpers/kinesis-read.js';
+import { send } from '../helpers/http.js';
+import { findInfluxd, startInfluxd, type Influxd } from '../helpers/influxd.js';
+import { JsonRecordError, readJsonRecord, withSortedFields } from '../helpers/json-record.js';
+import { deaggregate } from '../encode/kpl-deagg.js';
+import { parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+interface Mode {
+  format: RecordFormat;
+  aggregation: Aggregation;
+  compression: Compression;
+}
+const MODES: Mode[] = [];
+for (const format of ['line', 'json'] as const)
+  for (const aggregation of ['lines', 'none', 'kpl'] as const)
+    for (const compression of ['none', 'gzip', 'zlib'] as const)
+      if (aggregation !== 'kpl' || compression === 'none') MODES.push({ format, aggregation, compression }); // kpl + compression is refused at startup
+const nameOf = (m: Mode): string => `${m.format}-${m.aggregation}-${m.compression}`;
+
+/**
+ * A raw newline inside a string field: line records must not carry it raw (a reader splitting on \n would
+ * be handed two broken lines, or a forged point). The rule (refuse, or escape as Telegraf's serializer
+ * does) is issue 10 item 5, owned by the parser; until it lands, that point's line-record checks are todo.
+ */
+const NEWLINE_RULE_TODO: string | false = 'issue 10 item 5: raw newlines in line records (parser rule not landed yet)';
+const NEWLINE = 'newline in a string';
+
+/** The record limit of kinesis-local's streams (1 MiB), minus room for the key and compression's worst case. */
+const NEAR_LIMIT = 1024 * 1024 - 700;
+const nearLimit = (): string => {
+  const head = 'big,kind=near-limit s="';
+  const tail = '" 9';
+  return head + 'x'.repeat(NEAR_LIMIT - head.length - tail.length - 1) + tail;
+};
+
+/** One point per request (so one refused point cannot take the others with it on /api/v2/write). */
+const POINTS: Array<{ what: string; line: string }> = [
+  { what: 'int64 min/max, 2^53+1', line: 'edge,kind=int imin=-9223372036854775808i,imax=9223372036854775807i,i53=9007199254740993i,zero=0i 1' },
+  { what: 'uint64 max', line: 'edge,kind=uint umax=18446744073709551615u,uzero=0u,u53=9007199254740993u 2' },
+  { what: 'floats: -0.0, 5e-324, 1e+300, integral', line: 'edge,kind=float negzero=-0.0,tiny=5e-324,huge=1e+300,one=1.0,two=2,f53=9007199254740993.0,small=-1.5e-7,tenth=0.1 3' },
+  { what: 'booleans', line: 'edge,kind=bool a=true,b=false,c=T,d=FALSE 4' },
+  { what: 'escapes', line: 'esc\\ m\\,x,t\\ k\\=1=v\\ 1\\,2\\=3 f\\ k\\=\\,="q\\"uote \\\\back\\\\slash",g=1i 5' },
+  { what: 'Unicode', line: 'unicode,city=Zürich,cjk=東京,emoji=🌍 s="Grüße, 世界 🎉 <&>",n=1i 6' },
+  { what: 'HTML-ish and JSON-ish strings', line: 'strings,kind=html s="</script>&amp;\\u2028",e="",j="{\\"a\\":1}" 7' },
+  { what: NEWLINE, line: 'multi,kind=newline s="line1\nline2" 8' },
+  { what: 'a point close to the record limit', line: nearLimit() },
+];
+
+const k = await startKinesisLocal({ streams: Object.fromEntries(MODES.map((m) => [nameOf(m), 2])) });
+t.teardown(() => k.stop());
+const client = testClient(k.endpoint);
+t.teardown(() => client.destroy());
+const influxdBin = findInfluxd();
+const influxd: Influxd | undefined = influxdBin ? await startInfluxd(influxdBin) : undefined;
+if (influxd) t.teardown(() => influxd.stop());
+
+/** Canonical line and typed point the parser reads from each input line (v2 rules: unsigned allowed). */
+function expected(line: string): { canonical: string[]; points: Point[] } {
+  const r = parseLines(Buffer.from(line), { precision: 'ns', receivedAtNs: 0n, allowUnsigned: true, allowCRLF: true });
+  const canonical: string[] = [];
+  const points: Point[] = [];
+  for (let i = 0; i < r.points.count; i++) {
+    canonical.push(r.points.data.toString('utf8', r.points.starts[i], r.points.starts[i + 1] - 1));
+    points.push(decodeLine(r.points.data, r.points.starts[i], r.points.starts[i + 1]));
+  }
+  return { canonical, points };
+}
+
+interface Tally {
+  written: number;
+  read: number;
+  altered: number;
+  rejected: number;
+}
+const table: Array<[string, string, Tally, string]> = [];
+
+/** influxd rows of one database, keyed by series and time, values as exact text. */
+async function influxRows(db: string): Promise<Map<string, string>> {
+  const q = new URLSearchParams({ db, q: 'SELECT * FROM /.*/', epoch: 'ns' });
+  const res = await fetch(`${influxd?.url}/query?${q}`, { method: 'POST' });
+  const body = losslessParse(await res.text()) as { results: Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][] }> }> };
+  const rows = new Map<string, string>();
+  for (const s of body.results[0]?.series ?? []) {
+    for (const v of s.values) {
+      const row: Record<string, unknown> = {};
+      s.columns.forEach((c, i) => v[i] !== null && (row[c] = v[i]));
+      rows.set(`${s.name} ${losslessStringify(v[0])}`, losslessStringify(row) ?? '');
+    }
+  }
+  return rows;
+}
+
+const dbName = (s: string): string => s.replace(/-/g, '_');
+
+let origReady: Promise<void> | undefined;
+/** The original requests, POSTed to influxd as they are: the reference the record lines are compared with. */
+function writeOriginals(accepted: readonly string[]): Promise<void> {
+  origReady ??= (async () => {
+    if (!influxd) return;
+    await influxd.query('orig', 'CREATE DATABASE orig');
+    for (const l of accepted) await influxd.write('orig', l);
+  })();
+  return origReady;
+}
+
+for (const mode of MODES) {
+  const name = nameOf(mode);
+  t.test(name, async (t) => {
+    const kf = await startKinflux(
+      emulatorEnv(k.endpoint, name, { KINFLUX_RECORD_FORMAT: mode.format, KINFLUX_AGGREGATION: mode.aggregation, KINFLUX_COMPRESSION: mode.compression }),
+    );
+    t.teardown(() => kf.stop('SIGKILL'));
+    const acked: string[] = [];
+    const refused: string[] = [];
+    for (const p of POINTS) {
+      const res = await send(kf.url, '/api/v2/write?bucket=b&org=o', p.line);
+      if (res.status === 204) acked.push(p.line);
+      else {
+        t.equal(res.status, 400, `${p.what}: 204, or a 400 that says why (${res.text.slice(0, 200)})`);
+        refused.push(`${p.what}: ${res.text.slice(0, 160)}`);
+      }
+    }
+    t.equal(await kf.stop('SIGTERM'), 0);
+    for (const r of refused) t.comment(`refused at the door: ${r}`);
+    t.ok(acked.length >= POINTS.length - 1, 'at most the newline point is refused at the door');
+
+    const ranges = new Map((await listShards(client, name)).map((s) => [s.ShardId ?? '', [BigInt(s.HashKeyRange?.StartingHashKey ?? '0'), BigInt(s.HashKeyRange?.EndingHashKey ?? '0')] as const]));
+    // Payloads as each consumer gets them: decompressed, and for kpl de-aggregated under the KCL's rule.
+    const payloads: Buffer[] = [];
+    /** Record data as a Lambda event or Firehose gets it: as stored, or the user records (de-aggregated upstream). */
+    const delivered: Buffer[] = [];
+    const kcl: Tally = { written: 0, read: 0, altered: 0, rejected: 0 };
+    for (const r of await readStream(client, name)) {
+      const data = decompressPayload(mode.compression, r.data);
+      if (mode.aggregation !== 'kpl') {
+        payloads.push(data);
+        delivered.push(r.data);
+        continue;
+      }
+      for (const u of deaggregate(r.partitionKey, data)) {
+        const [lo, hi] = ranges.get(r.shardId) ?? [1n, 0n];
+        const h = hashKeyOf(u.partitionKey);
+        if (h < lo || h > hi) kcl.rejected++; // the KCL drops it
+        else payloads.push(u.data);
+        delivered.push(u.data);
+      }
+    }
+
+    const want = acked.map(expected);
+    const wantCanonical = want.flatMap((w) => w.canonical);
+    if (mode.format === 'line') {
+      // A reader that splits on \n (Telegraf's influx parser, a Lambda): every line a point, each point intact.
+      // Lines that match no written point are pieces of the newline point (checked on their own, below).
+      const newline = acked.find((l) => l.startsWith('multi,'));
+      const newlineCanonical = newline ? expected(newline).canonical : [];
+      const others = wantCanonical.filter((l) => !newlineCanonical.includes(l));
+      const split: Tally = { written: others.length, read: 0, altered: 0, rejected: 0 };
+      const lines: string[] = [];
+      const pieces: string[] = [];
+      const wanted = new Set(others);
+      for (const p of payloads) {
+        const text = p.toString('utf8');
+        if (!text.endsWith('\n')) split.rejected++;
+        for (const l of text.split('\n')) if (l) (wanted.has(l) ? lines : pieces).push(l);
+      }
+      split.read = new Set(lines).size;
+      t.same(split, { written: others.length, read: others.length, altered: 0, rejected: 0 }, 'split on \\n: every point, as written');
+      table.push([name, 'split on \\n (Telegraf influx, Lambda)', split, '']);
+      if (newline) {
+        const ok = pieces.length === newlineCanonical.length && pieces.every((l, i) => l === newlineCanonical[i]);
+        t.ok(ok, `the newline point reads back as one line (got ${JSON.stringify(pieces)})`, { todo: NEWLINE_RULE_TODO });
+      }
+
+      if (influxd) {
+        // InfluxDB 1.6.7 refuses the `u` suffix (a 2.x feature): those points are left out for it, from both sides.
+        const unsigned = (l: string): boolean => /=\d+u[ ,]/.test(l);
+        const forInflux = acked.filter((l) => !unsigned(l) && l !== newline);
+        await writeOriginals(forInflux);
+        const db = dbName(name);
+        await influxd.query(db, `CREATE DATABASE ${db}`);
+        const idb: Tally = { written: forInflux.length, read: 0, altered: 0, rejected: 0 };
+        for (const l of lines) {
+          if (unsigned(l)) continue;
+          const res = await influxd.write(db, l);
+          if (res.status !== 204) idb.rejected++;
+        }
+        const [orig, back] = [await influxRows('orig'), await influxRows(db)];
+        idb.read = back.size;
+        for (const [key, row] of orig) if (back.get(key) !== row) idb.altered++;
+        t.same(idb, { written: forInflux.length, read: forInflux.length, altered: 0, rejected: 0 }, 'InfluxDB 1.6.7 reads the record as it reads the request');
+        table.push([name, 'InfluxDB 1.6.7', idb, 'uint64 point left out (1.x refuses `u`); newline point checked apart']);
+        if (newline) {
+          const ndb = `${db}_nl`;
+          await influxd.query(ndb, `CREATE DATABASE ${ndb}`);
+          await influxd.query('orig_nl', 'CREATE DATABASE orig_nl');
+          await influxd.write('orig_nl', newline);
+          let rejected = 0;
+          for (const l of pieces) if ((await influxd.write(ndb, l)).status !== 204) rejected++;
+          const same = rejected === 0 && [...(await influxRows(ndb))].join() === [...(await influxRows('orig_nl'))].join();
+          t.ok(same, `InfluxDB reads the newline point from the record as from the request (${rejected} lines refused)`, { todo: NEWLINE_RULE_TODO });
+        }
+      }
+    } else {
+      const jt: Tally = { written: want.reduce((n, w) => n + w.points.length, 0), read: 0, altered: 0, rejected: 0 };
+      const wanted = new Map(want.flatMap((w) => w.points).map((p) => [`${p.measurement} ${p.timestamp}`, withSortedFields(p)]));
+      for (const p of payloads) {
+        let points: Point[];
+        try {
+          points = readJsonRecord(p);
+        } catch (err) {
+          if (!(err instanceof JsonRecordError)) throw err;
+          t.fail(err.message);
+          jt.rejected++;
+          continue;
+        }
+        for (const got of points) {
+          jt.read++;
+          const w = wanted.get(`${got.measurement} ${got.timestamp}`);
+          if (!w || !sameStrict(w, got)) {
+            jt.altered++;
+            t.same(got, w, `${got.measurement} read back with its types`);
+          }
+        }
+      }
+      t.same(jt, { written: jt.written, read: jt.written, altered: 0, rejected: 0 }, 'schema-valid JSON, every value with its type');
+      table.push([name, 'JSON Schema + typed read (lossless-json)', jt, '']);
+    }
+    // The Python Lambda handler of docs/records.md (kpl: de-aggregated first, as aws_kinesis_agg does).
+    const py: Tally = { written: 0, read: 0, altered: 0, rejected: 0 };
+    const pyOut = runLambda(mode, delivered);
+    if (mode.format === 'json') {
+      const want = new Set(acked.flatMap((l) => expected(l).points.map(pythonView)));
+      py.written = want.size;
+      py.read = pyOut.length;
+      for (const o of pyOut) if (!want.has(o)) py.altered++;
+    } else {
+      const wanted = new Set(wantCanonical.filter((l) => !l.includes('\n')));
+      py.written = wanted.size;
+      const got = pyOut.map((o) => JSON.parse(o) as string).filter((l) => wanted.has(l));
+      py.read = new Set(got).size;
+    }
+    t.same(py, { written: py.written, read: py.written, altered: 0, rejected: 0 }, 'the Python Lambda handler of docs/records.md reads every point with its type');
+    table.push([name, 'Python Lambda (docs/records.md handler)', py, mode.format === 'line' ? 'newline point checked apart' : '']);
+
+    if (mode.compression !== 'zlib') {
+      // Firehose → S3: records back to back (KPL de-aggregated); one gzip stream of members when gzip.
+      const fh: Tally = { written: 0, read: 0, altered: 0, rejected: 0 };
+      const object = Buffer.concat(delivered);
+      const text = (mode.compression === 'gzip' ? gunzipSync(object) : object).toString('utf8');
+      const lines = text.split('\n').filter(Boolean);
+      if (mode.format === 'json') {
+        const want = new Set(acked.flatMap((l) => expected(l).points.map(pythonView)));
+        fh.written = want.size;
+        for (const l of lines) {
+          try {
+            const [p] = readJsonRecord(Buffer.from(`${l}\n`));
+            fh.read++;
+            if (!want.has(pythonView(p))) fh.altered++;
+          } catch {
+            fh.rejected++;
+          }
+        }
+      } else {
+        const wanted = new Set(wantCanonical.filter((l) => !l.includes('\n')));
+        fh.written = wanted.size;
+        fh.read = new Set(lines.filter((l) => wanted.has(l))).size;
+      }
+      t.same(fh, { written: fh.written, read: fh.written, altered: 0, rejected: 0 }, 'Firehose-style concatenation reads as line protocol / NDJSON');
+      table.push([name, 'Firehose → S3 object (concatenated)', fh, mode.format === 'line' ? 'newline point checked apart' : '']);
+    }
+
+    if (mode.aggregation === 'kpl') {
+      kcl.written = wantCanonical.length;
+      kcl.read = payloads.length;
+      t.same(kcl, { written: wantCanonical.length, read: wantCanonical.length, altered: 0, rejected: 0 }, 'KCL rule: every sub-record on a shard that owns it');
+      table.push([name, 'KCL (aws-kinesis-agg + hash-range rule)', kcl, '']);
+    }
+  });
+}
+
+/**
+ * The Python Lambda handler of docs/records.md, run as written there on a Kinesis event of these records;
+ * a driver prints every point it yields with exact types (float bits as hex, ints as text).
+ */
+const lambdaDir = mkdtempSync(join(tmpdir(), 'consumers-matrix-lambda-'));
+t.teardown(() => rmSync(lambdaDir, { recursive: true, force: true }));
+const docs = readFileSync(new URL('../../docs/records.md', import.meta.url), 'utf8');
+const lambdaCode = /<!-- lambda-python[^>]*-->\n```python\n([\s\S]*?)```/.exec(docs)?.[1];
+writeFileSync(join(lambdaDir, 'kinflux_lambda.py'), lambdaCode ?? 'raise SystemExit("no lambda-python block in docs/records.md")');
+writeFileSync(
+  join(lambdaDir, 'driver.py'),
+  `import json, struct, sys
+import kinflux_lambda as h
+def typed(k, v, unsigned):
+    if isinstance(v, bool): return [k, "bool", "true" if v else "false"]
+    if isinstance(v, float): return [k, "float", struct.pack(">d", v).hex()]
+    if isinstance(v, int): return [k, "uint" if k in unsigned else "int", str(v)]
+    return [k, "str", v]
+event = json.load(sys.stdin)
+assert h.handler(event, None)["points"] >= 0
+for p in h.points(event):
+    if isinstance(p, bytes):
+        print(json.dumps(p.decode("utf-8")))
+    else:
+        name, tags, fields, unsigned, ts = p
+        print(json.dumps([name, tags, sorted(typed(k, v, unsigned) for k, v in fields.items()), str(ts)], separators=(",", ":"), ensure_ascii=False))
+`,
+);
+function runLambda(mode: Mode, datas: readonly Buffer[]): string[] {
+  const event = { Records: datas.map((d) => ({ kinesis: { data: d.toString('base64') } })) };
+  const out = execFileSync('python3', [join(lambdaDir, 'driver.py')], {
+    input: JSON.stringify(event),
+    env: { PATH: process.env.PATH ?? '', KINFLUX_COMPRESSION: mode.compression, KINFLUX_RECORD_FORMAT: mode.format },
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString('utf8');
+  return out.split('\n').filter(Boolean);
+}
+/** A point as the driver prints it from Python's json: what a Python consumer gets, type by type. */
+function pythonView(p: Point): string {
+  const f64 = (v: number): string => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleBE(v);
+    return b.toString('hex');
+  };
+  const fields = p.fields.map(([k, v]): [string, string, string] => {
+    if (v.type === 'float') return [k, 'float', f64(v.value)];
+    if (v.type === 'integer') return [k, 'int', v.value.toString()];
+    if (v.type === 'unsigned') return [k, 'uint', v.value.toString()];
+    if (v.type === 'boolean') return [k, 'bool', v.value ? 'true' : 'false'];
+    return [k, 'str', v.value];
+  });
+  fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return JSON.stringify([p.measurement, Object.fromEntries(p.tags), fields, p.timestamp.toString()]);
+}
+
+/** Deep equality that tells -0 from 0 (t.same does not). */
+function sameStrict(a: Point, b: Point): boolean {
+  return losslessStringify(a, replacer) === losslessStringify(b, replacer);
+}
+function replacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  return v;
+}
+
+t.teardown(() => {
+  const rows = table.map(([mode, consumer, c, note]) => `| ${mode} | ${consumer} | ${c.written} | ${c.read} | ${c.altered} | ${c.rejected} | ${note} |`);
+  console.log(['| mode | consumer | written | read | altered | rejected | note |', '|---|---|---|---|---|---|---|', ...rows].join('\n'));
+});
