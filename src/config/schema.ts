@@ -59,6 +59,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_SHUTDOWN_TIMEOUT_MS', kind: int(0, 600_000), default: '10000', unit: 'ms', help: 'How long SIGTERM waits for in-flight writes to be delivered.' },
   { env: 'KINFLUX_MAX_BODY_BYTES', kind: bytes(1024, 1024 * MiB), default: '32MiB', unit: 'bytes', help: 'Largest request body as received (compressed, if gzip); more gets 413.' },
   { env: 'KINFLUX_MAX_DECODED_BYTES', kind: bytes(1024, 4096 * MiB), default: '128MiB', unit: 'bytes', help: 'Largest body after gzip decoding; inflating stops there with 413.' },
+  { env: 'KINFLUX_MAX_INFLIGHT_BODY_BYTES', kind: bytes(MiB, 64 * 1024 * MiB), default: '256MiB', unit: 'bytes', help: 'Process-wide bound on write bodies being received and decoded (all connections, until answered). Past it a new write gets 503 + Retry-After before its body is read; one body bigger than it alone gets 413. Per worker with KINFLUX_WORKERS.' },
   { env: 'KINFLUX_MAX_LINES', kind: int(0, 100_000_000), default: '1000000', unit: 'lines', help: 'Most lines in one request (413 beyond); 0 for no limit.' },
   { env: 'KINFLUX_V1_ALLOW_UNSIGNED', kind: bool, default: 'false', help: 'Accept the u (unsigned) suffix on /write, as InfluxDB 2.x does (1.x refuses it). /api/v2/write always accepts it.' },
   { env: 'KINFLUX_V1_ALLOW_CRLF', kind: bool, default: 'false', help: 'Accept CRLF line endings on /write, as InfluxDB 2.x does (1.x refuses them). /api/v2/write always accepts them.' },

@@ -169,6 +169,7 @@ export function loadSettings(env: Env = process.env): Settings {
       port: v.num('KINFLUX_PORT'),
       maxBodyBytes: maxBody,
       maxDecodedBytes: maxDecoded,
+      maxInflightBodyBytes: v.num('KINFLUX_MAX_INFLIGHT_BODY_BYTES'),
       maxLinesPerRequest: v.num('KINFLUX_MAX_LINES'),
       authTokens,
       authProbes: v.bool('KINFLUX_AUTH_PROBES'),

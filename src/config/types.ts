@@ -50,6 +50,8 @@ export interface HttpSettings {
   readonly maxBodyBytes: number;
   /** Cap on the body after gzip decoding. */
   readonly maxDecodedBytes: number;
+  /** Process-wide bound on write bodies being received and decoded (raw plus inflated bytes). */
+  readonly maxInflightBodyBytes: number;
   /** Cap on lines per request, 0 for none. */
   readonly maxLinesPerRequest: number;
   readonly authTokens: readonly string[];

@@ -1,15 +1,18 @@
 // Decode stage: undoes Content-Encoding within a size limit, so a gzip bomb stops while inflating.
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 
 export class BodyError extends Error {
   constructor(
-    readonly status: 400 | 413,
-    readonly reason: 'too_large' | 'bad_gzip' | 'gzip_without_header',
+    readonly status: 400 | 413 | 503,
+    readonly reason: 'too_large' | 'bad_gzip' | 'gzip_without_header' | 'over_budget',
     message: string,
   ) {
     super(message);
   }
 }
+
+/** Claims bytes of the process-wide body budget as they are inflated; false when the budget is spent. */
+export type Reserve = (bytes: number) => boolean;
 
 /** True for the encodings InfluxDB inflates (`x-gzip` is 2.x's alias); anything else is taken as raw bytes, as InfluxDB does. */
 export function isGzip(contentEncoding: string | undefined): boolean {
@@ -18,8 +21,12 @@ export function isGzip(contentEncoding: string | undefined): boolean {
   return e === 'gzip' || e === 'x-gzip';
 }
 
-/** The body as line-protocol bytes: inflated when gzip, never larger than maxDecodedBytes. */
-export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxDecodedBytes: number): Promise<Buffer> {
+/**
+ * The body as line-protocol bytes: inflated when gzip, never larger than maxDecodedBytes. Inflated bytes are
+ * claimed from `reserve` chunk by chunk, so inflating stops (503) as soon as the process-wide budget is spent,
+ * not after the whole body is in memory.
+ */
+export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxDecodedBytes: number, reserve: Reserve = () => true): Promise<Buffer> {
   if (!isGzip(contentEncoding)) {
     if (raw.length > maxDecodedBytes) throw tooLarge(maxDecodedBytes);
     // The gzip magic (1f 8b) can never start line protocol: say what is wrong instead of quoting
@@ -32,14 +39,35 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
   }
   if (raw.length === 0) return raw;
   return new Promise((resolve, reject) => {
-    // maxOutputLength makes zlib stop as soon as the output would pass the limit.
-    gunzip(raw, { maxOutputLength: maxDecodedBytes }, (err, out) => {
-      if (!err) return resolve(out);
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') return reject(tooLarge(maxDecodedBytes));
-      reject(new BodyError(400, 'bad_gzip', `gzip: invalid body: ${err.message}`));
+    const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+    const parts: Buffer[] = [];
+    let total = 0;
+    let failed = false;
+    const fail = (err: BodyError): void => {
+      if (failed) return;
+      failed = true;
+      parts.length = 0;
+      gunzip.destroy();
+      reject(err);
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      total += chunk.length;
+      // The limit is checked per chunk, so a bomb stops within 64 KiB of it.
+      if (total > maxDecodedBytes) return fail(tooLarge(maxDecodedBytes));
+      if (!reserve(chunk.length)) return fail(overBudget());
+      parts.push(chunk);
     });
+    gunzip.on('error', (err) => fail(new BodyError(400, 'bad_gzip', `gzip: invalid body: ${err.message}`)));
+    gunzip.on('end', () => {
+      if (!failed) resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts, total));
+    });
+    gunzip.end(raw);
   });
+}
+
+function overBudget(): BodyError {
+  return new BodyError(503, 'over_budget', 'kinflux is busy: request bodies being received and decoded fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly');
 }
 
 function tooLarge(limit: number): BodyError {

@@ -17,6 +17,7 @@ import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { trackOpenRequests } from './open-requests.js';
+import { BodyBudgetError } from './body-budget.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -105,6 +106,10 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
       // discarded first, up to a bound, as Go's servers do.
       await discardBody(req.raw, 4 * http.maxBodyBytes, http.requestTimeoutMs);
       return sendError(reply, api, 413, `request body too large: more than ${http.maxBodyBytes} bytes`, { maxLength: http.maxBodyBytes });
+    }
+    if (err instanceof BodyBudgetError) {
+      reply.header('connection', 'close');
+      return sendError(reply, api, 503, err.message, { retryAfter: err.retryAfterSeconds });
     }
     const status = err.statusCode ?? 500;
     if (status < 500) return sendError(reply, api, status, err.message);

@@ -11,6 +11,7 @@ import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
 import type { Unencodable } from '../../encode/batch-encoder.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
+import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
 
 interface Dialect {
   readonly api: Api;
@@ -56,15 +57,18 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
       return sendError(reply, api, 503, 'points not stored: kinflux is shutting down; send them again', { retryAfter: 2 });
     }
   });
+  // One budget for the bodies of every write in this process (README "Memory budget").
+  const budget = new BodyBudget(settings.http.maxInflightBodyBytes);
+  installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   for (const d of dialects) {
-    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable));
+    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable, budget));
   }
 }
 
-async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning): Promise<FastifyReply> {
+async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget): Promise<FastifyReply> {
   const { metrics, delivery, router, settings } = deps;
   const receivedAtNs = nowNs();
   const q = req.query as Record<string, string | undefined>;
@@ -82,11 +86,12 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 
   let body: Buffer;
   try {
-    body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes);
+    body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes, reserveFor(req, reply, budget));
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
     metrics.pointsRejected.inc({ reason: err.reason });
-    return sendError(reply, d.api, err.status, err.message, err.status === 413 ? { maxLength: settings.http.maxDecodedBytes } : {});
+    const extra = err.status === 413 ? { maxLength: settings.http.maxDecodedBytes } : err.status === 503 ? { retryAfter: 1 } : {};
+    return sendError(reply, d.api, err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, extra);
   }
 
   const parsed = parseLines(body, { precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF });

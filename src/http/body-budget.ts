@@ -1,0 +1,125 @@
+// The process-wide memory budget for request bodies (KINFLUX_MAX_INFLIGHT_BODY_BYTES): bytes of write bodies
+// being received and decoded, across all connections, count against one bound until their request is answered.
+// Past it a new write gets 503 + Retry-After before its body is read: with a Content-Length the whole body is
+// claimed up front; a chunked body is claimed as it arrives and refused when the next chunk would pass the bound;
+// inflated gzip is claimed as it is inflated. A body bigger than the whole budget alone gets 413.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Reserve } from '../decode/body.js';
+import type { Logger } from '../log/logger.js';
+import { RateLimitedWarning } from '../log/rate-limited-warning.js';
+import { sendError } from './errors.js';
+import { collectGarbage } from './reclaim.js';
+
+/** Seconds a refused client waits: bodies in flight take about that long to be parsed and handed on. */
+const RETRY_AFTER_S = 1;
+
+/** A burst that held at least this much gets a garbage collection once it is over, so RSS returns near idle. */
+const RECLAIM_AFTER_BYTES = 32 * 1024 * 1024;
+const RECLAIM_DELAY_MS = 1000;
+
+export class BodyBudget {
+  private used = 0;
+  private peak = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly max: number,
+    private readonly reclaim: () => void = collectGarbage,
+  ) {}
+  /** Claims `bytes`; false (and nothing claimed) when that would pass the bound. */
+  tryReserve(bytes: number): boolean {
+    if (this.used + bytes > this.max) return false;
+    this.used += bytes;
+    this.peak = Math.max(this.peak, this.used);
+    return true;
+  }
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+    if (this.used === 0 && this.peak >= RECLAIM_AFTER_BYTES && !this.timer) {
+      // Once the bodies are gone and no new one arrived for a moment, their memory is handed back.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.used > 0) return;
+        this.peak = 0;
+        this.reclaim();
+      }, RECLAIM_DELAY_MS);
+      this.timer.unref();
+    }
+  }
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+/** A 503 raised while reading a chunked body; server.ts's error handler answers it. */
+export class BodyBudgetError extends Error {
+  readonly statusCode = 503;
+  readonly retryAfterSeconds = RETRY_AFTER_S;
+  constructor() {
+    super(busyMessage());
+  }
+}
+
+const busyMessage = (): string =>
+  'points not stored: kinflux is busy: request bodies being received and parsed fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly';
+
+/** Each request's claim, released once when its response closes: sent, or the connection gone. */
+const claims = new WeakMap<FastifyRequest, { bytes: number }>();
+
+/** The reserve function of one request (for decodeBody): claims add up to what is released at its end. */
+export function reserveFor(req: FastifyRequest, reply: FastifyReply, budget: BodyBudget): Reserve {
+  return (bytes) => {
+    if (!budget.tryReserve(bytes)) return false;
+    const claim = claims.get(req);
+    if (claim) {
+      claim.bytes += bytes;
+      return true;
+    }
+    const created = { bytes };
+    claims.set(req, created);
+    // 'close' on the response fires once, whether the answer was sent or the client went away mid-body.
+    reply.raw.once('close', () => {
+      claims.delete(req);
+      budget.release(created.bytes);
+    });
+    return true;
+  };
+}
+
+/** Installs the budget on the write routes' scope. */
+export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxBodyBytes: number, log: Logger): void {
+  const busy = new RateLimitedWarning(log, `writes answered 503: request bodies in flight reached KINFLUX_MAX_INFLIGHT_BODY_BYTES (${budget.max} bytes)`);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (reply.sent) return;
+    const api = req.routeOptions.config.api ?? 'v1';
+    const length = Number(req.headers['content-length']);
+    // Past KINFLUX_MAX_BODY_BYTES Fastify answers 413 itself, reading nothing into memory.
+    if (!Number.isFinite(length) || length <= 0 || length > maxBodyBytes) return;
+    if (length > budget.max) {
+      return sendError(reply, api, 413, `request body too large: ${length} bytes alone pass the in-flight body budget of ${budget.max} bytes (KINFLUX_MAX_INFLIGHT_BODY_BYTES)`, { maxLength: budget.max });
+    }
+    if (!reserveFor(req, reply, budget)(length)) {
+      busy.note({ inUse: budget.inUse, wanted: length });
+      // Node discards the unread body without buffering it, and the client reads the 503.
+      reply.header('connection', 'close');
+      return sendError(reply, api, 503, busyMessage(), { retryAfter: RETRY_AFTER_S });
+    }
+  });
+
+  // A body without Content-Length (chunked) is claimed as it arrives.
+  app.addHook('preParsing', async (req: FastifyRequest, reply: FastifyReply, payload) => {
+    if (claims.has(req)) return payload;
+    const reserve = reserveFor(req, reply, budget);
+    let noted = false;
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb: TransformCallback) {
+          if (reserve(chunk.length)) return cb(null, chunk);
+          if (!noted) busy.note({ inUse: budget.inUse, wanted: chunk.length });
+          noted = true;
+          cb(new BodyBudgetError());
+        },
+      }),
+    );
+  });
+}

@@ -1,0 +1,77 @@
+// KINFLUX_MAX_INFLIGHT_BODY_BYTES: bodies in flight across connections share one bound; past it a new write gets
+// 503 + Retry-After before its body is read, a body bigger than the bound alone gets 413, chunked and gzip bodies
+// are counted as they arrive or inflate, and the claim is released when the request ends, however it ends.
+import t from 'tap';
+import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { buildStubServer } from '../helpers/stub-server.js';
+import { send } from '../helpers/http.js';
+import { BodyBudget } from '../../src/http/body-budget.js';
+
+const KiB = 1024;
+const app = buildStubServer({ KINFLUX_MAX_INFLIGHT_BODY_BYTES: '1MiB', KINFLUX_MAX_BODY_BYTES: '4MiB', KINFLUX_MAX_DECODED_BYTES: '8MiB' });
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+const port = Number(new URL(url).port);
+t.teardown(() => app.close());
+
+/** Opens a write whose head promises `length` bytes and sends `first` of them; the caller finishes or drops it. */
+function openWrite(length: number, first: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(`POST /write?db=telegraf HTTP/1.1\r\nHost: k\r\nContent-Length: ${length}\r\n\r\n`);
+      sock.write(Buffer.alloc(first, 'a'));
+      setTimeout(() => resolve(sock), 100);
+    });
+    sock.on('error', () => undefined);
+  });
+}
+const lines = (bytes: number): Buffer => Buffer.from('m v=1i 1\n'.repeat(Math.floor(bytes / 9)));
+
+t.test('past the budget a Content-Length write gets 503 + Retry-After at once; alone too big gets 413', async (t) => {
+  const held = await openWrite(900 * KiB, 10);
+  const busy = await send(url, '/write?db=telegraf', lines(200 * KiB));
+  t.equal(busy.status, 503);
+  t.equal(busy.headers['retry-after'], '1');
+  t.match(busy.json<{ error: string }>().error, /busy: .*KINFLUX_MAX_INFLIGHT_BODY_BYTES.*retry/);
+  const v2 = await send(url, '/api/v2/write?bucket=b', lines(200 * KiB));
+  t.equal(v2.status, 503);
+  t.equal(v2.json<{ code: string }>().code, 'unavailable');
+  const alone = await send(url, '/write?db=telegraf', lines(2 * 1024 * KiB));
+  t.equal(alone.status, 413);
+  t.match(alone.json<{ error: string }>().error, /alone pass the in-flight body budget of 1048576 bytes/);
+  t.equal((await send(url, '/write?db=telegraf', lines(100 * KiB))).status, 204, 'what fits beside the held body is taken');
+  held.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  const again = await send(url, '/write?db=telegraf', lines(800 * KiB));
+  t.equal(again.status, 204, `an aborted body gives its claim back: ${again.text}`);
+});
+
+t.test('a chunked body is counted as it arrives and refused when it passes the budget', async (t) => {
+  const held = await openWrite(600 * KiB, 10);
+  const res = await send(url, '/write?db=telegraf', lines(600 * KiB), { chunks: 12 });
+  t.equal(res.status, 503);
+  t.equal(res.headers['retry-after'], '1');
+  held.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal((await send(url, '/write?db=telegraf', lines(600 * KiB), { chunks: 12 })).status, 204, 'and taken when there is room');
+});
+
+t.test('inflated gzip counts as it inflates: 503 when it would pass the budget, the claim released after', async (t) => {
+  const zipped = gzipSync(lines(3 * 1024 * KiB));
+  const res = await send(url, '/write?db=telegraf', zipped, { headers: { 'content-encoding': 'gzip' } });
+  t.equal(res.status, 503, 'inflating stopped at the budget, before parsing');
+  t.equal(res.headers['retry-after'], '1');
+  t.equal((await send(url, '/write?db=telegraf', gzipSync(lines(500 * KiB)), { headers: { 'content-encoding': 'gzip' } })).status, 204);
+  t.equal((await send(url, '/write?db=telegraf', lines(900 * KiB))).status, 204, 'nothing left claimed');
+});
+
+t.test('the budget reclaims memory once after a burst, not per request', async (t) => {
+  let collections = 0;
+  const budget = new BodyBudget(64 * 1024 * KiB, () => collections++);
+  for (let i = 0; i < 3; i++) t.ok(budget.tryReserve(16 * 1024 * KiB));
+  t.notOk(budget.tryReserve(32 * 1024 * KiB), 'past the bound nothing is claimed');
+  for (let i = 0; i < 3; i++) budget.release(16 * 1024 * KiB);
+  t.equal(budget.inUse, 0);
+  await new Promise((r) => setTimeout(r, 1300));
+  t.equal(collections, 1);
+});
