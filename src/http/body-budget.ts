@@ -106,9 +106,10 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     }
   });
 
-  // A body without Content-Length (chunked) is claimed as it arrives.
+  // A body without Content-Length (chunked) is claimed as it arrives. One with a Content-Length was claimed
+  // above, or is left alone for Fastify's 413 (which drains it so the client reads the answer).
   app.addHook('preParsing', async (req: FastifyRequest, reply: FastifyReply, payload) => {
-    if (claims.has(req)) return payload;
+    if (claims.has(req) || req.headers['content-length'] !== undefined) return payload;
     const reserve = reserveFor(req, reply, budget);
     let noted = false;
     return payload.pipe(
