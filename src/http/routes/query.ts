@@ -1,11 +1,17 @@
-// /query: kinflux takes writes only, but clients query on start-up (Telegraf's CREATE DATABASE,
-// node-influx's SHOW DATABASES), so those two statements get InfluxDB's answers.
+// /query: kinflux takes writes only, but clients query on start-up and before writing (Telegraf's and
+// python-influxdb's CREATE DATABASE, the influx shell's `use` and node-influx's SHOW DATABASES, DROP DATABASE in
+// test set-ups), so those statements get InfluxDB's answers.
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { parseQueryString, queryProblem } from '../query-params.js';
 
-type StatementResult = { statement_id: number; error?: string; series?: Array<{ name: string; columns: string[]; values: string[][] }> };
+type StatementResult = {
+  statement_id: number;
+  error?: string;
+  series?: Array<{ name: string; columns: string[]; values: string[][] }>;
+  messages?: Array<{ level: 'warning'; text: string }>;
+};
 
 /** Splits `q` on semicolons outside quotes and identifiers. */
 export function splitStatements(q: string): string[] {
@@ -34,14 +40,29 @@ export function splitStatements(q: string): string[] {
   return out;
 }
 
-const CREATE_DATABASE = /^CREATE\s+DATABASE\s+("(?:[^"\\]|\\.)+"|[A-Za-z_][\w.-]*)(\s+WITH\b.*)?$/is;
+const IDENT = String.raw`("(?:[^"\\]|\\.)+"|[A-Za-z_][\w.-]*)`;
+const CREATE_DATABASE = new RegExp(String.raw`^CREATE\s+DATABASE\s+${IDENT}(\s+WITH\b.*)?$`, 'is');
+const DROP_DATABASE = new RegExp(String.raw`^DROP\s+DATABASE\s+${IDENT}$`, 'is');
 const SHOW_DATABASES = /^SHOW\s+DATABASES$/i;
+
+/** An identifier as written in InfluxQL, unquoted. */
+const unquote = (ident: string): string => (ident.startsWith('"') ? ident.slice(1, -1).replace(/\\(.)/g, '$1') : ident);
+
+/** Bodies /query reads: the form; any other body (python-influxdb posts an empty one as application/json) is ignored, as InfluxDB does. */
+const MAX_QUERY_BODY = 1024 * 1024;
 
 export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
   // Telegraf sends CREATE DATABASE as a form POST; InfluxDB also reads q from the URL.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_QUERY_BODY }, (_req, body, done) =>
     done(null, parseQueryString(String(body), 'form parameter')),
   );
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_QUERY_BODY }, (_req, _body, done) => done(null, undefined));
+  // Even a Content-Type Fastify cannot parse (no slash, bad parameters) must not turn into a 415.
+  app.addHook('onRequest', async (req) => {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) req.headers['content-type'] = 'application/octet-stream';
+  });
   app.route({
     method: ['GET', 'POST'],
     url: '/query',
@@ -56,16 +77,31 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const results: StatementResult[] = [];
       for (const [i, stmt] of splitStatements(q).entries()) {
         const create = CREATE_DATABASE.exec(stmt);
+        const drop = DROP_DATABASE.exec(stmt);
         if (create) {
-          const db = create[1].startsWith('"') ? create[1].slice(1, -1).replace(/\\(.)/g, '$1') : create[1];
+          const db = unquote(create[1]);
           // With strict routes an unrouted database can never be written: saying so here makes Telegraf drop
           // such writes instead of creating the database and retrying its 404 forever.
           const routed = !('notFound' in deps.router.resolve(db));
+          if (routed) deps.router.noteDatabase(db);
           results.push(routed ? { statement_id: i } : { statement_id: i, error: `database "${db}" is not routed to a stream (KINFLUX_STRICT_ROUTES)` });
+        } else if (drop) {
+          // Success, as clients expect (test set-ups drop and recreate), with the truth in InfluxDB's warning slot.
+          const db = unquote(drop[1]);
+          deps.router.forgetDatabase(db);
+          results.push({
+            statement_id: i,
+            messages: [{ level: 'warning', text: `kinflux stores no data, so nothing was dropped: records already sent to Kinesis stay, and writes to "${db}" are still accepted` }],
+          });
         } else if (SHOW_DATABASES.test(stmt)) {
           results.push({ statement_id: i, series: [{ name: 'databases', columns: ['name'], values: deps.router.databases.map((d) => [d]) }] });
         } else {
-          return sendError(reply, 'v1', 400, `kinflux takes writes only: "${stmt.slice(0, 80)}" is not supported (only CREATE DATABASE and SHOW DATABASES are answered)`);
+          return sendError(
+            reply,
+            'v1',
+            400,
+            `kinflux takes writes only: "${stmt.slice(0, 80)}" is not supported (only CREATE DATABASE, DROP DATABASE and SHOW DATABASES are answered)`,
+          );
         }
       }
       return reply.code(200).type('application/json').send({ results });

@@ -83,6 +83,8 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     return sendError(reply, d.api, 404, d.api === 'v1' ? `database not found: "${db}"` : `bucket "${db}" not found`);
   }
   const stream = route.stream;
+  // SHOW DATABASES then lists it, as InfluxDB would after a write (clients check before `use`).
+  router.noteDatabase(db);
 
   let body: Buffer;
   try {
