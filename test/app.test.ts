@@ -45,4 +45,6 @@ t.test('SIGTERM during a slow upload: exit within the timeout, the client gets a
   t.match(received, /connection: close/i);
   t.match(received, /shutting down/);
   t.ok(socket.destroyed || socket.readableEnded, 'and its connection was closed');
+  t.notMatch(k.output(), /already sent|FST_ERR_|"level":50/, 'the early answer logs no error afterwards');
+  t.match(k.output(), /shutdown deadline: undelivered writes and unfinished requests were answered 503/);
 });
