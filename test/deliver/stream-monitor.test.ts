@@ -6,6 +6,9 @@ import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
+import { waitFor } from '../helpers/kinflux.js';
+import { batchFromLines } from '../encode/batch-from-lines.js';
+import { makeEngine } from './engine-setup.js';
 
 t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bounded', async (t) => {
   const emulator = await startKinesisLocal({ streams: { busy: 2 } });
@@ -47,4 +50,43 @@ t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bound
   // Once the control plane answers again the stream is still up.
   proxy.set({ throttleActions: [] });
   t.equal((await send(k.url, '/health')).status, 200);
+});
+
+t.test('readiness follows PutRecords outcomes, not the control plane', async (t) => {
+  const emulator = await startKinesisLocal({ streams: { s: 1 } });
+  t.teardown(() => emulator.stop());
+  const proxy = await startFaultProxy(emulator.endpoint);
+  t.teardown(() => proxy.close());
+  const intervalMs = 500;
+  const { engine } = makeEngine(proxy.endpoint, ['s'], { healthIntervalMs: intervalMs, lingerMs: 5, deliveryTimeoutMs: 3000 });
+  await engine.start();
+  t.teardown(() => engine.shutdown(0));
+  let n = 0;
+  const write = () => engine.submit('s', batchFromLines([`m,i=${n} v=${n}i ${++n}`]));
+
+  t.test('describes failing while puts land: ready', async (t) => {
+    proxy.set({ failActions: ['DescribeStreamSummary'] });
+    const seen = new Set<string>();
+    let notReady = 0;
+    for (const end = Date.now() + 4000; Date.now() < end; ) {
+      await write();
+      seen.add(engine.health()[0].status);
+      if (!engine.isReady()) notReady++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    t.ok(proxy.stats.actions.DescribeStreamSummary > 1, `describes failed ${proxy.stats.actions.DescribeStreamSummary} times`);
+    t.same([...seen], ['pass'], 'health never failed while writes landed');
+    t.equal(notReady, 0, 'ready throughout');
+    proxy.set({ failActions: [] });
+  });
+
+  t.test('whole PutRecords calls failing for a health interval: not ready; one landing: ready again', async (t) => {
+    proxy.set({ failRequestShare: 1, failStatus: 500 });
+    const failed = write().then(() => 'delivered', (err: { reason?: string }) => err.reason);
+    await waitFor(async () => !engine.isReady(), 10_000, 50);
+    t.match(engine.health()[0], { status: 'fail', message: /PutRecords failing for \d+ s: InternalFailure/ });
+    proxy.set({ failRequestShare: 0 });
+    t.equal(await failed, 'delivered', 'the write was retried until it landed');
+    t.ok(engine.isReady(), 'ready at once after a put lands, with no describe needed');
+  });
 });

@@ -30,6 +30,8 @@ export interface FaultOptions {
   denyActions: string[];
   /** Actions (e.g. "DescribeStreamSummary") answered 400 LimitExceededException, as a busy control plane does. */
   throttleActions: string[];
+  /** Actions answered 500 InternalFailure, as a failing control plane does. */
+  failActions: string[];
 }
 
 export interface FaultStats {
@@ -118,6 +120,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     stall: false,
     denyActions: [],
     throttleActions: [],
+    failActions: [],
     ...initial,
   };
   const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0, actions: {} };
@@ -132,6 +135,10 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     if (opts.latencyMs > 0) await new Promise((r) => setTimeout(r, opts.latencyMs));
     if (opts.throttleActions.includes(action)) {
       send(res, 400, { __type: 'LimitExceededException', message: 'Rate exceeded for stream under account (injected)' });
+      return;
+    }
+    if (opts.failActions.includes(action)) {
+      send(res, 500, { __type: 'InternalFailure', message: 'Internal Service Failure (injected)' });
       return;
     }
     if (opts.denyActions.includes(action)) {
