@@ -23,6 +23,19 @@ export interface SettingSpec {
 }
 
 const MiB = 1024 * 1024;
+
+/** Forward-secret AEAD suites only: TLS 1.3's, then ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2. */
+export const DEFAULT_TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
 const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
 const bytes = (min: number, max: number): Kind => ({ type: 'bytes', min, max });
 const oneOf = (...values: string[]): Kind => ({ type: 'enum', values });
@@ -66,8 +79,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_TLS_CERT', kind: file, default: undefined, help: 'PEM certificate file; with KINFLUX_TLS_KEY, serve HTTPS.' },
   { env: 'KINFLUX_TLS_KEY', kind: file, default: undefined, help: 'PEM private key file.' },
   { env: 'KINFLUX_TLS_CLIENT_CA', kind: file, default: undefined, help: 'PEM CA file; when set, clients must present a certificate it signed.' },
+  { env: 'KINFLUX_TLS_MIN_VERSION', kind: oneOf('TLSv1.2', 'TLSv1.3'), default: 'TLSv1.2', help: 'Oldest TLS version served.' },
+  { env: 'KINFLUX_TLS_CIPHERS', kind: str, default: DEFAULT_TLS_CIPHERS, help: 'OpenSSL cipher list (TLS 1.3 suites included): by default forward-secret AEAD suites only (ECDHE with AES-GCM or ChaCha20-Poly1305; no CBC, no SHA-1, no static RSA key exchange).' },
   { env: 'KINFLUX_REQUEST_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '30000', unit: 'ms', help: 'Time allowed to receive a whole request; a slow client is cut off.' },
-  { env: 'KINFLUX_KEEPALIVE_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '65000', unit: 'ms', help: 'How long an idle keep-alive connection stays open.' },
+  { env: 'KINFLUX_KEEPALIVE_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '65000', unit: 'ms', help: 'How long an idle keep-alive connection stays open; keep it above the idle timeout of any load balancer in front (AWS ALB: 60 s).' },
+  { env: 'KINFLUX_MAX_CONNECTIONS', kind: int(1, 1_000_000), default: '1024', help: 'Most open client connections (per worker); past it new connections are closed at once.' },
   { env: 'KINFLUX_MAX_HEADER_BYTES', kind: bytes(1024, MiB), default: '16KiB', unit: 'bytes', help: 'Largest request head (request line plus headers); more gets 431.' },
   { env: 'KINFLUX_WORKERS', kind: int(0, 64), default: '1', help: 'Processes serving writes (node:cluster), each with its own batching per stream; 0 means one per core.' },
   { env: 'KINFLUX_LOG_LEVEL', kind: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', help: 'Log level; debug logs one line per request.' },

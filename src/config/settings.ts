@@ -1,5 +1,6 @@
 // Loads Settings from the environment and an optional config file (env wins), validating every value.
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { SETTINGS, SettingError, parseValue, type SettingSpec } from './schema.js';
 import type { PartitionKeyMethod, Settings } from './types.js';
@@ -141,6 +142,14 @@ export function loadSettings(env: Env = process.env): Settings {
     throw new SettingError('KINFLUX_TLS_CERT and KINFLUX_TLS_KEY must be set together');
   }
   if (clientCaFile && !certFile) throw new SettingError('KINFLUX_TLS_CLIENT_CA needs KINFLUX_TLS_CERT and KINFLUX_TLS_KEY');
+  const tlsMinVersion = v.str('KINFLUX_TLS_MIN_VERSION') as 'TLSv1.2' | 'TLSv1.3';
+  const tlsCiphers = v.str('KINFLUX_TLS_CIPHERS');
+  if (tlsCiphers === undefined) throw new SettingError('KINFLUX_TLS_CIPHERS must not be empty: unset it for the default forward-secret suites');
+  try {
+    createSecureContext({ ciphers: tlsCiphers, minVersion: tlsMinVersion });
+  } catch (err) {
+    throw new SettingError(`KINFLUX_TLS_CIPHERS is not a cipher list OpenSSL accepts: ${(err as Error).message}`);
+  }
 
   // Fail closed: a token setting that is there but holds no token (" , ", an unset secret substituted in)
   // would otherwise turn auth off without a word.
@@ -175,9 +184,10 @@ export function loadSettings(env: Env = process.env): Settings {
       authProbes: v.bool('KINFLUX_AUTH_PROBES'),
       v1AllowUnsigned: v.bool('KINFLUX_V1_ALLOW_UNSIGNED'),
       v1AllowCRLF: v.bool('KINFLUX_V1_ALLOW_CRLF'),
-      tls: certFile && keyFile ? { certFile, keyFile, clientCaFile } : undefined,
+      tls: certFile && keyFile ? { certFile, keyFile, clientCaFile, minVersion: tlsMinVersion, ciphers: tlsCiphers } : undefined,
       requestTimeoutMs: v.num('KINFLUX_REQUEST_TIMEOUT_MS'),
       keepAliveTimeoutMs: v.num('KINFLUX_KEEPALIVE_TIMEOUT_MS'),
+      maxConnections: v.num('KINFLUX_MAX_CONNECTIONS'),
       maxHeaderBytes: v.num('KINFLUX_MAX_HEADER_BYTES'),
     },
     kinesis: { region, endpoint, roleArn: v.str('KINFLUX_ROLE_ARN') },

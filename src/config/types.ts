@@ -64,6 +64,8 @@ export interface HttpSettings {
   /** Whole-request and keep-alive timeouts. */
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Most open client connections; Node closes new ones past it. */
+  readonly maxConnections: number;
   /** Cap on the request header bytes (Node's maxHeaderSize). */
   readonly maxHeaderBytes: number;
 }
@@ -73,6 +75,9 @@ export interface TlsSettings {
   readonly keyFile: string;
   /** When set, clients must present a certificate signed by this CA. */
   readonly clientCaFile: string | undefined;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list, TLS 1.3 suites included. */
+  readonly ciphers: string;
 }
 
 export interface Settings {

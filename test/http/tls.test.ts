@@ -1,12 +1,12 @@
 // HTTPS with a certificate the test generates, and client-certificate verification.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
+import { CLI, emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kinflux-tls-'));
 const openssl = (...args: string[]): void => {
@@ -88,4 +88,59 @@ t.test('client certificates required when KINFLUX_TLS_CLIENT_CA is set', async (
     (err: Error) => err.message,
   );
   t.notMatch(refused, /^status 2/, `without one the handshake fails: ${refused}`);
+});
+
+t.test('TLS 1.2+ with forward-secret AEAD suites only: openssl s_client is refused CBC-SHA1, static RSA and TLS 1.1', async (t) => {
+  const k = await startKinflux(
+    emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_TLS_CERT: join(dir, 'server.pem'), KINFLUX_TLS_KEY: join(dir, 'server.key') }),
+    { waitReady: false },
+  );
+  t.teardown(() => k.stop('SIGKILL'));
+  await started(k.port, false);
+  // @SECLEVEL=0 lets the client offer what OpenSSL 3 would not: the refusal must come from kinflux.
+  const handshake = (...args: string[]): { ok: boolean; out: string } => {
+    const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${k.port}`, '-servername', '127.0.0.1', ...args], { input: '', encoding: 'utf8', timeout: 20_000 });
+    const out = `${r.stdout}${r.stderr}`;
+    return { ok: r.status === 0 && /Cipher is (?!\(NONE\))/.test(out), out };
+  };
+  const refused: string[][] = [
+    ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'],
+    ['-tls1_2', '-cipher', 'AES128-SHA:@SECLEVEL=0'],
+    ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:@SECLEVEL=0'],
+    ['-tls1_2', '-cipher', 'AES256-SHA256:@SECLEVEL=0'],
+    ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA256:@SECLEVEL=0'],
+    ['-tls1_1', '-cipher', 'ALL:@SECLEVEL=0'],
+    ['-tls1', '-cipher', 'ALL:@SECLEVEL=0'],
+  ];
+  for (const args of refused) {
+    const r = handshake(...args);
+    t.notOk(r.ok, `refused: ${args.join(' ')}`);
+  }
+  const accepted: string[][] = [
+    ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256'],
+    ['-tls1_2', '-cipher', 'ECDHE-RSA-CHACHA20-POLY1305'],
+    ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384'],
+    ['-tls1_3'],
+  ];
+  for (const args of accepted) {
+    const r = handshake(...args);
+    t.ok(r.ok, `accepted: ${args.join(' ')}${r.ok ? '' : `\n${r.out.slice(-400)}`}`);
+  }
+  t.equal(handshake('-tls1_2', '-cipher', 'ALL:@SECLEVEL=0').ok, true, 'a client offering everything gets a forward-secret AEAD suite');
+  const all = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${k.port}`, '-tls1_2', '-cipher', 'ALL:@SECLEVEL=0'], { input: '', encoding: 'utf8', timeout: 20_000 });
+  t.match(all.stdout, /Cipher is ECDHE-RSA-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)/);
+});
+
+t.test('KINFLUX_TLS_MIN_VERSION and KINFLUX_TLS_CIPHERS change it; a list OpenSSL refuses exits 2', async (t) => {
+  const bad = spawnSync(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', KINFLUX_TLS_CIPHERS: 'NOT-A-CIPHER' }, encoding: 'utf8', timeout: 30_000 });
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /KINFLUX_TLS_CIPHERS is not a cipher list OpenSSL accepts/);
+  const k = await startKinflux(
+    emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_TLS_CERT: join(dir, 'server.pem'), KINFLUX_TLS_KEY: join(dir, 'server.key'), KINFLUX_TLS_MIN_VERSION: 'TLSv1.3' }),
+    { waitReady: false },
+  );
+  t.teardown(() => k.stop('SIGKILL'));
+  await started(k.port, false);
+  const v12 = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${k.port}`, '-tls1_2'], { input: '', encoding: 'utf8', timeout: 20_000 });
+  t.not(v12.status, 0, 'TLS 1.2 refused with KINFLUX_TLS_MIN_VERSION=TLSv1.3');
 });
