@@ -58,6 +58,9 @@ export interface StreamState {
   describeAt: number;
   /** The current backoff (0 after a describe that answered). */
   backoffMs: number;
+  /** No ListShards before this time: the backoff after a throttled or failed listing. */
+  listAt: number;
+  listBackoffMs: number;
 }
 
 export class StreamMonitor {
@@ -96,6 +99,8 @@ export class StreamMonitor {
         nextCheckAt: 0,
         describeAt: 0,
         backoffMs: 0,
+        listAt: 0,
+        listBackoffMs: 0,
       });
     }
   }
@@ -252,9 +257,8 @@ export class StreamMonitor {
 
   /** After a throttled or failed describe the next one waits the doubled, jittered backoff. */
   private backOff(s: StreamState): void {
-    s.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(2 * MIN_CHECK_GAP_MS, s.backoffMs * 2));
-    // Jitter keeps a fleet's replicas from describing in step after a shared throttle.
-    s.describeAt = Date.now() + s.backoffMs * (0.75 + Math.random() * 0.5);
+    s.backoffMs = nextBackoff(s.backoffMs);
+    s.describeAt = Date.now() + jitter(s.backoffMs);
   }
 
   private async check(s: StreamState, periodic = false): Promise<void> {
@@ -326,6 +330,7 @@ export class StreamMonitor {
   }
 
   private async refreshShards(s: StreamState): Promise<void> {
+    if (Date.now() < s.listAt) return; // backing off: the previous map stays
     try {
       const shards: Shard[] = [];
       let token: string | undefined;
@@ -345,6 +350,7 @@ export class StreamMonitor {
       }
       s.openShardCount = s.shardMap.shards.length;
       s.mapStale = false;
+      s.listBackoffMs = 0;
     } catch (err) {
       if (errorCode(err) === 'AccessDeniedException') {
         s.listShardsDenied = true;
@@ -352,8 +358,20 @@ export class StreamMonitor {
         s.mapStale = false;
         this.logger.warn({ stream: s.stream }, 'ListShards not permitted: records are grouped by partition key instead of by shard');
       } else {
-        this.logger.warn({ stream: s.stream, err: describeError(err) }, 'ListShards failed; keeping the previous shard map');
+        s.listBackoffMs = nextBackoff(s.listBackoffMs);
+        s.listAt = Date.now() + jitter(s.listBackoffMs);
+        this.logger.warn({ stream: s.stream, err: describeError(err), backoffMs: s.listBackoffMs }, 'ListShards failed; keeping the previous shard map');
       }
     }
   }
+}
+
+/** 2 s after a first failure, doubling up to MAX_BACKOFF_MS. */
+function nextBackoff(prev: number): number {
+  return Math.min(MAX_BACKOFF_MS, Math.max(2 * MIN_CHECK_GAP_MS, prev * 2));
+}
+
+/** ±25%: keeps a fleet's replicas from calling in step after a shared throttle. */
+function jitter(ms: number): number {
+  return ms * (0.75 + Math.random() * 0.5);
 }

@@ -90,3 +90,24 @@ t.test('readiness follows PutRecords outcomes, not the control plane', async (t)
     t.ok(engine.isReady(), 'ready at once after a put lands, with no describe needed');
   });
 });
+
+t.test('ListShards throttled: listed again with backoff, the previous map kept', async (t) => {
+  const emulator = await startKinesisLocal({ streams: { listed: 2 } });
+  t.teardown(() => emulator.stop());
+  const proxy = await startFaultProxy(emulator.endpoint);
+  t.teardown(() => proxy.close());
+  // Every periodic check (each 500 ms) lists the shards: 16 calls in 8 s without a backoff.
+  const { engine } = makeEngine(proxy.endpoint, ['listed'], { healthIntervalMs: 500, lingerMs: 5 });
+  await engine.start();
+  t.teardown(() => engine.shutdown(0));
+  proxy.set({ throttleActions: ['ListShards'] });
+  const before = proxy.stats.actions.ListShards ?? 0;
+  for (let i = 0; i < 16; i++) {
+    await engine.submit('listed', batchFromLines([`m,i=${i} v=${i}i ${i + 1}`, `n,i=${i} v=${i}i ${i + 1}`]));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const lists = (proxy.stats.actions.ListShards ?? 0) - before;
+  t.ok(lists >= 1 && lists <= 5, `${lists} ListShards calls in 8 s`);
+  t.equal(engine.shardMismatches('listed'), 0, 'records still carry hash keys of the right shards');
+  t.ok(engine.isReady());
+});
