@@ -1,10 +1,10 @@
 // Errors the engine raises, and how it sorts the errors Kinesis returns into three kinds:
 // retry (throttling, internal, network), split (size/validation), fatal (stream gone, not writable).
 
-export type DeliveryFailure = 'queue_full' | 'deadline' | 'stream_unavailable' | 'shutting_down';
+export type DeliveryFailure = 'queue_full' | 'overloaded' | 'deadline' | 'stream_unavailable' | 'shutting_down';
 
 /** Seconds a client should wait: a full queue drains fast, a missing stream takes an operator. */
-const RETRY_AFTER: Record<DeliveryFailure, number> = { queue_full: 1, deadline: 2, shutting_down: 2, stream_unavailable: 10 };
+const RETRY_AFTER: Record<DeliveryFailure, number> = { queue_full: 1, overloaded: 1, deadline: 2, shutting_down: 2, stream_unavailable: 10 };
 
 /** A submit that was not delivered. Upstream: 503 with Retry-After. */
 export class DeliveryError extends Error {
@@ -14,9 +14,28 @@ export class DeliveryError extends Error {
     readonly reason: DeliveryFailure,
     readonly stream: string,
     message?: string,
+    retryAfterSeconds?: number,
   ) {
     super(message ?? defaultMessage(reason, stream));
-    this.retryAfterSeconds = RETRY_AFTER[reason];
+    this.retryAfterSeconds = retryAfterSeconds ?? RETRY_AFTER[reason];
+  }
+}
+
+/**
+ * A write whose points for one shard are more than that shard can take within the delivery deadline,
+ * whatever the backlog: retrying it can never succeed. Upstream: 413 naming the size that fits.
+ */
+export class WriteTooLargeError extends Error {
+  override readonly name = 'WriteTooLargeError';
+  constructor(
+    readonly stream: string,
+    /** Bytes of line protocol (about) that fit in one write for one shard. */
+    readonly maxBytes: number,
+    /** Lines of this write's average size that fit. */
+    readonly maxLines: number,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
@@ -24,6 +43,8 @@ function defaultMessage(reason: DeliveryFailure, stream: string): string {
   switch (reason) {
     case 'queue_full':
       return `delivery queue of stream "${stream}" is full`;
+    case 'overloaded':
+      return `the shards of stream "${stream}" cannot take this write before the delivery deadline now; retry later`;
     case 'deadline':
       return `Kinesis did not accept the points for stream "${stream}" before the delivery deadline`;
     case 'stream_unavailable':

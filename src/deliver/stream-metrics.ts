@@ -15,6 +15,9 @@ export function streamMetrics(mm: Metrics, stream: string) {
     duration: mm.putDuration.labels(l),
     puts: (outcome: 'ok' | 'partial' | 'error') => mm.putRequests.labels({ stream, outcome }),
     failures: (code: string) => mm.recordFailures.labels({ stream, code }),
+    shardRate: (shard: string) => mm.shardRate.labels({ stream, shard }),
+    throttles: (shard: string) => mm.shardThrottles.labels({ stream, shard }),
+    refusedEarly: (code: '503' | '413') => mm.writesRefusedEarly.labels({ stream, code }),
   };
 }
 

@@ -14,11 +14,12 @@ import { BatchEncoder, type Unencodable } from '../encode/batch-encoder.js';
 import { compressPayload } from '../encode/compress.js';
 import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
 import { hashKeyOf } from '../encode/shard-map.js';
+import { ShardMap } from '../encode/shard-map.js';
 import { retryDelay } from '../queue/backoff.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
-import { DeliveryError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
+import { DeliveryError, WriteTooLargeError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
 import type { Logger } from '../log/logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor, StreamState } from './stream-monitor.js';
@@ -29,6 +30,16 @@ import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
 const IDLE_LINGER_MS = 5;
+/**
+ * Admission: a write is taken only if what is queued ahead of it on each of its shards drains within
+ * this time at the shard's current rate (a short queue keeps latency low and the shards busy), and
+ * the write itself is delivered within ADMIT_DEADLINE_SHARE of the delivery deadline.
+ */
+const ADMIT_QUEUE_DELAY_MS = 500;
+const ADMIT_DEADLINE_SHARE = 0.75;
+/** Without ListShards (and without a shard count): hash ranges points are packed by. */
+const DEFAULT_HASH_RANGES = 16;
+const THROTTLED = 'ProvisionedThroughputExceededException';
 
 export interface StreamSenderDeps {
   stream: string;
@@ -54,6 +65,11 @@ export class StreamSender {
   private lingerTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
+  /** Wakes to seal open records whose shard gets allowance then (pacing), not before. */
+  private sealTimer: NodeJS.Timeout | undefined;
+  private sealAt = Infinity;
+  /** Without a shard map: equal hash ranges standing in for shards, and their fixed hash keys. */
+  private ranges: { n: number; map: ShardMap; keys: Map<string, string> } | undefined;
   private idleWaiters: Array<() => void> = [];
   /** Raw bytes per compressed byte seen lately, so compressed records can be packed near the limit. */
   private ratio = 2;
@@ -65,11 +81,11 @@ export class StreamSender {
   constructor(private readonly d: StreamSenderDeps) {
     this.retryWarning = new RateLimitedWarning(d.logger, 'Kinesis refused records (throttling or failures); retrying them with backoff');
     this.s = d.settings;
-    this.pacer = new ShardPacer(d.settings.shardRateLimitPercent);
+    this.m = streamMetrics(d.metrics, d.stream);
+    this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
     this.params = streamParams(d.stream);
     this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
-    this.m = streamMetrics(d.metrics, d.stream);
   }
 
   /** Largest record: the stream's max record size, partition key included, and never above the request cap. */
@@ -93,21 +109,82 @@ export class StreamSender {
     if (q.bytes > 0 && q.bytes + batch.data.length > this.s.queueMaxBytes) {
       return this.refuse('queue_full');
     }
+    const { map, keys } = this.groupMap();
+    const enc = this.encoder.encodePoints(batch, map, this.recordLimit());
+    const refused = this.admit(enc.byGroup, enc.bytes, enc.data.length);
+    if (refused) {
+      this.m.refusedEarly(refused instanceof WriteTooLargeError ? '413' : '503').inc();
+      return Promise.reject(refused);
+    }
     const ticket = new Ticket(batch.count, (t) => q.live.delete(t));
     q.live.add(ticket);
     ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), this.s.deliveryTimeoutMs);
-    const map = this.d.state.shardMap;
     const packer = q.packer;
-    packer.opts.explicitHashKey = map !== undefined;
+    packer.opts.explicitHashKey = true;
+    packer.opts.groupHashKey = keys;
     packer.budget = this.packBudget();
-    const { points, bytes, sealed } = this.encoder.pack(batch, ticket, packer, map, this.recordLimit());
-    q.admitted(points, bytes);
+    const sealed = this.encoder.place(enc, ticket, packer);
+    q.admitted(enc.data.length, enc.bytes, enc.byGroup);
     this.gauges();
     for (const rec of sealed) this.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
     ticket.resolveIfEmpty();
     this.pump();
     return ticket.promise;
+  }
+
+  /**
+   * The shard map, or without one (ListShards not permitted) equal hash ranges, one per open shard when
+   * DescribeStreamSummary tells the count: records still fill up, each range's records carry one fixed
+   * ExplicitHashKey (so a series always lands on one shard, in order), and each range is paced on its own.
+   */
+  private groupMap(): { map: ShardMap; keys: Map<string, string> | undefined } {
+    const real = this.d.state.shardMap;
+    if (real) return { map: real, keys: undefined };
+    const n = this.d.state.openShardCount ?? DEFAULT_HASH_RANGES;
+    if (this.ranges?.n !== n) {
+      const space = 2n ** 128n;
+      const span = space / BigInt(n);
+      const ranges = Array.from({ length: n }, (_, i) => ({
+        shardId: `range-${i}`,
+        start: span * BigInt(i),
+        end: i === n - 1 ? space - 1n : span * BigInt(i + 1) - 1n,
+      }));
+      this.ranges = { n, map: new ShardMap(ranges), keys: new Map(ranges.map((r) => [r.shardId, String(r.start + span / 2n)])) };
+    }
+    return { map: this.ranges.map, keys: this.ranges.keys };
+  }
+
+  /**
+   * Admission: refuses now (before any point is sent) a write the shards cannot take before its
+   * deadline at the rates they take now: 503 with Retry-After when the backlog is what stands in the
+   * way, 413 when even an empty shard at its ceiling could not take the write's share in time.
+   */
+  private admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | undefined {
+    if (!this.pacer.enabled || points === 0) return undefined;
+    const deadlineS = (this.s.deliveryTimeoutMs * ADMIT_DEADLINE_SHARE) / 1000;
+    const ceiling = this.pacer.ceilingBytesPerSecond;
+    let waitS = 0;
+    for (const [group, w] of byGroup) {
+      if (w > ceiling * deadlineS) {
+        // The same mix of series, scaled down to what this shard can take within the deadline.
+        const fitBytes = Math.floor((ceiling * deadlineS * bytes) / w);
+        const fitLines = Math.max(1, Math.floor((points * ceiling * deadlineS) / w));
+        return new WriteTooLargeError(
+          this.d.stream,
+          fitBytes,
+          fitLines,
+          `write too large to deliver within the ${this.s.deliveryTimeoutMs} ms delivery deadline: ${w} bytes of it go to one shard, ` +
+            `which takes at most ${Math.floor(ceiling * deadlineS)} bytes in that time; send at most ${fitLines} lines (about ${fitBytes} bytes) per write`,
+        );
+      }
+      const rate = this.pacer.bytesRate(group);
+      const ahead = this.queue.backlog(group) / rate;
+      const total = ahead + w / rate;
+      if (ahead > ADMIT_QUEUE_DELAY_MS / 1000 || total > deadlineS) waitS = Math.max(waitS, ahead - ADMIT_QUEUE_DELAY_MS / 1000, total - deadlineS);
+    }
+    if (waitS <= 0) return undefined;
+    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(waitS)));
   }
 
   /** Stop lingering: send everything as fast as limits allow (shutdown). */
@@ -127,7 +204,10 @@ export class StreamSender {
   failAll(reason: DeliveryFailure, message?: string): void {
     for (const t of [...this.queue.live]) this.reject(t, reason, message);
     this.queue.dropOrphans((r) => this.drop(r));
-    this.flushDue = true; // open records now hold orphans only: seal and drop them
+    // Open records now hold orphans only: seal and drop them.
+    const sealed: PackedRecord<Ticket>[] = [];
+    this.queue.packer.sealAll(sealed);
+    for (const rec of sealed) this.prepare(rec);
     this.pump();
     this.checkIdle();
   }
@@ -138,7 +218,8 @@ export class StreamSender {
     this.abort.abort();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.lingerTimer = this.wakeTimer = undefined;
+    if (this.sealTimer) clearTimeout(this.sealTimer);
+    this.lingerTimer = this.wakeTimer = this.sealTimer = undefined;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -162,6 +243,7 @@ export class StreamSender {
     this.pump();
   }
 
+  /** Pumps again at `at` (backoff, pacing of sealed records): sends what is due, seals nothing. */
   private scheduleWake(at: number): void {
     if (!Number.isFinite(at) || (this.wakeTimer && this.wakeAt <= at)) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -169,19 +251,54 @@ export class StreamSender {
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.wakeAt = Infinity;
+      this.pump();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** Seals (what may go of) the open records at `at`: the linger on an idle pipe, or a shard's allowance. */
+  private scheduleSeal(at: number): void {
+    if (!Number.isFinite(at) || (this.sealTimer && this.sealAt <= at)) return;
+    if (this.sealTimer) clearTimeout(this.sealTimer);
+    this.sealAt = at;
+    this.sealTimer = setTimeout(() => {
+      this.sealTimer = undefined;
+      this.sealAt = Infinity;
       this.flushDue = true;
       this.pump();
     }, Math.max(0, at - Date.now()));
   }
 
   /**
+   * Seals the open records that can go now: nothing of their shard waiting or in flight ahead of them,
+   * and allowance on the shard. The others keep filling; a paced one is looked at again when its
+   * allowance comes (one timer), so pacing neither rescans the backlog nor seals records early.
+   */
+  private sealDue(): void {
+    const q = this.queue;
+    const sealed: PackedRecord<Ticket>[] = [];
+    if (this.draining) q.packer.sealAll(sealed);
+    else {
+      const now = Date.now();
+      let wake = Infinity;
+      q.packer.sealWhere((group, size) => {
+        if (q.waiting(group) > 0 || q.isBusy(group)) return false;
+        const wait = this.pacer.waitFor(group, size, now);
+        if (wait > 0) wake = Math.min(wake, now + wait);
+        return wait === 0;
+      }, sealed);
+      this.scheduleSeal(wake);
+    }
+    for (const rec of sealed) this.prepare(rec);
+  }
+
+  /**
    * Encodes (KPL) and compresses a sealed record, then queues it. Synchronous without compression, so
    * that records sealed together leave in one request; compression runs on the thread pool.
    */
-  private prepare(rec: PackedRecord<Ticket>): void {
+  private prepare(rec: PackedRecord<Ticket>, front = false): void {
     const raw = recordData(this.s.aggregation, rec.parts, rec.keys);
     if (this.s.compression === 'none') {
-      this.enqueue(rec, raw);
+      this.enqueue(rec, raw, front);
       return;
     }
     this.preparing++;
@@ -204,23 +321,29 @@ export class StreamSender {
     );
   }
 
-  private enqueue(rec: PackedRecord<Ticket>, data: Buffer): void {
+  private enqueue(rec: PackedRecord<Ticket>, data: Buffer, front = false): void {
     const size = data.length + Buffer.byteLength(rec.partitionKey);
     if (size > this.recordLimit()) {
-      this.splitRecord(rec, 'RecordTooLarge');
+      this.splitRecord(rec, 'RecordTooLarge', front);
       return;
     }
-    // Grouped by shard only with a map; `key:` groups (no map) predict nothing.
-    const shardId = rec.explicitHashKey !== undefined && !rec.group.startsWith('key:') ? rec.group : undefined;
-    this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 });
+    // A hash range (no shard map) is not a shard id: nothing to check the landing shard against.
+    const shardId = rec.explicitHashKey !== undefined && !this.queue.packer.opts.groupHashKey?.has(rec.group) ? rec.group : undefined;
+    this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 }, front);
   }
 
   /** Splits a record that is too large for Kinesis; a single point that still does not fit fails its submits. */
-  private splitRecord(rec: PackedRecord<Ticket>, code: string): void {
+  private splitRecord(rec: PackedRecord<Ticket>, code: string, front = false): void {
     if (rec.parts.length > 1) {
       const [a, b] = this.queue.packer.split(rec);
-      this.prepare(a);
-      this.prepare(b);
+      // A retried record's halves go back to the front of its line, first half first (order per series).
+      if (front) {
+        this.prepare(b, true);
+        this.prepare(a, true);
+      } else {
+        this.prepare(a);
+        this.prepare(b);
+      }
       return;
     }
     this.d.logger.warn({ stream: this.d.stream, code }, 'Kinesis refused a single-point record');
@@ -233,34 +356,30 @@ export class StreamSender {
   private pump(): void {
     const q = this.queue;
     while (this.inflight < this.s.maxInflightPerStream) {
-      const ready = q.ready;
       // Sealed records are full (or the linger sealed them): they go as soon as a call slot is free. With
       // no call in flight a long linger only adds latency (Nagle's rule): points gather while calls are
       // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
       const pipeIdle = this.inflight === 0 && this.preparing === 0;
-      if (pipeIdle && !this.flushDue && ready.count === 0 && q.packer.hasOpen) {
-        this.scheduleWake(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
+      if (pipeIdle && !this.flushDue && q.ready.count === 0 && q.packer.hasOpen) {
+        if (!(this.sealTimer && this.sealAt > Date.now())) this.scheduleSeal(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
         break;
       }
-      const due = this.flushDue || ready.count > 0;
-      if (!due) break;
-      if (this.flushDue && q.packer.hasOpen) {
-        // Sealed only when a call can go: while all calls are busy, open records keep filling up.
-        const sealed: PackedRecord<Ticket>[] = [];
-        q.packer.sealAll(sealed);
-        for (const rec of sealed) this.prepare(rec);
+      if (this.flushDue) {
+        // Consumed here: open records the pass leaves (their shard is busy or paced) keep filling until the
+        // next linger, or until their allowance (scheduleSeal), or until they are full.
+        this.flushDue = this.draining;
+        if (q.packer.hasOpen) this.sealDue();
       }
+      if (q.ready.count === 0) break;
       const { records, wakeAt } = q.take(
         { maxRecords: MAX_RECORDS_PER_REQUEST, maxBytes: this.s.putRequestMaxBytes },
         Date.now(),
         this.pacer,
         (r) => this.drop(r),
+        this.s.aggregation !== 'none',
       );
       this.scheduleWake(wakeAt);
-      if (records.length === 0) {
-        if (q.ready.count === 0 && this.preparing === 0 && !q.packer.hasOpen && !this.draining) this.flushDue = false;
-        break;
-      }
+      if (records.length === 0) break;
       void this.put(records);
     }
     this.checkIdle();
@@ -291,6 +410,7 @@ export class StreamSender {
       this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'delivery bug');
       for (const r of records) this.retry(r, 'InternalError');
     } finally {
+      for (const r of records) this.queue.landed(r);
       this.inflight--;
       this.pump();
     }
@@ -323,7 +443,8 @@ export class StreamSender {
       } else if (kind === 'split') {
         this.splitRecord(records[0].packed, code);
       } else {
-        for (const r of records) this.retry(r, code);
+        if (code === THROTTLED) for (const r of records) this.throttled(r);
+        for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
         this.d.monitor.notePutError(this.d.stream, code);
       }
       return;
@@ -342,8 +463,9 @@ export class StreamSender {
       }
       failed++;
       this.m.failures(e.ErrorCode).inc();
+      if (e.ErrorCode === THROTTLED) this.throttled(r);
       const kind = classify(e.ErrorCode);
-      if (kind === 'split') this.splitRecord(r.packed, e.ErrorCode);
+      if (kind === 'split') this.splitRecord(r.packed, e.ErrorCode, true);
       else if (kind === 'fatal') {
         fatalCode = e.ErrorCode;
         fatalRecords.push(r);
@@ -362,8 +484,14 @@ export class StreamSender {
     this.gauges();
   }
 
+  private throttled(r: QueuedRecord): void {
+    this.m.throttles(r.packed.group).inc();
+    this.pacer.throttled(r.packed.group, Date.now());
+  }
+
   private accepted(r: QueuedRecord, shardId: string | undefined): void {
     const points = r.packed.parts.length;
+    this.pacer.accepted(r.packed.group, Date.now());
     this.m.records.inc();
     this.m.bytes.inc(r.size);
     this.m.perRecord.observe(points);
@@ -414,7 +542,7 @@ export class StreamSender {
       packer.opts.explicitHashKey = map !== undefined;
       for (const [group, g] of groups) {
         const again = packer.derive(group, g.parts, g.keys, rec.holders);
-        this.queue.admitted(again.parts.length, again.rawBytes);
+        this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
         this.prepare(again);
       }
     } finally {

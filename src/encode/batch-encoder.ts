@@ -32,6 +32,15 @@ export interface EncodedBatch<H extends Holder> {
   sealed: PackedRecord<H>[];
 }
 
+export interface EncodedPoints {
+  readonly keys: string[];
+  readonly groups: string[];
+  readonly data: Buffer[];
+  /** Sum of data lengths. */
+  readonly bytes: number;
+  readonly byGroup: Map<string, number>;
+}
+
 export class BatchEncoder {
   private readonly keyOf: PartitionKeyFn;
   private readonly encode: PointEncoder;
@@ -81,10 +90,15 @@ export class BatchEncoder {
     return out;
   }
 
-  /** Adds every point that fits to the packer, grouped by shard (or by partition key without a map). */
-  pack<H extends Holder>(batch: PointBatch, holder: H, packer: RecordPacker<H>, map: ShardMap | undefined, limit: number): EncodedBatch<H> {
-    const sealed: PackedRecord<H>[] = [];
-    let points = 0;
+  /**
+   * Partition key, group (shard, or hash range without a shard map) and encoded bytes of every point
+   * that fits, plus the bytes per group: enough to decide admission before anything is packed.
+   */
+  encodePoints(batch: PointBatch, map: ShardMap | undefined, limit: number): EncodedPoints {
+    const keys: string[] = [];
+    const groups: string[] = [];
+    const data: Buffer[] = [];
+    const byGroup = new Map<string, number>();
     let bytes = 0;
     const series = this.series;
     const valid = this.textValid(batch);
@@ -100,12 +114,27 @@ export class BatchEncoder {
         key = this.keyOf(batch, i);
         group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
       }
-      const data = this.encode(batch, i);
-      if (!this.surelyFits(data.length, limit) && this.tooBig(key, data, limit)) continue;
-      packer.add(group, key, data, holder, sealed);
-      points++;
-      bytes += data.length;
+      const d = this.encode(batch, i);
+      if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
+      keys.push(key);
+      groups.push(group);
+      data.push(d);
+      bytes += d.length;
+      byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
     }
-    return { points, bytes, sealed };
+    return { keys, groups, data, bytes, byGroup };
+  }
+
+  /** Adds encoded points to the packer; returns the records sealed to make room. */
+  place<H extends Holder>(enc: EncodedPoints, holder: H, packer: RecordPacker<H>): PackedRecord<H>[] {
+    const sealed: PackedRecord<H>[] = [];
+    for (let i = 0; i < enc.data.length; i++) packer.add(enc.groups[i], enc.keys[i], enc.data[i], holder, sealed);
+    return sealed;
+  }
+
+  /** Adds every point that fits to the packer, grouped by shard (or by partition key without a map). */
+  pack<H extends Holder>(batch: PointBatch, holder: H, packer: RecordPacker<H>, map: ShardMap | undefined, limit: number): EncodedBatch<H> {
+    const enc = this.encodePoints(batch, map, limit);
+    return { points: enc.data.length, bytes: enc.bytes, sealed: this.place(enc, holder, packer) };
   }
 }

@@ -29,6 +29,11 @@ export interface PackerOptions {
   aggregation: Aggregation;
   /** Whether records carry ExplicitHashKey (a shard map is known). */
   explicitHashKey: boolean;
+  /**
+   * A fixed ExplicitHashKey per group, instead of the first point's hash (without ListShards: points are
+   * packed by hash range, and every record of a range goes with the same key, so a series keeps one shard).
+   */
+  groupHashKey?: ReadonlyMap<string, string>;
 }
 
 /** Bytes a record of these points would have on the wire before compression, partition key included. */
@@ -70,11 +75,14 @@ function concatParts(parts: readonly Buffer[]): Buffer {
  * Record-level keys: the first point's key routes the record where all its points hash. A KPL aggregate
  * has the outer key "a", so it always carries the first key's hash as ExplicitHashKey, map or no map:
  * without it the record would land on MD5("a")'s shard, and the KCL would drop every sub-record.
+ * Without a shard map, line records carry their hash range's fixed key instead (a series keeps one shard).
  */
-function recordKeys(aggregation: Aggregation, keys: readonly string[], ehk: boolean): { pk: string; ehk: string | undefined } {
+function recordKeys(aggregation: Aggregation, keys: readonly string[], opts: PackerOptions, group: string): { pk: string; ehk: string | undefined } {
   const first = keys[0];
   const aggregate = aggregation === 'kpl' && keys.length > 1;
-  return { pk: aggregate ? 'a' : first, ehk: ehk || aggregate ? hashKeyOf(first).toString() : undefined };
+  const fixed = opts.explicitHashKey && aggregation !== 'kpl' ? opts.groupHashKey?.get(group) : undefined;
+  if (fixed !== undefined) return { pk: first, ehk: fixed };
+  return { pk: aggregate ? 'a' : first, ehk: opts.explicitHashKey || aggregate ? hashKeyOf(first).toString() : undefined };
 }
 
 interface OpenRecord<H extends Holder> {
@@ -146,6 +154,14 @@ export class RecordPacker<H extends Holder> {
     }
   }
 
+  /**
+   * Seals the open records `ready` says may go now (their shard has allowance and nothing ahead of them);
+   * the others keep filling. Visits open records only, one per group: never the backlog.
+   */
+  sealWhere(ready: (group: string, size: number) => boolean, sealed: PackedRecord<H>[]): void {
+    for (const [group, rec] of this.open) if (ready(group, rec.size)) sealed.push(this.seal(group, rec));
+  }
+
   /** Seals every open record (linger expired, flush, shutdown). */
   sealAll(sealed: PackedRecord<H>[]): void {
     for (const [group, rec] of this.open) sealed.push(this.seal(group, rec));
@@ -157,7 +173,7 @@ export class RecordPacker<H extends Holder> {
   }
 
   private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[]): PackedRecord<H> {
-    const k = recordKeys(this.opts.aggregation, keys, this.opts.explicitHashKey);
+    const k = recordKeys(this.opts.aggregation, keys, this.opts, group);
     return { group, partitionKey: k.pk, explicitHashKey: k.ehk, parts, keys, rawBytes, holders };
   }
 

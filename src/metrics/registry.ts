@@ -19,6 +19,9 @@ export interface Metrics {
   readonly queuePoints: Gauge<'stream'>;
   readonly queueBytes: Gauge<'stream'>;
   readonly streamUp: Gauge<'stream'>;
+  readonly shardRate: Gauge<'stream' | 'shard'>;
+  readonly shardThrottles: Counter<'stream' | 'shard'>;
+  readonly writesRefusedEarly: Counter<'stream' | 'code'>;
 }
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
@@ -125,6 +128,24 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       help: '1 when the stream exists and is writable, else 0.',
       labelNames: ['stream'],
       aggregator: 'min', // with KINFLUX_WORKERS, up only when every worker can write
+      registers,
+    }),
+    shardRate: new Gauge({
+      name: 'kinflux_shard_allowed_bytes_per_second',
+      help: 'Bytes/s this process currently paces a shard to (learnt from throttling; ceiling: KINFLUX_SHARD_RATE_LIMIT_PERCENT of 1 MiB/s), by stream and shard.',
+      labelNames: ['stream', 'shard'],
+      registers,
+    }),
+    shardThrottles: new Counter({
+      name: 'kinflux_shard_throttles_total',
+      help: 'Records answered ProvisionedThroughputExceededException, by stream and shard.',
+      labelNames: ['stream', 'shard'],
+      registers,
+    }),
+    writesRefusedEarly: new Counter({
+      name: 'kinflux_writes_refused_early_total',
+      help: 'Writes refused before any point was sent: 503 (the shards cannot take them before the deadline now) or 413 (they never could), by stream and code.',
+      labelNames: ['stream', 'code'],
       registers,
     }),
   };

@@ -41,6 +41,10 @@ export class StreamQueue {
   /** Raw point bytes and points admitted and not yet done (accepted or dropped). */
   bytes = 0;
   points = 0;
+  /** The same raw bytes per group (shard): the backlog admission weighs against the shard's rate. */
+  private readonly groupBytes = new Map<string, number>();
+  /** Records per group in a PutRecords call now: later records of the group wait for them (order). */
+  private readonly busy = new Map<string, number>();
 
   constructor(packer: RecordPacker<Ticket>) {
     this.packer = packer;
@@ -55,15 +59,41 @@ export class StreamQueue {
     return this.bytes === 0 && this.readyCount === 0 && !this.packer.hasOpen;
   }
 
-  admitted(points: number, bytes: number): void {
+  admitted(points: number, bytes: number, byGroup?: ReadonlyMap<string, number>): void {
     this.points += points;
     this.bytes += bytes;
+    if (byGroup) for (const [g, n] of byGroup) this.groupBytes.set(g, (this.groupBytes.get(g) ?? 0) + n);
+  }
+
+  /** Raw bytes of this group admitted and not yet done: open, sealed, or in flight. */
+  backlog(group: string): number {
+    return this.groupBytes.get(group) ?? 0;
   }
 
   /** Releases a record's share of the bound (accepted, or dropped). */
   release(rec: PackedRecord<Ticket>): void {
     this.points -= rec.parts.length;
     this.bytes -= rec.rawBytes;
+    const left = (this.groupBytes.get(rec.group) ?? 0) - rec.rawBytes;
+    if (left > 0) this.groupBytes.set(rec.group, left);
+    else this.groupBytes.delete(rec.group);
+  }
+
+  /** Records waiting in this group's line (sealed, not in flight). */
+  waiting(group: string): number {
+    return this.lines.get(group)?.length ?? 0;
+  }
+
+  /** Whether records of this group are in a PutRecords call now. */
+  isBusy(group: string): boolean {
+    return this.busy.has(group);
+  }
+
+  /** A call holding this record has answered (whatever the outcome): its group may send again. */
+  landed(r: QueuedRecord): void {
+    const n = (this.busy.get(r.packed.group) ?? 0) - 1;
+    if (n > 0) this.busy.set(r.packed.group, n);
+    else this.busy.delete(r.packed.group);
   }
 
   /** Queues a record for sending; `front` for a retry, which keeps its place before newer records. */
@@ -80,17 +110,27 @@ export class StreamQueue {
   }
 
   /**
-   * Takes records for one PutRecords request, shard by shard, honouring backoff and pacing.
-   * Orphans met on the way are handed to `drop`. Returns the records and when to look again
-   * (Infinity when nothing is waiting on time).
+   * Takes records for one PutRecords request, group by group (shard by shard), honouring backoff and
+   * pacing. A group with records in flight is skipped, and a call carries one record per group
+   * (`onePerGroup`: records holding many series) or records of distinct partition keys: so a partial
+   * failure can never let a later record of a series land before an earlier one. Orphans met on the
+   * way are handed to `drop`. Returns the records and when to look again (Infinity: not waiting on time).
    */
-  take(limits: TakeLimits, now: number, pacer: ShardPacer, drop: (r: QueuedRecord) => void): { records: QueuedRecord[]; wakeAt: number } {
+  take(
+    limits: TakeLimits,
+    now: number,
+    pacer: ShardPacer,
+    drop: (r: QueuedRecord) => void,
+    onePerGroup: boolean,
+  ): { records: QueuedRecord[]; wakeAt: number } {
     const records: QueuedRecord[] = [];
     let bytes = 0;
     let wakeAt = Infinity;
     const visited: string[] = [];
     outer: for (const [group, line] of this.lines) {
       visited.push(group);
+      if (this.busy.has(group)) continue;
+      let keys: Set<string> | undefined;
       for (let r = line.peek(); r; r = line.peek()) {
         if (isOrphan(r)) {
           line.shift();
@@ -103,7 +143,11 @@ export class StreamQueue {
           break;
         }
         if (records.length >= limits.maxRecords || (records.length > 0 && bytes + r.size > limits.maxBytes)) break outer;
-        const wait = r.shardId ? pacer.reserve(r.shardId, r.size, now) : 0;
+        if (!onePerGroup) {
+          keys ??= new Set<string>();
+          if (keys.has(r.packed.partitionKey)) break;
+        }
+        const wait = pacer.reserve(group, r.size, now);
         if (wait > 0) {
           wakeAt = Math.min(wakeAt, now + wait);
           break;
@@ -112,6 +156,9 @@ export class StreamQueue {
         this.unready(r);
         records.push(r);
         bytes += r.size;
+        this.busy.set(group, (this.busy.get(group) ?? 0) + 1);
+        if (onePerGroup) break;
+        keys?.add(r.packed.partitionKey);
       }
     }
     // Round robin: the groups served go to the back, so a busy shard cannot starve the others.

@@ -30,6 +30,71 @@ t.test('pacer: 1 MiB/s and 1,000 records/s per shard, scaled by percent', async 
   t.equal(new ShardPacer(0).reserve('s', 1e9, 0), 0, '0 disables');
 });
 
+t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, floor and ceiling hold', async (t) => {
+  const p = new ShardPacer(100);
+  const ceil = 1024 * 1024;
+  t.equal(p.bytesRate('s0'), ceil, 'an unseen shard starts at the ceiling');
+  p.reserve('s0', 1000, 0);
+  p.throttled('s0', 1000);
+  t.equal(p.bytesRate('s0'), ceil * 0.7, 'cut by a factor');
+  p.throttled('s0', 1050);
+  t.equal(p.bytesRate('s0'), ceil * 0.7, 'one cut per cooldown: the entries of one answer are one signal');
+  for (let now = 2000; now < 60_000; now += 200) p.throttled('s0', now);
+  t.equal(p.bytesRate('s0'), ceil * 0.02, 'never below the floor');
+  t.equal(p.bytesRate('s1'), ceil, 'other shards untouched');
+  // Success while the shard is not waiting for allowance: no information, no raise.
+  p.accepted('s0', 61_000);
+  t.equal(p.bytesRate('s0'), ceil * 0.02);
+  // Busy: the pacer made it wait lately; then each success raises by 5% of the ceiling per second.
+  let now = 61_000;
+  for (; p.bytesRate('s0') < ceil && now < 200_000; now += 100) {
+    p.reserve('s0', 100 * 1024, now);
+    p.accepted('s0', now);
+  }
+  t.ok(now - 61_000 >= 19_000 && now - 61_000 <= 21_000, `floor to ceiling in ~20 s (${now - 61_000} ms)`);
+  t.equal(p.bytesRate('s0'), ceil, 'never above the ceiling');
+  t.equal(new ShardPacer(50).bytesRate('x'), ceil / 2, 'KINFLUX_SHARD_RATE_LIMIT_PERCENT is the ceiling');
+});
+
+t.test('pacer: two senders sharing a shard converge to fair shares (simulated)', async (t) => {
+  // A shard of 1 MiB/s with one second of burst, two pacers sending 64 KiB records as fast as allowed.
+  const a = new ShardPacer(100);
+  const b = new ShardPacer(100);
+  const size = 64 * 1024;
+  let tokens = 1024 * 1024;
+  let last = 0;
+  const sent = [0, 0];
+  let throttled = 0;
+  let attempts = 0;
+  const next = [0, 0];
+  let seed = 7;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let now = 0; now < 120_000; now++) {
+    tokens = Math.min(1024 * 1024, tokens + ((now - last) / 1000) * 1024 * 1024);
+    last = now;
+    [a, b].forEach((p, i) => {
+      if (now < next[i] || (i === 1 && now < 5000)) return; // b starts 5 s late, with a at the ceiling
+      const wait = p.reserve('s', size, now);
+      if (wait > 0) return void (next[i] = now + wait + Math.floor(random() * 5));
+      attempts++;
+      next[i] = now + 15 + Math.floor(random() * 10); // one call's latency
+      if (tokens >= size) {
+        tokens -= size;
+        if (now > 60_000) sent[i] += size;
+        p.accepted('s', now);
+      } else {
+        throttled++;
+        p.throttled('s', now);
+      }
+    });
+  }
+  const jain = (sent[0] + sent[1]) ** 2 / (2 * (sent[0] ** 2 + sent[1] ** 2));
+  const goodput = (sent[0] + sent[1]) / 60 / (1024 * 1024);
+  t.ok(jain > 0.95, `fair: Jain ${jain.toFixed(3)}`);
+  t.ok(goodput > 0.85, `the shard stays busy: ${(goodput * 100).toFixed(0)}% of its limit`);
+  t.ok(throttled / attempts < 0.1, `few attempts throttled: ${((throttled / attempts) * 100).toFixed(1)}%`);
+});
+
 t.test('full-jitter backoff stays within [0, min(cap, base*2^n))', async (t) => {
   const top = [1, 2, 3, 4, 5, 6, 30].map((n) => fullJitterDelay({ baseMs: 100, capMs: 2000 }, n, () => 0.999999));
   t.same(top, [99, 199, 399, 799, 1599, 1999, 1999]);

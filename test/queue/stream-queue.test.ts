@@ -4,18 +4,19 @@ import { ShardPacer } from '../../src/queue/shard-pacer.js';
 import { StreamQueue, type QueuedRecord } from '../../src/queue/stream-queue.js';
 import { Ticket } from '../../src/queue/ticket.js';
 
-function rec(q: StreamQueue, group: string, ticket: Ticket, size = 100): QueuedRecord {
+let nextKey = 0;
+function rec(q: StreamQueue, group: string, ticket: Ticket, size = 100, key = `k${nextKey++}`): QueuedRecord {
   const data = Buffer.alloc(size - 1, 1);
   ticket.hold();
   const r: QueuedRecord = {
-    packed: { group, partitionKey: 'k', explicitHashKey: '1', parts: [data], keys: ['k'], rawBytes: data.length, holders: [ticket] },
+    packed: { group, partitionKey: key, explicitHashKey: '1', parts: [data], keys: [key], rawBytes: data.length, holders: [ticket] },
     data,
     size,
     shardId: group,
     attempts: 0,
     notBefore: 0,
   };
-  q.admitted(1, data.length);
+  q.admitted(1, data.length, new Map([[group, data.length]]));
   q.push(r);
   return r;
 }
@@ -26,17 +27,22 @@ t.test('take: 500 records and byte caps, round robin over shards, backoff and or
   const pacer = new ShardPacer(0);
   for (let i = 0; i < 700; i++) rec(q, `s${i % 3}`, live);
   const dropped: QueuedRecord[] = [];
-  const a = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, (r) => dropped.push(r));
+  const a = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, (r) => dropped.push(r), false);
   t.equal(a.records.length, 500);
-  const b = q.take({ maxRecords: 500, maxBytes: 100 * 50 }, 0, pacer, (r) => dropped.push(r));
+  t.ok(q.isBusy('s0'), 'a group with records in flight is busy');
+  t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records.length, 0, 'and holds back its later records');
+  for (const r of a.records) q.landed(r);
+  const b = q.take({ maxRecords: 500, maxBytes: 100 * 50 }, 0, pacer, (r) => dropped.push(r), false);
   t.equal(b.records.length, 50, 'byte cap');
+  for (const r of b.records) q.landed(r);
   t.equal(q.ready.count, 150);
   // A record backing off holds its shard's line, not the others.
-  const c = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {});
+  const c = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false);
+  for (const r of c.records) q.landed(r);
   const back = c.records[0];
   back.notBefore = 5000;
   q.push(back, true);
-  const d = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 1000, pacer, () => {});
+  const d = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 1000, pacer, () => {}, false);
   t.equal(d.records.length, 0);
   t.equal(d.wakeAt, 5000);
   // Orphans (every holder answered) are dropped, not sent.
@@ -44,9 +50,27 @@ t.test('take: 500 records and byte caps, round robin over shards, backoff and or
   rec(q, 'sx', dead);
   dead.fail(new Error('deadline'));
   dead.promise.catch(() => {});
-  const e = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 6000, pacer, (r) => dropped.push(r));
+  const e = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 6000, pacer, (r) => dropped.push(r), false);
   t.equal(e.records.length, 1, 'the backed-off record, once due');
   t.equal(dropped.length, 1, 'the orphan was dropped');
+});
+
+t.test('take: one record per group per call (aggregated records), or distinct partition keys', async (t) => {
+  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', explicitHashKey: true }, 1 << 20));
+  const live = new Ticket(1, () => {});
+  const pacer = new ShardPacer(0);
+  for (let i = 0; i < 6; i++) rec(q, `s${i % 2}`, live);
+  const a = q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true);
+  t.same(a.records.map((r) => r.packed.group).sort(), ['s0', 's1'], 'one record of each shard');
+  t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 0, 'later records wait for the earlier to land');
+  for (const r of a.records) q.landed(r);
+  t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 2);
+  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', explicitHashKey: true }, 1 << 20));
+  rec(k, 's0', live, 100, 'x');
+  rec(k, 's0', live, 100, 'y');
+  rec(k, 's0', live, 100, 'x');
+  t.equal(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records.length, 2, 'a key appears once per call');
+  t.equal(k.backlog('s0'), 297, 'backlog per group: raw bytes admitted and not done');
 });
 
 t.test('ticket resolves when its last record is accepted, once', async (t) => {
