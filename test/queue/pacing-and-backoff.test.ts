@@ -48,7 +48,7 @@ t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, fl
   // Busy: the pacer made it wait lately; then each success raises by 5% of the ceiling per second.
   let now = 61_000;
   for (; p.bytesRate('s0') < ceil && now < 200_000; now += 100) {
-    p.reserve('s0', 100 * 1024, now);
+    p.reserve('s0', 200 * 1024, now);
     p.accepted('s0', now);
   }
   t.ok(now - 61_000 >= 19_000 && now - 61_000 <= 21_000, `floor to ceiling in ~20 s (${now - 61_000} ms)`);
