@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { StreamMonitor, type StreamHealth } from './stream-monitor.js';
 import { StreamSender } from './stream-sender.js';
 
-export { DeliveryError, StreamNotFoundError } from './errors.js';
+export { DeliveryError, StreamNotFoundError, WriteTooLargeError } from './errors.js';
 export type { DeliveryFailure } from './errors.js';
 export type { Logger } from '../log/logger.js';
 export type { StreamHealth } from './stream-monitor.js';

@@ -65,7 +65,7 @@ export class StreamSender {
   private lingerTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
-  /** Wakes to seal open records whose shard gets allowance then (pacing), not before. */
+  /** Wakes to seal open records after the linger on an idle pipe. */
   private sealTimer: NodeJS.Timeout | undefined;
   private sealAt = Infinity;
   /** Without a shard map: equal hash ranges standing in for shards, and their fixed hash keys. */
@@ -164,6 +164,7 @@ export class StreamSender {
     if (!this.pacer.enabled || points === 0) return undefined;
     const deadlineS = (this.s.deliveryTimeoutMs * ADMIT_DEADLINE_SHARE) / 1000;
     const ceiling = this.pacer.ceilingBytesPerSecond;
+    const now = Date.now();
     let waitS = 0;
     for (const [group, w] of byGroup) {
       if (w > ceiling * deadlineS) {
@@ -179,7 +180,8 @@ export class StreamSender {
         );
       }
       const rate = this.pacer.bytesRate(group);
-      const ahead = this.queue.backlog(group) / rate;
+      // What the shard's banked allowance cannot send at once waits for the rate.
+      const ahead = Math.max(0, this.queue.backlog(group) - this.pacer.available(group, now)) / rate;
       const total = ahead + w / rate;
       if (ahead > ADMIT_QUEUE_DELAY_MS / 1000 || total > deadlineS) waitS = Math.max(waitS, ahead - ADMIT_QUEUE_DELAY_MS / 1000, total - deadlineS);
     }
@@ -255,7 +257,7 @@ export class StreamSender {
     }, Math.max(0, at - Date.now()));
   }
 
-  /** Seals (what may go of) the open records at `at`: the linger on an idle pipe, or a shard's allowance. */
+  /** Seals (what may go of) the open records at `at`: the linger on an idle pipe. */
   private scheduleSeal(at: number): void {
     if (!Number.isFinite(at) || (this.sealTimer && this.sealAt <= at)) return;
     if (this.sealTimer) clearTimeout(this.sealTimer);
@@ -269,25 +271,15 @@ export class StreamSender {
   }
 
   /**
-   * Seals the open records that can go now: nothing of their shard waiting or in flight ahead of them,
-   * and allowance on the shard. The others keep filling; a paced one is looked at again when its
-   * allowance comes (one timer), so pacing neither rescans the backlog nor seals records early.
+   * Seals the open records whose shard has nothing waiting or in flight ahead of them. The others keep
+   * filling. A sealed record then waits in its shard's line for allowance (take() looks at each line's
+   * head only) while the next one fills behind it: pacing neither rescans the backlog nor seals early.
    */
   private sealDue(): void {
     const q = this.queue;
     const sealed: PackedRecord<Ticket>[] = [];
     if (this.draining) q.packer.sealAll(sealed);
-    else {
-      const now = Date.now();
-      let wake = Infinity;
-      q.packer.sealWhere((group, size) => {
-        if (q.waiting(group) > 0 || q.isBusy(group)) return false;
-        const wait = this.pacer.waitFor(group, size, now);
-        if (wait > 0) wake = Math.min(wake, now + wait);
-        return wait === 0;
-      }, sealed);
-      this.scheduleSeal(wake);
-    }
+    else q.packer.sealWhere((group) => q.waiting(group) === 0 && !q.isBusy(group), sealed);
     for (const rec of sealed) this.prepare(rec);
   }
 
@@ -361,12 +353,12 @@ export class StreamSender {
       // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
       const pipeIdle = this.inflight === 0 && this.preparing === 0;
       if (pipeIdle && !this.flushDue && q.ready.count === 0 && q.packer.hasOpen) {
-        if (!(this.sealTimer && this.sealAt > Date.now())) this.scheduleSeal(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
+        this.scheduleSeal(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
         break;
       }
       if (this.flushDue) {
-        // Consumed here: open records the pass leaves (their shard is busy or paced) keep filling until the
-        // next linger, or until their allowance (scheduleSeal), or until they are full.
+        // Consumed here: open records the pass leaves (their shard has records waiting or in flight) keep
+        // filling until a call of their shard lands, or until they are full.
         this.flushDue = this.draining;
         if (q.packer.hasOpen) this.sealDue();
       }
@@ -412,6 +404,8 @@ export class StreamSender {
     } finally {
       for (const r of records) this.queue.landed(r);
       this.inflight--;
+      // Nagle per shard: what gathered in a shard's open record while its call was out may go now.
+      if (this.queue.packer.hasOpen) this.flushDue = true;
       this.pump();
     }
   }

@@ -44,6 +44,7 @@ export interface StandinStats {
 
 export interface StoredStandinRecord {
   readonly shardId: string;
+  readonly sequenceNumber: string;
   readonly partitionKey: string;
   readonly data: Buffer;
   readonly at: number;
@@ -198,9 +199,9 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
       }
       sh.stats.acceptedRecords++;
       sh.stats.acceptedBytes += size;
-      const seq = String(++sh.seq);
-      if (store) sh.stored.push({ shardId: sh.id, partitionKey: e.pk, data: e.data, at: now });
-      return { SequenceNumber: seq.padStart(20, '0'), ShardId: sh.id };
+      const seq = String(++sh.seq).padStart(20, '0');
+      if (store) sh.stored.push({ shardId: sh.id, sequenceNumber: seq, partitionKey: e.pk, data: e.data, at: now });
+      return { SequenceNumber: seq, ShardId: sh.id };
     });
     return { FailedRecordCount: failed, Records: out, EncryptionType: 'NONE' };
   }
@@ -254,8 +255,8 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
         const limit = typeof body.Limit === 'number' ? body.Limit : 10_000;
         const page = sh.stored.slice(from, from + limit);
         return {
-          Records: page.map((r, i) => ({
-            SequenceNumber: String(from + i + 1).padStart(20, '0'),
+          Records: page.map((r) => ({
+            SequenceNumber: r.sequenceNumber,
             PartitionKey: r.partitionKey,
             Data: r.data.toString('base64'),
             ApproximateArrivalTimestamp: r.at / 1000,

@@ -11,8 +11,11 @@
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 export const SHARD_RECORDS_PER_SECOND = 1000;
 
-/** Multiplicative decrease on throttling. */
+/** Multiplicative decrease on throttling that persists (another throttle within QUIET_MS)... */
 const DECREASE = 0.7;
+/** ...and on an isolated one: a lone replica paced at the limit meets one now and then (timing jitter). */
+const DECREASE_ISOLATED = 0.95;
+const QUIET_MS = 1000;
 /** Additive increase: share of the ceiling regained per second of busy, unthrottled sending. */
 const INCREASE_PER_SECOND = 0.05;
 /** Lowest share of the ceiling a shard is paced to. */
@@ -29,6 +32,7 @@ class Bucket {
   /** Share of the ceiling currently allowed. */
   factor = 1;
   lastCut = 0;
+  lastThrottle = -Infinity;
   lastRaise: number;
   lastWait = -Infinity;
   constructor(
@@ -107,11 +111,8 @@ export class ShardPacer {
   reserve(shard: string, size: number, now: number): number {
     if (!this.enabled) return 0;
     const wait = this.waitFor(shard, size, now);
+    if (wait > 0) return wait;
     const b = this.bucket(shard, now);
-    if (wait > 0) {
-      b.lastWait = now;
-      return wait;
-    }
     b.bytes -= size;
     b.records -= 1;
     return 0;
@@ -125,6 +126,7 @@ export class ShardPacer {
     const bytesOk = b.bytes >= Math.min(size, b.bytesRate);
     const recordsOk = b.records >= 1;
     if (bytesOk && recordsOk) return 0;
+    b.lastWait = now; // demand above the allowance: the rate is what holds this shard back
     const needBytes = bytesOk ? 0 : Math.min(size, b.bytesRate) - b.bytes;
     const needRecords = recordsOk ? 0 : 1 - b.records;
     return Math.max(1, Math.ceil(Math.max((needBytes / b.bytesRate) * 1000, (needRecords / b.recordsRate) * 1000)));
@@ -134,11 +136,13 @@ export class ShardPacer {
   throttled(shard: string, now: number): void {
     if (!this.enabled) return;
     const b = this.bucket(shard, now);
+    const isolated = now - b.lastThrottle > QUIET_MS;
+    b.lastThrottle = now;
     if (now - b.lastCut < CUT_COOLDOWN_MS) return;
     b.refill(now);
     b.lastCut = now;
     b.lastRaise = now;
-    b.factor = Math.max(FLOOR, b.factor * DECREASE);
+    b.factor = Math.max(FLOOR, b.factor * (isolated ? DECREASE_ISOLATED : DECREASE));
     // Tokens saved at the old rate would be spent straight into the same throttling.
     b.bytes = Math.min(b.bytes, b.bytesRate);
     b.records = Math.min(b.records, b.recordsRate);
@@ -156,6 +160,14 @@ export class ShardPacer {
     b.refill(now);
     b.factor = Math.min(1, b.factor + (INCREASE_PER_SECOND * dt) / 1000);
     this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
+  }
+
+  /** Allowance (bytes) the shard has banked now: what can go at once. 0 without pacing. */
+  available(shard: string, now: number): number {
+    const b = this.buckets.get(shard);
+    if (!this.enabled || !b) return this.enabled ? this.ceilBytes : 0;
+    b.refill(now);
+    return Math.max(0, b.bytes);
   }
 
   /** Bytes/s this shard is paced to now (the ceiling for a shard not seen yet); Infinity without pacing. */

@@ -32,6 +32,8 @@ export interface FaultOptions {
   throttleActions: string[];
   /** Actions answered 500 InternalFailure, as a failing control plane does. */
   failActions: string[];
+  /** Entries chosen by position answered ProvisionedThroughputExceededException (e.g. the first of two). */
+  throttleEntry: ((index: number, count: number) => boolean) | undefined;
 }
 
 export interface FaultStats {
@@ -121,6 +123,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     denyActions: [],
     throttleActions: [],
     failActions: [],
+    throttleEntry: undefined,
     ...initial,
   };
   const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0, actions: {} };
@@ -172,9 +175,9 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
       return;
     }
     const input = JSON.parse(body.toString('utf8')) as { Records: unknown[] } & Record<string, unknown>;
-    const injected: Array<PutEntryResult | undefined> = input.Records.map(() => {
+    const injected: Array<PutEntryResult | undefined> = input.Records.map((_, i) => {
       const x = Math.random();
-      if (x < opts.throttleShare) {
+      if (x < opts.throttleShare || opts.throttleEntry?.(i, input.Records.length)) {
         stats.entriesThrottled++;
         return {
           ErrorCode: 'ProvisionedThroughputExceededException',

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
 import { describeLineErrorAt, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
-import { DeliveryError } from '../../deliver/engine.js';
+import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
 import { sendError, type Api } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
@@ -126,6 +126,11 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     try {
       await delivery.submit(stream, points);
     } catch (err) {
+      if (err instanceof WriteTooLargeError) {
+        // Retrying the same write can never succeed; Telegraf's v2 output splits a batch on 413.
+        metrics.pointsRejected.inc({ reason: 'write_too_large' }, points.count);
+        return sendError(reply, d.api, 413, err.message, { maxLength: err.maxBytes });
+      }
       if (!(err instanceof DeliveryError)) throw err;
       metrics.pointsRejected.inc({ reason: err.reason }, points.count);
       unavailable.note({ stream, reason: err.reason });

@@ -1,0 +1,198 @@
+// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100]
+// Starts the Kinesis stand-in (per-shard 1 MiB/s and 1,000 records/s with one second of burst, answers after
+// --latency ms) and N kinflux processes (dist/cli.js) on it, and drives each with closed-loop clients posting
+// 1,000-line Telegraf bodies (bench/lib/telegraf-lines.mjs) at about twice the stream's capacity; a client that
+// gets 503 waits its Retry-After (with jitter) and resends. Every line carries a unique timestamp naming its
+// request and attempt, so the stream is checked point by point afterwards. Prints the share of entries
+// throttled, p50/p99 of answered writes and of 204s, 204s and 503s, Jain's fairness over acknowledged points,
+// goodput as a share of capacity, the share of what was put into Kinesis that belongs to writes answered 204,
+// and acknowledged points missing from the stream (must be 0).
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { telegrafLineArray } from './lib/telegraf-lines.mjs';
+import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
+import { freePort } from '../dist/emulator/kinesis-local.js';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const REPLICAS = Number(arg('replicas', 1));
+const SHARDS = Number(arg('shards', 4));
+const SECONDS = Number(arg('seconds', 20));
+const WARMUP = Number(arg('warmup', 3));
+const LATENCY = Number(arg('latency', 20));
+const PERCENT = arg('percent', undefined);
+const LINES = 1000;
+const BODY_BYTES_APPROX = 211_000;
+const CAPACITY = SHARDS * 1024 * 1024; // bytes/s
+// Closed loop: a client answered within ~0.4 s posts ~2.5 bodies/s; twice the capacity in bodies/s, spread over the replicas.
+const CLIENTS = Number(arg('clients', Math.max(REPLICAS * 2, Math.ceil(((2 * CAPACITY) / BODY_BYTES_APPROX) * 0.4))));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TS_PREFIX = '17356896';
+/** Unique per (request, attempt, line): 11 digits after the prefix keep the line the generator's size. */
+const tsOf = (req, attempt, j) => TS_PREFIX + String((req * 16 + attempt) * 1000 + j).padStart(11, '0');
+
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitReady(url) {
+  for (let i = 0; i < 300; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+const standin = await startKinesisStandin({ streams: { metrics: SHARDS }, latencyMs: LATENCY });
+const replicas = [];
+for (let r = 0; r < REPLICAS; r++) {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIAKINFLUXBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    KINFLUX_KINESIS_ENDPOINT: standin.endpoint,
+    KINFLUX_STREAM: 'metrics',
+    KINFLUX_HOST: '127.0.0.1',
+    KINFLUX_PORT: String(port),
+    KINFLUX_LOG_LEVEL: 'error',
+    KINFLUX_LOG_FORMAT: 'json',
+    ...(PERCENT !== undefined ? { KINFLUX_SHARD_RATE_LIMIT_PERCENT: PERCENT } : {}),
+  };
+  const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  replicas.push({ proc, port, url: `http://127.0.0.1:${port}`, ackedPoints: 0, cpu0: 0 });
+}
+await Promise.all(replicas.map((r) => waitReady(`${r.url}/ready`)));
+
+const templates = Array.from({ length: 8 }, (_, b) => telegrafLineArray(LINES * 8, 42).slice(b * LINES, (b + 1) * LINES).map((l) => l.slice(0, l.lastIndexOf(' ') + 1)));
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
+function post(url, body) {
+  return new Promise((resolve) => {
+    const req = request(`${url}/write?db=telegraf`, { method: 'POST', agent, headers: { 'content-type': 'text/plain', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, retryAfter: Number(res.headers['retry-after'] ?? 1) }));
+    });
+    req.on('error', () => resolve({ status: 0, retryAfter: 1 }));
+    req.end(body);
+  });
+}
+
+let nextReq = 0;
+const attempts = []; // { req, attempt, replica, status, ms, at }
+const t0 = Date.now();
+const measureFrom = t0 + WARMUP * 1000;
+const end = measureFrom + SECONDS * 1000;
+let statsAtStart;
+let cpuStart;
+setTimeout(() => {
+  statsAtStart = standin.stats('metrics');
+  cpuStart = replicas.map((r) => cpuMs(r.proc.pid));
+}, WARMUP * 1000);
+
+await Promise.all(
+  Array.from({ length: CLIENTS }, async (_, c) => {
+    const replica = c % REPLICAS;
+    let req = nextReq++;
+    let attempt = 0;
+    while (Date.now() < end) {
+      const lines = templates[req % 8];
+      let text = '';
+      for (let j = 0; j < LINES; j++) text += lines[j] + tsOf(req, attempt, j) + '\n';
+      const started = Date.now();
+      const { status, retryAfter } = await post(replicas[replica].url, Buffer.from(text));
+      attempts.push({ req, attempt, replica, status, ms: Date.now() - started, at: started });
+      if (status === 204) {
+        req = nextReq++;
+        attempt = 0;
+      } else {
+        attempt = Math.min(15, attempt + 1);
+        await sleep(retryAfter * 1000 * (0.5 + Math.random() * 0.5));
+      }
+    }
+  }),
+);
+const statsAtEnd = standin.stats('metrics');
+const cpuEnd = replicas.map((r) => cpuMs(r.proc.pid));
+const load = loadavg();
+await sleep(1500); // let anything still in flight land before the stream is read
+for (const r of replicas) r.proc.kill('SIGTERM');
+await Promise.all(replicas.map((r) => new Promise((res) => r.proc.once('exit', res))));
+
+// What the stream holds, per (request, attempt).
+const stored = new Map(); // key req*16+attempt -> Set of j
+let storedLines = 0;
+for (const rec of standin.records('metrics')) {
+  const text = rec.data.toString('latin1');
+  for (let at = 0; at < text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const sp = text.lastIndexOf(' ', nl);
+    const id = Number(text.slice(sp + 1 + TS_PREFIX.length, nl));
+    const key = Math.floor(id / 1000);
+    let set = stored.get(key);
+    if (!set) stored.set(key, (set = new Set()));
+    set.add(id % 1000);
+    storedLines++;
+    at = nl + 1;
+  }
+}
+
+const measured = attempts.filter((a) => a.at >= measureFrom && a.at < end);
+const pct = (xs, p) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const ok = measured.filter((a) => a.status === 204);
+const refused = measured.filter((a) => a.status === 503);
+const other = measured.filter((a) => a.status !== 204 && a.status !== 503);
+let missing = 0;
+let acked = 0;
+let storedOf204 = 0;
+let storedOfOthers = 0;
+const ackedPerReplica = replicas.map(() => 0);
+for (const a of attempts) {
+  const set = stored.get(a.req * 16 + a.attempt);
+  if (a.status === 204) {
+    acked += LINES;
+    missing += LINES - (set?.size ?? 0);
+    storedOf204 += set?.size ?? 0;
+    if (a.at >= measureFrom && a.at < end) ackedPerReplica[a.replica] += LINES;
+  } else storedOfOthers += set?.size ?? 0;
+}
+const sum = ackedPerReplica.reduce((s, x) => s + x, 0);
+const jain = sum ** 2 / (REPLICAS * ackedPerReplica.reduce((s, x) => s + x * x, 0));
+const entries = statsAtEnd.entries - statsAtStart.entries;
+const throttled = statsAtEnd.throttledEntries - statsAtStart.throttledEntries;
+const goodput = (statsAtEnd.acceptedBytes - statsAtStart.acceptedBytes) / SECONDS / CAPACITY;
+const cpu = cpuEnd.reduce((s, x, i) => s + x - cpuStart[i], 0);
+const offered = measured.length / SECONDS;
+
+console.log(
+  `bench:replicas  ${REPLICAS} replica(s), ${SHARDS} shards (capacity ${(CAPACITY / 1048576).toFixed(0)} MiB/s), stand-in latency ${LATENCY} ms, ${CLIENTS} closed-loop clients, ${LINES}-line bodies, ${SECONDS} s measured after ${WARMUP} s warm-up${PERCENT !== undefined ? `, KINFLUX_SHARD_RATE_LIMIT_PERCENT=${PERCENT}` : ''}`,
+);
+console.log(`  attempts/s offered        ${offered.toFixed(1)} (${((offered * BODY_BYTES_APPROX) / CAPACITY).toFixed(1)}× capacity)`);
+console.log(`  entries throttled         ${((throttled / Math.max(1, entries)) * 100).toFixed(2)}% of ${entries} PutRecords entries`);
+console.log(`  answered writes           p50 ${pct(measured.map((a) => a.ms), 50)} ms   p99 ${pct(measured.map((a) => a.ms), 99)} ms`);
+console.log(`  204s                      ${ok.length}   p50 ${pct(ok.map((a) => a.ms), 50)} ms   p99 ${pct(ok.map((a) => a.ms), 99)} ms`);
+console.log(`  503s                      ${refused.length}   p50 ${pct(refused.map((a) => a.ms), 50)} ms${other.length ? `   other ${other.length} (${[...new Set(other.map((a) => a.status))].join(',')})` : ''}`);
+console.log(`  acked points per replica  ${ackedPerReplica.join(' / ')}   Jain ${jain.toFixed(3)}`);
+console.log(`  goodput                   ${(goodput * 100).toFixed(1)}% of capacity`);
+console.log(`  put into Kinesis for 204s ${((storedOf204 / Math.max(1, storedOf204 + storedOfOthers)) * 100).toFixed(1)}% (${storedOfOthers} points stored for writes not answered 204)`);
+console.log(`  acknowledged ≤ delivered  ${missing === 0 ? 'yes' : 'NO'}: ${acked} acknowledged points, ${missing} missing, ${storedLines} stored`);
+console.log(`  kinflux CPU               ${(cpu / Math.max(1, sum / 1000)).toFixed(2)} CPU-ms per 1k acknowledged points   load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
+await standin.close();
+agent.destroy();
+process.exit(0);
