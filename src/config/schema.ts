@@ -66,7 +66,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_DELIVERY_TIMEOUT_MS', kind: int(100, 600_000), default: '4000', unit: 'ms', help: "How long a write waits for Kinesis before it gets 503; below Telegraf's 5 s timeout." },
   { env: 'KINFLUX_MAX_INFLIGHT', kind: int(1, 64), default: '4', help: 'Concurrent PutRecords calls per stream.' },
   { env: 'KINFLUX_PUT_REQUEST_MAX_BYTES', kind: bytes(64 * 1024, 10 * MiB), default: '5MiB', unit: 'bytes', help: 'Byte cap of one PutRecords request, data plus partition keys (AWS allows 10 MiB; emulators and peers assume 5).' },
-  { env: 'KINFLUX_SHARD_RATE_LIMIT_PERCENT', kind: int(0, 1000), default: '100', unit: '%', help: "Per-shard pacing as a share of 1 MiB/s and 1,000 records/s; 0 disables it." },
+  { env: 'KINFLUX_SHARD_RATE_LIMIT_PERCENT', kind: int(0, 1000), default: '100', unit: '%', help: "Ceiling of per-shard pacing as a share of 1 MiB/s and 1,000 records/s (each replica learns its share below it); 0 disables pacing." },
   { env: 'KINFLUX_HEALTH_INTERVAL_MS', kind: int(500, 3_600_000), default: '10000', unit: 'ms', help: 'How often each stream is described again for /health.' },
   { env: 'KINFLUX_STARTUP_TIMEOUT_MS', kind: int(0, 3_600_000), default: '30000', unit: 'ms', help: 'How long startup retries an unreachable Kinesis.' },
   { env: 'KINFLUX_SHUTDOWN_TIMEOUT_MS', kind: int(0, 600_000), default: '10000', unit: 'ms', help: 'How long SIGTERM waits for in-flight writes to be delivered.' },
