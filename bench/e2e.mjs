@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
 import { startFakeKinesis } from './fake-kinesis.mjs';
+import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,6 +26,10 @@ const SINK = arg('sink', 'kinesis-local');
 const LINGER = arg('linger', undefined);
 const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
+const SHARDS = Number(arg('shards', 4));
+const PACING = arg('pacing', 'off');
+const STANDIN_LIMITS = arg('standin-limits', 'off') === 'on';
+const PACING_TABLE = process.argv.includes('--pacing-table');
 const LINES_PER_BODY = 1000;
 
 const gen = new URL('./lib/telegraf-lines.mjs', import.meta.url).pathname;
@@ -105,7 +110,7 @@ async function load(name, url, path, gzip, pidsOf) {
   };
 }
 
-async function startKinflux(endpoint) {
+async function startKinflux(endpoint, pacing = PACING) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -118,7 +123,7 @@ async function startKinflux(endpoint) {
     KINFLUX_PORT: String(port),
     KINFLUX_LOG_LEVEL: 'warn',
     KINFLUX_LOG_FORMAT: 'json',
-    KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0', // the emulator has no shard limits to respect
+    KINFLUX_SHARD_RATE_LIMIT_PERCENT: pacing === 'on' ? '100' : '0', // the emulator has no shard limits to respect
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
@@ -146,7 +151,48 @@ async function startInfluxd() {
 const fmt = (r) =>
   `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}`;
 
-const emulator = SINK === 'null' ? await startFakeKinesis() : await startKinesisLocal({ streams: { metrics: 4 } });
+/** Points delivered and records sent so far, from kinflux's /metrics. */
+async function delivered(url) {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const sum = (name) => text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { points: sum('kinflux_points_delivered_total'), records: sum('kinflux_kinesis_records_sent_total') };
+}
+
+if (PACING_TABLE) {
+  console.log(`bench:e2e --pacing-table  stand-in without limits, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line bodies, plain`);
+  console.log('| shards | pacing | req/s (204) | CPU-ms per acknowledged request (1k points) | points per record | non-2xx |');
+  console.log('|---|---|---|---|---|---|');
+  const rows = [];
+  for (const shards of [4, 64]) {
+    for (const pacing of ['on', 'off']) {
+      const sink = await startKinesisStandin({ streams: { metrics: shards }, bytesPerSecond: 0, recordsPerSecond: 0, store: false });
+      const k = await startKinflux(sink.endpoint, pacing);
+      const d0 = await delivered(k.url);
+      const r = await load(`kinflux`, k.url, '/write?db=telegraf', false, () => tree(k.proc.pid));
+      const d1 = await delivered(k.url);
+      k.proc.kill('SIGTERM');
+      await new Promise((res) => k.proc.once('exit', res));
+      await sink.close();
+      const reqs = r.pointsPerSec / LINES_PER_BODY;
+      const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), non2xx: r.non2xx };
+      rows.push(row);
+      console.log(`| ${shards} | ${pacing} | ${reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${row.ppr.toFixed(0)} | ${r.non2xx} |`);
+    }
+  }
+  for (const shards of [4, 64]) {
+    const on = rows.find((x) => x.shards === shards && x.pacing === 'on');
+    const off = rows.find((x) => x.shards === shards && x.pacing === 'off');
+    console.log(`${shards} shards: CPU per acknowledged point on/off = ${(on.cpu / off.cpu).toFixed(2)}×   points per record on/off = ${(on.ppr / off.ppr).toFixed(2)}×`);
+  }
+  process.exit(0);
+}
+
+const emulator =
+  SINK === 'null'
+    ? await startFakeKinesis()
+    : SINK === 'standin'
+      ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
+      : await startKinesisLocal({ streams: { metrics: 4 } });
 const kinflux = await startKinflux(emulator.endpoint);
 const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
 console.log(`bench:e2e  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}`);
