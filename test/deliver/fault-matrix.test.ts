@@ -38,7 +38,8 @@ t.test('30% of entries throttled (plus 5% InternalFailure): retried by index, no
   t.ok(v.resolved > 0, 'writes are acknowledged despite throttling');
   t.same(Object.keys(v.rejected).filter((reason) => reason !== 'deadline'), [], 'the only refusals are deadline 503s');
   t.equal(v.duplicates, 0, 'only failed entries were re-sent');
-  t.ok(proxy.stats.entriesThrottled > 100, `throttled entries: ${proxy.stats.entriesThrottled}`);
+  // Order per series: a shard has one call at a time, so fewer entries go out than with calls in parallel.
+  t.ok(proxy.stats.entriesThrottled > 40, `throttled entries: ${proxy.stats.entriesThrottled}`);
   t.equal(await counterValue(metrics, 'kinflux_kinesis_record_failures_total', { code: 'ProvisionedThroughputExceededException' }), proxy.stats.entriesThrottled);
   t.equal(await counterValue(metrics, 'kinflux_kinesis_record_failures_total', { code: 'InternalFailure' }), proxy.stats.entriesInternal);
   // Every throttled entry was retried, or dropped as expired once its writes had been answered 503.
