@@ -38,7 +38,8 @@ const streams = { metrics: 2, plain: 4, gzip: 2, chunked: 1, gzipchunked: 3, par
 const emulator = await startKinesisLocal({ streams });
 const client = testClient(emulator.endpoint);
 const routes = Object.keys(streams).filter((s) => s !== 'metrics').map((s) => `${s}=${s}`).join(',');
-const kinflux = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_ROUTES: routes }));
+// A generous deadline: a shard takes one record at a time (order per series) and kinesis-local is slow on a loaded machine.
+const kinflux = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_ROUTES: routes, KINFLUX_DELIVERY_TIMEOUT_MS: '20000' }));
 t.teardown(async () => {
   await kinflux.stop('SIGKILL');
   client.destroy();
