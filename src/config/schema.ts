@@ -64,6 +64,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_BATCH_LINGER_MS', kind: int(0, 10_000), default: '50', unit: 'ms', help: 'Longest a point waits for more points while earlier PutRecords calls are in flight; with none in flight it waits at most 5 ms.' },
   { env: 'KINFLUX_QUEUE_MAX_BYTES', kind: bytes(MiB, 16 * 1024 * MiB), default: '64MiB', unit: 'bytes', help: "Bound of each stream's queue, queued plus in flight; beyond it writes get 503 + Retry-After." },
   { env: 'KINFLUX_DELIVERY_TIMEOUT_MS', kind: int(100, 600_000), default: '4000', unit: 'ms', help: "How long a write waits for Kinesis before it gets 503; below Telegraf's 5 s timeout." },
+  { env: 'KINFLUX_SERIES_CACHE_MAX_BYTES', kind: bytes(MiB, 4096 * MiB), default: '64MiB', unit: 'bytes', help: "Byte bound of each stream's series-key cache (per worker); when full it is emptied and its memory handed back. Series longer than 2 KiB are never cached." },
   { env: 'KINFLUX_MAX_INFLIGHT', kind: int(1, 64), default: '4', help: 'Concurrent PutRecords calls per stream.' },
   { env: 'KINFLUX_PUT_REQUEST_MAX_BYTES', kind: bytes(64 * 1024, 10 * MiB), default: '5MiB', unit: 'bytes', help: 'Byte cap of one PutRecords request, data plus partition keys (AWS allows 10 MiB; emulators and peers assume 5).' },
   { env: 'KINFLUX_SHARD_RATE_LIMIT_PERCENT', kind: int(0, 1000), default: '100', unit: '%', help: "Ceiling of per-shard pacing as a share of 1 MiB/s and 1,000 records/s (each replica learns its share below it); 0 disables pacing." },

@@ -205,6 +205,7 @@ export function loadSettings(env: Env = process.env): Settings {
       shardRateLimitPercent: v.num('KINFLUX_SHARD_RATE_LIMIT_PERCENT'),
       healthIntervalMs: v.num('KINFLUX_HEALTH_INTERVAL_MS'),
       startupTimeoutMs: v.num('KINFLUX_STARTUP_TIMEOUT_MS'),
+      seriesCacheMaxBytes: v.num('KINFLUX_SERIES_CACHE_MAX_BYTES'),
     },
     stream,
     routes: v.map('KINFLUX_ROUTES'),

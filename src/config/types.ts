@@ -35,6 +35,8 @@ export interface DeliverySettings {
   readonly healthIntervalMs: number;
   /** How long startup waits for an unreachable Kinesis. */
   readonly startupTimeoutMs: number;
+  /** Byte bound of each stream's series-key cache (default 64 MiB when absent). */
+  readonly seriesCacheMaxBytes?: number;
 }
 
 export interface KinesisSettings {

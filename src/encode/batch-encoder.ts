@@ -50,7 +50,7 @@ export class BatchEncoder {
 
   constructor(private readonly s: DeliverySettings) {
     this.keyOf = partitionKeyFunction(s.partitionKey);
-    this.series = s.partitionKey.method === 'series' ? new SeriesKeyCache() : undefined;
+    this.series = s.partitionKey.method === 'series' ? new SeriesKeyCache(s.seriesCacheMaxBytes) : undefined;
     this.encode = pointEncoder(s.recordFormat, s.jsonTimestampUnits);
   }
 

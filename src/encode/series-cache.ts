@@ -17,6 +17,17 @@ export interface SeriesEntry {
 }
 
 const INITIAL_SLOTS = 1024;
+const INITIAL_ENTRIES = 256;
+const INITIAL_ARENA_WORDS = 16_384;
+/** Default byte bound of one cache (one per stream and worker): KINFLUX_SERIES_CACHE_MAX_BYTES. */
+export const DEFAULT_SERIES_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Series longer than this are looked up without being cached: Telegraf's run to a few hundred bytes, and a
+ * client sending 40 KB series keys must not flush everyone else's (or fill the bound with a few entries).
+ */
+export const MAX_CACHED_SERIES_BYTES = 2048;
+/** Per entry beyond its bytes: the entry object, its two strings' headers, slots in the typed arrays. */
+const ENTRY_OVERHEAD_BYTES = 160;
 /** The word reads assume little-endian; elsewhere an empty view sends every read down the byte path. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const EMPTY = new Uint32Array(0);
@@ -81,21 +92,33 @@ export class SeriesKeyCache {
   private tableHash = new Uint32Array(INITIAL_SLOTS);
   private entries: SeriesEntry[] = [];
   /** Per entry: hash, byte length, offset of its words in `arena`. */
-  private hashes = new Uint32Array(256);
-  private lens = new Uint32Array(256);
-  private offs = new Uint32Array(256);
+  private hashes = new Uint32Array(INITIAL_ENTRIES);
+  private lens = new Uint32Array(INITIAL_ENTRIES);
+  private offs = new Uint32Array(INITIAL_ENTRIES);
   /** Every entry's series bytes as little-endian words, the last one of each zero-padded. */
-  private arena = new Uint32Array(16_384);
+  private arena = new Uint32Array(INITIAL_ARENA_WORDS);
   private arenaUsed = 0;
+  /** What the entries cost, by the estimate of add(); kept under maxBytes. */
+  private bytes = 0;
   private scratch = new Uint32Array(64);
   /** Uint32 view of the ArrayBuffer behind the Buffer last seen. */
   private viewFor: Buffer | undefined;
   private view: Uint32Array<ArrayBufferLike> = EMPTY;
 
-  constructor(private readonly maxEntries = 200_000) {}
+  /** `maxBytes` bounds the entries and the arrays holding them (typed arrays grow by doubling: at most 2×). */
+  constructor(private readonly maxBytes = DEFAULT_SERIES_CACHE_BYTES) {}
+
+  /** Estimated bytes held, for tests and metrics. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
 
   /** The entry for the series bytes `data[start .. start+len)`. */
   lookup(data: Buffer, start: number, len: number): SeriesEntry {
+    if (len > MAX_CACHED_SERIES_BYTES) {
+      const key = seriesKeyOf(data, start, len);
+      return { key, group: `key:${key}`, map: undefined, shardId: '' };
+    }
     const nWords = (len + 3) >>> 2;
     if (this.scratch.length < nWords) this.scratch = new Uint32Array(nWords * 2);
     if (data !== this.viewFor) {
@@ -114,8 +137,9 @@ export class SeriesKeyCache {
         if (this.lens[e] === len && sameWords(this.arena, this.offs[e], words, nWords)) return this.entries[e];
       }
     }
-    // Crude bound, as for any cache of client-chosen keys: dropping everything keeps memory flat under churn.
-    if (this.entries.length >= this.maxEntries) this.reset();
+    // Crude bound, as for any cache of client-chosen keys: dropping everything keeps memory flat under churn,
+    // and hands the arrays back rather than keeping them at their largest.
+    if (this.bytes + this.costOf(len, nWords) > this.maxBytes) this.reset();
     return this.add(h, data, start, len, nWords);
   }
 
@@ -128,7 +152,13 @@ export class SeriesKeyCache {
     return e.shardId;
   }
 
+  /** Bytes an entry costs: its words, its key and group strings (up to 2 bytes a character), the rest. */
+  private costOf(len: number, nWords: number): number {
+    return nWords * 4 + 4 * Math.min(len, 260) + ENTRY_OVERHEAD_BYTES;
+  }
+
   private add(h: number, data: Buffer, start: number, len: number, nWords: number): SeriesEntry {
+    this.bytes += this.costOf(len, nWords);
     const key = seriesKeyOf(data, start, len);
     const entry: SeriesEntry = { key, group: `key:${key}`, map: undefined, shardId: '' };
     const e = this.entries.length;
@@ -163,10 +193,16 @@ export class SeriesKeyCache {
     for (let e = 0; e < this.entries.length; e++) this.place(e);
   }
 
-  private reset(): void {
+  /** Drops every entry and gives the arrays' memory back (new small ones replace them). */
+  reset(): void {
     this.table = new Uint32Array(INITIAL_SLOTS);
     this.tableHash = new Uint32Array(INITIAL_SLOTS);
     this.entries = [];
+    this.hashes = new Uint32Array(INITIAL_ENTRIES);
+    this.lens = new Uint32Array(INITIAL_ENTRIES);
+    this.offs = new Uint32Array(INITIAL_ENTRIES);
+    this.arena = new Uint32Array(INITIAL_ARENA_WORDS);
     this.arenaUsed = 0;
+    this.bytes = 0;
   }
 }
