@@ -270,6 +270,7 @@ export class StreamMonitor {
       return;
     }
     this.describeCalls.set(s.stream, this.describes(s.stream) + 1);
+    const describedAt = Date.now();
     let describeDenied = false;
     try {
       const out = await this.client.send(new DescribeStreamSummaryCommand(streamParams(s.stream)), {
@@ -309,8 +310,8 @@ export class StreamMonitor {
       }
       if (code !== 'AccessDeniedException') {
         this.backOff(s);
-        if (Date.now() - s.lastPutOkAt < this.intervalMs && !s.blocked) {
-          // Writes are landing: the data plane is reachable, whatever this describe met.
+        if ((s.lastPutOkAt >= describedAt || Date.now() - s.lastPutOkAt < this.intervalMs) && !s.blocked) {
+          // Writes landed while this describe was out (or lately): the data plane is reachable, whatever it met.
           this.setHealth(s, 'pass', `ok (PutRecords succeeding; DescribeStreamSummary failed: ${describeError(err)})`);
           return;
         }
