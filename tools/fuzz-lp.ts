@@ -21,18 +21,22 @@ const d = await startInfluxd(bin);
 const t0 = Date.now();
 try {
   let last = 0;
+  let shown = 0;
   const res = await runFuzz(d, {
     count, seed: num(values.seed, 'seed'), batch: num(values.batch, 'batch'), workers: num(values.workers, 'workers'),
     progress: (done, r) => {
-      if (Date.now() - last < 10_000) return;
+      // Disagreements as they are found, so that a run cut short still shows them.
+      for (; shown < r.disagreements.length; shown++) console.log('DIFF ' + r.disagreements[shown]);
+      if (Date.now() - last < 30_000) return;
       last = Date.now();
-      console.log(`${done}/${count} cases, ${r.disagreements.length} disagreements, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      console.log(`${done}/${count} cases, ${r.compared} compared, deliberate ${JSON.stringify(r.deliberate)}, ` +
+        `${r.disagreements.length} disagreements, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     },
   });
   console.log(`influxd ${d.version}; ${res.cases} cases (seed ${values.seed}), ${res.compared} compared, ` +
     `error texts ${res.textsAgree}/${res.texts} agree; deliberate differences ${JSON.stringify(res.deliberate)}; ` +
     `${res.disagreements.length} disagreements; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  for (const x of res.disagreements) console.log('DIFF ' + x);
+  for (const x of res.disagreements.slice(shown)) console.log('DIFF ' + x);
   process.exitCode = res.disagreements.length === 0 ? 0 : 1;
 } finally {
   await d.stop();

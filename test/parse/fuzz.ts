@@ -112,18 +112,29 @@ function note(res: FuzzResult, diff: string): void {
   else if (diff !== '') res.disagreements.push('values ' + diff);
 }
 
-async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<void> {
+/**
+ * Runs the cases of one batch in one database; returns the cases put off because their field types
+ * clash with an earlier case of the batch (a schema conflict in influxd, not a parser question).
+ */
+async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<string[]> {
   const db = `fz_b${dbSeq++}`;
   await d.query('_', `CREATE DATABASE ${db}`);
   const included: Array<{ body: string; precision: 'ns'; recv: bigint }> = [];
   const recheck: string[] = [];
+  const deferred: string[] = [];
+  const types = new Map<string, string>();
   let dirty = false;
   const t0 = BigInt(Date.now()) * 1_000_000n;
   try {
     for (const body of bodies) {
-      res.cases++;
       const recv = BigInt(Date.now()) * 1_000_000n;
-      const errors = oursMany([{ body, precision: 'ns', recv }]).errors[0];
+      const mine = oursMany([{ body, precision: 'ns', recv }]);
+      const errors = mine.errors[0];
+      // Field types this case writes (measurement + field): a clash with the batch waits for another one.
+      const mineTypes = mine.rows.flatMap((r) => Object.entries(r.fields).map(([k, v]) => [`${(JSON.parse(r.series) as [string])[0]}\u0000${k}`, v.slice(0, v.indexOf(':'))] as const));
+      if (mineTypes.some(([k, ty]) => (types.get(k) ?? ty) !== ty)) { deferred.push(body); continue; }
+      for (const [k, ty] of mineTypes) types.set(k, ty);
+      res.cases++;
       // Points InfluxDB takes but no record line carries for every consumer: not sent at all.
       if (errors.some((e) => e.stage === 'record')) { res.deliberate.record = (res.deliberate.record ?? 0) + 1; continue; }
       const w = await post(d, db, body);
@@ -158,7 +169,9 @@ async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<
     const t1 = BigInt(Date.now()) * 1_000_000n;
     const isNow = (ns: bigint): boolean => ns >= t0 - 120_000_000_000n && ns <= t1 + 120_000_000_000n;
     const theirs = await stored(d, db, isNow);
-    const mine: Row[] = oursMany(included).rows;
+    // A measurement holding `\,` is never read back by influxd (deliberate, README): left out here,
+    // counted when a case is re-run alone.
+    const mine: Row[] = oursMany(included).rows.filter((r) => !(JSON.parse(r.series) as [string])[0].includes('\\,'));
     if (dirty || JSON.stringify(norm(mine)) !== JSON.stringify(norm(theirs))) {
       // Find the case(s) responsible, each alone.
       for (const c of included) note(res, await isolated(d, c.body));
@@ -167,6 +180,7 @@ async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<
   } finally {
     await d.query('_', `DROP DATABASE ${db}`);
   }
+  return deferred;
 }
 
 export interface FuzzOptions {
@@ -187,10 +201,13 @@ export async function runFuzz(d: Influxd, o: FuzzOptions): Promise<FuzzResult> {
     const bodies = fuzzCases(Math.min(chunk, o.count - from), o.seed + from);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < bodies.length) {
-        const part = bodies.slice(next, next + batch);
-        next += batch;
-        await runBatch(d, part, res);
+      let waiting: string[] = [];
+      while (next < bodies.length || waiting.length > 0) {
+        const take = Math.max(0, batch - waiting.length);
+        const part = [...waiting, ...bodies.slice(next, next + take)];
+        next += take;
+        // The first case of a batch always goes in, so every round makes progress.
+        waiting = await runBatch(d, part, res);
         o.progress?.(from + Math.min(next, bodies.length), res);
       }
     };
