@@ -4,7 +4,7 @@ import t from 'tap';
 import { findInfluxd, startInfluxd } from '../helpers/influxd.js';
 import { runFuzz } from './fuzz.js';
 
-const COUNT = 1500;
+const COUNT = 1000;
 const bin = findInfluxd();
 if (bin === undefined) {
   if (process.env.CI) t.fail('influxd is not installed (Debian package influxdb); the fuzzer needs it');
