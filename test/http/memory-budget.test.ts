@@ -55,7 +55,7 @@ function trickle(port: number, ms: number): Promise<{ status: number; early: boo
 }
 
 t.test('64 connections trickling 8 MiB bodies: early 503s past the budget, bounded RSS, back near idle', async (t) => {
-  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { NODE_OPTIONS: '--max-old-space-size=512', MALLOC_MMAP_THRESHOLD_: '131072', KINFLUX_MAX_INFLIGHT_BODY_BYTES: String(BUDGET) }));
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { NODE_OPTIONS: '--max-old-space-size=512', MALLOC_MMAP_THRESHOLD_: '65536', KINFLUX_MAX_INFLIGHT_BODY_BYTES: String(BUDGET) }));
   t.teardown(() => k.stop('SIGKILL'));
   const pid = k.proc.pid ?? 0;
   t.equal((await send(k.url, '/write?db=telegraf', lines.slice(0, 100_000))).status, 400, 'warm-up: the parser and routes have run once');
