@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type https from 'node:https';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpSettings } from '../config/types.js';
 import { sendError, type Api } from './errors.js';
 import { INFLUX_VERSION, type HttpDeps } from './deps.js';
@@ -47,7 +48,15 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     // Writes during shutdown get kinflux's own 503 (write.ts), with Retry-After and the dialect's body.
     return503OnClosing: false,
     // One string per parameter; repeats, arrays and bad encodings are refused below with 400.
-    routerOptions: { querystringParser: parseQueryString },
+    routerOptions: {
+      querystringParser: parseQueryString,
+      // A path that does not percent-decode to UTF-8: InfluxDB's error shape, not Fastify's.
+      onBadUrl: (_path: string, _req: IncomingMessage, res: ServerResponse) => {
+        const message = 'malformed URL: the path is not valid percent-encoded UTF-8';
+        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'x-influxdb-error': message, 'x-influxdb-version': INFLUX_VERSION });
+        res.end(JSON.stringify({ error: message }));
+      },
+    },
     // Malformed HTTP: answered without Fastify's default log entry, which carries the raw bytes (tokens, bodies).
     clientErrorHandler: clientErrorHandler(opts.logger),
   };

@@ -61,3 +61,12 @@ t.test('well-formed query strings are read as before', async (t) => {
   t.equal(Object.getPrototypeOf(proto), null, 'no prototype to pollute');
   t.equal(proto.constructor, 'y');
 });
+
+t.test('a path that does not percent-decode gets a 400 in InfluxDB shape', async (t) => {
+  for (const url of ['/%zz', '/wr%C0%AFite', '/api/v2/%E2%82']) {
+    const res = await app.inject({ method: 'POST', url, payload: 'm v=1' });
+    t.equal(res.statusCode, 400, url);
+    t.same(res.json(), { error: 'malformed URL: the path is not valid percent-encoded UTF-8' });
+    t.ok(res.headers['x-influxdb-error']);
+  }
+});

@@ -37,6 +37,9 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/openapi.yaml'],
   ['GET', '/nope'],
   ['POST', '/write/'],
+  ['POST', '/wr%C0%AFite'],
+  ['GET', '/%zz'],
+  ['POST', '/write%00'],
 ];
 const KEYS = ['db', 'rp', 'precision', 'u', 'p', 'q', 'bucket', 'org', 'orgID', 'verbose', 'epoch', 'q[]', 'db[]', 'p[0]', '__proto__', 'constructor', ''];
 // Pieces that make odd encodings likely: bad escapes, overlong UTF-8, NUL, surrogates, separators.
