@@ -4,14 +4,21 @@
 import { LineState, T_BOOL, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
 import { BatchWriter } from './out.js';
 import { latin1 } from './numbers.js';
-import { escapeFieldKey, escapeMeasurement, escapeString, fieldKeyNeedsRaw, unescapeName, unescapeString } from './escape.js';
+import { unescapeName } from './escape.js';
 
 /** Keep mask per field: 0 = dropped (a `time` field, or an earlier duplicate). Reused. */
 let keep = new Uint8Array(64);
 /** Index of the field whose value a kept slot takes (the last duplicate). Reused. */
 let source = new Int32Array(64);
-let sig = new Int32Array(64);
+/** Signatures of the first SMALL field keys (pairwise path). */
+const sig = new Int32Array(8);
+/** Open-addressing table of first occurrences (field index + 1; 0 = empty), for lines with many fields. Reused. */
+let table = new Int32Array(64);
 const TIME_SIG = (4 << 16) | (116 << 8) | 101;
+/** Up to this many fields, keys are compared pairwise (cheaper than hashing for Telegraf-sized lines). */
+const SMALL = 8;
+/** Per-process random seed: field keys cannot be chosen to collide in the table. */
+const SEED = (Math.random() * 0x100000000) >>> 0;
 
 function sameBytes(b: Buffer, x: number, y: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (b[x + k] !== b[y + k]) return false;
@@ -20,6 +27,48 @@ function sameBytes(b: Buffer, x: number, y: number, len: number): boolean {
 
 const isTime = (b: Buffer, s: number, e: number): boolean =>
   e - s === 4 && b[s] === 116 && b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101;
+
+/** Bytes 1.x's unescape drops the backslash before, in measurements and field keys: , " space =. */
+const isNameEscape = (c: number): boolean => c === 44 || c === 34 || c === 32 || c === 61;
+
+/** Hash of a field key, on its unescaped bytes when `unesc`. */
+function nameHash(b: Buffer, s: number, e: number, unesc: boolean): number {
+  let h = SEED;
+  for (let i = s; i < e; i++) {
+    let c = b[i];
+    if (unesc && c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
+    h = Math.imul(h ^ c, 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  return Math.imul(h ^ (h >>> 13), 0x85ebca6b) ^ (e - s);
+}
+
+/** Two field keys are equal (unescaped when `unesc`). */
+function sameName(b: Buffer, x: number, xe: number, y: number, ye: number, unesc: boolean): boolean {
+  if (!unesc) return xe - x === ye - y && sameBytes(b, x, y, xe - x);
+  while (x < xe && y < ye) {
+    let cx = b[x++];
+    if (cx === 92 && x < xe && isNameEscape(b[x])) cx = b[x++];
+    let cy = b[y++];
+    if (cy === 92 && y < ye && isNameEscape(b[y])) cy = b[y++];
+    if (cx !== cy) return false;
+  }
+  return x === xe && y === ye;
+}
+
+/** The key b[s..e) is `time` (after unescaping when `unesc`). */
+function isTimeName(b: Buffer, s: number, e: number, unesc: boolean): boolean {
+  if (!unesc || e - s === 4) return isTime(b, s, e);
+  if (e - s > 8) return false;
+  let k = 0;
+  for (let i = s; i < e; i++, k++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
+    if (k >= 4 || c !== TIME.charCodeAt(k)) return false;
+  }
+  return k === 4;
+}
+const TIME = 'time';
 
 function fieldKey(st: LineState, j: number): string {
   return unescapeName(latin1(st.buf, st.fields[j * 4], st.fields[j * 4 + 1]));
@@ -31,33 +80,48 @@ export function measurementName(st: LineState): string {
 
 const u8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
 
+/** Earlier kept field with the same key as field j, or -1; records j as a first occurrence otherwise. */
+function firstOccurrence(st: LineState, j: number, mask: number): number {
+  const b = st.buf;
+  const f = st.fields;
+  const ks = f[j * 4], ke = f[j * 4 + 1];
+  const unesc = st.bsFields;
+  let slot = nameHash(b, ks, ke, unesc) & mask;
+  for (;;) {
+    const at = table[slot];
+    if (at === 0) { table[slot] = j + 1; return -1; }
+    const i = at - 1;
+    if (sameName(b, f[i * 4], f[i * 4 + 1], ks, ke, unesc)) return i;
+    slot = (slot + 1) & mask;
+  }
+}
+
 /**
- * Decides which fields survive. Returns an InfluxDB reason when the point is dropped, else ''.
- * `canon` reports whether the fields block can be copied as is.
+ * Decides which fields survive. Returns an InfluxDB reason when the point is dropped, else ''
+ * ('-' when some field was dropped). Linear in the fields' bytes: pairwise for a few fields,
+ * a hash table of first occurrences beyond.
  */
 function selectFields(st: LineState): string {
   const n = st.nFields;
-  if (keep.length < n) { keep = new Uint8Array(n * 2); source = new Int32Array(n * 2); sig = new Int32Array(n * 2); }
+  if (keep.length < n) { keep = new Uint8Array(n * 2); source = new Int32Array(n * 2); }
   const b = st.buf;
   const f = st.fields;
   let kept = 0;
-  let keys: string[] | undefined;
-  const byMap = n > 16 || st.bsFields; // exact (unescaped) key comparison, and linear for huge lines
-  let seen: Map<string, number> | undefined;
+  const small = n <= SMALL && !st.bsFields;
+  let mask = 0;
+  if (!small) {
+    let size = 64;
+    while (size < n * 2) size *= 2;
+    if (table.length < size) table = new Int32Array(size);
+    else table.fill(0, 0, size);
+    mask = size - 1;
+  }
   for (let j = 0; j < n; j++) {
     keep[j] = 0;
     source[j] = j;
     const ks = f[j * 4], ke = f[j * 4 + 1];
     let first = -1;
-    if (byMap) {
-      keys ??= [];
-      const k = fieldKey(st, j);
-      keys[j] = k;
-      if (k === 'time') continue;
-      seen ??= new Map();
-      const at = seen.get(k);
-      if (at === undefined) seen.set(k, j); else first = at;
-    } else {
+    if (small) {
       const len = ke - ks;
       // Length, first and last byte in one number: most pairs differ there and need no byte loop.
       const sg = (len << 16) | (b[ks] << 8) | b[ke - 1];
@@ -67,16 +131,24 @@ function selectFields(st: LineState): string {
         if (sig[i] !== sg || keep[i] === 0) continue;
         if (sameBytes(b, ks, f[i * 4], len)) { first = i; break; }
       }
+    } else {
+      if (isTimeName(b, ks, ke, st.bsFields)) continue;
+      first = firstOccurrence(st, j, mask);
     }
     if (first < 0) { keep[j] = 1; kept++; continue; }
     if (st.ftypes[first] !== st.ftypes[j]) {
-      const k = keys ? keys[j] : latin1(b, ks, ke);
-      return `field type conflict: input field "${u8(k)}" on measurement "${measurementName(st)}" is type ${TYPE_NAMES[st.ftypes[j]]}, already exists as type ${TYPE_NAMES[st.ftypes[first]]}`;
+      return `field type conflict: input field "${u8(fieldKey(st, j))}" on measurement "${measurementName(st)}" is type ${TYPE_NAMES[st.ftypes[j]]}, already exists as type ${TYPE_NAMES[st.ftypes[first]]}`;
     }
     source[first] = j; // last value wins, at the first key's position
   }
   if (kept === 0) return `invalid field name: input field "time" on measurement "${measurementName(st)}" is invalid`;
   return kept === n ? '' : '-';
+}
+
+/** Gives back scratch grown past `keep` entries by one huge line. */
+export function shrinkEmitScratch(max: number): void {
+  if (keep.length > max) { keep = new Uint8Array(64); source = new Int32Array(64); }
+  if (table.length > max * 2) table = new Int32Array(64);
 }
 
 /** True when field j's value bytes are already canonical. */
@@ -103,20 +175,71 @@ function writeValue(st: LineState, out: BatchWriter, j: number): void {
   const vs = st.fields[j * 4 + 2], ve = st.fields[j * 4 + 3];
   if (valueCanonical(st, j)) { out.copy(b, vs, ve); return; }
   const t = st.ftypes[j];
-  if (t === T_BOOL) { out.latin1(b[vs] === 116 || b[vs] === 84 ? 'true' : 'false'); return; }
-  // Telegraf's grammar refuses leading zeros in integers: `007i` is written `7i`, `-0i` `0i`.
-  if (t === T_INT || t === T_UINT) { out.latin1(BigInt(latin1(b, vs, ve - 1)).toString() + (t === T_INT ? 'i' : 'u')); return; }
-  // InfluxDB's StringValue: the bytes between the first and the last byte, unescaped.
-  const v = unescapeString(latin1(b, vs + 1, ve - 1));
-  out.latin1('"' + escapeString(v) + '"');
+  if (t === T_BOOL) {
+    const d = out.data;
+    let p = out.pos;
+    if (b[vs] === 116 || b[vs] === 84) { d[p++] = 116; d[p++] = 114; d[p++] = 117; d[p++] = 101; } // true
+    else { d[p++] = 102; d[p++] = 97; d[p++] = 108; d[p++] = 115; d[p++] = 101; } // false
+    out.pos = p;
+    return;
+  }
+  if (t === T_INT || t === T_UINT) {
+    // Telegraf's grammar refuses leading zeros in integers: `007i` is written `7i`, `-0i` `0i`.
+    // Byte by byte: any number of leading zeros costs no string.
+    let d = b[vs] === 45 ? vs + 1 : vs;
+    const e = ve - 1;
+    while (d < e - 1 && b[d] === 48) d++;
+    if (d > vs && b[vs] === 45 && !(e - d === 1 && b[d] === 48)) out.byte(45);
+    out.copy(b, d, ve); // the digits and the i or u suffix
+    return;
+  }
+  // InfluxDB's StringValue: the bytes between the first and the last byte, with \\ and \" unescaped;
+  // then our escapes of \ and ". One pass over the bytes.
+  out.byte(34);
+  const e = ve - 1;
+  for (let i = vs + 1; i < e; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e && (b[i + 1] === 92 || b[i + 1] === 34)) c = b[++i];
+    if (c === 92 || c === 34) out.byte(92);
+    out.byte(c);
+  }
+  out.byte(34);
 }
 
 function writeFieldKey(st: LineState, out: BatchWriter, j: number): void {
+  const b = st.buf;
   const ks = st.fields[j * 4], ke = st.fields[j * 4 + 1];
-  if (!st.bsFields) { out.copy(st.buf, ks, ke); return; }
-  const raw = latin1(st.buf, ks, ke);
-  const k = unescapeName(raw);
-  out.latin1(fieldKeyNeedsRaw(k) ? raw : escapeFieldKey(k));
+  if (!st.bsFields) { out.copy(b, ks, ke); return; }
+  // Unescaped key u: if it holds a backslash before , space = " \ or ends in one, it cannot be
+  // escaped canonically (1.x's field scanner pairs backslashes), so the raw form is kept.
+  let prev = -1;
+  let raw = false;
+  for (let i = ks; i < ke; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
+    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) { raw = true; break; }
+    prev = c;
+  }
+  if (raw || prev === 92) { out.copy(b, ks, ke); return; }
+  // Canonical escapes of a field key: , space = always; " only after a backslash (never here).
+  for (let i = ks; i < ke; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
+    if (c === 44 || c === 32 || c === 61) out.byte(92);
+    out.byte(c);
+  }
+}
+
+/** The measurement b[s..e) unescaped as 1.x does, then with our escapes: , and space always; = and " after a backslash. */
+function writeMeasurement(out: BatchWriter, b: Buffer, s: number, e: number): void {
+  let prev = -1;
+  for (let i = s; i < e; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
+    if (c === 44 || c === 32 || ((c === 61 || c === 34) && prev === 92)) out.byte(92);
+    out.byte(c);
+    prev = c;
+  }
 }
 
 /**
@@ -132,12 +255,24 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
   const sel = selectFields(st);
   if (sel !== '' && sel !== '-') return sel;
   const s = st.start;
-  if (sel === '' && wholeLineCanonical(st)) {
-    // The common Telegraf case: the line is already canonical, one copy.
-    out.ensure(st.tsEnd - s + 1);
+  if (sel === '' && prefixCanonical(st)) {
+    if (st.tsText === '' && st.tsStart !== st.tsEnd && st.tsStart === st.fEnd + 1) {
+      // The common Telegraf case: the line is already canonical, one copy.
+      out.ensure(st.tsEnd - s + 1);
+      const at = out.pos;
+      if (b[st.tsEnd] === 10) out.run(b, s, st.tsEnd + 1); // the input's newline ends the line
+      else { out.copy(b, s, st.tsEnd); out.byte(10); }
+      out.commit(at, st.keyEnd - s, st.mEnd - s);
+      return '';
+    }
+    // Canonical up to the fields: copied, then the timestamp (converted, or the receive time).
+    const ts = st.tsText !== '' ? st.tsText.length : st.tsStart === st.tsEnd ? defaultTs.length : st.tsEnd - st.tsStart;
+    out.ensure(st.fEnd - s + ts + 2);
     const at = out.pos;
-    if (b[st.tsEnd] === 10) out.run(b, s, st.tsEnd + 1); // the input's newline ends the line
-    else { out.copy(b, s, st.tsEnd); out.byte(10); }
+    out.copy(b, s, st.fEnd);
+    out.byte(32);
+    writeTimestamp(st, out, defaultTs);
+    out.byte(10);
     out.commit(at, st.keyEnd - s, st.mEnd - s);
     return '';
   }
@@ -146,7 +281,7 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
   const lineStart = out.pos;
 
   // Series key: measurement, then tags sorted by escaped key (escaped tag bytes are canonical).
-  if (st.bsMeasurement) out.latin1(escapeMeasurement(unescapeName(latin1(b, s, st.mEnd))));
+  if (st.bsMeasurement) writeMeasurement(out, b, s, st.mEnd);
   else out.copy(b, s, st.mEnd);
   const mLen = out.pos - lineStart;
   if (st.tagsSorted && !leadingEquals(st)) {
@@ -179,17 +314,22 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
     }
   }
   out.byte(32);
-  if (st.tsText !== '') out.latin1(st.tsText);
-  else if (st.tsStart === st.tsEnd) out.copy(defaultTs, 0, defaultTs.length);
-  else out.copy(b, st.tsStart, st.tsEnd);
+  writeTimestamp(st, out, defaultTs);
   out.byte(10);
   out.commit(lineStart, sLen, mLen);
   return '';
 }
 
-function wholeLineCanonical(st: LineState): boolean {
-  if (st.bsMeasurement || st.bsFields || !st.tagsSorted || st.tsText !== '' || st.tsStart === st.tsEnd) return false;
-  if (st.fStart !== st.keyEnd + 1 || st.tsStart !== st.fEnd + 1 || leadingEquals(st) || !fieldsContiguous(st)) return false;
+function writeTimestamp(st: LineState, out: BatchWriter, defaultTs: Buffer): void {
+  if (st.tsText !== '') out.latin1(st.tsText);
+  else if (st.tsStart === st.tsEnd) out.copy(defaultTs, 0, defaultTs.length);
+  else out.copy(st.buf, st.tsStart, st.tsEnd);
+}
+
+/** The line up to the end of its fields is canonical as written (the timestamp may not be). */
+function prefixCanonical(st: LineState): boolean {
+  if (st.bsMeasurement || st.bsFields || !st.tagsSorted) return false;
+  if (st.fStart !== st.keyEnd + 1 || leadingEquals(st) || !fieldsContiguous(st)) return false;
   for (let j = 0; j < st.nFields; j++) if (!valueCanonical(st, j)) return false;
   return true;
 }

@@ -29,24 +29,36 @@ function skipEscape(b: Uint8Array, i: number): number {
   return d === 92 || d < 32 || d === 34 ? -1 : i + 2;
 }
 
-/** Field key j (from `ks`, `kl` bytes) repeats an earlier one: compared on the bytes. */
-function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number): boolean {
+/** Most fields the fast path takes in one line; longer lines go to the exact path (hashing, linear). */
+const FAST_FIELDS = 256;
+
+/** Bytes compared by repeated() so far in this line: it may not exceed the line's bytes. */
+let compared = 0;
+
+/**
+ * Field key j (from `ks`, `kl` bytes) repeats an earlier one: compared on the bytes. Returns 1 when it
+ * does, 0 when not, -1 when the comparisons of this line would cost more than the line has bytes
+ * (keys crafted to share a signature): the exact path's hash table then takes the line.
+ */
+function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number, budget: number): number {
   for (let j = 0; j < n; j++) {
     if (keySig[j] !== sg) continue;
+    if ((compared += kl) > budget) return -1;
     const o = keyStart[j];
     let k = 0;
     while (k < kl && b[o + k] === b[ks + k]) k++;
-    if (k === kl) return true;
+    if (k === kl) return 1;
   }
-  return false;
+  return 0;
 }
 
 /**
  * Tries the line starting at b[s] (ns precision). The caller guarantees a '\n' at or after s: every
  * loop below stops at a newline, so none needs a bounds check. On success the canonical line (the
- * input bytes) is written to out and the index of its '\n' is returned; else -1.
+ * input bytes, plus `defTs` when it has no timestamp) is written to out and the index of its '\n' is
+ * returned; else -1.
  */
-export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
+export function fastLine(b: Buffer, s: number, out: BatchWriter, defTs: Buffer): number {
   let c = b[s];
   // Leading blanks, comments, blank lines and a measurement starting with ',' or an escape: exact path.
   // Control bytes (a leading tab, NUL or form feed...) too.
@@ -92,6 +104,7 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
   if (c === 32 || c === 9 || c === 0) return -1;
   let n = 0;
   let mask = 0;
+  compared = 0;
   for (;;) {
     const ks = i;
     for (;;) {
@@ -108,8 +121,9 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
     const sg = (kl << 16) | (b[ks] << 8) | b[i - 1];
     if (sg === TIME_SIG && isTime(b, ks)) return -1;
     const bit = 1 << (Math.imul(sg, 0x9e3779b1) >>> 27);
-    if ((mask & bit) !== 0 && repeated(b, n, ks, kl, sg)) return -1;
+    if ((mask & bit) !== 0 && repeated(b, n, ks, kl, sg, i - s) !== 0) return -1;
     mask |= bit;
+    if (n === FAST_FIELDS) return -1;
     if (n === keyStart.length) growKeys();
     keyStart[n] = ks;
     keySig[n] = sg;
@@ -150,7 +164,19 @@ export function fastLine(b: Buffer, s: number, out: BatchWriter): number {
       c = b[i += 5];
     } else return -1;
     if (c === 32) break;
-    if (c !== 44) return -1;
+    if (c !== 44) {
+      if (c !== 10) return -1;
+      // No timestamp: the line plus the receive time (tiny lines are mostly this; the exact path costs more).
+      if (keyEnd - s + 4 + (i - fStart) > MAX_KEY_LENGTH) return -1;
+      out.ensure(i - s + defTs.length + 2);
+      const at = out.pos;
+      out.copy(b, s, i);
+      out.byte(32);
+      out.copy(defTs, 0, defTs.length);
+      out.byte(10);
+      out.commit(at, keyEnd - s, mEnd - s);
+      return i;
+    }
     i++;
   }
   const fEnd = i;

@@ -2,8 +2,8 @@
 // from the validating scanner around backslashes (`a\\=1` scans, then fails here). Lines whose
 // fields hold a backslash are re-walked with those exact rules.
 import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
-import { latin1 } from './numbers.js';
-import { MAX_KEY_LENGTH } from './limits.js';
+import { latin1Capped } from './numbers.js';
+import { MAX_FIELDS, MAX_KEY_LENGTH } from './limits.js';
 
 /** The iterator's type rule: first byte of the value, then the last byte for numbers. */
 function typeOf(b: Buffer, vs: number, ve: number): number {
@@ -25,7 +25,7 @@ export function walkFieldsExact(st: LineState, b: Buffer): boolean {
   while (p < end) {
     let k = p;
     while (k < end && !(b[k] === 61 && (k === p || b[k - 1] !== 92))) k++;
-    if (k > end - 2) return st.fail(k, `invalid value: field-key=${latin1(b, p, k)}`);
+    if (k > end - 2) return st.fail(k, `invalid value: field-key=${latin1Capped(b, p, k)}`);
     let v = k + 1;
     let quoted = false;
     while (v < end) {
@@ -39,7 +39,10 @@ export function walkFieldsExact(st: LineState, b: Buffer): boolean {
     if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
     const t = typeOf(b, k + 1, v);
     if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
-      if ((n + 1) * 4 > st.fields.length) st.growFields();
+      if ((n + 1) * 4 > st.fields.length) {
+        if (n >= MAX_FIELDS) return st.fail(k, `too many fields: more than ${MAX_FIELDS} in one line`);
+        st.growFields();
+      }
       const f = st.fields;
       f[n * 4] = p; f[n * 4 + 1] = k; f[n * 4 + 2] = k + 1; f[n * 4 + 3] = v;
       st.ftypes[n] = t;

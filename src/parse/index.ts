@@ -5,3 +5,4 @@ export { decodeLine, measurementOf, tagValueOf } from './decode.js';
 export { serializePoint } from './serialize.js';
 export { parsePrecision, precisionError, v1PrecisionError, V2_PRECISION_ERROR } from './precision.js';
 export { describeLineError, describeLineErrorAt, MAX_ERROR_TEXT } from './errors.js';
+export { parseBody, OFF_THREAD_BYTES, type BodyParse } from './off-thread.js';

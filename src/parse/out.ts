@@ -26,7 +26,8 @@ export class BatchWriter {
   ensure(n: number): void {
     if (this.pos + n <= this.data.length) return;
     this.flush();
-    const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.pos + n));
+    // Grown by half: a hostile body that expands (t → true, added timestamps) overshoots less.
+    const next = Buffer.allocUnsafe(Math.max(this.data.length + (this.data.length >> 1), this.pos + n));
     this.data.copy(next, 0, 0, this.pos);
     this.data = next;
   }

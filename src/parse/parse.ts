@@ -9,8 +9,14 @@ import { fastLine } from './fast.js';
 import { scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
 import { errorText } from './errors.js';
+import { LineSet } from './line-set.js';
+import { shrinkEmitScratch } from './emit.js';
+import { shrinkScanScratch } from './scan.js';
 
-const st = new LineState();
+/** Rejected lines kept with their text by default; the rest are only counted. */
+export const DEFAULT_MAX_ERRORS = 10;
+
+let st = new LineState();
 
 /** Receive time truncated to the precision, as InfluxDB's SetPrecision does, in ns text. */
 function defaultTimestamp(receivedAtNs: bigint, unit: bigint): Buffer {
@@ -25,6 +31,12 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   const defTs = defaultTimestamp(opts.receivedAtNs, unit);
   const out = new BatchWriter(len + (len >> 3) + 64, (len >> 7) + 16);
   const errors: LineError[] = [];
+  const maxErrors = opts.maxErrors ?? DEFAULT_MAX_ERRORS;
+  const badLines = new LineSet();
+  let errorCount = 0;
+  // Lines counted against maxLines: points plus rejected lines, as the route always counted them.
+  const maxLines = opts.maxLines !== undefined && opts.maxLines > 0 ? opts.maxLines : Infinity;
+  let tooManyLines = false;
   // Cursors to the next quote / backslash / newline: each found once with a native search,
   // so the whole body is searched in linear time however lines are split.
   let q = body.indexOf(34);
@@ -39,10 +51,15 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   const fastEnd = unit === 1n ? body.lastIndexOf(10) : -1;
   while (pos < len) {
     if (pos < fastEnd) {
-      const end = fastLine(body, pos, out);
-      if (end >= 0) { line++; pos = end + 1; continue; }
+      const end = fastLine(body, pos, out, defTs);
+      if (end >= 0) {
+        line++;
+        pos = end + 1;
+        if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+        continue;
+      }
     }
-    if (nl < pos) { nl = body.indexOf(10, pos); if (nl < 0) nl = len; }
+    if (nl < pos) nl = nextNewline(body, pos, len);
     if (q < pos) { q = body.indexOf(34, pos); if (q < 0) q = len; }
     if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
     // Only a quote or a backslash can move the end of a line past the next newline. A line with
@@ -76,10 +93,14 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
       }
       if (!ok) {
-        let err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
-        if (stage !== 'parse') err = { ...err, stage };
-        if (stage === 'parse' && st.hint !== '') err = { ...err, hint: st.hint };
-        errors.push(err);
+        errorCount++;
+        badLines.add(blockLine);
+        if (errors.length < maxErrors) {
+          let err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
+          if (stage !== 'parse') err = { ...err, stage };
+          if (stage === 'parse' && st.hint !== '') err = { ...err, hint: st.hint };
+          errors.push(err);
+        }
       }
       break;
     }
@@ -87,8 +108,13 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     line++;
     if (blockEnd !== nl) for (let i = pos; i < blockEnd; i++) if (body[i] === 10) line++;
     pos = blockEnd + 1;
+    if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
   }
   out.flush();
+  // Scratch grown by one huge line is given back, so it is not kept for the life of the process.
+  if (st.fields.length > SCRATCH_KEEP || st.tags.length > SCRATCH_KEEP) st = new LineState();
+  shrinkScanScratch(SCRATCH_KEEP);
+  shrinkEmitScratch(SCRATCH_KEEP);
   return {
     points: {
       data: out.data.subarray(0, out.pos),
@@ -98,5 +124,20 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       measurementLengths: out.measurementLengths.subarray(0, out.count),
     },
     errors,
+    errorCount,
+    badLines,
+    tooManyLines,
   };
 }
+
+/** The next '\n' at or after pos, or len: a short loop first (a native call costs more than a short line). */
+function nextNewline(body: Buffer, pos: number, len: number): number {
+  const lim = pos + 64 < len ? pos + 64 : len;
+  for (let k = pos; k < lim; k++) if (body[k] === 10) return k;
+  if (lim === len) return len;
+  const nl = body.indexOf(10, lim);
+  return nl < 0 ? len : nl;
+}
+
+/** Entries of per-line scratch arrays kept between parses. */
+const SCRATCH_KEEP = 1 << 14;

@@ -1,11 +1,11 @@
 // Validation of one line, step for step as InfluxDB 1.x's parsePoint (models/points.go) checks it,
 // recording token offsets on the way. Error reasons are InfluxDB's own words.
 import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
-import { fitsInt64, fitsUint64, isCanonicalNsInRange, latin1, timestampToNs, validFloatText } from './numbers.js';
+import { fitsInt64, fitsUint64, isCanonicalNsInRange, latin1Capped, timestampToNs, validFloatBytes } from './numbers.js';
 import { skipWs } from './split.js';
 import { walkFieldsExact } from './fields.js';
 
-import { MAX_KEY_LENGTH } from './limits.js';
+import { MAX_FIELDS, MAX_KEY_LENGTH } from './limits.js';
 
 function hasByte(b: Buffer, x: number, s: number, e: number): boolean {
   for (let i = s; i < e; i++) if (b[i] === x) return true;
@@ -38,6 +38,9 @@ function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
   st.mEnd = i;
   i++;
   let n = 0;
+  // Past MAX_KEY_LENGTH the line fails anyway: tags are still checked but no longer recorded,
+  // so a huge key costs no scratch memory.
+  const recordUntil = s + MAX_KEY_LENGTH;
   for (;;) {
     if ((n + 1) * 4 > st.tags.length) st.growTags();
     const ks = i;
@@ -65,14 +68,19 @@ function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
       if (c === 44) break;
       if (c === 32) { last = true; break; }
     }
-    const t = st.tags;
-    t[n * 4] = ks; t[n * 4 + 1] = ke; t[n * 4 + 2] = vs; t[n * 4 + 3] = i;
-    n++;
+    if (i <= recordUntil) {
+      const t = st.tags;
+      t[n * 4] = ks; t[n * 4 + 1] = ke; t[n * 4 + 2] = vs; t[n * 4 + 3] = i;
+      n++;
+    }
     if (last) break;
     i++;
   }
   st.nTags = n;
   st.keyEnd = i;
+  // The key length is checked before the costly step (sorting): a too-long key is reported as such
+  // (influxd would report duplicate tags first; see the README's deliberate differences).
+  if (i - s > MAX_KEY_LENGTH) return true;
   return checkTagOrder(st, b);
 }
 
@@ -106,14 +114,46 @@ function checkTagOrder(st: LineState, b: Buffer): boolean {
   return true;
 }
 
-/** Insertion sort of the tag records by escaped key (stable; tag counts are small). */
+/** Scratch of sortTags: tag indices and the records in sorted order. */
+let order = new Int32Array(64);
+let orderTmp = new Int32Array(64);
+let sortedRecs = new Int32Array(256);
+
+/** Stable merge sort of the tag records by escaped key: O(n log n) whatever the input order. */
 function sortTags(st: LineState, b: Buffer): void {
   const t = st.tags;
-  for (let i = 1; i < st.nTags; i++) {
-    for (let j = i; j > 0 && cmpRange(b, t[j * 4], t[j * 4 + 1], t[j * 4 - 4], t[j * 4 - 3]) < 0; j--) {
-      for (let k = 0; k < 4; k++) { const x = t[j * 4 + k]; t[j * 4 + k] = t[j * 4 - 4 + k]; t[j * 4 - 4 + k] = x; }
+  const n = st.nTags;
+  if (order.length < n) { order = new Int32Array(n * 2); orderTmp = new Int32Array(n * 2); }
+  if (sortedRecs.length < n * 4) sortedRecs = new Int32Array(n * 8);
+  let a = order;
+  let c = orderTmp;
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let w = 1; w < n; w *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * w) {
+      const mid = Math.min(lo + w, n);
+      const hi = Math.min(lo + 2 * w, n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        const x = a[i], y = a[j];
+        if (cmpRange(b, t[y * 4], t[y * 4 + 1], t[x * 4], t[x * 4 + 1]) < 0) { c[k++] = y; j++; } else { c[k++] = x; i++; }
+      }
+      while (i < mid) c[k++] = a[i++];
+      while (j < hi) c[k++] = a[j++];
     }
+    const swap = a; a = c; c = swap;
   }
+  const r = sortedRecs;
+  for (let i = 0; i < n; i++) {
+    const x = a[i] * 4;
+    r[i * 4] = t[x]; r[i * 4 + 1] = t[x + 1]; r[i * 4 + 2] = t[x + 2]; r[i * 4 + 3] = t[x + 3];
+  }
+  t.set(r.subarray(0, n * 4));
+}
+
+/** Gives back sort scratch grown past `keep` entries by one huge line. */
+export function shrinkScanScratch(keep: number): void {
+  if (order.length > keep) { order = new Int32Array(64); orderTmp = new Int32Array(64); }
+  if (sortedRecs.length > keep * 4) sortedRecs = new Int32Array(256);
 }
 
 /** scanNumber: returns the end of the number, or -1 with st.reason set. Sets st.ftypes[n]. */
@@ -152,7 +192,7 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
   if (isInt) {
     if (b[i - 1] !== 105) { st.fail(i, 'invalid number'); return -1; }
     if (i - 1 - start >= 19 && !fitsInt64(b, start, i - 1)) {
-      const txt = latin1(b, start, i - 1);
+      const txt = latin1Capped(b, start, i - 1);
       st.fail(i, `unable to parse integer ${txt}: strconv.ParseInt: parsing "${txt}": value out of range`);
       return -1;
     }
@@ -162,13 +202,13 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
     if (!unsigned && b[i - 1] === 117 && b[start] !== 45) { st.fail(i, 'invalid number', HINT_UNSIGNED); return -1; }
     if (!unsigned || b[i - 1] !== 117 || b[start] === 45) { st.fail(i, 'invalid number'); return -1; }
     if (i - 1 - start >= 20 && !fitsUint64(b, start, i - 1)) {
-      const txt = latin1(b, start, i - 1);
+      const txt = latin1Capped(b, start, i - 1);
       st.fail(i, `unable to parse unsigned ${txt}: strconv.ParseUint: parsing "${txt}": value out of range`);
       return -1;
     }
     st.ftypes[n] = T_UINT;
   } else {
-    if ((sci || i - start >= 25) && !validFloatText(latin1(b, start, i))) { st.fail(i, 'invalid float'); return -1; }
+    if ((sci || i - start >= 25) && !validFloatBytes(b, start, i)) { st.fail(i, 'invalid float'); return -1; }
     st.ftypes[n] = T_FLOAT;
   }
   return i;
@@ -225,7 +265,10 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
       if (i + 1 >= e) return st.fail(i, 'missing field value');
       const v = b[i + 1];
       if (v === 44 || v === 32) return st.fail(i, 'missing field value');
-      if ((n + 1) * 4 > st.fields.length) st.growFields();
+      if ((n + 1) * 4 > st.fields.length) {
+        if (n >= MAX_FIELDS) return st.fail(i, `too many fields: more than ${MAX_FIELDS} in one line`);
+        st.growFields();
+      }
       if (keyStart === i) st.fieldsOdd = true; // an empty key (`a \t=1`): the iterator skips that field
       const fa = f();
       fa[n * 4] = keyStart; fa[n * 4 + 1] = i; fa[n * 4 + 2] = i + 1;

@@ -12,6 +12,13 @@ export interface ParseOptions {
   allowUnsigned: boolean;
   /** Accept `\r\n` line endings: InfluxDB 2.x does, 1.x does not. */
   allowCRLF: boolean;
+  /** Errors kept with their text (the rest are only counted); default DEFAULT_MAX_ERRORS. */
+  maxErrors?: number;
+  /**
+   * Most lines (points plus invalid lines; blank lines and comments are not counted); 0 or absent: no limit.
+   * The parse stops at the line past the limit and sets `tooManyLines`.
+   */
+  maxLines?: number;
 }
 
 /**
@@ -55,7 +62,14 @@ export interface LineError {
 
 export interface ParseResult {
   readonly points: PointBatch;
+  /** The first `maxErrors` rejected lines, in body order. */
   readonly errors: LineError[];
+  /** All rejected lines, kept or not. */
+  readonly errorCount: number;
+  /** Body line numbers of all rejected lines. */
+  readonly badLines: { has(line: number): boolean };
+  /** The body has more than `maxLines` lines: the parse stopped at line limit + 1, `points` is partial. */
+  readonly tooManyLines: boolean;
 }
 
 /** A fully decoded point, for the JSON record format, tag partition keys and tests. */

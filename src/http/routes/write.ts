@@ -2,7 +2,7 @@
 // One handler serves both APIs; a dialect holds what differs between InfluxDB 1.x and 2.x.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
-import { describeLineErrorAt, parseLines, parsePrecision, precisionError } from '../../parse/index.js';
+import { describeLineErrorAt, parseBody, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
 import { sendError, type Api } from '../errors.js';
@@ -96,29 +96,34 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     return sendError(reply, d.api, err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, extra);
   }
 
-  const parsed = parseLines(body, { precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF });
+  // The parse counts every bad line but keeps only the first few, and stops at the line past the limit.
+  const maxLines = settings.http.maxLinesPerRequest;
+  const parsed = await parseBody(body, { precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF, maxErrors: MAX_QUOTED_ERRORS, maxLines });
+  body = parsed.body; // a large body went to the parse thread and came back
+  if (parsed.tooManyLines) {
+    metrics.pointsRejected.inc({ reason: 'too_many_lines' }, maxLines + 1);
+    return sendError(reply, d.api, 413, `request has at least ${maxLines + 1} lines, more than the limit of ${maxLines}`);
+  }
   let points = parsed.points;
   const errors: LineError[] = [...parsed.errors];
-  const maxLines = settings.http.maxLinesPerRequest;
-  if (maxLines > 0 && points.count + errors.length > maxLines) {
-    metrics.pointsRejected.inc({ reason: 'too_many_lines' }, points.count + errors.length);
-    return sendError(reply, d.api, 413, `request has ${points.count + errors.length} lines, more than the limit of ${maxLines}`);
-  }
+  let errorCount = parsed.errorCount;
 
   // A point no record can carry (too big for any record; not UTF-8 in json records) is a rejected line, never a silent drop.
   const unfit = points.count > 0 ? delivery.unencodable(stream, points) : [];
   if (unfit.length > 0) {
-    errors.push(...unencodableErrors(body, unfit, parsed.errors));
+    errors.push(...unencodableErrors(body, unfit, parsed.badLines));
     errors.sort((a, b) => a.line - b.line);
+    errors.length = Math.min(errors.length, MAX_QUOTED_ERRORS);
+    errorCount += unfit.length;
     points = selectPoints(points, new Set(unfit.map((u) => u.index)));
   }
-  if (parsed.errors.length) metrics.pointsRejected.inc({ reason: 'parse' }, parsed.errors.length);
+  if (parsed.errorCount) metrics.pointsRejected.inc({ reason: 'parse' }, parsed.errorCount);
   for (const u of unfit) metrics.pointsRejected.inc({ reason: u.kind });
 
-  if (errors.length > 0 && (d.api === 'v2' || points.count === 0)) {
+  if (errorCount > 0 && (d.api === 'v2' || points.count === 0)) {
     // InfluxDB 2.x rejects the whole batch; 1.x does so only when no line is valid.
     if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
-    return sendError(reply, d.api, 400, describeErrors(errors), { line: errors[0].line });
+    return sendError(reply, d.api, 400, describeErrors(errors, errorCount), { line: errors[0].line });
   }
 
   if (points.count > 0) {
@@ -140,16 +145,17 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     }
   }
 
-  if (errors.length > 0) {
+  if (errorCount > 0) {
     // 1.x partial write: the valid lines are in Kinesis, the 400 names the rest.
-    return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors)} dropped=${errors.length}`);
+    return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors, errorCount)} dropped=${errorCount}`);
   }
   return reply.code(204).send();
 }
 
-function describeErrors(errors: LineError[]): string {
+/** The first errors quoted, then how many more there were (`total` counts every bad line). */
+function describeErrors(errors: LineError[], total: number): string {
   const quoted = errors.slice(0, MAX_QUOTED_ERRORS).map(describeLineErrorAt);
-  const more = errors.length - quoted.length;
+  const more = total - quoted.length;
   return quoted.join('\n') + (more > 0 ? `\n… and ${more} more invalid line${more === 1 ? '' : 's'}` : '');
 }
 
@@ -157,13 +163,14 @@ function describeErrors(errors: LineError[]): string {
  * Errors for points no record can carry. The batch does not keep body line numbers (rare path),
  * so they are found again: the k-th line that is neither blank, a comment, nor invalid is point k.
  */
-function unencodableErrors(body: Buffer, unfit: readonly Unencodable[], parseErrors: readonly LineError[]): LineError[] {
-  const wanted = new Map(unfit.map((u) => [u.index, u.reason]));
-  const bad = new Set(parseErrors.map((e) => e.line));
+function unencodableErrors(body: Buffer, unfit: readonly Unencodable[], bad: { has(line: number): boolean }): LineError[] {
+  // Only the first few are quoted (the route counts the rest): no error object per unfit point.
+  const quoted = unfit.slice(0, MAX_QUOTED_ERRORS);
+  const wanted = new Map(quoted.map((u) => [u.index, u.reason]));
   const out: LineError[] = [];
   let point = 0;
   let lineNo = 0;
-  for (let start = 0; start < body.length && out.length < unfit.length; ) {
+  for (let start = 0; start < body.length && out.length < quoted.length; ) {
     let end = body.indexOf(10, start);
     if (end < 0) end = body.length;
     lineNo++;

@@ -1,0 +1,50 @@
+// npm run bench:hostile — parse cost per byte of every hostile input class, as a ratio to Telegraf lines in
+// the same run, at the largest body size; then /ping latency on the real server while the largest bodies parse.
+// usage: node bench/hostile.mjs [--mib 32] [--no-server]
+import { parseLines } from '../dist/parse/index.js';
+import { CLASSES } from './lib/hostile-bodies.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const MIB = Number(arg('mib', 32));
+const SIZE = MIB << 20;
+const SMALL = SIZE >> 3;
+const opts = { precision: 'ns', receivedAtNs: 1735689600000000000n, allowUnsigned: false, allowCRLF: false };
+
+/** Seconds for one parse of body: the best of `rounds` (the least disturbed by other processes). */
+function time(body, rounds) {
+  parseLines(body.subarray(0, Math.min(body.length, 1 << 20)), opts); // warm-up
+  let best = Infinity;
+  let r;
+  for (let k = 0; k < rounds; k++) {
+    const t0 = process.hrtime.bigint();
+    r = parseLines(body, opts);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { s: best, points: r.points.count, errors: r.errorCount };
+}
+
+console.log(`parse cost per byte at ${MIB} MiB (best of 3; linearity = ns/byte at ${MIB} MiB ÷ at ${MIB / 8} MiB)\n`);
+console.log(`${'class'.padEnd(36)} ${'MB/s'.padStart(8)} ${'×telegraf'.padStart(10)} ${'linearity'.padStart(10)} ${'points'.padStart(9)} ${'errors'.padStart(9)}`);
+let base = 0;
+let worst = { name: '', ratio: 0 };
+for (const [name, make] of Object.entries(CLASSES)) {
+  const big = make(SIZE);
+  const small = make(SMALL);
+  const b = time(big, 3);
+  const s = time(small, 3);
+  const mbs = big.length / 1e6 / b.s;
+  if (base === 0) base = mbs;
+  const ratio = base / mbs;
+  if (ratio > worst.ratio) worst = { name, ratio };
+  const lin = (b.s / big.length) / (s.s / small.length);
+  console.log(`${name.padEnd(36)} ${mbs.toFixed(1).padStart(8)} ${ratio.toFixed(2).padStart(10)} ${lin.toFixed(2).padStart(10)} ${String(b.points).padStart(9)} ${String(b.errors).padStart(9)}`);
+}
+console.log(`\nworst class: ${worst.name}, ${worst.ratio.toFixed(2)}× the cost per byte of Telegraf lines`);
+
+if (!process.argv.includes('--no-server')) {
+  const { pingUnderLoad } = await import('./lib/ping-under-load.mjs');
+  await pingUnderLoad(MIB);
+}

@@ -1,0 +1,135 @@
+// Large bodies are parsed on a worker thread, so one request never holds the event loop: a body of
+// KINFLUX_MAX_DECODED_BYTES (or one huge line) takes seconds of CPU, during which /ping and other
+// requests must still be answered. The body and the batch's buffers move between the threads without
+// a copy (transferred ArrayBuffers); only the few kept errors are cloned.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { parseLines } from './parse.js';
+import { LineSet } from './line-set.js';
+import type { LineError, ParseOptions, ParseResult } from './types.js';
+
+/** Bodies smaller than this are parsed inline: a few ms at worst, less than a thread hop is worth. */
+export const OFF_THREAD_BYTES = 1 << 20;
+
+export interface ParseJob {
+  readonly id: number;
+  readonly body: ArrayBuffer;
+  readonly length: number;
+  readonly opts: ParseOptions;
+}
+
+interface ResultMessage {
+  readonly id: number;
+  readonly body: ArrayBuffer;
+  readonly data: Uint8Array;
+  readonly count: number;
+  readonly starts: Uint32Array;
+  readonly seriesLengths: Uint32Array;
+  readonly measurementLengths: Uint32Array;
+  readonly errors: LineError[];
+  readonly errorCount: number;
+  readonly badLines: Uint8Array;
+  readonly tooManyLines: boolean;
+}
+
+/** The parse result plus the body, which went to the parse thread and came back. */
+export type BodyParse = ParseResult & { readonly body: Buffer };
+
+/** Big enough that a Buffer cannot be a slab of Node's shared Buffer pool (8 KiB), so it is safe to transfer. */
+const OWN_BUFFER = 64 << 10;
+
+/** A view that starts its own ArrayBuffer (typed arrays never share Node's Buffer pool; Buffers might). */
+function ownsBuffer(v: ArrayBufferView): boolean {
+  if (v.byteOffset !== 0 || !(v.buffer instanceof ArrayBuffer)) return false;
+  return !Buffer.isBuffer(v) || v.buffer.byteLength >= OWN_BUFFER;
+}
+
+/** Message and transfer list for a parse result (worker side). */
+export function packResult(id: number, body: ArrayBuffer, r: ParseResult): { message: ResultMessage; transfer: ArrayBuffer[] } {
+  const p = r.points;
+  const bad = r.badLines instanceof LineSet ? r.badLines.bytes() : new Uint8Array(0);
+  const message: ResultMessage = {
+    id, body, data: p.data, count: p.count, starts: p.starts, seriesLengths: p.seriesLengths,
+    measurementLengths: p.measurementLengths, errors: r.errors, errorCount: r.errorCount, badLines: bad, tooManyLines: r.tooManyLines,
+  };
+  const transfer = new Set<ArrayBuffer>([body]);
+  for (const v of [p.data, p.starts, p.seriesLengths, p.measurementLengths, bad]) {
+    if (ownsBuffer(v)) transfer.add(v.buffer as ArrayBuffer);
+  }
+  return { message, transfer: [...transfer] };
+}
+
+function unpack(m: ResultMessage): BodyParse {
+  return {
+    body: Buffer.from(m.body),
+    points: {
+      data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+      count: m.count,
+      starts: m.starts,
+      seriesLengths: m.seriesLengths,
+      measurementLengths: m.measurementLengths,
+    },
+    errors: m.errors,
+    errorCount: m.errorCount,
+    badLines: new LineSet(m.badLines),
+    tooManyLines: m.tooManyLines,
+  };
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./parse-worker.js', import.meta.url));
+
+interface Pending { resolve(r: BodyParse): void; reject(e: Error): void }
+
+/** One parse thread, started on first use; jobs queue in its message port, one parse at a time. */
+class ParseThread {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
+    const w = this.worker ?? this.start();
+    const id = this.nextId++;
+    // The body moves to the thread: a view of part of a larger buffer is copied first.
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength >= OWN_BUFFER
+      ? body.buffer as ArrayBuffer
+      : Buffer.from(body).buffer as ArrayBuffer;
+    const job: ParseJob = { id, body: own, length: body.length, opts };
+    return new Promise<BodyParse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage(job, [own]);
+      w.ref();
+    });
+  }
+
+  private start(): Worker {
+    const w = new Worker(WORKER_FILE, { resourceLimits: { maxOldGenerationSizeMb: 128 } });
+    w.unref();
+    w.on('message', (m: ResultMessage) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) w.unref();
+      p?.resolve(unpack(m));
+    });
+    const fail = (err: Error): void => {
+      if (this.worker === w) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`parse thread exited with code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+}
+
+let thread: ParseThread | undefined;
+/** The compiled worker exists in dist/; tests that run the TypeScript sources parse inline. */
+const canOffload = existsSync(WORKER_FILE);
+
+/** parseLines, on the parse thread for bodies of OFF_THREAD_BYTES or more. */
+export async function parseBody(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
+  if (body.length < OFF_THREAD_BYTES || !canOffload) return { ...parseLines(body, opts), body };
+  thread ??= new ParseThread();
+  return thread.parse(body, opts);
+}
