@@ -24,7 +24,7 @@ const sameSig = (n) => 'm ' + Array.from({ length: n }, (_, i) => `a${i.toString
 export const CLASSES = {
   'telegraf (baseline)': (size) => fill(telegrafLines(20000), size),
   'many fields, 20k per line': (size) => fill(manyFields(20000), size),
-  'many fields, one line (cap)': (size) => Buffer.from('m ' + keys(Math.floor(size / 8)).map((k) => `${k}=1i`).join(',') + ' 1\n'),
+  'many fields, one line (cap)': (size) => Buffer.from('m ' + keys(Math.floor(size / 11)).map((k) => `${k}=1i`).join(',') + ' 1\n'),
   'fields sharing a signature': (size) => fill(sameSig(250), size),
   'duplicate fields': (size) => fill('m ' + 'a=1i,'.repeat(20000) + 'a=2i 1\n', size),
   'tags in reverse order (64 KB key)': (size) => fill(reverseTags(2500, 20), size),

@@ -29,7 +29,6 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   const len = body.length;
   const unit = UNIT_NS[opts.precision] ?? 1n;
   const defTs = defaultTimestamp(opts.receivedAtNs, unit);
-  const out = new BatchWriter(len + (len >> 3) + 64, (len >> 7) + 16);
   const errors: LineError[] = [];
   const maxErrors = opts.maxErrors ?? DEFAULT_MAX_ERRORS;
   const badLines = new LineSet();
@@ -37,6 +36,12 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   // Lines counted against maxLines: points plus rejected lines, as the route always counted them.
   const maxLines = opts.maxLines !== undefined && opts.maxLines > 0 ? opts.maxLines : Infinity;
   let tooManyLines = false;
+  // The output is reserved at its largest possible size, so it never grows by copying (a copy holds
+  // the old and the new buffer at once). Unwritten pages of a large allocation take no memory, so
+  // the RSS is what the canonical lines really use. At most: every byte doubled by escapes, plus per
+  // point a timestamp (20 bytes), a space and a newline; a point takes at least 5 bytes (`a b=1`).
+  const maxPoints = Math.min(maxLines + 1, Math.ceil(len / 5) + 1);
+  const out = new BatchWriter(2 * len + 22 * maxPoints + 64, maxPoints);
   // Cursors to the next quote / backslash / newline: each found once with a native search,
   // so the whole body is searched in linear time however lines are split.
   let q = body.indexOf(34);
