@@ -95,9 +95,12 @@ export function validFloatBytes(b: Uint8Array, s: number, e: number): boolean {
   return Number.isFinite(Number(`0.${digits}${sticky ? '1' : ''}e${exp}`));
 }
 
-/** latin1 text of buf[s..e), at most 256 bytes of it (then `...`): for error reasons quoting input. */
+/**
+ * latin1 text of buf[s..e), at most 4,096 bytes of it (then `...`): for error reasons quoting a number
+ * or key, which influxd quotes whole. Long enough for any number a client means to send.
+ */
 export function latin1Capped(buf: Uint8Array, s: number, e: number): string {
-  return e - s <= 256 ? latin1(buf, s, e) : latin1(buf, s, s + 256) + '...';
+  return e - s <= 4096 ? latin1(buf, s, e) : latin1(buf, s, s + 4096) + '...';
 }
 
 const latin1 = (buf: Uint8Array, s: number, e: number): string => Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
