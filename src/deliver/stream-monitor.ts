@@ -4,8 +4,8 @@
 //
 // A fleet shares the account's control-plane limits (DescribeStreamSummary: 20 calls/s per account), so the
 // calls are bounded per stream whatever the traffic: at most one check per MIN_CHECK_GAP_MS, and after a
-// throttled or failed describe the next describe waits a backoff that doubles (with jitter) up to
-// MAX_BACKOFF_MS. A throttled describe says nothing about the stream, so it never changes health; PutRecords
+// throttled describe (LimitExceededException) the next describe waits a backoff that doubles (with jitter)
+// up to MAX_BACKOFF_MS. A throttled describe says nothing about the stream, so it never changes health; PutRecords
 // outcomes do: a successful put makes a stream that was only in doubt writable again, and puts failing for a
 // whole health interval fail it. ListShards has its own, per-stream limit and is not held back by the backoff.
 import { DescribeStreamSummaryCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
@@ -309,7 +309,8 @@ export class StreamMonitor {
         return;
       }
       if (code !== 'AccessDeniedException') {
-        this.backOff(s);
+        // Not a throttle: the next describe comes after the usual spacing (a stream refused for a put's
+        // ResourceNotFound must be seen back soon after Kinesis returns).
         if ((s.lastPutOkAt >= describedAt || Date.now() - s.lastPutOkAt < this.intervalMs) && !s.blocked) {
           // Writes landed while this describe was out (or lately): the data plane is reachable, whatever it met.
           this.setHealth(s, 'pass', `ok (PutRecords succeeding; DescribeStreamSummary failed: ${describeError(err)})`);
