@@ -126,7 +126,7 @@ t.test('probes and query answers', async (t) => {
     t.same(s.properties.status.enum, ['pass', 'fail'], `/health ${code} status`);
     t.ok(s.properties.checks.items.required.includes('name'), `/health ${code} checks name the stream`);
   }
-  t.same(Object.keys(doc.paths['/ready'].get.responses).sort(), ['200', '503']);
+  t.same(Object.keys(doc.paths['/ready'].get.responses).sort(), ['200', '400', '503'], '400: a malformed query string');
   t.ok(doc.paths['/metrics'].get.responses['200'].content['text/plain'], '/metrics text/plain');
   const q = doc.paths['/query'];
   t.ok(q.post.requestBody.content['application/x-www-form-urlencoded'], 'POST /query takes a form');
