@@ -45,7 +45,12 @@ export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>)
 }
 
 
-export async function startApp(settings: Settings, logger: Logger = createLogger(settings)): Promise<App> {
+export interface StartOptions {
+  /** An embedded emulator already starting (the CLI spawns it before loading these modules, to start sooner). */
+  emulator?: Promise<KinesisLocal>;
+}
+
+export async function startApp(settings: Settings, logger: Logger = createLogger(settings), opts: StartOptions = {}): Promise<App> {
   const metrics = createMetrics();
   if (cluster.isWorker) shareWorkerMetrics(metrics.registry);
   const metricsText = cluster.isWorker ? clusterMetricsText : () => metrics.registry.metrics();
@@ -54,7 +59,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   let emulator: KinesisLocal | undefined;
   let kinesis = settings.kinesis;
   if (settings.embedded) {
-    emulator = await startEmbeddedKinesis(settings, router);
+    emulator = await (opts.emulator ?? startEmbeddedKinesis(settings, router));
     kinesis = { region: 'us-east-1', endpoint: emulator.endpoint, roleArn: undefined };
     logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started (no AWS_REGION or KINFLUX_KINESIS_ENDPOINT set)');
   }

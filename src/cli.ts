@@ -4,13 +4,15 @@
 import { SettingError, helpText, loadSettings, startupWarnings } from './config/settings.js';
 import { USAGE } from './config/schema.js';
 import { unknownSettingWarnings } from './config/unknown-settings.js';
-import { createLogger, startApp } from './app.js';
-import { StreamNotFoundError } from './deliver/engine.js';
 import { KINFLUX_VERSION } from './http/deps.js';
-import { READ_HELP, readStreamCommand } from './tools/read-stream.js';
+import { READ_HELP } from './tools/read-help.js';
 import cluster from 'node:cluster';
-import { runPrimary, workerCount } from './cluster.js';
 import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, describeStartupError } from './preflight.js';
+import { createRouter } from './route/router.js';
+import { startEmbeddedKinesis } from './emulator/embedded.js';
+import type { KinesisLocal } from './emulator/kinesis-local.js';
+// The gateway's own modules (Fastify, the AWS SDK, pino, prom-client: about a second to load on a small machine)
+// are imported dynamically below, once the embedded emulator's process is already booting beside them.
 
 /** What the command line asks for; anything else is refused (exit 2) rather than starting a server. */
 type Command = { run: 'serve' | 'help' | 'version' } | { run: 'read'; stream: string | undefined; help: boolean } | { run: 'usage-error'; message: string };
@@ -62,12 +64,10 @@ async function main(argv: string[]): Promise<number> {
   const unknownSettings = cluster.isPrimary ? unknownSettingWarnings(process.env) : [];
   if (command.run === 'read') {
     for (const w of unknownSettings) process.stderr.write(`kinflux: warning: ${w}\n`);
+    const { readStreamCommand } = await import('./tools/read-stream.js');
     return readStreamCommand(settings, command.stream);
   }
 
-  const logger = createLogger(settings);
-  if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
-  for (const w of unknownSettings) logger.warn(w);
   if (cluster.isPrimary) {
     // One line naming the setting, before the emulator or anything else starts.
     try {
@@ -80,6 +80,21 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  // Start in about two seconds: the emulator boots in its own process while this one loads the gateway.
+  let earlyEmulator: Promise<KinesisLocal> | undefined;
+  if (cluster.isPrimary && settings.embedded && settings.workers === 1) {
+    earlyEmulator = startEmbeddedKinesis(settings, createRouter(settings.routes, settings.stream, settings.strictRoutes));
+    earlyEmulator.catch(() => undefined); // awaited (and reported) by startApp
+  }
+  const [{ createLogger, startApp }, { StreamNotFoundError }, { runPrimary, workerCount }] = await Promise.all([
+    import('./app.js'),
+    import('./deliver/engine.js'),
+    import('./cluster.js'),
+  ]);
+
+  const logger = createLogger(settings);
+  if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
+  for (const w of unknownSettings) logger.warn(w);
   const nodeMajor = Number(process.versions.node.split('.')[0]);
   if (cluster.isPrimary && nodeMajor < 22) logger.warn(`Node ${process.version} is past its end of life: run kinflux on Node 24 LTS (see README "Node versions")`);
   if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger).catch((err: unknown) => {
@@ -90,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
   });
   let app;
   try {
-    app = await startApp(settings, logger);
+    app = await startApp(settings, logger, { emulator: earlyEmulator });
   } catch (err) {
     const clear = describeStartupError(err, settings);
     if (clear) {

@@ -3,7 +3,6 @@
 // taken in between) get the same line from describeStartupError.
 import { createServer } from 'node:net';
 import type { Settings } from './config/types.js';
-import { createKinesisClient } from './deliver/kinesis-client.js';
 import { EmulatorPortTakenError } from './emulator/kinesis-local.js';
 
 /** A startup failure the user fixes with a setting; the CLI prints its message as one line and exits 1. */
@@ -48,6 +47,8 @@ export async function checkEmbeddedPort(settings: Settings): Promise<void> {
  */
 export async function checkCredentials(settings: Settings): Promise<void> {
   if (settings.embedded) return;
+  // Loaded here, not at the top: the CLI imports this module before the heavy ones (see cli.ts).
+  const { createKinesisClient } = await import('./deliver/kinesis-client.js');
   const client = createKinesisClient(settings.kinesis);
   try {
     await client.config.credentials();

@@ -129,13 +129,23 @@ async function startOnce(opts: KinesisLocalOptions): Promise<KinesisLocal> {
   let listening = false;
   let listenError: { port: number; code: string } | undefined;
   const keep = (b: Buffer): void => {
-    const text = b.toString();
-    for (const m of text.matchAll(/^kinflux-emulator: listening \S+ (\d+)$/gm)) if (Number(m[1]) === port) listening = true;
-    for (const m of text.matchAll(/^kinflux-emulator: listen-error (\d+) (\S+)$/gm)) listenError ??= { port: Number(m[1]), code: m[2] };
-    output = (output + text).slice(-4000);
+    output = (output + b.toString()).slice(-4000);
+  };
+  // The preload's reports are whole lines on stderr; a read may end inside one, so lines are reassembled.
+  let partial = '';
+  const watch = (b: Buffer): void => {
+    keep(b);
+    const lines = (partial + b.toString()).split('\n');
+    partial = (lines.pop() ?? '').slice(-1000);
+    for (const line of lines) {
+      const ok = /^kinflux-emulator: listening \S+ (\d+)$/.exec(line);
+      if (ok && Number(ok[1]) === port) listening = true;
+      const bad = /^kinflux-emulator: listen-error (\d+) (\S+)$/.exec(line);
+      if (bad) listenError ??= { port: Number(bad[1]), code: bad[2] };
+    }
   };
   child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  child.stderr?.on('data', watch);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -25,6 +25,8 @@ export interface LoadOptions {
   pauseAfterRejectMs?: number;
   /** Stop early when this returns true. */
   stop?: () => boolean;
+  /** Called with each outcome as it settles, for tests that wait on progress instead of sleeping. */
+  onOutcome?: (o: SubmitOutcome) => void;
 }
 
 export interface LoadResult {
@@ -54,10 +56,12 @@ export async function runLoad(engine: DeliveryEngine, stream: string, o: LoadOpt
         try {
           await engine.submit(stream, batchFromLines(lines));
           outcomes.push({ prefix, count: lines.length, ok: true, startedAt, settledAt: Date.now() });
+          o.onOutcome?.(outcomes[outcomes.length - 1]!);
         } catch (err) {
           const reason = (err as { reason?: string }).reason;
           if (!reason) crashes.push(err);
           outcomes.push({ prefix, count: lines.length, ok: false, reason, startedAt, settledAt: Date.now() });
+          o.onOutcome?.(outcomes[outcomes.length - 1]!);
           await new Promise((r) => setTimeout(r, o.pauseAfterRejectMs ?? 100));
         }
       }
