@@ -554,7 +554,7 @@ export class StreamSender {
       return;
     }
     r.attempts++;
-    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs);
+    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
     this.m.retries.inc();
     this.retryWarning.note({ stream: this.d.stream, code });
     this.queue.push(r, true);

@@ -15,9 +15,11 @@ const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'LimitExce
 
 /**
  * Backoff before re-sending a record that failed with `code`: throttling starts slower (the shard
- * needs time to refill), and the cap leaves room for a few attempts within the delivery deadline.
+ * needs time to refill), unless the shard is paced (`paced`: its rate was just cut, and the pacer
+ * spaces the retry already); the cap leaves room for a few attempts within the delivery deadline.
  */
-export function retryDelay(code: string, attempt: number, deliveryTimeoutMs: number): number {
+export function retryDelay(code: string, attempt: number, deliveryTimeoutMs: number, paced = false): number {
   const capMs = Math.max(200, deliveryTimeoutMs / 4);
-  return fullJitterDelay({ baseMs: THROTTLING.has(code) ? 200 : 100, capMs }, attempt);
+  const baseMs = THROTTLING.has(code) && !paced ? 200 : paced ? 50 : 100;
+  return fullJitterDelay({ baseMs, capMs }, attempt);
 }

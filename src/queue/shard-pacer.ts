@@ -11,11 +11,11 @@
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 export const SHARD_RECORDS_PER_SECOND = 1000;
 
-/** Multiplicative decrease on throttling that persists (another throttle within QUIET_MS)... */
+/** Multiplicative decrease on throttling that persists (another throttle of the shard within QUIET_MS)... */
 const DECREASE = 0.7;
 /** ...and on an isolated one: a lone replica paced at the limit meets one now and then (timing jitter). */
 const DECREASE_ISOLATED = 0.95;
-const QUIET_MS = 1000;
+const QUIET_MS = 5000;
 /** Additive increase: share of the ceiling regained per second of busy, unthrottled sending. */
 const INCREASE_PER_SECOND = 0.05;
 /** Lowest share of the ceiling a shard is paced to. */

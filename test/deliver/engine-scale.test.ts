@@ -201,7 +201,7 @@ t.test("a replica's rate converges when a second replica shares the shard, and r
   t.ok(recovered >= 0.9 * ceiling, `alone again: back to ${(recovered / 1024).toFixed(0)} KiB/s`);
   stopA = true;
   await loadA;
-  t.ok(counting && acked.a > 0 && acked.b > 0 && Math.min(acked.a, acked.b) / Math.max(acked.a, acked.b) > 0.33, `both get a share while sharing: ${acked.a} / ${acked.b} points`);
+  t.ok(counting && acked.a > 0 && acked.b > 0 && Math.min(acked.a, acked.b) / Math.max(acked.a, acked.b) > 0.15, `both get a real share while sharing: ${acked.a} / ${acked.b} points`);
   await a.engine.shutdown(2000);
   await b.engine.shutdown(2000);
 });
