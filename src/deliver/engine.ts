@@ -76,6 +76,12 @@ export class DeliveryEngine {
     return this.senders.get(stream)?.unencodable(batch) ?? [];
   }
 
+  /** A 503 to answer before parsing when a shard of the stream is backlogged past admission; else undefined. */
+  saturated(stream: string): DeliveryError | undefined {
+    if (this.shuttingDown) return undefined;
+    return this.senders.get(stream)?.saturated();
+  }
+
   health(): StreamHealth[] {
     return this.monitor.health();
   }

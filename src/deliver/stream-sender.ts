@@ -156,6 +156,25 @@ export class StreamSender {
   }
 
   /**
+   * When a shard (or hash range) has more queued ahead than admission lets a write wait behind, a write
+   * that touches it would be refused: say so before its body is parsed, taking a write to touch every
+   * shard (Telegraf's batches do). Undefined otherwise, or without pacing.
+   */
+  saturated(): DeliveryError | undefined {
+    if (!this.pacer.enabled) return undefined;
+    const { map } = this.groupMap();
+    const now = Date.now();
+    for (const { shardId } of map.shards) {
+      const ahead = Math.max(0, this.queue.backlog(shardId) - this.pacer.available(shardId, now)) / this.pacer.bytesRate(shardId);
+      if (ahead > ADMIT_QUEUE_DELAY_MS / 1000) {
+        this.m.refusedEarly('503').inc();
+        return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(ahead - ADMIT_QUEUE_DELAY_MS / 1000)));
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Admission: refuses now (before any point is sent) a write the shards cannot take before its
    * deadline at the rates they take now: 503 with Retry-After when the backlog is what stands in the
    * way, 413 when even an empty shard at its ceiling could not take the write's share in time.

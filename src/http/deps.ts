@@ -19,6 +19,11 @@ export interface DeliveryPort {
   unencodable(stream: string, batch: PointBatch): Unencodable[];
   health(): StreamCheck[];
   isReady(): boolean;
+  /**
+   * A refusal when a shard of the stream is backlogged past admission: a write touching it would be
+   * refused, so it is answered before its body is parsed (a flood of refused writes then costs little CPU).
+   */
+  saturated?(stream: string): Error | undefined;
 }
 
 export interface HttpDeps {

@@ -56,6 +56,19 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const api = req.routeOptions.config.api ?? 'v1';
       return sendError(reply, api, 503, 'points not stored: kinflux is shutting down; send them again', { retryAfter: 2 });
     }
+    // A shard of the target stream is backlogged past admission: the write would be refused after parsing,
+    // so it is refused before its body is read (a flood of writes the stream cannot take then costs little).
+    const api = req.routeOptions.config.api;
+    if (api !== undefined && deps.delivery.saturated) {
+      const q = req.query as Record<string, unknown>;
+      const db = api === 'v1' ? q.db : q.bucket;
+      const route = typeof db === 'string' && db ? deps.router.resolve(db) : undefined;
+      const refusal = route && 'stream' in route ? deps.delivery.saturated(route.stream) : undefined;
+      if (route && 'stream' in route && refusal) {
+        unavailable.note({ stream: route.stream, reason: 'overloaded' });
+        return sendError(reply, api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
+      }
+    }
   });
   // One budget for the bodies of every write in this process (README "Memory budget").
   const budget = new BodyBudget(settings.http.maxInflightBodyBytes);
