@@ -120,10 +120,24 @@ class Values {
   }
 }
 
+/**
+ * Settings whose blank value would silently drop a protection or send points elsewhere: a config file (maybe
+ * holding the tokens) not read, TLS or client certificates off, the embedded emulator instead of Kinesis.
+ * Present but blank (an unset secret substituted in), they stop startup instead.
+ */
+const NEVER_BLANK = ['KINFLUX_CONFIG', 'KINFLUX_TLS_CERT', 'KINFLUX_TLS_KEY', 'KINFLUX_TLS_CLIENT_CA', 'KINFLUX_KINESIS_ENDPOINT'];
+
 export function loadSettings(env: Env = process.env): Settings {
+  if (env.KINFLUX_CONFIG !== undefined && env.KINFLUX_CONFIG.trim() === '') {
+    throw new SettingError('KINFLUX_CONFIG is set but empty: name the file, or unset it');
+  }
   const fromFile = env.KINFLUX_CONFIG ? readConfigFile(env.KINFLUX_CONFIG) : {};
   const merged: Raw = { ...fromFile };
   for (const s of SETTINGS) if (env[s.env] !== undefined) merged[s.env] = env[s.env];
+  for (const name of NEVER_BLANK) {
+    const raw = merged[name];
+    if (typeof raw === 'string' && raw.trim() === '') throw new SettingError(`${name} is set but empty: give a value, or unset it`);
+  }
   const v = new Values(merged);
 
   const region = v.str('AWS_REGION');

@@ -85,6 +85,20 @@ t.test('limits that half-parse are refused; 0 means "no limit" only where it say
   t.throws(() => loadSettings({ KINFLUX_CONFIG: yaml }), { message: /KINFLUX_MAX_LINES must be a whole number/ });
 });
 
+t.test('a blank certificate, config file or endpoint stops startup instead of dropping TLS, tokens or Kinesis', async (t) => {
+  const blanks: Array<Record<string, string>> = [
+    { KINFLUX_TLS_CERT: '', KINFLUX_TLS_KEY: '' },
+    { KINFLUX_TLS_CERT: ' ', KINFLUX_TLS_KEY: ' ' },
+    { KINFLUX_TLS_CLIENT_CA: '' },
+    { KINFLUX_CONFIG: '' },
+    { KINFLUX_KINESIS_ENDPOINT: '' },
+  ];
+  for (const env of blanks) {
+    t.ok(refused(env), JSON.stringify(env));
+  }
+  t.ok(refused({ KINFLUX_CONFIG: configFile('tls.yaml', 'tls_cert: ""\ntls_key: ""\n') }), 'blank in a config file too');
+});
+
 t.test('startup warns when auth is off on a reachable listener, and about short tokens (never quoting them)', async (t) => {
   const open = startupWarnings(loadSettings({ KINFLUX_HOST: '0.0.0.0' }));
   t.match(open.join('\n'), /auth is off .* 0\.0\.0\.0/);
