@@ -122,6 +122,11 @@ export function consumerCheck(st: LineState): string {
   const f = st.fields;
   for (let j = 0; j < st.nFields; j++) {
     const ks = f[j * 4], ke = f[j * 4 + 1];
+    if (ks === ke) {
+      // `m \t=1`: 1.x stores a field with an empty key; no line can write one (`m =1` is refused).
+      st.errPos = ks;
+      return 'field key is empty (after a tab or NUL between the measurement and the fields): no record line can carry it';
+    }
     ctl = controlAt(b, ks, ke);
     if (ctl >= 0) { st.errPos = ctl; return controlReason(K_FIELD_KEY); }
     if (st.bsFields) {

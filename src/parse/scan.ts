@@ -269,7 +269,6 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
         if (n >= MAX_FIELDS) return st.fail(i, `too many fields: more than ${MAX_FIELDS} in one line`);
         st.growFields();
       }
-      if (keyStart === i) st.fieldsOdd = true; // an empty key (`a \t=1`): the iterator skips that field
       const fa = f();
       fa[n * 4] = keyStart; fa[n * 4 + 1] = i; fa[n * 4 + 2] = i + 1;
       if (isNumeric(v) || v === 45 || v === 78 || v === 110) {

@@ -70,4 +70,7 @@ t.test('records: canonical numbers, no control bytes Telegraf refuses, one physi
     t.match(reasonOf(body), new RegExp(`^${kind} holds a backslash sequence that InfluxDB and Telegraf`), JSON.stringify(body));
   }
   t.equal(out('m,a=x\\"y v=1 1\n'), 'm,a=x\\"y v=1 1\n', 'a backslash-quote alone reads the same in both');
+  // 1.x stores a field with an empty key after a tab (`m \t=1`): no line writes one.
+  t.match(reasonOf('m \t=1 1'), /^field key is empty/);
+  t.match(reasonOf('m \t=1,b=2 1\nok v=1 1\n'), /^field key is empty/);
 });
