@@ -28,8 +28,15 @@ export function parseExact(text: string): unknown {
 export type Row = { series: string; time: string; fields: Record<string, string> };
 export const NOW = 'now';
 
+/**
+ * A string value can end in a cut UTF-8 sequence (1.x keeps the bytes between the first and the last
+ * byte of the field: `"€"😀`): the bytes are the same on both sides, but Go's JSON encoder writes one
+ * U+FFFD per bad byte and Node's decoder one per sequence. Runs of U+FFFD compare as one.
+ */
+const oneReplacement = (s: string): string => s.replace(/\uFFFD+/g, '\uFFFD');
+
 export function valueText(v: FieldValue): string {
-  if (v.type === 'string') return 's:' + v.value;
+  if (v.type === 'string') return 's:' + oneReplacement(v.value);
   if (v.type === 'boolean') return 'b:' + v.value;
   if (v.type === 'float') return 'float:' + v.value;
   return v.type + ':' + v.value;
@@ -80,7 +87,7 @@ export async function stored(d: Influxd, db: string, isNow: (ns: bigint) => bool
           const ty = types.get(`${s.name}\u0000${c}`) ?? '?';
           const x = v[i];
           const txt = typeof x === 'string' && x.startsWith('\u0001') ? x.slice(1) : String(x);
-          fields[c] = ty === 'float' ? 'float:' + Number(txt) : ty === 'string' ? 's:' + txt : ty === 'boolean' ? 'b:' + txt : ty === '?' ? '?:' + txt : ty + ':' + BigInt(txt);
+          fields[c] = ty === 'float' ? 'float:' + Number(txt) : ty === 'string' ? 's:' + oneReplacement(txt) : ty === 'boolean' ? 'b:' + txt : ty === '?' ? '?:' + txt : ty + ':' + BigInt(txt);
         });
         rows.push({ series: JSON.stringify([s.name, tags]), time: isNow(time) ? NOW : String(time), fields });
       }

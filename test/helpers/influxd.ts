@@ -45,8 +45,6 @@ function freePort(): Promise<number> {
 
 function config(dir: string, httpPort: number, rpcPort: number): string {
   // Loopback only, nothing optional running, quiet logs: we only need the write path and queries.
-  // The WAL is fsynced once a second, not per write: the data is throw-away, and per-write fsyncs made
-  // each POST wait on the disk (the fuzzer writes one case per POST).
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -55,7 +53,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [data]
   dir = "${join(dir, 'data')}"
   wal-dir = "${join(dir, 'wal')}"
-  wal-fsync-delay = "1s"
+  wal-fsync-delay = "0s"
   query-log-enabled = false
   index-version = "inmem"
 [monitor]
