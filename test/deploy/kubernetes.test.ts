@@ -20,6 +20,7 @@ import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisrup
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { SETTINGS } from '../../src/config/schema.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { createRouter } from '../../src/route/router.js';
 
 const dir = fileURLToPath(new URL('../../deploy/kubernetes', import.meta.url));
 
@@ -126,6 +127,17 @@ t.test('every KINFLUX_ variable is a setting, and together they parse', async (t
   const settings = loadSettings(env);
   t.equal(settings.workers, 1, 'one process per pod: replicas scale with pods');
   t.equal(settings.http.port, 8086);
+  // The README's memory budget at these settings fits under the memory limit: no OOM kill under a body flood.
+  const MiB = 1024 * 1024;
+  const streams = createRouter(settings.routes, settings.stream, settings.strictRoutes).streams.length;
+  const budget =
+    100 * MiB +
+    3 * settings.http.maxInflightBodyBytes +
+    streams * (settings.delivery.queueMaxBytes + 2 * (settings.delivery.seriesCacheMaxBytes ?? 64 * MiB));
+  const limit = c.resources!.limits!.memory as string;
+  const limitBytes = Number(limit.replace(/Mi$/, '')) * MiB;
+  t.match(limit, /^\d+Mi$/);
+  t.ok(budget <= limitBytes, `memory budget ${Math.round(budget / MiB)} MiB <= limit ${limit}`);
 });
 
 t.test('Service, HPA, PDB and ServiceMonitor point at the Deployment', async (t) => {
