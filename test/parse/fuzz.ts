@@ -81,6 +81,21 @@ function textDiff(w: Outcome, errors: LineError[]): string | undefined {
 
 let dbSeq = 0;
 const UNREADABLE = 'deliberate: unreadable measurement';
+const CONFLICT = 'deliberate: type conflict';
+
+/** True when two of the rows give one field of one measurement different types. */
+function typeClash(rows: Row[]): boolean {
+  const types = new Map<string, string>();
+  for (const r of rows) {
+    for (const [k, v] of Object.entries(r.fields)) {
+      const key = `${(JSON.parse(r.series) as [string])[0]}\u0000${k}`;
+      const ty = v.slice(0, v.indexOf(':'));
+      if ((types.get(key) ?? ty) !== ty) return true;
+      types.set(key, ty);
+    }
+  }
+  return false;
+}
 
 /** One case alone in a fresh database: '' when influxd and kinflux agree, else the difference. */
 async function isolated(d: Influxd, body: string): Promise<string> {
@@ -92,7 +107,9 @@ async function isolated(d: Influxd, body: string): Promise<string> {
     const w = await post(d, db, body);
     if (w === undefined) return '';
     const theirs = await stored(d, db, (ns) => near(ns, recv));
-    if (w.body.includes('field type conflict') && mine.errors[0].some((e) => e.reason.startsWith('field type conflict'))) return '';
+    // Deliberate (README 1 and 2): a type conflict inside one point, or between points of the request
+    // (influxd keeps a schema, kinflux does not).
+    if (w.body.includes('field type conflict') && (mine.errors[0].some((e) => e.reason.startsWith('field type conflict')) || typeClash(mine.rows))) return CONFLICT;
     const a = norm(mine.rows), b = norm(theirs);
     // Deliberate (src/parse/README.md): a measurement holding `\,` is stored by influxd (204) but
     // never read back; kinflux delivers it.
@@ -109,6 +126,7 @@ async function isolated(d: Influxd, body: string): Promise<string> {
 
 function note(res: FuzzResult, diff: string): void {
   if (diff === UNREADABLE) res.deliberate.unreadableMeasurement = (res.deliberate.unreadableMeasurement ?? 0) + 1;
+  else if (diff === CONFLICT) res.deliberate.typeConflictAcrossPoints = (res.deliberate.typeConflictAcrossPoints ?? 0) + 1;
   else if (diff !== '') res.disagreements.push('values ' + diff);
 }
 
