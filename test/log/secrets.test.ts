@@ -11,12 +11,12 @@ const TOKEN = 'S3cr3t-t0ken-9f8e7d6c5b4a';
 const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
 t.teardown(() => emulator.stop());
 
-/** Writes raw bytes and returns what came back before the server closed (or 2 s passed). */
+/** Writes raw bytes and returns what came back before the server closed (or 10 s passed: CI may be slow). */
 function raw(port: number, bytes: Buffer | string): Promise<string> {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
     let got = '';
-    const timer = setTimeout(() => sock.destroy(), 2000);
+    const timer = setTimeout(() => sock.destroy(), 10_000);
     sock.on('data', (b: Buffer) => (got += b.toString('latin1')));
     sock.on('close', () => {
       clearTimeout(timer);
