@@ -59,8 +59,9 @@ for (const aggregation of ['lines', 'kpl'] as const) {
     await new Promise((r) => setTimeout(r, 1500));
     await client.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
     await waitFor(async () => (await streamStatus(stream)) === 'ACTIVE');
-    // Two health intervals: the map is refreshed by then, whether or not a mismatch triggered it.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Several health intervals (1 s): the map is refreshed by then, whether or not a mismatch triggered
+    // it, with room for a loaded machine.
+    await new Promise((r) => setTimeout(r, 4000));
     const settledSeq = load.seq();
     await new Promise((r) => setTimeout(r, 1500));
     const acked = await load.stop();
