@@ -266,7 +266,8 @@ export class StreamMonitor {
     if (Date.now() < s.describeAt) {
       // Describes are backing off: health stays as the last describe and the puts left it; the shard map
       // (its own per-stream limit) is still refreshed when needed.
-      if ((s.mapStale || periodic) && !s.listShardsDenied && !s.notFound) await this.refreshShards(s);
+      // (only when stale: periodic listing waits for describes to succeed, so an outage costs no extra calls).
+      if (s.mapStale && !s.listShardsDenied && !s.notFound) await this.refreshShards(s);
       return;
     }
     this.describeCalls.set(s.stream, this.describes(s.stream) + 1);
