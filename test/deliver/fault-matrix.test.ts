@@ -23,7 +23,9 @@ function summary(v: ReturnType<typeof verify>): string {
 t.test('30% of entries throttled (plus 5% InternalFailure): retried by index, nothing acknowledged is missing', async (t) => {
   proxy.set({ throttleShare: 0.3, internalShare: 0.05 });
   // One point per record, so that requests carry many entries and the failed ones must be picked out by index.
-  const { engine, metrics } = makeEngine(proxy.endpoint, ['throttled'], { ...fault, aggregation: 'none', lingerMs: 20 });
+  // A longer deadline: a shard has one call at a time (order per series), and with 30% of entries failing each
+  // call's failed records back off at the head of their shard's line.
+  const { engine, metrics } = makeEngine(proxy.endpoint, ['throttled'], { ...fault, deliveryTimeoutMs: 10_000, aggregation: 'none', lingerMs: 20 });
   await engine.start();
   const load = await runLoad(engine, 'throttled', { clients: 4, durationMs: 4000, tag: 'th', linesPerBatch: 40 });
   proxy.set({ throttleShare: 0, internalShare: 0 });
