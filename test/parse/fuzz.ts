@@ -8,7 +8,7 @@
 // ~70 ms); the batch is read back once, and only when it disagrees is each case re-run alone.
 import type { Influxd } from '../helpers/influxd.js';
 import { norm, oursMany, stored, near, type Row } from '../helpers/influxd-compare.js';
-import { describeLineError } from '../../src/parse/index.js';
+import { decodeLine, describeLineError, parseLines } from '../../src/parse/index.js';
 import type { LineError } from '../../src/parse/index.js';
 import { HAND, rng, telegrafLines } from './cases.js';
 
@@ -83,15 +83,16 @@ let dbSeq = 0;
 const UNREADABLE = 'deliberate: unreadable measurement';
 const CONFLICT = 'deliberate: type conflict';
 
-/** True when two of the rows give one field of one measurement different types. */
-function typeClash(rows: Row[]): boolean {
+/** True when two points kinflux reads from `body` give one field of one measurement different types. */
+function typeClash(body: string): boolean {
+  const r = parseLines(Buffer.from(body), { precision: 'ns', receivedAtNs: 0n, allowUnsigned: false, allowCRLF: false });
   const types = new Map<string, string>();
-  for (const r of rows) {
-    for (const [k, v] of Object.entries(r.fields)) {
-      const key = `${(JSON.parse(r.series) as [string])[0]}\u0000${k}`;
-      const ty = v.slice(0, v.indexOf(':'));
-      if ((types.get(key) ?? ty) !== ty) return true;
-      types.set(key, ty);
+  for (let i = 0; i < r.points.count; i++) {
+    const p = decodeLine(r.points.data, r.points.starts[i], r.points.starts[i + 1]);
+    for (const [k, v] of p.fields) {
+      const key = `${p.measurement}\u0000${k}`;
+      if ((types.get(key) ?? v.type) !== v.type) return true;
+      types.set(key, v.type);
     }
   }
   return false;
@@ -109,7 +110,7 @@ async function isolated(d: Influxd, body: string): Promise<string> {
     const theirs = await stored(d, db, (ns) => near(ns, recv));
     // Deliberate (README 1 and 2): a type conflict inside one point, or between points of the request
     // (influxd keeps a schema, kinflux does not).
-    if (w.body.includes('field type conflict') && (mine.errors[0].some((e) => e.reason.startsWith('field type conflict')) || typeClash(mine.rows))) return CONFLICT;
+    if (w.body.includes('field type conflict') && (mine.errors[0].some((e) => e.reason.startsWith('field type conflict')) || typeClash(body))) return CONFLICT;
     const a = norm(mine.rows), b = norm(theirs);
     // Deliberate (src/parse/README.md): a measurement holding `\,` is stored by influxd (204) but
     // never read back; kinflux delivers it.
