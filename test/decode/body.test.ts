@@ -38,3 +38,15 @@ t.test('broken gzip is 400 naming gzip', async (t) => {
     t.match((err as BodyError).message, /^gzip: /);
   }
 });
+
+t.test('a gzip body without Content-Encoding: 400 that names the missing header, not a parse error', async (t) => {
+  for (const enc of [undefined, 'identity']) {
+    const err = await decodeBody(gzipSync('cpu v=1\n'), enc, 1024).then(() => undefined, (e: unknown) => e);
+    t.ok(err instanceof BodyError, String(enc));
+    if (!(err instanceof BodyError)) continue;
+    t.equal(err.status, 400);
+    t.equal(err.reason, 'gzip_without_header');
+    t.match(err.message, /gzip-compressed but the request has no "Content-Encoding: gzip" header/);
+  }
+  t.same(await decodeBody(Buffer.from([0x1f, 0x41]), undefined, 1024), Buffer.from([0x1f, 0x41]), 'only the two magic bytes count');
+});
