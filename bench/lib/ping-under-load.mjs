@@ -53,7 +53,9 @@ export async function pingUnderLoad(mib, names = Object.keys(CLASSES)) {
     console.log(`${'class'.padEnd(36)} ${'status'.padStart(6)} ${'request'.padStart(9)} ${'pings'.padStart(6)} ${'p50'.padStart(6)} ${'p99'.padStart(6)} ${'max'.padStart(6)} ${'peak RSS'.padStart(9)}`);
     const rows = [];
     for (const name of ['(idle: no write)', ...names]) {
-      const gz = CLASSES[name] && gzipSync(CLASSES[name]((mib << 20) - 4096), { level: 1 });
+      // Each body ends in an invalid line and goes to the v2 API, which then rejects the whole batch: every
+      // point is parsed, none is delivered (kinesis-local's speed and the queue bound stay out of the figures).
+      const gz = CLASSES[name] && gzipSync(Buffer.concat([CLASSES[name]((mib << 20) - 4096), Buffer.from('\nbad\n')]), { level: 1 });
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       await get(port, '/ping', agent);
       const lat = [];
@@ -67,20 +69,20 @@ export async function pingUnderLoad(mib, names = Object.keys(CLASSES)) {
         }
       })();
       const t0 = Date.now();
-      const r = gz ? await post(port, '/write?db=metrics', gz, { 'content-encoding': 'gzip' }) : await sleep(1000).then(() => ({ status: 0 }));
+      const r = gz ? await post(port, '/api/v2/write?bucket=metrics&org=o', gz, { 'content-encoding': 'gzip' }) : await sleep(1000).then(() => ({ status: 0 }));
       const ms = Date.now() - t0;
       done = true;
       await pinger;
       agent.destroy();
       const peak = rssMiB(proc.pid, 'VmHWM');
-      const row = { name, status: r.status, ms, pings: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: Math.max(...lat), peak };
+      const row = { name, lat, status: r.status, ms, pings: lat.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: Math.max(...lat), peak };
       rows.push(row);
       if (process.env.HOSTILE_DEBUG) console.log(r.text?.slice(0, 300), gz?.length);
       console.log(`${name.padEnd(36)} ${String(r.status).padStart(6)} ${(ms + ' ms').padStart(9)} ${String(lat.length).padStart(6)} ${row.p50.toFixed(1).padStart(6)} ${row.p99.toFixed(1).padStart(6)} ${row.max.toFixed(1).padStart(6)} ${(peak.toFixed(0) + ' MiB').padStart(9)}`);
       if (proc.exitCode !== null) throw new Error(`kinflux exited with ${proc.exitCode}`);
     }
-    const all = rows.map((r) => r.p99);
-    console.log(`\nworst /ping p99 ${Math.max(...all).toFixed(1)} ms; peak RSS ${rssMiB(proc.pid, 'VmHWM').toFixed(0)} MiB (idle ${idle.toFixed(0)} MiB); process alive`);
+    const all = rows.filter((r) => r.status !== 0).flatMap((r) => r.lat);
+    console.log(`\n/ping over all bodies: p50 ${pct(all, 0.5).toFixed(1)} ms, p99 ${pct(all, 0.99).toFixed(1)} ms over ${all.length} pings; peak RSS ${rssMiB(proc.pid, 'VmHWM').toFixed(0)} MiB (idle ${idle.toFixed(0)} MiB); process alive`);
     return rows;
   } finally {
     proc.kill('SIGKILL');

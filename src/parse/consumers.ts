@@ -45,19 +45,12 @@ function telegrafReads(enc: string, kind: number): string | undefined {
     if (c === 32 || c === 44 || (c === 61 && kind !== K_MEASUREMENT)) { active = true; break; }
   }
   if (!active) return enc;
-  let out = '';
-  for (let i = 0; i < n; i++) {
-    const c = enc[i];
-    const d = enc[i + 1];
-    if (c === '\\' && (d === ',' || d === ' ' || (kind !== K_MEASUREMENT && (d === '"' || d === '=')))) {
-      out += d;
-      i++;
-      continue;
-    }
-    out += c;
-  }
-  return out;
+  // strings.Replacer, left to right (a global match resumes after the pair it replaced).
+  return enc.replace(kind === K_MEASUREMENT ? TELEGRAF_UNESCAPE_MEASUREMENT : TELEGRAF_UNESCAPE, '$1');
 }
+
+const TELEGRAF_UNESCAPE_MEASUREMENT = /\\([, ])/g;
+const TELEGRAF_UNESCAPE = /\\([, "=])/g;
 
 function controlAt(b: Buffer, s: number, e: number): number {
   for (let i = s; i < e; i++) if (isTelegrafControl(b[i])) return i;

@@ -1,35 +1,25 @@
 // Escaping rules of InfluxDB 1.x, per token kind, on latin1 strings (one char per byte, so exact).
 // Unescape is what 1.x stores; escape is our canonical (minimal) form that 1.x reads back the same.
 
+// Each rule is one global regular expression: a linear native scan, no string per character.
+// A global match resumes after the pair it consumed, so `\\,` pairs left to right as 1.x's loop does.
+const UNESCAPE_NAME = /\\([," =])/g;
+const UNESCAPE_TAG = /\\([, =])/g;
+const UNESCAPE_STRING = /\\([\\"])/g;
+
 /** pkg/escape.Unescape: measurement names and field keys drop the backslash of \, \" \  \=. */
 export function unescapeName(raw: string): string {
-  return unescapeOnly(raw, '," =');
+  return raw.indexOf('\\') < 0 ? raw : raw.replace(UNESCAPE_NAME, '$1');
 }
 
 /** unescapeTag: tag keys and values drop the backslash of \, \  \= only. */
 export function unescapeTag(raw: string): string {
-  return unescapeOnly(raw, ', =');
+  return raw.indexOf('\\') < 0 ? raw : raw.replace(UNESCAPE_TAG, '$1');
 }
 
 /** unescapeStringField: string field values drop the backslash of \\ and \" only. */
 export function unescapeString(raw: string): string {
-  return unescapeOnly(raw, '\\"');
-}
-
-/** `raw` without the backslash before any character of `escapable`; every other backslash stays. */
-function unescapeOnly(raw: string, escapable: string): string {
-  if (raw.indexOf('\\') < 0) return raw;
-  let out = '';
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length && escapable.includes(raw[i + 1])) {
-      out += raw[i + 1];
-      i++;
-      continue;
-    }
-    out += c;
-  }
-  return out;
+  return raw.indexOf('\\') < 0 ? raw : raw.replace(UNESCAPE_STRING, '$1');
 }
 
 /**
@@ -37,17 +27,17 @@ function unescapeOnly(raw: string, escapable: string): string {
  * literally, and 2.x readers would not unescape them).
  */
 export function escapeMeasurement(v: string): string {
-  return escapeWhere(v, (c, prev) => c === ',' || c === ' ' || ((c === '=' || c === '"') && prev === '\\'));
+  return v.replace(/[, ]|(?<=\\)[="]/g, '\\$&');
 }
 
 /** Tag keys and values: `,`, space and `=`. */
 export function escapeTag(v: string): string {
-  return escapeWhere(v, (c) => c === ',' || c === ' ' || c === '=');
+  return v.replace(/[, =]/g, '\\$&');
 }
 
 /** Field keys: `,`, space and `=`; `"` only after a backslash. */
 export function escapeFieldKey(v: string): string {
-  return escapeWhere(v, (c, prev) => c === ',' || c === ' ' || c === '=' || (c === '"' && prev === '\\'));
+  return v.replace(/[, =]|(?<=\\)"/g, '\\$&');
 }
 
 /**
@@ -65,15 +55,5 @@ export function fieldKeyNeedsRaw(v: string): boolean {
 
 /** String field contents: `\` and `"`. */
 export function escapeString(v: string): string {
-  return escapeWhere(v, (c) => c === '\\' || c === '"');
-}
-
-/** `v` with a backslash before every character `needs` picks (given the character before it). The serializer's cold path. */
-function escapeWhere(v: string, needs: (c: string, prev: string | undefined) => boolean): string {
-  let out = '';
-  for (let i = 0; i < v.length; i++) {
-    if (needs(v[i], i > 0 ? v[i - 1] : undefined)) out += '\\';
-    out += v[i];
-  }
-  return out;
+  return v.replace(/[\\"]/g, '\\$&');
 }
