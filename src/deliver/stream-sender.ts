@@ -26,6 +26,7 @@ import type { StreamMonitor, StreamState } from './stream-monitor.js';
 import { streamParams } from './stream-target.js';
 import { putRecordsCall } from './put-records-call.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
+import { Alarm } from './alarm.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
@@ -63,11 +64,13 @@ export class StreamSender {
   private flushDue = false;
   private draining = false;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeAt = Infinity;
-  /** Wakes to seal open records after the linger on an idle pipe. */
-  private sealTimer: NodeJS.Timeout | undefined;
-  private sealAt = Infinity;
+  /** Pumps again when due (backoff, pacing of sealed records): sends what is due, seals nothing. */
+  private readonly wake = new Alarm(() => this.pump());
+  /** Seals (what may go of) the open records after the linger on an idle pipe. */
+  private readonly seal = new Alarm(() => {
+    this.flushDue = true;
+    this.pump();
+  });
   /** Without a shard map: equal hash ranges standing in for shards, and their fixed hash keys. */
   private ranges: { n: number; map: ShardMap; keys: Map<string, string> } | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -238,9 +241,9 @@ export class StreamSender {
     this.failAll('shutting_down');
     this.abort.abort();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    if (this.sealTimer) clearTimeout(this.sealTimer);
-    this.lingerTimer = this.wakeTimer = this.sealTimer = undefined;
+    this.lingerTimer = undefined;
+    this.wake.cancel();
+    this.seal.cancel();
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -262,31 +265,6 @@ export class StreamSender {
     this.lingerTimer = undefined;
     this.flushDue = true;
     this.pump();
-  }
-
-  /** Pumps again at `at` (backoff, pacing of sealed records): sends what is due, seals nothing. */
-  private scheduleWake(at: number): void {
-    if (!Number.isFinite(at) || (this.wakeTimer && this.wakeAt <= at)) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
-  }
-
-  /** Seals (what may go of) the open records at `at`: the linger on an idle pipe. */
-  private scheduleSeal(at: number): void {
-    if (!Number.isFinite(at) || (this.sealTimer && this.sealAt <= at)) return;
-    if (this.sealTimer) clearTimeout(this.sealTimer);
-    this.sealAt = at;
-    this.sealTimer = setTimeout(() => {
-      this.sealTimer = undefined;
-      this.sealAt = Infinity;
-      this.flushDue = true;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
   }
 
   /**
@@ -372,7 +350,7 @@ export class StreamSender {
       // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
       const pipeIdle = this.inflight === 0 && this.preparing === 0;
       if (pipeIdle && !this.flushDue && q.ready.count === 0 && q.packer.hasOpen) {
-        this.scheduleSeal(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
+        this.seal.set(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
         break;
       }
       if (this.flushDue) {
@@ -389,7 +367,7 @@ export class StreamSender {
         (r) => this.drop(r),
         this.s.aggregation !== 'none',
       );
-      this.scheduleWake(wakeAt);
+      this.wake.set(wakeAt);
       if (records.length === 0) break;
       void this.put(records);
     }
@@ -577,7 +555,7 @@ export class StreamSender {
     this.m.retries.inc();
     this.retryWarning.note({ stream: this.d.stream, code });
     this.queue.push(r, true);
-    this.scheduleWake(r.notBefore);
+    this.wake.set(r.notBefore);
   }
 
   /** After a fatal error the records' submits are answered; whatever is left is an orphan. */

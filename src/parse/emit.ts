@@ -185,7 +185,7 @@ function writeValue(st: LineState, out: BatchWriter, j: number): void {
   }
   if (t === T_INT || t === T_UINT) {
     // Telegraf's grammar refuses leading zeros in integers: `007i` is written `7i`, `-0i` `0i`.
-    // Byte by byte: any number of leading zeros costs no string.
+    // Byte by byte: leading zeros, however many, cost no string.
     let d = b[vs] === 45 ? vs + 1 : vs;
     const e = ve - 1;
     while (d < e - 1 && b[d] === 48) d++;
