@@ -86,6 +86,14 @@ function grown(a: Uint32Array<ArrayBuffer>, min: number): Uint32Array<ArrayBuffe
   return b;
 }
 
+/**
+ * Bytes held by every series cache of this process, by their estimates (`kinflux_series_cache_bytes`). Each cache
+ * keeps its share in an account, so a cache that is dropped without reset() leaves the sum when it is collected.
+ */
+let processHeldBytes = 0;
+const dropped = new FinalizationRegistry<{ bytes: number }>((account) => (processHeldBytes -= account.bytes));
+export const seriesCachesHeldBytes = (): number => processHeldBytes;
+
 export class SeriesKeyCache {
   /** Open addressing: entry index + 1 (0 = empty) and that entry's hash, per slot. */
   private table = new Uint32Array(INITIAL_SLOTS);
@@ -99,18 +107,20 @@ export class SeriesKeyCache {
   private arena = new Uint32Array(INITIAL_ARENA_WORDS);
   private arenaUsed = 0;
   /** What the entries cost, by the estimate of add(); kept under maxBytes. */
-  private bytes = 0;
+  private readonly account = { bytes: 0 };
   private scratch = new Uint32Array(64);
   /** Uint32 view of the ArrayBuffer behind the Buffer last seen. */
   private viewFor: Buffer | undefined;
   private view: Uint32Array<ArrayBufferLike> = EMPTY;
 
   /** `maxBytes` bounds the entries and the arrays holding them (typed arrays grow by doubling: at most 2×). */
-  constructor(private readonly maxBytes = DEFAULT_SERIES_CACHE_BYTES) {}
+  constructor(private readonly maxBytes = DEFAULT_SERIES_CACHE_BYTES) {
+    dropped.register(this, this.account);
+  }
 
   /** Estimated bytes held, for tests and metrics. */
   get heldBytes(): number {
-    return this.bytes;
+    return this.account.bytes;
   }
 
   /** The entry for the series bytes `data[start .. start+len)`. */
@@ -139,7 +149,7 @@ export class SeriesKeyCache {
     }
     // Crude bound, as for any cache of client-chosen keys: dropping everything keeps memory flat under churn,
     // and hands the arrays back rather than keeping them at their largest.
-    if (this.bytes + this.costOf(len, nWords) > this.maxBytes) this.reset();
+    if (this.account.bytes + this.costOf(len, nWords) > this.maxBytes) this.reset();
     return this.add(h, data, start, len, nWords);
   }
 
@@ -158,7 +168,9 @@ export class SeriesKeyCache {
   }
 
   private add(h: number, data: Buffer, start: number, len: number, nWords: number): SeriesEntry {
-    this.bytes += this.costOf(len, nWords);
+    const cost = this.costOf(len, nWords);
+    this.account.bytes += cost;
+    processHeldBytes += cost;
     const key = seriesKeyOf(data, start, len);
     const entry: SeriesEntry = { key, group: `key:${key}`, map: undefined, shardId: '' };
     const e = this.entries.length;
@@ -203,6 +215,7 @@ export class SeriesKeyCache {
     this.offs = new Uint32Array(INITIAL_ENTRIES);
     this.arena = new Uint32Array(INITIAL_ARENA_WORDS);
     this.arenaUsed = 0;
-    this.bytes = 0;
+    processHeldBytes -= this.account.bytes;
+    this.account.bytes = 0;
   }
 }

@@ -14,13 +14,17 @@ import { collectGarbage } from './reclaim.js';
 /** Seconds a refused client waits: bodies in flight take about that long to be parsed and handed on. */
 const RETRY_AFTER_S = 1;
 
-/** A burst that held at least this much gets a garbage collection once it is over, so RSS returns near idle. */
+/**
+ * A burst that claimed at least this much in total (one large body, or many small ones in a row) gets a
+ * garbage collection once it is over, so RSS returns near idle.
+ */
 const RECLAIM_AFTER_BYTES = 32 * 1024 * 1024;
 const RECLAIM_DELAY_MS = 1000;
 
 export class BodyBudget {
   private used = 0;
-  private peak = 0;
+  /** Bytes claimed since the last collection: bodies sent one after another free nothing until a GC finds them. */
+  private claimed = 0;
   private timer: NodeJS.Timeout | undefined;
   constructor(
     readonly max: number,
@@ -30,17 +34,17 @@ export class BodyBudget {
   tryReserve(bytes: number): boolean {
     if (this.used + bytes > this.max) return false;
     this.used += bytes;
-    this.peak = Math.max(this.peak, this.used);
+    this.claimed += bytes;
     return true;
   }
   release(bytes: number): void {
     this.used = Math.max(0, this.used - bytes);
-    if (this.used === 0 && this.peak >= RECLAIM_AFTER_BYTES && !this.timer) {
+    if (this.used === 0 && this.claimed >= RECLAIM_AFTER_BYTES && !this.timer) {
       // Once the bodies are gone and no new one arrived for a moment, their memory is handed back.
       this.timer = setTimeout(() => {
         this.timer = undefined;
         if (this.used > 0) return;
-        this.peak = 0;
+        this.claimed = 0;
         this.reclaim();
       }, RECLAIM_DELAY_MS);
       this.timer.unref();

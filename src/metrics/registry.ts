@@ -1,6 +1,7 @@
 // The contract's metric catalogue (names are fixed by CONTRACT.md; labels may grow).
 // One instance per app, so tests can run several servers in one process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { seriesCachesHeldBytes } from '../encode/series-cache.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -22,6 +23,7 @@ export interface Metrics {
   readonly shardRate: Gauge<'stream' | 'shard'>;
   readonly shardThrottles: Counter<'stream' | 'shard'>;
   readonly writesRefusedEarly: Counter<'stream' | 'code'>;
+  readonly seriesCacheBytes: Gauge;
 }
 
 export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
@@ -147,6 +149,14 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       help: 'Writes refused before any point was sent: 503 (the shards cannot take them before the deadline now) or 413 (they never could), by stream and code.',
       labelNames: ['stream', 'code'],
       registers,
+    }),
+    seriesCacheBytes: new Gauge({
+      name: 'kinflux_series_cache_bytes',
+      help: "Bytes held by this process's series-key caches, by their estimate (bound: KINFLUX_SERIES_CACHE_MAX_BYTES per stream).",
+      registers,
+      collect() {
+        this.set(seriesCachesHeldBytes());
+      },
     }),
   };
 }

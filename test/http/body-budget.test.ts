@@ -75,3 +75,19 @@ t.test('the budget reclaims memory once after a burst, not per request', async (
   await new Promise((r) => setTimeout(r, 1300));
   t.equal(collections, 1);
 });
+
+t.test('many small bodies one after another add up to a burst that is reclaimed once it ends', async (t) => {
+  let collections = 0;
+  const budget = new BodyBudget(64 * 1024 * KiB, () => collections++);
+  // 40 bodies of 1 MiB, never more than one in flight: no single moment holds 32 MiB, the garbage does.
+  for (let i = 0; i < 40; i++) {
+    t.ok(budget.tryReserve(1024 * KiB));
+    budget.release(1024 * KiB);
+  }
+  await new Promise((r) => setTimeout(r, 1300));
+  t.equal(collections, 1, 'one collection after the burst');
+  t.ok(budget.tryReserve(1024 * KiB));
+  budget.release(1024 * KiB);
+  await new Promise((r) => setTimeout(r, 1300));
+  t.equal(collections, 1, 'a small write after it does not collect again');
+});
