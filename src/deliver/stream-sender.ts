@@ -17,6 +17,7 @@ import { hashKeyOf } from '../encode/shard-map.js';
 import { ShardMap } from '../encode/shard-map.js';
 import { retryDelay } from '../queue/backoff.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
+import { admissionPolicy, admissionWait, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
 import { DeliveryError, WriteTooLargeError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
@@ -31,13 +32,6 @@ import { Alarm } from './alarm.js';
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
 const IDLE_LINGER_MS = 5;
-/**
- * Admission: a write is taken only if what is queued ahead of it on each of its shards drains within
- * this time at the shard's current rate (a short queue keeps latency low and the shards busy), and
- * the write itself is delivered within ADMIT_DEADLINE_SHARE of the delivery deadline.
- */
-const ADMIT_QUEUE_DELAY_MS = 500;
-const ADMIT_DEADLINE_SHARE = 0.75;
 /** Without ListShards (and without a shard count): hash ranges points are packed by. */
 const DEFAULT_HASH_RANGES = 16;
 const THROTTLED = 'ProvisionedThroughputExceededException';
@@ -56,6 +50,7 @@ export class StreamSender {
   readonly queue: StreamQueue;
   private readonly s: DeliverySettings;
   private readonly pacer: ShardPacer;
+  private readonly admission: AdmissionPolicy;
   private readonly encoder: BatchEncoder;
   private readonly params: ReturnType<typeof streamParams>;
   private readonly abort = new AbortController();
@@ -86,6 +81,7 @@ export class StreamSender {
     this.s = d.settings;
     this.m = streamMetrics(d.metrics, d.stream);
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
+    this.admission = admissionPolicy(d.settings.deliveryTimeoutMs);
     this.encoder = new BatchEncoder(d.settings);
     this.params = streamParams(d.stream);
     this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
@@ -167,27 +163,24 @@ export class StreamSender {
     if (!this.pacer.enabled) return undefined;
     const { map } = this.groupMap();
     const now = Date.now();
-    for (const { shardId } of map.shards) {
-      const ahead = Math.max(0, this.queue.backlog(shardId) - this.pacer.available(shardId, now)) / this.pacer.bytesRate(shardId);
-      if (ahead > ADMIT_QUEUE_DELAY_MS / 1000) {
-        this.m.refusedEarly('503').inc();
-        return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(ahead - ADMIT_QUEUE_DELAY_MS / 1000)));
-      }
-    }
-    return undefined;
+    // An empty write: refused only where the backlog alone is past the horizon.
+    const parts = map.shards.map(({ shardId }) => ({ group: shardId, bytes: 0, backlog: this.queue.backlog(shardId) }));
+    const verdict = admissionWait(parts, this.pacer, now, this.admission);
+    if (!verdict.refuse) return undefined;
+    this.m.refusedEarly('503').inc();
+    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds)));
   }
 
   /**
-   * Admission: refuses now (before any point is sent) a write the shards cannot take before its
-   * deadline at the rates they take now: 503 with Retry-After when the backlog is what stands in the
-   * way, 413 when even an empty shard at its ceiling could not take the write's share in time.
+   * Admission: refuses now (before any point is sent) a write the shards cannot take soon enough at the
+   * rates they take now (src/queue/admission.ts): 503 with Retry-After when the backlog is what stands in
+   * the way, 413 when even an empty shard at its ceiling could not take the write's share in time.
    */
   private admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | undefined {
     if (!this.pacer.enabled || points === 0) return undefined;
-    const deadlineS = (this.s.deliveryTimeoutMs * ADMIT_DEADLINE_SHARE) / 1000;
+    const deadlineS = this.admission.deadlineS;
     const ceiling = this.pacer.ceilingBytesPerSecond;
-    const now = Date.now();
-    let waitS = 0;
+    const parts: AdmissionPart[] = [];
     for (const [group, w] of byGroup) {
       if (w > ceiling * deadlineS) {
         // The same mix of series, scaled down to what this shard can take within the deadline.
@@ -201,14 +194,11 @@ export class StreamSender {
             `which takes at most ${Math.floor(ceiling * deadlineS)} bytes in that time; send at most ${fitLines} lines (about ${fitBytes} bytes) per write`,
         );
       }
-      const rate = this.pacer.bytesRate(group);
-      // What the shard's banked allowance cannot send at once waits for the rate.
-      const ahead = Math.max(0, this.queue.backlog(group) - this.pacer.available(group, now)) / rate;
-      const total = ahead + w / rate;
-      if (ahead > ADMIT_QUEUE_DELAY_MS / 1000 || total > deadlineS) waitS = Math.max(waitS, ahead - ADMIT_QUEUE_DELAY_MS / 1000, total - deadlineS);
+      parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
-    if (waitS <= 0) return undefined;
-    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(waitS)));
+    const verdict = admissionWait(parts, this.pacer, Date.now(), this.admission);
+    if (!verdict.refuse) return undefined;
+    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds)));
   }
 
   /** Stop lingering: send everything as fast as limits allow (shutdown). */
@@ -551,9 +541,17 @@ export class StreamSender {
       return;
     }
     r.attempts++;
-    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
     this.m.retries.inc();
     this.retryWarning.note({ stream: this.d.stream, code });
+    // Kinesis' bucket for the shard is shared with other replicas, which keep it low with their own
+    // records: a big record needs it fuller than they ever leave it and would be throttled again and again
+    // (and its replica starve). Halves go back at the front, in order, and the pacer spaces them. Not with
+    // compression: its halves come back from the thread pool in any order.
+    if (code === THROTTLED && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
+      this.splitRecord(r.packed, code, true);
+      return;
+    }
+    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
     this.queue.push(r, true);
     this.wake.set(r.notBefore);
   }

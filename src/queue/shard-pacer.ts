@@ -1,29 +1,58 @@
 // Per-shard pacing against Kinesis' write limits (1 MiB/s and 1,000 records/s per shard) with a rate
 // each replica learns from Kinesis' answers (AIMD, as TCP does with a congestion window): a
-// ProvisionedThroughputExceededException cuts that shard's rate by a factor, a success while the
-// shard was busy probes upward by a fixed step per second. The ceiling is the shard's limits ×
+// ProvisionedThroughputExceededException cuts that shard's rate by a factor, and while the shard is in
+// demand the rate probes upward by a fixed step per second. The ceiling is the shard's limits ×
 // shardRateLimitPercent (the KPL's static RateLimit); the floor keeps a replica from starving.
 // Replicas that share a stream have no coordinator: each one that gets throttled backs off, the ones
 // sending more are throttled more often, so their rates converge to fair shares of the shard.
 //
-// A token bucket per shard holds one second of the current rate; a record bigger than the bucket is
-// let through when the bucket is full, and the debt is paid by waiting.
+// Demand is what the replica would send if its rate allowed: a record waiting for allowance, and a write
+// refused by admission because of this shard's rate (demanded()). The second matters: a replica whose rate
+// was cut refuses writes before they queue, so it never waits for allowance, and if only waiting counted
+// it would never probe up again while the others hold the shard (issue 11's starving third replica).
+//
+// A token bucket per shard holds BURST_S of the current rate; a record bigger than the bucket is let
+// through when the bucket is full, and the debt is paid by waiting. The burst is short because Kinesis'
+// own bucket (one second) is shared: replicas that each saved a second of their rate and spend it at
+// once after a lull empty Kinesis' bucket together (a throttle storm).
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 export const SHARD_RECORDS_PER_SECOND = 1000;
+const SPLIT_ABOVE_S = 0.25;
 
-/** Multiplicative decrease on throttling that persists (another throttle of the shard within QUIET_MS)... */
-const DECREASE = 0.7;
-/** ...and on an isolated one: a lone replica paced at the limit meets one now and then (timing jitter). */
-const DECREASE_ISOLATED = 0.95;
-const QUIET_MS = 5000;
-/** Additive increase: share of the ceiling regained per second of busy, unthrottled sending. */
-const INCREASE_PER_SECOND = 0.05;
-/** Lowest share of the ceiling a shard is paced to. */
-const FLOOR = 0.02;
-/** One cut per this many ms: the entries of one answer (or calls already in flight) are one signal. */
-const CUT_COOLDOWN_MS = 100;
-/** A shard whose sender waited for allowance this recently is busy (its rate is what limits it). */
-const BUSY_WINDOW_MS = 1000;
+export interface PacerLaw {
+  /** Multiplicative decrease on throttling that persists (another throttle of the shard within quietMs)... */
+  decrease: number;
+  /** ...and on an isolated one: a lone replica paced at the limit meets one now and then (timing jitter). */
+  decreaseIsolated: number;
+  quietMs: number;
+  /** Additive increase: share of the ceiling regained per second while the shard is in demand... */
+  increasePerSecond: number;
+  /** ...growing by itself every this many seconds without a cut (capped at maxAccel×): probes gently
+   * near the rate that was last cut, and recovers fast once the others have gone. */
+  accelSeconds: number;
+  maxAccel: number;
+  /** Lowest share of the ceiling a shard is paced to. */
+  floor: number;
+  /** One cut per this many ms: the entries of one answer (or calls already in flight) are one signal. */
+  cutCooldownMs: number;
+  /** A shard demanded this recently (waited for allowance, or refused a write) is busy: its rate limits it. */
+  busyWindowMs: number;
+  /** Seconds of the current rate the bucket holds. */
+  burstSeconds: number;
+}
+
+export const DEFAULT_LAW: PacerLaw = {
+  decrease: 0.7,
+  decreaseIsolated: 0.95,
+  quietMs: 5000,
+  increasePerSecond: 0.01,
+  accelSeconds: 3,
+  maxAccel: 8,
+  floor: 0.02,
+  cutCooldownMs: 100,
+  busyWindowMs: 1000,
+  burstSeconds: 0.1,
+};
 
 class Bucket {
   bytes: number;
@@ -31,19 +60,21 @@ class Bucket {
   at: number;
   /** Share of the ceiling currently allowed. */
   factor = 1;
-  lastCut = 0;
+  lastCut: number;
   lastThrottle = -Infinity;
   lastRaise: number;
-  lastWait = -Infinity;
+  lastDemand = -Infinity;
   constructor(
     readonly ceilBytes: number,
     readonly ceilRecords: number,
+    readonly law: PacerLaw,
     now: number,
   ) {
-    this.bytes = ceilBytes;
-    this.records = ceilRecords;
+    this.bytes = this.bytesCap;
+    this.records = this.recordsCap;
     this.at = now;
     this.lastRaise = now;
+    this.lastCut = now;
   }
 
   get bytesRate(): number {
@@ -54,12 +85,38 @@ class Bucket {
     return this.ceilRecords * this.factor;
   }
 
+  get bytesCap(): number {
+    return this.bytesRate * this.law.burstSeconds;
+  }
+
+  get recordsCap(): number {
+    return Math.max(1, this.recordsRate * this.law.burstSeconds);
+  }
+
   refill(now: number): void {
     const dt = (now - this.at) / 1000;
     if (dt <= 0) return;
-    this.bytes = Math.min(this.bytesRate, this.bytes + dt * this.bytesRate);
-    this.records = Math.min(this.recordsRate, this.records + dt * this.recordsRate);
+    this.bytes = Math.min(this.bytesCap, this.bytes + dt * this.bytesRate);
+    this.records = Math.min(this.recordsCap, this.records + dt * this.recordsRate);
     this.at = now;
+  }
+
+  /** Refills, then probes upward for the time the shard was in demand since the last look. True if raised. */
+  settle(now: number): boolean {
+    const dt = Math.min(this.law.busyWindowMs, now - this.lastRaise);
+    let raised = false;
+    if (dt > 0) {
+      this.lastRaise = now;
+      if (this.factor < 1 && now - this.lastDemand <= this.law.busyWindowMs) {
+        const accel = Math.min(this.law.maxAccel, 1 + (now - this.lastCut) / 1000 / this.law.accelSeconds);
+        this.factor = Math.min(1, this.factor + (this.law.increasePerSecond * accel * dt) / 1000);
+        raised = true;
+      }
+    }
+    // After the raise: a full bucket is full at the new size (else a record waiting for a full bucket
+    // would wait for ever while the rate creeps up).
+    this.refill(now);
+    return raised;
   }
 }
 
@@ -80,6 +137,7 @@ export class ShardPacer {
   constructor(
     percent: number,
     private readonly onRate: (r: ShardRate) => void = () => {},
+    private readonly law: PacerLaw = DEFAULT_LAW,
   ) {
     this.ceilBytes = (SHARD_BYTES_PER_SECOND * percent) / 100;
     this.ceilRecords = (SHARD_RECORDS_PER_SECOND * percent) / 100;
@@ -97,11 +155,15 @@ export class ShardPacer {
   private bucket(shard: string, now: number): Bucket {
     let b = this.buckets.get(shard);
     if (!b) {
-      b = new Bucket(this.ceilBytes, this.ceilRecords, now);
+      b = new Bucket(this.ceilBytes, this.ceilRecords, this.law, now);
       this.buckets.set(shard, b);
-      this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
-    }
+      this.report(shard, b);
+    } else if (b.settle(now)) this.report(shard, b);
     return b;
+  }
+
+  private report(shard: string, b: Bucket): void {
+    this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
   }
 
   /**
@@ -122,57 +184,53 @@ export class ShardPacer {
   waitFor(shard: string, size: number, now: number): number {
     if (!this.enabled) return 0;
     const b = this.bucket(shard, now);
-    b.refill(now);
-    const bytesOk = b.bytes >= Math.min(size, b.bytesRate);
+    const need = Math.min(size, b.bytesCap);
+    const bytesOk = b.bytes >= need;
     const recordsOk = b.records >= 1;
     if (bytesOk && recordsOk) return 0;
-    b.lastWait = now; // demand above the allowance: the rate is what holds this shard back
-    const needBytes = bytesOk ? 0 : Math.min(size, b.bytesRate) - b.bytes;
+    b.lastDemand = now; // demand above the allowance: the rate is what holds this shard back
+    const needBytes = bytesOk ? 0 : need - b.bytes;
     const needRecords = recordsOk ? 0 : 1 - b.records;
     return Math.max(1, Math.ceil(Math.max((needBytes / b.bytesRate) * 1000, (needRecords / b.recordsRate) * 1000)));
+  }
+
+  /** A write for this shard was refused because of its rate: demand the rate did not let in. */
+  demanded(shard: string, now: number): void {
+    if (!this.enabled) return;
+    this.bucket(shard, now).lastDemand = now;
   }
 
   /** Kinesis throttled a record of this shard: cut its rate (once per cooldown). */
   throttled(shard: string, now: number): void {
     if (!this.enabled) return;
     const b = this.bucket(shard, now);
-    const isolated = now - b.lastThrottle > QUIET_MS;
+    const isolated = now - b.lastThrottle > this.law.quietMs;
     b.lastThrottle = now;
-    if (now - b.lastCut < CUT_COOLDOWN_MS) return;
-    b.refill(now);
+    if (now - b.lastCut < this.law.cutCooldownMs) return;
     b.lastCut = now;
-    b.lastRaise = now;
-    b.factor = Math.max(FLOOR, b.factor * (isolated ? DECREASE_ISOLATED : DECREASE));
+    b.factor = Math.max(this.law.floor, b.factor * (isolated ? this.law.decreaseIsolated : this.law.decrease));
     // Tokens saved at the old rate would be spent straight into the same throttling.
-    b.bytes = Math.min(b.bytes, b.bytesRate);
-    b.records = Math.min(b.records, b.recordsRate);
-    this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
+    b.bytes = Math.min(b.bytes, b.bytesCap);
+    b.records = Math.min(b.records, b.recordsCap);
+    this.report(shard, b);
   }
 
-  /** Kinesis accepted a record of this shard: probe upward if the rate is what holds the shard back. */
+  /** Kinesis accepted a record of this shard. */
   accepted(shard: string, now: number): void {
     if (!this.enabled) return;
-    const b = this.buckets.get(shard);
-    if (!b || b.factor >= 1) return;
-    const dt = Math.min(500, now - b.lastRaise);
-    b.lastRaise = now;
-    if (now - b.lastWait > BUSY_WINDOW_MS || dt <= 0) return;
-    b.refill(now);
-    b.factor = Math.min(1, b.factor + (INCREASE_PER_SECOND * dt) / 1000);
-    this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
+    this.bucket(shard, now);
   }
 
   /** Allowance (bytes) the shard has banked now: what can go at once. 0 without pacing. */
   available(shard: string, now: number): number {
-    const b = this.buckets.get(shard);
-    if (!this.enabled || !b) return this.enabled ? this.ceilBytes : 0;
-    b.refill(now);
-    return Math.max(0, b.bytes);
+    if (!this.enabled) return 0;
+    return Math.max(0, this.bucket(shard, now).bytes);
   }
 
   /** Bytes/s this shard is paced to now (the ceiling for a shard not seen yet); Infinity without pacing. */
-  bytesRate(shard: string): number {
+  bytesRate(shard: string, now?: number): number {
     if (!this.enabled) return Infinity;
+    if (now !== undefined) return this.bucket(shard, now).bytesRate;
     return this.buckets.get(shard)?.bytesRate ?? this.ceilBytes;
   }
 
@@ -180,6 +238,15 @@ export class ShardPacer {
   recordsRate(shard: string): number {
     if (!this.enabled) return Infinity;
     return this.buckets.get(shard)?.recordsRate ?? this.ceilRecords;
+  }
+
+  /**
+   * A throttled record bigger than this (a quarter second of the shard's paced rate) is split before it
+   * is retried: see StreamSender.retry. Infinity without pacing.
+   */
+  splitAbove(shard: string): number {
+    if (!this.enabled) return Infinity;
+    return this.bytesRate(shard) * SPLIT_ABOVE_S;
   }
 
   /** Forgets shards no longer in use (after a reshard). */

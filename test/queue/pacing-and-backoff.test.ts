@@ -47,7 +47,8 @@ t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, fl
   // Success while the shard is not waiting for allowance: no information, no raise.
   p.accepted('s0', 61_000);
   t.equal(p.bytesRate('s0'), ceil * 0.02);
-  // Busy: the pacer made it wait lately; then each success raises by 5% of the ceiling per second.
+  // Busy: the pacer made it wait lately; then the rate rises by 1% of the ceiling per second, faster
+  // the longer no cut comes (up to 8×): gentle near the rate last cut, quick once the others have gone.
   let now = 61_000;
   for (; p.bytesRate('s0') < ceil && now < 200_000; now += 100) {
     p.reserve('s0', 200 * 1024, now);
@@ -56,6 +57,22 @@ t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, fl
   t.ok(now - 61_000 >= 19_000 && now - 61_000 <= 21_000, `floor to ceiling in ~20 s (${now - 61_000} ms)`);
   t.equal(p.bytesRate('s0'), ceil, 'never above the ceiling');
   t.equal(new ShardPacer(50).bytesRate('x'), ceil / 2, 'KINFLUX_SHARD_RATE_LIMIT_PERCENT is the ceiling');
+});
+
+t.test('pacer: a write refused for the shard\'s rate is demand, and the rate probes up without any record sent', async (t) => {
+  // A replica cut low refuses writes before they queue: it never waits for allowance and sends nothing.
+  // Were waiting the only sign of demand, it would stay low for ever while the others hold the shard.
+  const p = new ShardPacer(100);
+  const ceil = 1024 * 1024;
+  for (let now = 0; now < 10_000; now += 200) p.throttled('s', now);
+  const low = p.bytesRate('s', 10_000);
+  t.ok(low < 0.05 * ceil, `cut to ${(low / 1024).toFixed(0)} KiB/s`);
+  t.equal(p.bytesRate('s', 15_000), low, 'no demand, no raise');
+  for (let now = 15_000; now <= 25_000; now += 500) p.demanded('s', now);
+  const after = p.bytesRate('s', 25_000);
+  t.ok(after > low + 0.15 * ceil, `10 s of refused writes raised it to ${(after / 1024).toFixed(0)} KiB/s`);
+  t.equal(p.splitAbove('s'), after * 0.25, 'a throttled record above a quarter second of the rate is split');
+  t.equal(new ShardPacer(0).splitAbove('s'), Infinity, 'never without pacing');
 });
 
 t.test('pacer: two senders sharing a shard converge to fair shares (simulated)', async (t) => {
