@@ -4,53 +4,165 @@
 // and when the line stays one physical line. The rules and why are in src/parse/README.md.
 import type { LineState } from './state.js';
 import { T_STRING } from './state.js';
-import { latin1 } from './numbers.js';
-import { escapeFieldKey, escapeMeasurement, fieldKeyNeedsRaw, unescapeName, unescapeTag } from './escape.js';
 
 /** Bytes Telegraf's grammar refuses in names, tag keys and values, field keys (even after a backslash). */
 const isTelegrafControl = (c: number): boolean => c >= 9 && c <= 13; // \t \n \v \f \r
 
 const KIND_TEXT = ['measurement', 'tag key', 'tag value', 'field key'] as const;
-const K_MEASUREMENT = 0;
-const K_TAG_KEY = 1;
-const K_TAG_VALUE = 2;
-const K_FIELD_KEY = 3;
+export const K_MEASUREMENT = 0;
+export const K_TAG_KEY = 1;
+export const K_TAG_VALUE = 2;
+export const K_FIELD_KEY = 3;
+
+// Scratch of readAlike, reused: InfluxDB's value of the token and its canonical spelling. Tokens
+// reaching the check are at most MAX_KEY_LENGTH bytes (scanPoint refuses longer keys first), so the
+// scratch stays below 200 KB.
+let valueBuf = new Uint8Array(256);
+let encBuf = new Uint8Array(512);
 
 /**
- * What Telegraf's influx parser reads from the escaped token `enc`, or undefined when its grammar
- * ends or refuses the token early (so it would read a different line).
- * Grammar: a backslash takes the next byte whatever it is (in tags a backslash before a backslash
- * stands alone); measurement ends at ' ' ','; keys and tag values also at '='.
- * Unescaping: only when the token holds ' ' ',' (and '=' outside measurements), a left-to-right
- * replace of `\,` `\ ` (measurement) or `\,` `\"` `\ ` `\=` (the others).
+ * True when Telegraf's influx parser reads the canonical spelling of the name token written b[s..e)
+ * as the value InfluxDB 1.x stores for it. One pass builds InfluxDB's value and the canonical
+ * spelling while running Telegraf's grammar over the spelling; a second compares Telegraf's unescaped
+ * reading with the value, only when it unescapes. Byte loops over reused scratch, no string.
+ * - InfluxDB's value: a backslash before `,` space `=` (and `"` in measurements and field keys) is
+ *   dropped, pairs taken left to right; any other backslash stays.
+ * - The canonical spelling (what emit.ts writes): measurements escape `,` and space, and `=` `"`
+ *   after a backslash of the value; field keys escape `,` space `=` (and `"` after a backslash), or
+ *   keep the bytes as written when the value holds a backslash before `,` space `=` `"` `\` or ends
+ *   in one; tag keys and values are written as they came (a value's leading bare `=` as `\=`).
+ * - Telegraf's reading: its grammar lets a backslash take the next byte whatever it is (in tags a
+ *   backslash before a backslash stands alone); a measurement ends at an unescaped `,` or space, the
+ *   others also at `=`; control bytes are refused. It unescapes only when the token holds a space or
+ *   `,` (or `=` outside measurements): a left-to-right replace of `\,` `\ ` (measurement) or
+ *   `\,` `\"` `\ ` `\=` (the others).
+ * test/parse/consumer-token.test.ts holds it to the string-based definition.
  */
-function telegrafReads(enc: string, kind: number): string | undefined {
-  const n = enc.length;
-  let active = false;
-  for (let i = 0; i < n; i++) {
-    const c = enc.charCodeAt(i);
-    if (isTelegrafControl(c)) return undefined;
-    if (c === 92) {
-      const d = enc.charCodeAt(i + 1);
-      if (i + 1 >= n || isTelegrafControl(d)) return undefined;
-      // In tags `\\` is taken one backslash at a time (its Ragel rule holds the second one), so the
-      // second may escape the byte after it, as in InfluxDB; elsewhere the pair is consumed whole.
-      if (d !== 92 || (kind !== K_TAG_KEY && kind !== K_TAG_VALUE)) i++;
-      continue;
-    }
-    if (c === 44 || c === 32 || (c === 61 && kind !== K_MEASUREMENT)) return undefined;
-  }
-  for (let i = 0; i < n; i++) {
-    const c = enc.charCodeAt(i);
-    if (c === 32 || c === 44 || (c === 61 && kind !== K_MEASUREMENT)) { active = true; break; }
-  }
-  if (!active) return enc;
-  // strings.Replacer, left to right (a global match resumes after the pair it replaced).
-  return enc.replace(kind === K_MEASUREMENT ? TELEGRAF_UNESCAPE_MEASUREMENT : TELEGRAF_UNESCAPE, '$1');
+export function readAlike(b: Uint8Array, s: number, e: number, kind: number): boolean {
+  if (valueBuf.length < e - s) valueBuf = new Uint8Array(2 * (e - s));
+  if (kind === K_TAG_KEY || kind === K_TAG_VALUE) return tagReadAlike(b, s, e, kind === K_TAG_VALUE && e > s && b[s] === 61);
+  return nameReadAlike(b, s, e, kind === K_MEASUREMENT);
 }
 
-const TELEGRAF_UNESCAPE_MEASUREMENT = /\\([, ])/g;
-const TELEGRAF_UNESCAPE = /\\([, "=])/g;
+/** readAlike for a tag key or value; `prefixed`: a value starting with a bare `=`, spelled `\=`. */
+function tagReadAlike(b: Uint8Array, s: number, e: number, prefixed: boolean): boolean {
+  const v = valueBuf;
+  let vn = 0;
+  // Grammar state: the previous byte was a backslash that takes this one (the prefix takes the `=`).
+  let pending = prefixed;
+  let active = prefixed;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (isTelegrafControl(c)) return false;
+    if (pending) pending = c === 92; // a second backslash stands alone and escapes the next byte
+    else if (c === 92) pending = true;
+    else if (c === 44 || c === 32 || c === 61) return false;
+    if (c === 44 || c === 32 || c === 61) active = true;
+    // InfluxDB's value (unescapeTag).
+    if (c === 92 && i + 1 < e) {
+      const d = b[i + 1];
+      if (d === 44 || d === 32 || d === 61) { v[vn++] = d; i++; if (isTelegrafControl(d)) return false; pending = false; active = true; continue; }
+    }
+    v[vn++] = c;
+  }
+  if (pending) return false;
+  // Without a space, comma or `=` nothing is unescaped by either reader: the spelling is the value.
+  if (!active) return true;
+  let j = 0;
+  let i = s;
+  if (prefixed) { if (v[j++] !== 61) return false; i++; }
+  for (; i < e; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e) {
+      const d = b[i + 1];
+      if (d === 44 || d === 32 || d === 34 || d === 61) { c = d; i++; }
+    }
+    if (j >= vn || v[j] !== c) return false;
+    j++;
+  }
+  return j === vn;
+}
+
+/** readAlike for a measurement (`meas`) or a field key. */
+function nameReadAlike(b: Uint8Array, s: number, e: number, meas: boolean): boolean {
+  if (encBuf.length < 2 * (e - s)) encBuf = new Uint8Array(4 * (e - s));
+  const v = valueBuf;
+  const enc = encBuf;
+  let vn = 0;
+  let en = 0;
+  let pending = false; // Telegraf's grammar over the spelling: a backslash takes the next byte
+  let ok = true; // the grammar takes the spelling whole
+  let active = false; // the spelling holds a byte that makes Telegraf unescape
+  let escaped = false; // the spelling adds an escape to the value
+  let unescaped = false; // the value drops a backslash of the bytes as written
+  let needsRaw = false; // field keys: the value cannot be spelled with escapes (escape.ts fieldKeyNeedsRaw)
+  let prev = -1;
+  for (let i = s; i < e; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e) {
+      const d = b[i + 1];
+      if (d === 44 || d === 32 || d === 61 || d === 34) { c = d; i++; unescaped = true; }
+    }
+    v[vn++] = c;
+    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) needsRaw = true;
+    // The spelling of c, each byte through the grammar.
+    if (c === 44 || c === 32 || (c === 61 && !meas) || ((c === 61 || c === 34) && prev === 92)) {
+      escaped = true;
+      enc[en++] = 92;
+      if (pending) pending = false;
+      else pending = true;
+    }
+    enc[en++] = c;
+    if (isTelegrafControl(c)) ok = false;
+    if (pending) pending = false;
+    else if (c === 92) pending = true;
+    else if (c === 44 || c === 32 || (c === 61 && !meas)) ok = false;
+    if (c === 44 || c === 32 || (c === 61 && !meas)) active = true;
+    prev = c;
+  }
+  if (!meas && (needsRaw || prev === 92)) return rawKeyReadAlike(b, s, e, vn, unescaped);
+  if (!ok || pending) return false;
+  if (!active) return !escaped;
+  let j = 0;
+  for (let i = 0; i < en; i++) {
+    let c = enc[i];
+    if (c === 92 && i + 1 < en) {
+      const d = enc[i + 1];
+      if (d === 44 || d === 32 || (!meas && (d === 34 || d === 61))) { c = d; i++; }
+    }
+    if (j >= vn || v[j] !== c) return false;
+    j++;
+  }
+  return j === vn;
+}
+
+/** A field key kept as written (b[s..e)) against its value valueBuf[0..vn). */
+function rawKeyReadAlike(b: Uint8Array, s: number, e: number, vn: number, unescaped: boolean): boolean {
+  let pending = false;
+  let active = false;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (isTelegrafControl(c)) return false;
+    if (pending) pending = false;
+    else if (c === 92) pending = true;
+    else if (c === 44 || c === 32 || c === 61) return false;
+    if (c === 44 || c === 32 || c === 61) active = true;
+  }
+  if (pending) return false;
+  if (!active) return !unescaped;
+  const v = valueBuf;
+  let j = 0;
+  for (let i = s; i < e; i++) {
+    let c = b[i];
+    if (c === 92 && i + 1 < e) {
+      const d = b[i + 1];
+      if (d === 44 || d === 32 || d === 34 || d === 61) { c = d; i++; }
+    }
+    if (j >= vn || v[j] !== c) return false;
+    j++;
+  }
+  return j === vn;
+}
 
 function controlAt(b: Buffer, s: number, e: number): number {
   for (let i = s; i < e; i++) if (isTelegrafControl(b[i])) return i;
@@ -73,10 +185,10 @@ function escapeReason(kind: number): string {
     `no record line keeps its value for both`;
 }
 
-/** Checks one name token whose canonical form is `enc` and whose value (as InfluxDB reads it) is `value`. */
-function checkToken(st: LineState, at: number, enc: string, value: string, kind: number): string {
-  if (telegrafReads(enc, kind) === value) return '';
-  st.errPos = at;
+/** Checks the name token b[s..e) of this kind (readAlike); '' when both read it alike. */
+function checkToken(st: LineState, s: number, e: number, kind: number): string {
+  if (readAlike(st.buf, s, e, kind)) return '';
+  st.errPos = s;
   return escapeReason(kind);
 }
 
@@ -95,8 +207,7 @@ export function consumerCheck(st: LineState): string {
     return controlReason(ctl < st.mEnd ? K_MEASUREMENT : tagKind(st, ctl));
   }
   if (st.bsMeasurement) {
-    const raw = latin1(b, s, st.mEnd);
-    const r = checkToken(st, s, escapeMeasurement(unescapeName(raw)), unescapeName(raw), K_MEASUREMENT);
+    const r = checkToken(st, s, st.mEnd, K_MEASUREMENT);
     if (r !== '') return r;
   }
   const t = st.tags;
@@ -104,10 +215,7 @@ export function consumerCheck(st: LineState): string {
     for (let p = 0; p < 4; p += 2) {
       const ts = t[j * 4 + p], te = t[j * 4 + p + 1];
       if (find(b, 92, ts, te) < 0) continue;
-      // Tag bytes are written as they came (canonical); a value may start with a bare '=', written `\=`.
-      let raw = latin1(b, ts, te);
-      if (p === 2 && raw.charCodeAt(0) === 61) raw = '\\' + raw;
-      const r = checkToken(st, ts, raw, unescapeTag(raw), p === 0 ? K_TAG_KEY : K_TAG_VALUE);
+      const r = checkToken(st, ts, te, p === 0 ? K_TAG_KEY : K_TAG_VALUE);
       if (r !== '') return r;
     }
   }
@@ -122,10 +230,9 @@ export function consumerCheck(st: LineState): string {
     }
     ctl = controlAt(b, ks, ke);
     if (ctl >= 0) { st.errPos = ctl; return controlReason(K_FIELD_KEY); }
-    if (st.bsFields) {
-      const raw = latin1(b, ks, ke);
-      const k = unescapeName(raw);
-      const r = checkToken(st, ks, fieldKeyNeedsRaw(k) ? raw : escapeFieldKey(k), k, K_FIELD_KEY);
+    // A key without a backslash reads alike whatever it holds (its escapes are all ours).
+    if (st.bsFields && find(b, 92, ks, ke) >= 0) {
+      const r = checkToken(st, ks, ke, K_FIELD_KEY);
       if (r !== '') return r;
     }
     if (st.ftypes[j] === T_STRING) {
