@@ -14,154 +14,120 @@ export const K_TAG_KEY = 1;
 export const K_TAG_VALUE = 2;
 export const K_FIELD_KEY = 3;
 
-// Scratch of readAlike, reused: InfluxDB's value of the token and its canonical spelling. Tokens
-// reaching the check are at most MAX_KEY_LENGTH bytes (scanPoint refuses longer keys first), so the
-// scratch stays below 200 KB.
-let valueBuf = new Uint8Array(256);
-let encBuf = new Uint8Array(512);
-
 /**
  * True when Telegraf's influx parser reads the canonical spelling of the name token written b[s..e)
- * as the value InfluxDB 1.x stores for it. One pass builds InfluxDB's value and the canonical
- * spelling while running Telegraf's grammar over the spelling; a second compares Telegraf's unescaped
- * reading with the value, only when it unescapes. Byte loops over reused scratch, no string.
+ * as the value InfluxDB 1.x stores for it. One pass over the bytes, no string, no scratch.
+ * The definition (test/parse/consumer-token.test.ts keeps it, built from strings, as the oracle):
  * - InfluxDB's value: a backslash before `,` space `=` (and `"` in measurements and field keys) is
  *   dropped, pairs taken left to right; any other backslash stays.
  * - The canonical spelling (what emit.ts writes): measurements escape `,` and space, and `=` `"`
- *   after a backslash of the value; field keys escape `,` space `=` (and `"` after a backslash), or
- *   keep the bytes as written when the value holds a backslash before `,` space `=` `"` `\` or ends
- *   in one; tag keys and values are written as they came (a value's leading bare `=` as `\=`).
+ *   after a backslash of the value; field keys escape `,` space `=`, or keep the bytes as written
+ *   when the value holds a backslash before `,` space `=` `"` `\` or ends in one; tag keys and values
+ *   are written as they came (a value's leading bare `=` as `\=`).
  * - Telegraf's reading: its grammar lets a backslash take the next byte whatever it is (in tags a
  *   backslash before a backslash stands alone); a measurement ends at an unescaped `,` or space, the
  *   others also at `=`; control bytes are refused. It unescapes only when the token holds a space or
  *   `,` (or `=` outside measurements): a left-to-right replace of `\,` `\ ` (measurement) or
  *   `\,` `\"` `\ ` `\=` (the others).
- * test/parse/consumer-token.test.ts holds it to the string-based definition.
+ * Each kind's function below reduces that definition to a condition on the bytes, and says why.
  */
 export function readAlike(b: Uint8Array, s: number, e: number, kind: number): boolean {
-  if (valueBuf.length < e - s) valueBuf = new Uint8Array(2 * (e - s));
-  if (kind === K_TAG_KEY || kind === K_TAG_VALUE) return tagReadAlike(b, s, e, kind === K_TAG_VALUE && e > s && b[s] === 61);
-  return nameReadAlike(b, s, e, kind === K_MEASUREMENT);
+  if (kind === K_MEASUREMENT) return measurementReadAlike(b, s, e);
+  if (kind === K_FIELD_KEY) return fieldKeyReadAlike(b, s, e);
+  return tagReadAlike(b, s, e, kind === K_TAG_VALUE && e > s && b[s] === 61);
 }
 
-/** readAlike for a tag key or value; `prefixed`: a value starting with a bare `=`, spelled `\=`. */
-function tagReadAlike(b: Uint8Array, s: number, e: number, prefixed: boolean): boolean {
-  const v = valueBuf;
-  let vn = 0;
-  // Grammar state: the previous byte was a backslash that takes this one (the prefix takes the `=`).
-  let pending = prefixed;
-  let active = prefixed;
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (isTelegrafControl(c)) return false;
-    if (pending) pending = c === 92; // a second backslash stands alone and escapes the next byte
-    else if (c === 92) pending = true;
-    else if (c === 44 || c === 32 || c === 61) return false;
-    if (c === 44 || c === 32 || c === 61) active = true;
-    // InfluxDB's value (unescapeTag).
-    if (c === 92 && i + 1 < e) {
-      const d = b[i + 1];
-      if (d === 44 || d === 32 || d === 61) { v[vn++] = d; i++; if (isTelegrafControl(d)) return false; pending = false; active = true; continue; }
-    }
-    v[vn++] = c;
-  }
-  if (pending) return false;
-  // Without a space, comma or `=` nothing is unescaped by either reader: the spelling is the value.
-  if (!active) return true;
-  let j = 0;
-  let i = s;
-  if (prefixed) { if (v[j++] !== 61) return false; i++; }
-  for (; i < e; i++) {
-    let c = b[i];
-    if (c === 92 && i + 1 < e) {
-      const d = b[i + 1];
-      if (d === 44 || d === 32 || d === 34 || d === 61) { c = d; i++; }
-    }
-    if (j >= vn || v[j] !== c) return false;
-    j++;
-  }
-  return j === vn;
-}
-
-/** readAlike for a measurement (`meas`) or a field key. */
-function nameReadAlike(b: Uint8Array, s: number, e: number, meas: boolean): boolean {
-  if (encBuf.length < 2 * (e - s)) encBuf = new Uint8Array(4 * (e - s));
-  const v = valueBuf;
-  const enc = encBuf;
-  let vn = 0;
-  let en = 0;
-  let pending = false; // Telegraf's grammar over the spelling: a backslash takes the next byte
-  let ok = true; // the grammar takes the spelling whole
-  let active = false; // the spelling holds a byte that makes Telegraf unescape
-  let escaped = false; // the spelling adds an escape to the value
-  let unescaped = false; // the value drops a backslash of the bytes as written
-  let needsRaw = false; // field keys: the value cannot be spelled with escapes (escape.ts fieldKeyNeedsRaw)
+/**
+ * The spelling is the value with `\` added before each `,` and space (Telegraf's replace takes
+ * those away again, pairing correctly even after a backslash of the value) and before `=` `"` that
+ * follow a backslash (Telegraf keeps those: the value must hold none). Telegraf's grammar fails on
+ * a control byte, and when a bare backslash is left pending: before an escaped `,` or space (it
+ * takes the escape, and the `,` or space then ends the name) or at the end. A run of backslashes of
+ * the value leaves one pending when its length is odd.
+ */
+function measurementReadAlike(b: Uint8Array, s: number, e: number): boolean {
+  let pending = false;
   let prev = -1;
   for (let i = s; i < e; i++) {
     let c = b[i];
     if (c === 92 && i + 1 < e) {
       const d = b[i + 1];
-      if (d === 44 || d === 32 || d === 61 || d === 34) { c = d; i++; unescaped = true; }
+      if (d === 44 || d === 32 || d === 61 || d === 34) { c = d; i++; }
     }
-    v[vn++] = c;
-    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) needsRaw = true;
-    // The spelling of c, each byte through the grammar.
-    if (c === 44 || c === 32 || (c === 61 && !meas) || ((c === 61 || c === 34) && prev === 92)) {
-      escaped = true;
-      enc[en++] = 92;
-      if (pending) pending = false;
-      else pending = true;
+    if (c === 92) pending = !pending;
+    else {
+      if (isTelegrafControl(c)) return false;
+      if (pending && (c === 44 || c === 32)) return false;
+      if (prev === 92 && (c === 61 || c === 34)) return false;
+      pending = false;
     }
-    enc[en++] = c;
-    if (isTelegrafControl(c)) ok = false;
-    if (pending) pending = false;
-    else if (c === 92) pending = true;
-    else if (c === 44 || c === 32 || (c === 61 && !meas)) ok = false;
-    if (c === 44 || c === 32 || (c === 61 && !meas)) active = true;
     prev = c;
   }
-  if (!meas && (needsRaw || prev === 92)) return rawKeyReadAlike(b, s, e, vn, unescaped);
-  if (!ok || pending) return false;
-  if (!active) return !escaped;
-  let j = 0;
-  for (let i = 0; i < en; i++) {
-    let c = enc[i];
-    if (c === 92 && i + 1 < en) {
-      const d = enc[i + 1];
-      if (d === 44 || d === 32 || (!meas && (d === 34 || d === 61))) { c = d; i++; }
-    }
-    if (j >= vn || v[j] !== c) return false;
-    j++;
-  }
-  return j === vn;
+  return !pending;
 }
 
-/** A field key kept as written (b[s..e)) against its value valueBuf[0..vn). */
-function rawKeyReadAlike(b: Uint8Array, s: number, e: number, vn: number, unescaped: boolean): boolean {
-  let pending = false;
-  let active = false;
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (isTelegrafControl(c)) return false;
-    if (pending) pending = false;
-    else if (c === 92) pending = true;
-    else if (c === 44 || c === 32 || c === 61) return false;
-    if (c === 44 || c === 32 || c === 61) active = true;
-  }
-  if (pending) return false;
-  if (!active) return !unescaped;
-  const v = valueBuf;
-  let j = 0;
+/**
+ * A value with no backslash before `,` space `=` `"` `\` and none at its end is spelled with
+ * escapes of `,` space `=` only: each value backslash is followed by an ordinary byte, so Telegraf's
+ * grammar pairs them and its replace undoes exactly the escapes. Only control bytes fail it. Other
+ * keys are kept as written (rawKeyReadAlike).
+ */
+function fieldKeyReadAlike(b: Uint8Array, s: number, e: number): boolean {
+  let prev = -1;
   for (let i = s; i < e; i++) {
     let c = b[i];
     if (c === 92 && i + 1 < e) {
       const d = b[i + 1];
-      if (d === 44 || d === 32 || d === 34 || d === 61) { c = d; i++; }
+      if (d === 44 || d === 32 || d === 61 || d === 34) { c = d; i++; }
     }
-    if (j >= vn || v[j] !== c) return false;
-    j++;
+    if (isTelegrafControl(c)) return false;
+    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) return rawKeyReadAlike(b, s, e);
+    prev = c;
   }
-  return j === vn;
+  return prev === 92 ? rawKeyReadAlike(b, s, e) : true;
+}
+
+/**
+ * A field key spelled as written: Telegraf's replace and InfluxDB's unescape are the same rule, so
+ * when Telegraf unescapes (a `,` space or `=` in the token) both read the same. When it does not,
+ * the bytes must be the value: no `\"` (the only pair InfluxDB would still unescape).
+ */
+function rawKeyReadAlike(b: Uint8Array, s: number, e: number): boolean {
+  let pending = false;
+  let active = false;
+  let quoteEscape = false;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (isTelegrafControl(c)) return false;
+    if (c === 44 || c === 32 || c === 61) active = true;
+    if (c === 34 && i > s && b[i - 1] === 92) quoteEscape = true;
+    if (pending) pending = false;
+    else if (c === 92) pending = true;
+    else if (c === 44 || c === 32 || c === 61) return false;
+  }
+  return !pending && (active || !quoteEscape);
+}
+
+/**
+ * A tag token spelled as written (`prefixed`: a value starting with a bare `=`, spelled `\=`).
+ * Without a `,` space or `=` neither reader unescapes anything. With one, Telegraf's replace is
+ * InfluxDB's unescape plus `\"`: they agree when the token holds no `\"`. Telegraf's grammar takes a
+ * backslash before a backslash alone, so the second escapes the next byte.
+ */
+function tagReadAlike(b: Uint8Array, s: number, e: number, prefixed: boolean): boolean {
+  let pending = prefixed;
+  let active = prefixed;
+  let quoteEscape = false;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (isTelegrafControl(c)) return false;
+    if (c === 44 || c === 32 || c === 61) active = true;
+    if (c === 34 && i > s && b[i - 1] === 92) quoteEscape = true;
+    if (pending) pending = c === 92;
+    else if (c === 92) pending = true;
+    else if (c === 44 || c === 32 || c === 61) return false;
+  }
+  return !pending && (!active || !quoteEscape);
 }
 
 function controlAt(b: Buffer, s: number, e: number): number {
