@@ -167,7 +167,7 @@ export function consumerCheck(st: LineState): string {
   const b = st.buf;
   const s = st.start;
   // Measurement and tags: raw control bytes, then the tokens holding a backslash.
-  let ctl = controlAt(b, s, st.keyEnd);
+  const ctl = controlAt(b, s, st.keyEnd);
   if (ctl >= 0) {
     st.errPos = ctl;
     return controlReason(ctl < st.mEnd ? K_MEASUREMENT : tagKind(st, ctl));
@@ -194,10 +194,14 @@ export function consumerCheck(st: LineState): string {
       st.errPos = ks;
       return 'field key is empty (after a tab or NUL between the measurement and the fields): no record line can carry it';
     }
-    ctl = controlAt(b, ks, ke);
-    if (ctl >= 0) { st.errPos = ctl; return controlReason(K_FIELD_KEY); }
-    // A key without a backslash reads alike whatever it holds (its escapes are all ours).
-    if (st.bsFields && find(b, 92, ks, ke) >= 0) {
+    // One loop finds a control byte, and whether the key holds a backslash: a key without one
+    // reads alike whatever it holds (its escapes are all ours).
+    let bs = false;
+    for (let i = ks; i < ke; i++) {
+      const c = b[i];
+      if (c <= 13) { if (c >= 9) { st.errPos = i; return controlReason(K_FIELD_KEY); } } else if (c === 92) bs = true;
+    }
+    if (bs) {
       const r = checkToken(st, ks, ke, K_FIELD_KEY);
       if (r !== '') return r;
     }

@@ -222,24 +222,31 @@ function writeFieldKey(st: LineState, out: BatchWriter, j: number): void {
   }
   if (raw || prev === 92) { out.copy(b, ks, ke); return; }
   // Canonical escapes of a field key: , space = always; " only after a backslash (never here).
+  // Room was ensured for the whole line doubled (emitPoint).
+  const d = out.data;
+  let p = out.pos;
   for (let i = ks; i < ke; i++) {
     let c = b[i];
     if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
-    if (c === 44 || c === 32 || c === 61) out.byte(92);
-    out.byte(c);
+    if (c === 44 || c === 32 || c === 61) d[p++] = 92;
+    d[p++] = c;
   }
+  out.pos = p;
 }
 
 /** The measurement b[s..e) unescaped as 1.x does, then with our escapes: , and space always; = and " after a backslash. */
 function writeMeasurement(out: BatchWriter, b: Buffer, s: number, e: number): void {
+  const d = out.data; // room ensured by emitPoint
+  let p = out.pos;
   let prev = -1;
   for (let i = s; i < e; i++) {
     let c = b[i];
     if (c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
-    if (c === 44 || c === 32 || ((c === 61 || c === 34) && prev === 92)) out.byte(92);
-    out.byte(c);
+    if (c === 44 || c === 32 || ((c === 61 || c === 34) && prev === 92)) d[p++] = 92;
+    d[p++] = c;
     prev = c;
   }
+  out.pos = p;
 }
 
 /**

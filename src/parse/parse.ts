@@ -6,7 +6,7 @@ import { scanPoint } from './scan.js';
 import { emitPoint } from './emit.js';
 import { consumerCheck } from './consumers.js';
 import { fastLine } from './fast.js';
-import { scanLineEnd, skipWs } from './split.js';
+import { newlineEscaped, scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
 import { errorText } from './errors.js';
 import { LineSet } from './line-set.js';
@@ -72,8 +72,10 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     // quotes but no backslash and no leading blank ends at the newline whenever it scans as valid
     // (InfluxDB's line splitter and its field scanner then agree), so it is only checked on error.
     let blockEnd = nl;
+    // Without a quote, a backslash moves the end only when it escapes the newline itself.
     let verify = false;
-    if (bs < nl || (q < nl && (body[pos] === 32 || body[pos] === 9 || body[pos] === 0))) blockEnd = scanLineEnd(body, pos, len);
+    if (bs < nl) { if (q < nl || newlineEscaped(body, pos, nl, len)) blockEnd = scanLineEnd(body, pos, len); }
+    else if (q < nl && (body[pos] === 32 || body[pos] === 9 || body[pos] === 0)) blockEnd = scanLineEnd(body, pos, len);
     else verify = q < nl;
     const blockLine = line;
     for (;;) {

@@ -26,6 +26,19 @@ export function scanLineEnd(buf: Uint8Array, pos: number, len: number): number {
   return i;
 }
 
+/**
+ * For a block from pos with no quote before the newline at nl: true when scanLineEnd would go past
+ * that newline, i.e. the run of backslashes right before it has odd length (each backslash skips the
+ * next byte, the byte before the run is not a backslash). A backslash whose skip would reach the
+ * body's end skips nothing (Go checks i+2), so the body's last byte is never escaped.
+ */
+export function newlineEscaped(buf: Uint8Array, pos: number, nl: number, len: number): boolean {
+  if (nl >= len - 1) return false;
+  let k = nl;
+  while (k > pos && buf[k - 1] === 92) k--;
+  return ((nl - k) & 1) === 1;
+}
+
 /** InfluxDB's skipWhitespace: spaces, tabs and NUL bytes. */
 export function skipWs(buf: Uint8Array, i: number, end: number): number {
   while (i < end) {
