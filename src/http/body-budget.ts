@@ -2,7 +2,9 @@
 // being received and decoded, across all connections, count against one bound until their request is answered.
 // Past it a new write gets 503 + Retry-After before its body is read: with a Content-Length the whole body is
 // claimed up front; a chunked body is claimed as it arrives and refused when the next chunk would pass the bound;
-// inflated gzip is claimed as it is inflated. A body bigger than the whole budget alone gets 413.
+// inflated gzip is claimed as it is inflated. A body bigger than the whole budget alone gets 413. /query form bodies
+// count too. A client that sends `Expect: 100-continue` gets these answers instead of the 100 (server.ts sends
+// the 100 only once a request has passed them), so it never sends a body that would be refused.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Reserve } from '../decode/body.js';
@@ -59,13 +61,14 @@ export class BodyBudget {
 export class BodyBudgetError extends Error {
   readonly statusCode = 503;
   readonly retryAfterSeconds = RETRY_AFTER_S;
-  constructor() {
-    super(busyMessage());
+  constructor(message: string) {
+    super(message);
   }
 }
 
-const busyMessage = (): string =>
-  'points not stored: kinflux is busy: request bodies being received and parsed fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly';
+/** The 503's text; `what` says what was not done ("points not stored" for writes). */
+const busyMessage = (what: string): string =>
+  `${what}: kinflux is busy: request bodies being received and parsed fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly`;
 
 /** Each request's claim, released once when its response closes: sent, or the connection gone. */
 const claims = new WeakMap<FastifyRequest, { bytes: number }>();
@@ -90,14 +93,30 @@ export function reserveFor(req: FastifyRequest, reply: FastifyReply, budget: Bod
   };
 }
 
-/** Installs the budget on the write routes' scope. */
-export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxBodyBytes: number, log: Logger): void {
-  const busy = new RateLimitedWarning(log, `writes answered 503: request bodies in flight reached KINFLUX_MAX_INFLIGHT_BODY_BYTES (${budget.max} bytes)`);
+/** True when the client waits for `100 Continue` before sending its body (server.ts sends it only when the body is read). */
+export function expectsContinue(req: FastifyRequest): boolean {
+  const expect = req.headers.expect;
+  return typeof expect === 'string' && /^\s*100-continue\s*$/i.test(expect);
+}
+
+/** Installs the budget on a scope whose routes read bodies of at most `maxBodyBytes` (writes; /query forms). */
+export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxBodyBytes: number, log: Logger, what = 'points not stored'): void {
+  const busy = new RateLimitedWarning(log, `requests answered 503: request bodies in flight reached KINFLUX_MAX_INFLIGHT_BODY_BYTES (${budget.max} bytes)`);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (reply.sent) return;
     const api = req.routeOptions.config.api ?? 'v1';
     const length = Number(req.headers['content-length']);
-    // Past KINFLUX_MAX_BODY_BYTES Fastify answers 413 itself, reading nothing into memory.
+    // A client waiting for 100 Continue is answered now, and never sends the body: 413 when the body is too
+    // big, 503 when a chunked body would find no room at all (one with a length is checked below).
+    const waits = expectsContinue(req);
+    if (waits && length > maxBodyBytes) {
+      return sendError(reply, api, 413, `request body too large: more than ${maxBodyBytes} bytes`, { maxLength: maxBodyBytes });
+    }
+    if (waits && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined && budget.inUse >= budget.max) {
+      busy.note({ inUse: budget.inUse, wanted: 'chunked' });
+      return sendError(reply, api, 503, busyMessage(what), { retryAfter: RETRY_AFTER_S });
+    }
+    // Past maxBodyBytes Fastify answers 413 itself, reading nothing into memory.
     if (!Number.isFinite(length) || length <= 0 || length > maxBodyBytes) return;
     if (length > budget.max) {
       return sendError(reply, api, 413, `request body too large: ${length} bytes alone pass the in-flight body budget of ${budget.max} bytes (KINFLUX_MAX_INFLIGHT_BODY_BYTES)`, { maxLength: budget.max });
@@ -106,7 +125,7 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
       busy.note({ inUse: budget.inUse, wanted: length });
       // Node discards the unread body without buffering it, and the client reads the 503.
       reply.header('connection', 'close');
-      return sendError(reply, api, 503, busyMessage(), { retryAfter: RETRY_AFTER_S });
+      return sendError(reply, api, 503, busyMessage(what), { retryAfter: RETRY_AFTER_S });
     }
   });
 
@@ -122,7 +141,7 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
           if (reserve(chunk.length)) return cb(null, chunk);
           if (!noted) busy.note({ inUse: budget.inUse, wanted: chunk.length });
           noted = true;
-          cb(new BodyBudgetError());
+          cb(new BodyBudgetError(busyMessage(what)));
         },
       }),
     );

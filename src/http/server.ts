@@ -18,7 +18,7 @@ import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { trackOpenRequests } from './open-requests.js';
-import { BodyBudgetError } from './body-budget.js';
+import { BodyBudget, BodyBudgetError, expectsContinue } from './body-budget.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -66,6 +66,16 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   const app: FastifyInstance = tls
     ? (Fastify({ ...common, https: { ...tls, ...transport } }) as unknown as FastifyInstance)
     : Fastify({ ...common, http: transport });
+
+  // `Expect: 100-continue`: Node would send 100 as soon as the head arrives, before auth, the body budget or
+  // the size checks, and the client would then send a body only to be refused. Instead the request goes
+  // through its onRequest hooks first; refused there, the client gets the refusal (and Node closes the
+  // connection, since the body never came); accepted, the 100 goes out just before the body is read.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => app.server.emit('request', req, res));
+  app.addHook('preParsing', async (req, reply, payload) => {
+    if (expectsContinue(req)) reply.raw.writeContinue();
+    return payload;
+  });
 
   trackOpenRequests(app);
   app.addHook('onRequest', async (req, reply) => {
@@ -126,8 +136,10 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     return sendError(reply, api, 500, 'internal error: the request could not be processed');
   });
 
-  app.register(async (scope) => writeRoutes(scope, deps));
-  app.register(async (scope) => queryRoutes(scope, deps));
+  // One budget for the bodies of every request in this process (README "Memory budget"): writes and /query forms.
+  const budget = new BodyBudget(http.maxInflightBodyBytes);
+  app.register(async (scope) => writeRoutes(scope, deps, budget));
+  app.register(async (scope) => queryRoutes(scope, deps, budget));
   app.register(async (scope) => {
     pingRoutes(scope);
     healthRoutes(scope, deps);

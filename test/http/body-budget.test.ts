@@ -1,6 +1,7 @@
 // KINFLUX_MAX_INFLIGHT_BODY_BYTES: bodies in flight across connections share one bound; past it a new write gets
 // 503 + Retry-After before its body is read, a body bigger than the bound alone gets 413, chunked and gzip bodies
-// are counted as they arrive or inflate, and the claim is released when the request ends, however it ends.
+// are counted as they arrive or inflate, and the claim is released when the request ends, however it ends;
+// /query form bodies count too.
 import t from 'tap';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +64,29 @@ t.test('inflated gzip counts as it inflates: 503 when it would pass the budget, 
   t.equal(res.headers['retry-after'], '1');
   t.equal((await send(url, '/write?db=telegraf', gzipSync(lines(500 * KiB)), { headers: { 'content-encoding': 'gzip' } })).status, 204);
   t.equal((await send(url, '/write?db=telegraf', lines(900 * KiB))).status, 204, 'nothing left claimed');
+});
+
+t.test('/query form bodies count against the same budget, and are bounded at 1 MiB each', async (t) => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const body = (bytes: number): string => {
+    const head = 'q=SHOW+DATABASES&pad=';
+    return head + 'x'.repeat(bytes - head.length);
+  };
+  const held = await openWrite(900 * KiB, 10);
+  const busy = await send(url, '/query', body(200 * KiB), { headers: form });
+  t.equal(busy.status, 503, 'a form with a Content-Length, refused before it is read');
+  t.equal(busy.headers['retry-after'], '1');
+  t.match(busy.json<{ error: string }>().error, /^query not run: kinflux is busy: .*KINFLUX_MAX_INFLIGHT_BODY_BYTES/);
+  const chunked = await send(url, '/query', body(600 * KiB), { headers: form, chunks: 12 });
+  t.equal(chunked.status, 503, 'a chunked form, refused when it passes the budget');
+  const small = await send(url, '/query', body(50 * KiB), { headers: form });
+  t.equal(small.status, 200, `what fits beside the held body is answered: ${small.text.slice(0, 100)}`);
+  held.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal((await send(url, '/query', body(600 * KiB), { headers: form, chunks: 12 })).status, 200, 'taken when there is room');
+  const big = await send(url, '/query', body(1024 * KiB + 1), { headers: form });
+  t.equal(big.status, 413, `over 1 MiB: ${big.text.slice(0, 200)}`);
+  t.equal((await send(url, '/write?db=telegraf', lines(1000 * KiB))).status, 204, 'every /query claim was given back');
 });
 
 t.test('the budget reclaims memory once after a burst, not per request', async (t) => {

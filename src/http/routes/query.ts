@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { parseQueryString, queryProblem } from '../query-params.js';
+import { installBodyBudget, type BodyBudget } from '../body-budget.js';
 
 type StatementResult = {
   statement_id: number;
@@ -48,10 +49,14 @@ const SHOW_DATABASES = /^SHOW\s+DATABASES$/i;
 /** An identifier as written in InfluxQL, unquoted. */
 const unquote = (ident: string): string => (ident.startsWith('"') ? ident.slice(1, -1).replace(/\\(.)/g, '$1') : ident);
 
-/** Bodies /query reads: the form; any other body (python-influxdb posts an empty one as application/json) is ignored, as InfluxDB does. */
-const MAX_QUERY_BODY = 1024 * 1024;
+/**
+ * Bodies /query reads: the form; any other body (python-influxdb posts an empty one as application/json) is
+ * read and ignored, as InfluxDB does. Either way at most this much, and counted in the process-wide body
+ * budget while it is held (a flood of large forms costs at most KINFLUX_MAX_INFLIGHT_BODY_BYTES).
+ */
+export const MAX_QUERY_BODY = 1024 * 1024;
 
-export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function queryRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBudget): void {
   // Telegraf sends CREATE DATABASE as a form POST; InfluxDB also reads q from the URL.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_QUERY_BODY }, (_req, body, done) =>
@@ -63,6 +68,7 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const type = req.headers['content-type'];
     if (type !== undefined && !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) req.headers['content-type'] = 'application/octet-stream';
   });
+  installBodyBudget(app, budget, MAX_QUERY_BODY, app.log, 'query not run');
   app.route({
     method: ['GET', 'POST'],
     url: '/query',

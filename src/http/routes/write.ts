@@ -25,7 +25,7 @@ interface Dialect {
 /** At most this many bad lines are quoted in one error body; the rest are counted. */
 const MAX_QUOTED_ERRORS = 10;
 
-export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
+export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBudget): void {
   const { settings } = deps;
   // Under overload every write may get 503: say so in the log, not once per request.
   const unavailable = new RateLimitedWarning(app.log, 'writes answered 503: points may or may not be stored, clients send them again');
@@ -70,8 +70,7 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps): void {
       }
     }
   });
-  // One budget for the bodies of every write in this process (README "Memory budget").
-  const budget = new BodyBudget(settings.http.maxInflightBodyBytes);
+  // One budget for the bodies of every request in this process (README "Memory budget").
   installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
