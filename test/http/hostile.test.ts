@@ -1,7 +1,8 @@
 // One request can neither stall nor bloat kinflux: the real server under --max-old-space-size=512 gets the
 // worst body of every hostile class at the largest decoded size (KINFLUX_MAX_DECODED_BYTES, 128 MiB), gzip'd.
 // Each gets an answer, the process stays up, its peak RSS stays within the per-request budget of
-// src/parse/README.md, and /ping on another connection answers within 100 ms (p99) meanwhile.
+// src/parse/README.md, /ping on another connection answers within 100 ms (p99) meanwhile, and ordinary writes
+// on a third get 204 with their points stored.
 // The p99 is kinflux's, not the prober's: this test process tracks its own event-loop delay, and a ping during
 // which the prober itself was late by more than PROBER_LATE_MS (descheduled on a loaded machine: once a p99 of
 // 138 ms at load average 12–19) is left out, and counted; at most a tenth of the pings may be left out.
@@ -12,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
+import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
 
 type Make = (size: number) => Buffer;
@@ -80,7 +81,14 @@ function ping(agent: Agent): Promise<Ping> {
   });
 }
 
-/** Sends a gzip body while pinging on another keep-alive connection every 5 ms; returns the reply and the pings. */
+/** Ordinary writes sent while hostile bodies were parsed: their statuses, and how many points they carried. */
+const ordinary = { statuses: [] as number[], points: 0 };
+const ORDINARY_POINTS = 20;
+
+/**
+ * Sends a gzip body while pinging on another keep-alive connection every 5 ms, and sending an ordinary write
+ * (Telegraf-sized, to the same stream) on a third every 250 ms; returns the reply and the pings.
+ */
 async function writeWhilePinging(gz: Buffer, path = '/write?db=metrics'): Promise<{ status: number; text: string; pings: Ping[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   await ping(agent);
@@ -92,9 +100,18 @@ async function writeWhilePinging(gz: Buffer, path = '/write?db=metrics'): Promis
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
+  const writer = (async () => {
+    while (!done) {
+      const first = ordinary.points;
+      ordinary.points += ORDINARY_POINTS;
+      const lines = Array.from({ length: ORDINARY_POINTS }, (_, i) => `ordinary,host=h${(first + i) % 7},seq=${first + i} v=${first + i}i ${1_700_000_000_000_000_000 + first + i}`);
+      ordinary.statuses.push((await send(kinflux.url, '/write?db=metrics', lines.join('\n'))).status);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
   const r = await send(kinflux.url, path, gz, { headers: { 'content-encoding': 'gzip' } });
   done = true;
-  await pinger;
+  await Promise.all([pinger, writer]);
   agent.destroy();
   return { status: r.status, text: r.text, pings };
 }
@@ -132,6 +149,19 @@ t.test('every hostile class at the largest size: an answer, a live process, RSS 
     // next full GC, so the process's peak also holds what the previous request left for the collector.
     t.ok(peak - before <= budget(raw), `${name}: peak RSS +${((peak - before) / MiB).toFixed(0)} MiB (from ${(before / MiB).toFixed(0)} MiB; idle ${(idle / MiB).toFixed(0)} MiB; budget ${(budget(raw) / MiB).toFixed(0)} MiB)`);
   }
+});
+
+t.test('ordinary writes sent meanwhile: every one 204, every point in the stream', async (t) => {
+  // Once 8 ordinary writes got 503 beside a 128 MiB body although their points were stored (the event loop
+  // was blocked past their deadline).
+  const counts = new Map<number, number>();
+  for (const s of ordinary.statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  t.ok(ordinary.statuses.length >= 20, `${ordinary.statuses.length} ordinary writes`);
+  t.same([...counts], [[204, ordinary.statuses.length]], `statuses ${JSON.stringify([...counts])}`);
+  const client = testClient(emulator.endpoint);
+  t.teardown(() => client.destroy());
+  const stored = (await readLines(client, 'metrics')).filter((l) => l.startsWith('ordinary,'));
+  t.equal(new Set(stored).size, ordinary.points, 'each point of each ordinary write is in the stream');
 });
 
 t.test('/ping answers within 100 ms (p99) while the largest bodies are parsed', async (t) => {
