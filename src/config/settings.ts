@@ -214,6 +214,7 @@ export function loadSettings(env: Env = process.env): Settings {
       lingerMs: v.num('KINFLUX_BATCH_LINGER_MS'),
       queueMaxBytes: v.num('KINFLUX_QUEUE_MAX_BYTES'),
       deliveryTimeoutMs: v.num('KINFLUX_DELIVERY_TIMEOUT_MS'),
+      clientTimeoutMs: v.num('KINFLUX_CLIENT_TIMEOUT_MS'),
       maxInflightPerStream: v.num('KINFLUX_MAX_INFLIGHT'),
       putRequestMaxBytes: v.num('KINFLUX_PUT_REQUEST_MAX_BYTES'),
       shardRateLimitPercent: v.num('KINFLUX_SHARD_RATE_LIMIT_PERCENT'),

@@ -25,6 +25,8 @@ export interface DeliverySettings {
   readonly queueMaxBytes: number;
   /** How long a write may wait for Kinesis before it is answered 503. Below Telegraf's 5 s timeout. */
   readonly deliveryTimeoutMs: number;
+  /** The clients' HTTP timeout: a large write's deadline grows up to 0.5 s before it (default 5 s, Telegraf's). */
+  readonly clientTimeoutMs?: number;
   /** Concurrent PutRecords calls per stream. */
   readonly maxInflightPerStream: number;
   /** Byte cap of one PutRecords request (data plus partition keys). */

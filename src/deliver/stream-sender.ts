@@ -17,7 +17,7 @@ import { hashKeyOf } from '../encode/shard-map.js';
 import { ShardMap } from '../encode/shard-map.js';
 import { retryDelay } from '../queue/backoff.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
-import { admissionPolicy, admissionWait, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
+import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
 import { DeliveryError, WriteTooLargeError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
@@ -35,6 +35,8 @@ const IDLE_LINGER_MS = 5;
 /** Without ListShards (and without a shard count): hash ranges points are packed by. */
 const DEFAULT_HASH_RANGES = 16;
 const THROTTLED = 'ProvisionedThroughputExceededException';
+/** Telegraf's default HTTP timeout, when the settings do not name the clients' timeout. */
+const TELEGRAF_TIMEOUT_MS = 5000;
 
 export interface StreamSenderDeps {
   stream: string;
@@ -81,7 +83,7 @@ export class StreamSender {
     this.s = d.settings;
     this.m = streamMetrics(d.metrics, d.stream);
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
-    this.admission = admissionPolicy(d.settings.deliveryTimeoutMs);
+    this.admission = admissionPolicy(d.settings.deliveryTimeoutMs, d.settings.clientTimeoutMs ?? TELEGRAF_TIMEOUT_MS);
     this.encoder = new BatchEncoder(d.settings);
     this.params = streamParams(d.stream);
     this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
@@ -110,14 +112,14 @@ export class StreamSender {
     }
     const { map, keys } = this.groupMap();
     const enc = this.encoder.encodePoints(batch, map, this.recordLimit());
-    const refused = this.admit(enc.byGroup, enc.bytes, enc.data.length);
-    if (refused) {
-      this.m.refusedEarly(refused instanceof WriteTooLargeError ? '413' : '503').inc();
-      return Promise.reject(refused);
+    const verdict = this.admit(enc.byGroup, enc.bytes, enc.data.length);
+    if (verdict instanceof Error) {
+      this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
+      return Promise.reject(verdict);
     }
     const ticket = new Ticket(batch.count, (t) => q.live.delete(t));
     q.live.add(ticket);
-    ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), this.s.deliveryTimeoutMs);
+    ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), deadlineMs(this.admission, verdict));
     const packer = q.packer;
     packer.opts.explicitHashKey = true;
     packer.opts.groupHashKey = keys;
@@ -176,8 +178,8 @@ export class StreamSender {
    * rates they take now (src/queue/admission.ts): 503 with Retry-After when the backlog is what stands in
    * the way, 413 when even an empty shard at its ceiling could not take the write's share in time.
    */
-  private admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | undefined {
-    if (!this.pacer.enabled || points === 0) return undefined;
+  private admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | number {
+    if (!this.pacer.enabled || points === 0) return 0;
     const deadlineS = this.admission.deadlineS;
     const ceiling = this.pacer.ceilingBytesPerSecond;
     const parts: AdmissionPart[] = [];
@@ -190,14 +192,14 @@ export class StreamSender {
           this.d.stream,
           fitBytes,
           fitLines,
-          `write too large to deliver within the ${this.s.deliveryTimeoutMs} ms delivery deadline: ${w} bytes of it go to one shard, ` +
+          `write too large to deliver within the ${this.admission.maxDeadlineMs} ms a write may wait: ${w} bytes of it go to one shard, ` +
             `which takes at most ${Math.floor(ceiling * deadlineS)} bytes in that time; send at most ${fitLines} lines (about ${fitBytes} bytes) per write`,
         );
       }
       parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
     const verdict = admissionWait(parts, this.pacer, Date.now(), this.admission);
-    if (!verdict.refuse) return undefined;
+    if (!verdict.refuse) return verdict.etaS;
     return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds)));
   }
 

@@ -16,6 +16,8 @@ export interface AdmissionVerdict {
   refuse: boolean;
   /** When refused: seconds until the backlog that stands in the way has drained enough. */
   seconds: number;
+  /** When admitted: estimated seconds until the write's last shard has drained it (at today's rates). */
+  etaS: number;
 }
 
 export interface AdmissionPolicy {
@@ -23,32 +25,52 @@ export interface AdmissionPolicy {
   horizonS: number;
   /** ...or, for a write whose own share takes longer, if no more than this waits ahead of it... */
   minAheadS: number;
-  /** ...and its own share drains within this (a share of the delivery deadline). */
+  /** ...and its own share drains within this (a share of the longest deadline a write can get). */
   deadlineS: number;
+  /** A write's deadline: the delivery deadline, or longer for a write whose drain needs it (see deadlineMs). */
+  deliveryTimeoutMs: number;
+  maxDeadlineMs: number;
 }
 
 /** Drain estimate that answers a write well inside 1 s (p99 of 204s, issue 11), with room for a rate cut. */
 export const ADMIT_HORIZON_S = 0.25;
 const MIN_AHEAD_S = 0.2;
+/** A write is admitted only if its estimated drain takes at most this share of its deadline (room for cuts). */
 const DEADLINE_SHARE = 0.75;
+/** The answer must reach the client before its timeout: the deadline ends this long before it. */
+const CLIENT_MARGIN_MS = 500;
 
-export function admissionPolicy(deliveryTimeoutMs: number): AdmissionPolicy {
-  const deadlineS = (deliveryTimeoutMs * DEADLINE_SHARE) / 1000;
-  return { horizonS: Math.min(ADMIT_HORIZON_S, deadlineS), minAheadS: Math.min(MIN_AHEAD_S, deadlineS / 4), deadlineS };
+/**
+ * `clientTimeoutMs`: the clients' HTTP timeout (Telegraf's 5 s). A write whose estimated drain needs more
+ * than the delivery deadline allows gets a deadline that grows with it, up to CLIENT_MARGIN_MS before the
+ * client gives up: a large write that can be delivered is, instead of timing out at a fixed deadline.
+ */
+export function admissionPolicy(deliveryTimeoutMs: number, clientTimeoutMs = deliveryTimeoutMs): AdmissionPolicy {
+  const maxDeadlineMs = Math.max(deliveryTimeoutMs, clientTimeoutMs - CLIENT_MARGIN_MS);
+  const deadlineS = (maxDeadlineMs * DEADLINE_SHARE) / 1000;
+  const baseS = (deliveryTimeoutMs * DEADLINE_SHARE) / 1000;
+  return { horizonS: Math.min(ADMIT_HORIZON_S, baseS), minAheadS: Math.min(MIN_AHEAD_S, baseS / 4), deadlineS, deliveryTimeoutMs, maxDeadlineMs };
+}
+
+/** The deadline of an admitted write with this estimated drain: the delivery deadline, grown to fit it. */
+export function deadlineMs(policy: AdmissionPolicy, etaS: number): number {
+  return Math.round(Math.min(policy.maxDeadlineMs, Math.max(policy.deliveryTimeoutMs, (etaS * 1000) / DEADLINE_SHARE)));
 }
 
 /** The verdict for a write with these shares of shards; marks the shards that refused it as in demand. */
 export function admissionWait(parts: Iterable<AdmissionPart>, pacer: ShardPacer, now: number, policy: AdmissionPolicy): AdmissionVerdict {
   let waitS = 0;
+  let etaS = 0;
   for (const p of parts) {
     const rate = pacer.bytesRate(p.group, now);
     const ahead = Math.max(0, p.backlog - pacer.available(p.group, now)) / rate;
     const own = p.bytes / rate;
+    etaS = Math.max(etaS, ahead + own);
     const over = Math.max(ahead - Math.max(policy.minAheadS, policy.horizonS - own), ahead + own - policy.deadlineS);
     if (over > 0) {
       pacer.demanded(p.group, now);
       waitS = Math.max(waitS, over);
     }
   }
-  return { refuse: waitS > 0, seconds: waitS };
+  return { refuse: waitS > 0, seconds: waitS, etaS };
 }
