@@ -120,11 +120,13 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const api = req.routeOptions.config?.api ?? 'v1';
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // The route's own limit (1 MiB on /query), else KINFLUX_MAX_BODY_BYTES.
+      const limit = req.routeOptions.bodyLimit ?? http.maxBodyBytes;
       // Closing on a client still sending makes the kernel reset the connection, and the client may never
       // read the 413 (Telegraf would then retry the batch forever). So the rest of the body is read and
       // discarded first, up to a bound, as Go's servers do.
-      await discardBody(req.raw, 4 * http.maxBodyBytes, http.requestTimeoutMs);
-      return sendError(reply, api, 413, `request body too large: more than ${http.maxBodyBytes} bytes`, { maxLength: http.maxBodyBytes });
+      await discardBody(req.raw, 4 * limit, http.requestTimeoutMs);
+      return sendError(reply, api, 413, `request body too large: more than ${limit} bytes`, { maxLength: limit });
     }
     if (err instanceof BodyBudgetError) {
       reply.header('connection', 'close');

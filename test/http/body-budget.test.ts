@@ -86,6 +86,9 @@ t.test('/query form bodies count against the same budget, and are bounded at 1 M
   t.equal((await send(url, '/query', body(600 * KiB), { headers: form, chunks: 12 })).status, 200, 'taken when there is room');
   const big = await send(url, '/query', body(1024 * KiB + 1), { headers: form });
   t.equal(big.status, 413, `over 1 MiB: ${big.text.slice(0, 200)}`);
+  const bigger = await send(url, '/query', body(2 * 1024 * KiB), { headers: form });
+  t.equal(bigger.status, 413);
+  t.equal(bigger.json<{ error: string }>().error, 'request body too large: more than 1048576 bytes', 'the 413 names the limit of /query');
   t.equal((await send(url, '/write?db=telegraf', lines(1000 * KiB))).status, 204, 'every /query claim was given back');
 });
 

@@ -73,6 +73,8 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
     method: ['GET', 'POST'],
     url: '/query',
     config: { api: 'v1', auth: true },
+    // Also the route's limit, so a 413 names it (server.ts reads routeOptions.bodyLimit).
+    bodyLimit: MAX_QUERY_BODY,
     handler: (req, reply) => {
       const badForm = queryProblem(req.body);
       if (badForm !== undefined) return sendError(reply, 'v1', 400, badForm);
