@@ -18,8 +18,8 @@ const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'LimitExce
  * needs time to refill), unless the shard is paced (`paced`: its rate was just cut, and the pacer
  * spaces the retry already); the cap leaves room for a few attempts within the delivery deadline.
  */
-export function retryDelay(code: string, attempt: number, deliveryTimeoutMs: number, paced = false): number {
+export function retryDelay(code: string, attempt: number, deliveryTimeoutMs: number, paced = false, random: () => number = Math.random): number {
   const capMs = Math.max(200, deliveryTimeoutMs / 4);
   const baseMs = THROTTLING.has(code) && !paced ? 200 : paced ? 50 : 100;
-  return fullJitterDelay({ baseMs, capMs }, attempt);
+  return fullJitterDelay({ baseMs, capMs }, attempt, random);
 }

@@ -172,7 +172,7 @@ export function simulate(o: SimOptions): SimResult {
             if (now >= measureFrom) res.throttled++;
             rep.pacer.throttled(id, now);
             rec.attempts++;
-            rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay('ProvisionedThroughputExceededException', rec.attempts, timeout, true));
+            rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay('ProvisionedThroughputExceededException', rec.attempts, timeout, true, random));
             if (o.splitThrottled !== false && rec.bytes > rep.pacer.splitAbove(id) && rec.holders.length > 1) {
               // Halves by holders, as the sender splits a record by its points.
               const half = rec.holders.length >> 1;
