@@ -4,7 +4,7 @@
 // 200,000 entries, not bytes). Now every such write gets 204 and its points are in the stream, RSS stays within the
 // README memory budget while they run, and comes back near idle afterwards; the series cache
 // (kinflux_series_cache_bytes) never passes KINFLUX_SERIES_CACHE_MAX_BYTES, also when fed distinct 2 KB series,
-// the longest it keeps.
+// the longest it keeps, and one million distinct series, some with 40 KB keys.
 // Records are gzip'd (KINFLUX_COMPRESSION): the padded series compress ~1000:1, so the test spends its time in
 // kinflux's receive, parse and encode, not in base64 and JSON between kinflux and the stand-in.
 import t from 'tap';
@@ -71,19 +71,25 @@ async function cacheBytes(): Promise<number> {
   return Number(/^kinflux_series_cache_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
 
-/** Lines in the stream whose measurement is `m`. */
+/** Lines in the stream by measurement; each record is inflated and counted once, however often this is asked. */
+const counted = new WeakSet<object>();
+const linesByMeasurement = new Map<string, number>();
 function storedLines(m: string): number {
-  const prefix = Buffer.from(`${m},`);
-  let n = 0;
   for (const rec of standin.records('metrics')) {
+    if (counted.has(rec)) continue;
+    counted.add(rec);
     const text = gunzipSync(rec.data);
     for (let at = 0; at < text.length; ) {
-      if (text.subarray(at, at + prefix.length).equals(prefix)) n++;
-      const nl = text.indexOf(10, at);
-      at = nl < 0 ? text.length : nl + 1;
+      let nl = text.indexOf(10, at);
+      if (nl < 0) nl = text.length;
+      let end = at;
+      while (end < nl && text[end] !== 0x2c && text[end] !== 0x20) end++;
+      const name = text.toString('latin1', at, end);
+      linesByMeasurement.set(name, (linesByMeasurement.get(name) ?? 0) + 1);
+      at = nl + 1;
     }
   }
-  return n;
+  return linesByMeasurement.get(m) ?? 0;
 }
 
 async function settledRss(idle: number, slack: number): Promise<number> {
@@ -148,6 +154,30 @@ t.test('distinct 2 KB series (cached ones) fill the cache to its byte bound and 
   t.ok(cached.every((b) => b > 0 && b <= CACHE), 'the cache is used and stays within KINFLUX_SERIES_CACHE_MAX_BYTES');
   t.ok(peak <= budget(idle), `peak RSS ${mib(peak)} <= ${mib(budget(idle))}`);
   // Kept whole, these series would leave RSS ~110 MB above idle (bytes, keys, entries).
+  const after = await settledRss(idle, 2 * CACHE + SLACK);
+  t.ok(after <= idle + 2 * CACHE + SLACK, `RSS after the load ${mib(after)} <= idle ${mib(idle)} + 2 × the cache bound + ${mib(SLACK)}`);
+});
+
+t.test('one million distinct series, some with 40 KB keys: the cache stays within its bound, RSS within budget and back', async (t) => {
+  const N = 1_000_000;
+  const STEP = 100_000;
+  const pad = 'z'.repeat(40_000);
+  let peak = idle;
+  let cached = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  const started = Date.now();
+  for (let from = 0; from < N; from += STEP) {
+    const lines: string[] = [];
+    for (let i = from; i < from + STEP; i++) lines.push(i % 1000 === 0 ? `huge,host=h${i},pad=${pad} v=1i ${i}` : `million,host=h${i},dc=d${i % 80} v=1i ${i}`);
+    const res = await send(kinflux.url, '/write?db=metrics', gzipSync(lines.join('\n'), { level: 1 }), { headers: { 'content-encoding': 'gzip' } });
+    if (res.status !== 204) t.fail(`series ${from}..${from + STEP}: ${res.status} ${res.text.slice(0, 200)}`);
+    cached = Math.max(cached, await cacheBytes());
+  }
+  clearInterval(sampler);
+  t.comment(`written in ${Date.now() - started} ms; cache at most ${mib(cached)}; idle ${mib(idle)}, peak ${mib(peak)}`);
+  t.equal(storedLines('million') + storedLines('huge'), N, 'every point is in the stream');
+  t.ok(cached > 0 && cached <= CACHE, 'the cache stays within KINFLUX_SERIES_CACHE_MAX_BYTES');
+  t.ok(peak <= budget(idle), `peak RSS ${mib(peak)} <= ${mib(budget(idle))}`);
   const after = await settledRss(idle, 2 * CACHE + SLACK);
   t.ok(after <= idle + 2 * CACHE + SLACK, `RSS after the load ${mib(after)} <= idle ${mib(idle)} + 2 × the cache bound + ${mib(SLACK)}`);
 });
