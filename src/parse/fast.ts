@@ -32,6 +32,12 @@ function skipEscape(b: Uint8Array, i: number): number {
 /** Most fields the fast path takes in one line; longer lines go to the exact path (hashing, linear). */
 const FAST_FIELDS = 256;
 
+/** Boolean values of the current line to rewrite (`t` → `true`...): start, end, which. At most one per field. */
+const rwAt = new Int32Array(FAST_FIELDS + 1);
+const rwEnd = new Int32Array(FAST_FIELDS + 1);
+const rwTrue = new Uint8Array(FAST_FIELDS + 1);
+let nRw = 0;
+
 /** Bytes compared by repeated() so far in this line: it may not exceed the line's bytes. */
 let compared = 0;
 
@@ -53,146 +59,204 @@ function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number, 
 }
 
 /**
- * Tries the line starting at b[s] (ns precision). The caller guarantees a '\n' at or after s: every
- * loop below stops at a newline, so none needs a bounds check. On success the canonical line (the
- * input bytes, plus `defTs` when it has no timestamp) is written to out and the index of its '\n' is
- * returned; else -1.
+ * Takes the lines from b[s] (ns precision) while each is already canonical (or only needs its
+ * booleans spelled `true`/`false`, or the receive time appended), up to `end` or until out holds more
+ * than `limit` points. The caller guarantees a '\n' at or after every line start below `end`: every
+ * loop stops at a newline, so none needs a bounds check. Each line taken is written to out (the input
+ * bytes, booleans respelled, and out's tail (a space, the receive time, a newline; `tailLength` bytes)
+ * when it has no timestamp). Returns where it stopped: the start of the first line it did not take,
+ * untouched, for the exact path. One call runs over many lines: a call per tiny line cost more than
+ * the line.
  */
-export function fastLine(b: Buffer, s: number, out: BatchWriter, defTs: Buffer): number {
-  let c = b[s];
-  // Leading blanks, comments, blank lines and a measurement starting with ',' or an escape: exact path.
-  // Control bytes (a leading tab, NUL or form feed...) too.
-  if (c === 44 || c === 32 || c < 32 || c === 35 || c === 92) return -1;
-  let i = s;
-  // Measurement: up to an unescaped ',' or ' '. A backslash there needs rebuilding.
-  for (;;) {
-    c = b[++i];
-    if (c === 44 || c === 32) break;
-    if (c === 92 || c < 32) return -1; // escapes and control bytes: exact path (consumers.ts)
-  }
-  const mEnd = i;
-  // Tags: sorted by escaped key, no duplicates, no `time` key, no value starting with '=';
-  // escaped bytes are copied as they are (canonical), so a backslash in a tag is fine.
-  let pks = 0;
-  let pke = 0;
-  while (c === 44) {
-    const ks = ++i;
+export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, tailLength: number, limit: number): number {
+  lines: while (s < end) {
+    let c = b[s];
+    // Leading blanks, comments, blank lines and a measurement starting with ',' or an escape: exact path.
+    // Control bytes (a leading tab, NUL or form feed...) too.
+    if (c === 44 || c === 32 || c < 32 || c === 35 || c === 92) return s;
+    let i = s;
+    // Measurement: up to an unescaped ',' or ' '. A backslash there needs rebuilding.
     for (;;) {
-      c = b[i];
-      if (c === 61) break;
-      if (c === 44 || c === 32 || c < 32) return -1;
-      if (c === 92) { if ((i = skipEscape(b, i)) < 0) return -1; } else i++;
-    }
-    if (i === ks || (i - ks === 4 && isTime(b, ks))) return -1;
-    if (pke !== 0 && cmpRange(b, pks, pke, ks, i) >= 0) return -1;
-    pks = ks;
-    pke = i;
-    c = b[++i];
-    if (c === 44 || c === 32 || c === 61 || c < 32) return -1;
-    for (;;) {
-      if (c === 92) { if ((i = skipEscape(b, i)) < 0) return -1; } else i++;
-      c = b[i];
+      c = b[++i];
       if (c === 44 || c === 32) break;
-      if (c === 61 || c < 32) return -1;
+      if (c === 92 || c < 32) return s; // escapes and control bytes: exact path (consumers.ts)
     }
-  }
-  const keyEnd = i;
-  if (keyEnd - s > MAX_KEY_LENGTH) return -1;
-  // Fields, after exactly one space: key=value pairs separated by ','.
-  const fStart = ++i;
-  c = b[i];
-  if (c === 32 || c === 9 || c === 0) return -1;
-  let n = 0;
-  let mask = 0;
-  compared = 0;
-  for (;;) {
-    const ks = i;
+    const mEnd = i;
+    // Tags: sorted by escaped key, no duplicates, no `time` key, no value starting with '=';
+    // escaped bytes are copied as they are (canonical), so a backslash in a tag is fine.
+    let pks = 0;
+    let pke = 0;
+    while (c === 44) {
+      const ks = ++i;
+      for (;;) {
+        c = b[i];
+        if (c === 61) break;
+        if (c === 44 || c === 32 || c < 32) return s;
+        if (c === 92) { if ((i = skipEscape(b, i)) < 0) return s; } else i++;
+      }
+      if (i === ks || (i - ks === 4 && isTime(b, ks))) return s;
+      if (pke !== 0 && cmpRange(b, pks, pke, ks, i) >= 0) return s;
+      pks = ks;
+      pke = i;
+      c = b[++i];
+      if (c === 44 || c === 32 || c === 61 || c < 32) return s;
+      for (;;) {
+        if (c === 92) { if ((i = skipEscape(b, i)) < 0) return s; } else i++;
+        c = b[i];
+        if (c === 44 || c === 32) break;
+        if (c === 61 || c < 32) return s;
+      }
+    }
+    const keyEnd = i;
+    if (keyEnd - s > MAX_KEY_LENGTH) return s;
+    // Fields, after exactly one space: key=value pairs separated by ','.
+    const fStart = ++i;
+    c = b[i];
+    if (c === 32 || c === 9 || c === 0) return s;
+    let n = 0;
+    let mask = 0;
+    compared = 0;
+    nRw = 0;
     for (;;) {
-      c = b[i];
-      if (c > 61) { if (c === 92) return -1; i++; continue; }
-      if (c === 61) break;
-      if (c === 44 || c === 32 || c === 34 || c < 32) return -1;
+      const ks = i;
+      for (;;) {
+        c = b[i];
+        if (c > 61) { if (c === 92) return s; i++; continue; }
+        if (c === 61) break;
+        if (c === 44 || c === 32 || c === 34 || c < 32) return s;
+        i++;
+      }
+      const kl = i - ks;
+      if (kl === 0 || kl > 0xffff) return s;
+      // A repeated key or a `time` field changes the point: exact path. A 32-bit mask of signatures
+      // spares the pairwise check for almost every key.
+      const sg = (kl << 16) | (b[ks] << 8) | b[i - 1];
+      if (sg === TIME_SIG && isTime(b, ks)) return s;
+      const bit = 1 << (Math.imul(sg, 0x9e3779b1) >>> 27);
+      if ((mask & bit) !== 0 && repeated(b, n, ks, kl, sg, i - s) !== 0) return s;
+      mask |= bit;
+      if (n === FAST_FIELDS) return s;
+      if (n === keyStart.length) growKeys();
+      keyStart[n] = ks;
+      keySig[n] = sg;
+      n++;
+      c = b[++i];
+      const vs = i;
+      if ((c >= 48 && c <= 57) || c === 45) {
+        // -?digits, then 'i', or '.' and digits: numbers keep their text, so these are canonical.
+        // Long literals (range checks) and other spellings go to the exact path.
+        if (c === 45) i++;
+        const ds = i;
+        while ((c = b[i]) >= 48 && c <= 57) i++;
+        if (i === ds) return s;
+        if (c === 105) {
+          // Long literals get the range check, `007i` and `-0i` are rewritten: exact path.
+          if (i - vs >= 19 || (b[ds] === 48 && (i - ds > 1 || ds !== vs))) return s;
+          c = b[++i];
+        } else {
+          if (c === 46) {
+            i++;
+            while ((c = b[i]) >= 48 && c <= 57) i++;
+          }
+          if (i - vs >= 25) return s; // long floats get the exact overflow check
+        }
+      } else if (c === 34) {
+        // A string without '"' or '\' inside is canonical.
+        for (;;) {
+          c = b[++i];
+          if (c === 34) break;
+          if (c === 92 || c === 10) return s;
+        }
+        c = b[++i];
+      } else if (c === 116 || c === 84 || c === 102 || c === 70) {
+        // Booleans: `true` and `false` are canonical; the other eight spellings are rewritten (queued
+        // here, written at the end). A longer word fails on the byte after it.
+        const len = boolLength(b, i, c);
+        if (len === 0) return s;
+        if (len !== 4 || c !== 116) {
+          if (len !== 5 || c !== 102) {
+            rwAt[nRw] = i;
+            rwEnd[nRw] = i + len;
+            rwTrue[nRw] = c === 116 || c === 84 ? 1 : 0;
+            nRw++;
+          }
+        }
+        c = b[i += len];
+      } else return s;
+      if (c === 32) break;
+      if (c !== 44) {
+        if (c !== 10) return s;
+        // No timestamp: the line plus the receive time (tiny lines are mostly this; the exact path costs more).
+        if (keyEnd - s + 4 + (i - fStart) > MAX_KEY_LENGTH) return s;
+        out.ensure(i - s + 4 * nRw + tailLength);
+        const at = out.pos;
+        const d = out.data;
+        out.pos = out.putTail(nRw === 0 ? copyBytes(d, at, b, s, i) : writeRewritten(d, at, b, s, i));
+        out.commit(at, keyEnd - s, mEnd - s);
+        s = i + 1;
+        if (out.count > limit) return s;
+        continue lines;
+      }
       i++;
     }
-    const kl = i - ks;
-    if (kl === 0 || kl > 0xffff) return -1;
-    // A repeated key or a `time` field changes the point: exact path. A 32-bit mask of signatures
-    // spares the pairwise check for almost every key.
-    const sg = (kl << 16) | (b[ks] << 8) | b[i - 1];
-    if (sg === TIME_SIG && isTime(b, ks)) return -1;
-    const bit = 1 << (Math.imul(sg, 0x9e3779b1) >>> 27);
-    if ((mask & bit) !== 0 && repeated(b, n, ks, kl, sg, i - s) !== 0) return -1;
-    mask |= bit;
-    if (n === FAST_FIELDS) return -1;
-    if (n === keyStart.length) growKeys();
-    keyStart[n] = ks;
-    keySig[n] = sg;
-    n++;
-    c = b[++i];
-    const vs = i;
-    if ((c >= 48 && c <= 57) || c === 45) {
-      // -?digits, then 'i', or '.' and digits: numbers keep their text, so these are canonical.
-      // Long literals (range checks) and other spellings go to the exact path.
-      if (c === 45) i++;
-      const ds = i;
-      while ((c = b[i]) >= 48 && c <= 57) i++;
-      if (i === ds) return -1;
-      if (c === 105) {
-        // Long literals get the range check, `007i` and `-0i` are rewritten: exact path.
-        if (i - vs >= 19 || (b[ds] === 48 && (i - ds > 1 || ds !== vs))) return -1;
-        c = b[++i];
-      } else {
-        if (c === 46) {
-          i++;
-          while ((c = b[i]) >= 48 && c <= 57) i++;
-        }
-        if (i - vs >= 25) return -1; // long floats get the exact overflow check
-      }
-    } else if (c === 34) {
-      // A string without '"' or '\' inside is canonical.
-      for (;;) {
-        c = b[++i];
-        if (c === 34) break;
-        if (c === 92 || c === 10) return -1;
-      }
-      c = b[++i];
-    } else if (c === 116) {
-      if (b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return -1;
-      c = b[i += 4];
-    } else if (c === 102) {
-      if (b[i + 1] !== 97 || b[i + 2] !== 108 || b[i + 3] !== 115 || b[i + 4] !== 101) return -1;
-      c = b[i += 5];
-    } else return -1;
-    if (c === 32) break;
-    if (c !== 44) {
-      if (c !== 10) return -1;
-      // No timestamp: the line plus the receive time (tiny lines are mostly this; the exact path costs more).
-      if (keyEnd - s + 4 + (i - fStart) > MAX_KEY_LENGTH) return -1;
-      out.ensure(i - s + defTs.length + 2);
-      const at = out.pos;
-      out.copy(b, s, i);
-      out.byte(32);
-      out.copy(defTs, 0, defTs.length);
-      out.byte(10);
-      out.commit(at, keyEnd - s, mEnd - s);
-      return i;
-    }
-    i++;
+    const fEnd = i;
+    if (keyEnd - s + 4 + (fEnd - fStart) > MAX_KEY_LENGTH) return s;
+    // Timestamp after exactly one space: digits, canonical (no leading zero), in range; then the line end.
+    const ts = ++i;
+    while ((c = b[i]) >= 48 && c <= 57) i++;
+    const te = i;
+    const nd = te - ts;
+    if (nd === 0 || c !== 10) return s;
+    if (b[ts] === 48 ? nd !== 1 : nd > 18 && !tsInRange(b, ts, nd)) return s;
+    out.ensure(te - s + 1 + 4 * nRw);
+    const at = out.pos;
+    if (nRw === 0) out.run(b, s, te + 1); // the input's newline ends the line
+    else { out.flush(); out.pos = writeRewritten(out.data, at, b, s, te + 1); }
+    out.commit(at, keyEnd - s, mEnd - s);
+    s = te + 1;
+    if (out.count > limit) return s;
   }
-  const fEnd = i;
-  if (keyEnd - s + 4 + (fEnd - fStart) > MAX_KEY_LENGTH) return -1;
-  // Timestamp after exactly one space: digits, canonical (no leading zero), in range; then the line end.
-  const ts = ++i;
-  while ((c = b[i]) >= 48 && c <= 57) i++;
-  const te = i;
-  const nd = te - ts;
-  if (nd === 0 || c !== 10) return -1;
-  if (b[ts] === 48 ? nd !== 1 : nd > 18 && !tsInRange(b, ts, nd)) return -1;
-  out.ensure(te - s + 1);
-  const at = out.pos;
-  out.run(b, s, te + 1); // the input's newline ends the line
-  out.commit(at, keyEnd - s, mEnd - s);
-  return te;
+  return s;
+}
+
+/** fastLines on the one line at s: the index of its '\n' when taken, else -1 (for tests). */
+export function fastLine(b: Buffer, s: number, out: BatchWriter, tailLength: number): number {
+  const n = out.count;
+  const next = fastLines(b, s, s + 1, out, tailLength, Infinity);
+  return out.count > n ? next - 1 : -1;
+}
+
+/** Length of the boolean spelling at b[i] (first byte c), or 0. 1.x's ten: t T true True TRUE, f F false False FALSE. */
+function boolLength(b: Uint8Array, i: number, c: number): number {
+  const c1 = b[i + 1];
+  if (c === 116) return c1 === 114 && b[i + 2] === 117 && b[i + 3] === 101 ? 4 : 1;
+  if (c === 102) return c1 === 97 && b[i + 2] === 108 && b[i + 3] === 115 && b[i + 4] === 101 ? 5 : 1;
+  if (c === 84) {
+    if (c1 === 114) return b[i + 2] === 117 && b[i + 3] === 101 ? 4 : 0;
+    if (c1 === 82) return b[i + 2] === 85 && b[i + 3] === 69 ? 4 : 0;
+    return 1;
+  }
+  if (c1 === 97) return b[i + 2] === 108 && b[i + 3] === 115 && b[i + 4] === 101 ? 5 : 0;
+  if (c1 === 65) return b[i + 2] === 76 && b[i + 3] === 83 && b[i + 4] === 69 ? 5 : 0;
+  return 1;
+}
+
+/** Copies src[s..e) to d at p; returns the end. */
+function copyBytes(d: Uint8Array, p: number, src: Uint8Array, s: number, e: number): number {
+  for (let k = s; k < e; k++) d[p++] = src[k];
+  return p;
+}
+
+/** Writes b[s..e) to d at p with the queued boolean rewrites applied; returns the end. */
+function writeRewritten(d: Uint8Array, p: number, b: Uint8Array, s: number, e: number): number {
+  let from = s;
+  for (let r = 0; r < nRw; r++) {
+    p = copyBytes(d, p, b, from, rwAt[r]);
+    if (rwTrue[r] === 1) { d[p++] = 116; d[p++] = 114; d[p++] = 117; d[p++] = 101; } // true
+    else { d[p++] = 102; d[p++] = 97; d[p++] = 108; d[p++] = 115; d[p++] = 101; } // false
+    from = rwEnd[r];
+  }
+  return copyBytes(d, p, b, from, e);
 }
 
 const MAX_TS = '9223372036854775806';

@@ -14,8 +14,15 @@ export class BatchWriter {
   private runTo = 0;
   private runAt = 0;
 
+  /** A view of data for 4-byte stores at any offset. */
+  private view: DataView;
+  /** The tail of a point without timestamp (space, receive time, newline): 4-byte words, then the rest. */
+  private tailWords = new Uint32Array(0);
+  private tailRest = new Uint8Array(0);
+
   constructor(bytes: number, points: number) {
     this.data = Buffer.allocUnsafe(Math.max(256, bytes));
+    this.view = new DataView(this.data.buffer, this.data.byteOffset, this.data.length);
     const n = Math.max(16, points);
     this.starts = new Uint32Array(n + 1);
     this.seriesLengths = new Uint32Array(n);
@@ -30,6 +37,34 @@ export class BatchWriter {
     const next = Buffer.allocUnsafe(Math.max(this.data.length + (this.data.length >> 1), this.pos + n));
     this.data.copy(next, 0, 0, this.pos);
     this.data = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
+  }
+
+  /** Sets the tail putTail writes. */
+  setTail(tail: Buffer): void {
+    const n = tail.length >> 2;
+    this.tailWords = new Uint32Array(n);
+    for (let k = 0; k < n; k++) this.tailWords[k] = tail.readUInt32LE(4 * k);
+    this.tailRest = Uint8Array.from(tail.subarray(4 * n));
+  }
+
+  /** Length of the tail. */
+  tailLength(): number {
+    return 4 * this.tailWords.length + this.tailRest.length;
+  }
+
+  /**
+   * Writes the tail at p (room ensured), returns its end. Four bytes per store: for tiny points the
+   * tail is most of the output, and byte stores were most of their cost.
+   */
+  putTail(p: number): number {
+    const v = this.view;
+    const w = this.tailWords;
+    for (let k = 0; k < w.length; k++, p += 4) v.setUint32(p, w[k], true);
+    const r = this.tailRest;
+    const d = this.data;
+    for (let k = 0; k < r.length; k++) d[p++] = r[k];
+    return p;
   }
 
   /** Records a finished point [start, pos). */

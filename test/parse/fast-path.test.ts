@@ -31,6 +31,7 @@ const tagKey = pick(['a', 'b', 'aa', 'ab', 'host', 'time', 'Time', 'a\\ b', 'a\\
 const tagValue = pick(['1', 'x', 'x\\ y', '=x', 'a=b', '', 'x\\', 'x\\\\', '\\ ', 'v"q', 'é', 'x\\\\ y']);
 const fieldKey = pick(['v', 'w', 'vv', 'time', 'tim', 'timf', 'x y', 'x,y', '', 'a"b', 'v\\ x', 'é', 'v\t', ' v']);
 const fieldValue = pick([
+  'f', 'T', 'False', 'FALSE', 'TRue', 'FAlse', 'tr', 'Tx', 'FALSEx', 't t',
   '1', '1i', '-1', '-1i', '1.', '1.5', '.5', '-', '1e5', 'true', 'false', 't', 'True', 'TRUE', 'F', 'truex', 'fals',
   '"x"', '""', '"a b,c=d"', '"a\\"b"', '"a\\b"', '"x"y', '"x', 'x"', '9223372036854775807i', '9223372036854775808i',
   '123456789012345678901234', '1234567890123456789.123456', '1u', '007i', '00.5', '1i2', '-.5', 'NaN', '1..2', '"é"', '"\t"',
@@ -58,4 +59,41 @@ t.test('Telegraf lines take the fast path and come out as they went in', async (
   t.equal(r.errors.length, 0);
   t.equal(r.points.count, 2000);
   t.ok(r.points.data.equals(body), 'already canonical: copied byte for byte');
+});
+
+t.test('the fast path itself spells the eight other booleans true / false', async (t) => {
+  const { fastLine } = await import('../../src/parse/fast.js');
+  const { BatchWriter } = await import('../../src/parse/out.js');
+  const tail = Buffer.from(' 42\n');
+  for (const [line, want] of [
+    ['a v=t,w=F,x=True,y=FALSE,z=f,q=T,r=False,s=TRUE,u=true,o=false 1\n', 'a v=true,w=false,x=true,y=false,z=false,q=true,r=false,s=true,u=true,o=false 1\n'],
+    ['a,h=x v=t\n', 'a,h=x v=true 42\n'],
+    ['a v=1i,w=F\n', 'a v=1i,w=false 42\n'],
+  ]) {
+    const out = new BatchWriter(256, 4);
+    out.setTail(tail);
+    const end = fastLine(Buffer.from(line), 0, out, tail.length);
+    out.flush();
+    t.equal(end, line.length - 1, `${JSON.stringify(line)} taken`);
+    t.equal(out.data.subarray(0, out.pos).toString(), want);
+  }
+  for (const line of ['a v=TRue 1\n', 'a v=tr 1\n', 'a v=Fa 1\n', 'a v=truex 1\n']) {
+    t.equal(fastLine(Buffer.from(line), 0, new BatchWriter(256, 4), tail.length), -1, `${JSON.stringify(line)} left to the exact path`);
+  }
+});
+
+t.test('fastLines takes consecutive lines in one call, and stops at the first it cannot take', async (t) => {
+  const { fastLines } = await import('../../src/parse/fast.js');
+  const { BatchWriter } = await import('../../src/parse/out.js');
+  const b = Buffer.from('a v=1\nb v=t 5\nc v=2i\nd\\ v=1\ne v=1\n');
+  const out = new BatchWriter(1024, 16);
+  out.setTail(Buffer.from(' 9\n'));
+  const stop = fastLines(b, 0, b.lastIndexOf(10), out, 3, Infinity);
+  out.flush();
+  t.equal(stop, b.indexOf('d'), 'stops at the escaped measurement, untouched');
+  t.equal(out.count, 3);
+  t.equal(out.data.subarray(0, out.pos).toString(), 'a v=1 9\nb v=true 5\nc v=2i 9\n');
+  const limited = new BatchWriter(1024, 16);
+  limited.setTail(Buffer.from(' 9\n'));
+  t.equal(fastLines(b, 0, b.lastIndexOf(10), limited, 3, 1), b.indexOf('c'), 'stops once past the limit');
 });
