@@ -48,7 +48,8 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   out.setTail(Buffer.concat([SPACE, defTs, NEWLINE]));
   const tailLength = out.tailLength();
   // Cursors to the next quote / backslash / newline: each found once with a native search,
-  // so the whole body is searched in linear time however lines are split.
+  // so the whole body is searched in linear time however lines are split. (q may also stand at a
+  // newline with no quote before it: it only ever answers "a quote before this newline?".)
   let q = body.indexOf(34);
   if (q < 0) q = len;
   let bs = body.indexOf(92);
@@ -69,7 +70,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       if (pos >= len) break;
     }
     if (nl < pos) nl = nextNewline(body, pos, len);
-    if (q < pos) { q = body.indexOf(34, pos); if (q < 0) q = len; }
+    if (q < pos) q = nextQuote(body, pos, nl, len);
     if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
     // Only a quote or a backslash can move the end of a line past the next newline. A line with
     // quotes but no backslash and no leading blank ends at the newline whenever it scans as valid
@@ -117,9 +118,27 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     }
     // Count the newlines the block spanned (more than one only for quoted or escaped newlines).
     line++;
-    if (blockEnd !== nl) for (let i = pos; i < blockEnd; i++) if (body[i] === 10) line++;
+    if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === 10) line++;
     pos = blockEnd + 1;
     if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+    if (errorCount > errors.length) {
+      // Error texts are full. A line that holds no space cannot be a point (InfluxDB's key scanner
+      // needs a space to end the series key): such lines are only counted, in a tight loop, when
+      // they are not blank or comments (first byte above space, not '#') and hold no quote or
+      // backslash (which could carry the line past its newline).
+      while (pos < len && out.count + errorCount <= maxLines) {
+        let c = body[pos];
+        if (c <= 32 || c === 35) break;
+        let k = pos;
+        do c = body[++k]; while (k < len && c !== 10 && c !== 32 && c !== 34 && c !== 92);
+        if (k < len && c !== 10) break;
+        errorCount++;
+        badLines.add(line);
+        line++;
+        pos = k + 1;
+      }
+      if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+    }
   }
   out.flush();
   // Scratch grown by one huge line is given back, so it is not kept for the life of the process.
@@ -148,6 +167,18 @@ function nextNewline(body: Buffer, pos: number, len: number): number {
   if (lim === len) return len;
   const nl = body.indexOf(10, lim);
   return nl < 0 ? len : nl;
+}
+
+/**
+ * Where the quote cursor goes from pos, given the newline nl: the first quote before nl, else nl
+ * when none is there (found by a short loop when the line is short), else the next quote anywhere.
+ */
+function nextQuote(body: Buffer, pos: number, nl: number, len: number): number {
+  const lim = nl < pos + 64 ? nl : pos + 64;
+  for (let k = pos; k < lim; k++) if (body[k] === 34) return k;
+  if (lim === nl) return nl;
+  const q = body.indexOf(34, lim);
+  return q < 0 ? len : q;
 }
 
 /** Entries of per-line scratch arrays kept between parses. */
