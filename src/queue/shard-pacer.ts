@@ -11,10 +11,12 @@
 // was cut refuses writes before they queue, so it never waits for allowance, and if only waiting counted
 // it would never probe up again while the others hold the shard (issue 11's starving third replica).
 //
-// A token bucket per shard holds BURST_S of the current rate; a record bigger than the bucket is let
-// through when the bucket is full, and the debt is paid by waiting. The burst is short because Kinesis'
-// own bucket (one second) is shared: replicas that each saved a second of their rate and spend it at
-// once after a lull empty Kinesis' bucket together (a throttle storm).
+// A token bucket per shard holds burstSeconds (0.1 s) of the current rate; a record bigger than the
+// bucket is let through when the bucket is full, and the debt is paid by waiting. The burst is short
+// because Kinesis' own bucket (one second) is shared: replicas that each saved a second of their rate and
+// spend it at once after a lull empty Kinesis' bucket together (a throttle storm). A replica alone on a
+// shard as far as it can tell (at the ceiling, no throttle for quietMs) keeps a second, as Kinesis does:
+// a pause of its event loop (a loaded machine) is then caught up instead of lost.
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 export const SHARD_RECORDS_PER_SECOND = 1000;
 const SPLIT_ABOVE_S = 0.25;
@@ -37,8 +39,10 @@ export interface PacerLaw {
   cutCooldownMs: number;
   /** A shard demanded this recently (waited for allowance, or refused a write) is busy: its rate limits it. */
   busyWindowMs: number;
-  /** Seconds of the current rate the bucket holds. */
+  /** Seconds of the current rate the bucket holds... */
   burstSeconds: number;
+  /** ...and while the shard is at the ceiling with no throttle for quietMs: alone on it, as Kinesis' own burst. */
+  soloBurstSeconds: number;
 }
 
 export const DEFAULT_LAW: PacerLaw = {
@@ -52,6 +56,7 @@ export const DEFAULT_LAW: PacerLaw = {
   cutCooldownMs: 100,
   busyWindowMs: 1000,
   burstSeconds: 0.1,
+  soloBurstSeconds: 1,
 };
 
 class Bucket {
@@ -85,12 +90,19 @@ class Bucket {
     return this.ceilRecords * this.factor;
   }
 
+  /** Alone on the shard as far as it can tell: at the ceiling, nothing throttled for quietMs. */
+  solo = true;
+
+  get burst(): number {
+    return this.solo ? this.law.soloBurstSeconds : this.law.burstSeconds;
+  }
+
   get bytesCap(): number {
-    return this.bytesRate * this.law.burstSeconds;
+    return this.bytesRate * this.burst;
   }
 
   get recordsCap(): number {
-    return Math.max(1, this.recordsRate * this.law.burstSeconds);
+    return Math.max(1, this.recordsRate * this.burst);
   }
 
   refill(now: number): void {
@@ -113,6 +125,7 @@ class Bucket {
         raised = true;
       }
     }
+    this.solo = this.factor >= 1 && now - this.lastThrottle > this.law.quietMs;
     // After the raise: a full bucket is full at the new size (else a record waiting for a full bucket
     // would wait for ever while the rate creeps up).
     this.refill(now);
@@ -208,6 +221,7 @@ export class ShardPacer {
     b.lastThrottle = now;
     if (now - b.lastCut < this.law.cutCooldownMs) return;
     b.lastCut = now;
+    b.solo = false;
     b.factor = Math.max(this.law.floor, b.factor * (isolated ? this.law.decreaseIsolated : this.law.decrease));
     // Tokens saved at the old rate would be spent straight into the same throttling.
     b.bytes = Math.min(b.bytes, b.bytesCap);

@@ -32,6 +32,8 @@ export interface SimOptions {
   law?: Partial<PacerLaw>;
   throttleRetryMs?: (attempt: number) => number;
   horizonS?: number;
+  /** Mean extra time (uniform on [0, 2×]) before a client's next write arrives: upload, parse, scheduling. */
+  clientDelayMs?: number;
 }
 
 export interface SimResult {
@@ -112,7 +114,7 @@ export function simulate(o: SimOptions): SimResult {
     w.done = true;
     const c = reps[w.replica].clients[w.client];
     c.busy = false;
-    c.nextAt = now + (ok ? 0 : 1000 * (0.5 + random() * 0.5));
+    c.nextAt = now + (o.clientDelayMs ?? 0) * random() * 2 + (ok ? 0 : 1000 * (0.5 + random() * 0.5));
     if (w.started < measureFrom) return;
     if (ok) {
       res.ok++;
