@@ -50,6 +50,7 @@ t.test('every status the server answers is documented for its operation', async 
     ['GET', '/query', '/query?q=SHOW%20DATABASES', undefined, auth],
     ['GET', '/query', '/query?q=SELECT%201', undefined, auth],
     ['GET', '/query', '/query?q=SHOW%20DATABASES', undefined, {}],
+    ['POST', '/query', '/query', `q=SHOW+DATABASES&pad=${'x'.repeat(1024 * 1024)}`, { ...auth, 'content-type': 'application/x-www-form-urlencoded' }],
     ['GET', '/health', '/health', undefined, {}],
     ['GET', '/ready', '/ready', undefined, {}],
     ['GET', '/metrics', '/metrics', undefined, {}],
