@@ -190,7 +190,8 @@ console.log(`  attempts/s offered        ${offered.toFixed(1)} (${((offered * BO
 console.log(`  entries throttled         ${((throttled / Math.max(1, entries)) * 100).toFixed(2)}% of ${entries} PutRecords entries`);
 console.log(`  answered writes           p50 ${pct(measured.map((a) => a.ms), 50)} ms   p99 ${pct(measured.map((a) => a.ms), 99)} ms`);
 console.log(`  204s                      ${ok.length}   p50 ${pct(ok.map((a) => a.ms), 50)} ms   p99 ${pct(ok.map((a) => a.ms), 99)} ms`);
-console.log(`  503s                      ${refused.length}   p50 ${pct(refused.map((a) => a.ms), 50)} ms${other.length ? `   other ${other.length} (${[...new Set(other.map((a) => a.status))].join(',')})` : ''}`);
+const late = refused.filter((a) => a.ms >= 1000);
+console.log(`  503s                      ${refused.length}   p50 ${pct(refused.map((a) => a.ms), 50)} ms   ${late.length} after ≥ 1 s (admitted, then past the deadline: ${replicas.map((_, i) => late.filter((a) => a.replica === i).length).join(' / ')} per replica)${other.length ? `   other ${other.length} (${[...new Set(other.map((a) => a.status))].join(',')})` : ''}`);
 console.log(`  acked points per replica  ${ackedPerReplica.join(' / ')}   Jain ${jain.toFixed(3)}`);
 console.log(`  goodput                   ${(goodput * 100).toFixed(1)}% of capacity`);
 console.log(`  put into Kinesis for 204s ${((storedOf204 / Math.max(1, storedOf204 + storedOfOthers)) * 100).toFixed(1)}% (${storedOfOthers} points stored for writes not answered 204)`);

@@ -34,6 +34,7 @@ export interface SimOptions {
   horizonS?: number;
   /** Mean extra time (uniform on [0, 2×]) before a client's next write arrives: upload, parse, scheduling. */
   clientDelayMs?: number;
+  minAheadS?: number;
 }
 
 export interface SimResult {
@@ -50,6 +51,7 @@ export interface SimResult {
   goodput: number;
   throttledShare: number;
   p99: number;
+  p50: number;
 }
 
 const CAP = 1024 * 1024;
@@ -86,7 +88,7 @@ export function simulate(o: SimOptions): SimResult {
   const timeout = o.deliveryTimeoutMs ?? 4000;
   const measureFrom = (o.measureFrom ?? 3) * 1000;
   const end = o.seconds * 1000;
-  const policy = { ...admissionPolicy(timeout), ...(o.horizonS ? { horizonS: o.horizonS } : {}) };
+  const policy = { ...admissionPolicy(timeout), ...(o.horizonS ? { horizonS: o.horizonS } : {}), ...(o.minAheadS !== undefined ? { minAheadS: o.minAheadS } : {}) };
   const standin = Array.from({ length: o.shards }, () => ({ bytes: CAP, records: 1000, at: 0 }));
   const shardIds = Array.from({ length: o.shards }, (_, i) => `shard-${i}`);
   const reps = Array.from({ length: o.replicas }, (_, r) => ({
@@ -220,5 +222,6 @@ export function simulate(o: SimOptions): SimResult {
     goodput: res.acceptedBytes / capacityBytes,
     throttledShare: res.throttled / Math.max(1, res.entries),
     p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN,
+    p50: sorted[Math.floor(sorted.length * 0.5)] ?? NaN,
   };
 }
