@@ -171,7 +171,8 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
       } else if (c === 116 || c === 84 || c === 102 || c === 70) {
         // Booleans: `true` and `false` are canonical; the other eight spellings are rewritten (queued
         // here, written at the end). A longer word fails on the byte after it.
-        const len = boolLength(b, i, c);
+        const c1 = b[i + 1];
+        const len = c1 === 44 || c1 === 32 || c1 === 10 ? 1 : boolLength(b, i, c);
         if (len === 0) return s;
         if (len !== 4 || c !== 116) {
           if (len !== 5 || c !== 102) {

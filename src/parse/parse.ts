@@ -60,14 +60,23 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   let line = 1;
   // The fast path needs a newline ahead (its loops stop there instead of checking bounds), and ns.
   const fastEnd = unit === 1n ? body.lastIndexOf(10) : -1;
+  let fastSkip = 0;
+  let fastBackoff = 0;
   while (pos < len) {
     if (pos < fastEnd) {
-      // The fast path takes what it can (one line, one point each); the line it stops at goes below.
-      const before = out.count;
-      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount);
-      line += out.count - before;
-      if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
-      if (pos >= len) break;
+      if (fastSkip === 0) {
+        // The fast path takes what it can (one line, one point each); the line it stops at goes below.
+        const before = out.count;
+        pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount);
+        const took = out.count - before;
+        line += took;
+        if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+        if (pos >= len) break;
+        // Declined at once again and again (a run of lines it cannot take): try it less and less
+        // often, up to every 64th line, so such a run does not pay for a try per line.
+        fastBackoff = took > 0 ? 0 : fastBackoff < 63 ? 2 * fastBackoff + 1 : 63;
+        fastSkip = fastBackoff;
+      } else fastSkip--;
     }
     if (nl < pos) nl = nextNewline(body, pos, len);
     if (q < pos) q = nextQuote(body, pos, nl, len);
@@ -80,7 +89,15 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     let verify = false;
     if (bs < nl) { if (q < nl || newlineEscaped(body, pos, nl, len)) blockEnd = scanLineEnd(body, pos, len); }
     else if (q < nl && (body[pos] === 32 || body[pos] === 9 || body[pos] === 0)) blockEnd = scanLineEnd(body, pos, len);
-    else verify = q < nl;
+    else if (q < nl) {
+      // An odd number of quotes before the newline: most likely a string runs past it, and the
+      // optimistic scan would fail and be redone; the block end is found first instead.
+      // Only short lines are counted: a long one costs more to count than a wasted scan.
+      let quotes = 0;
+      if (nl - q < 64) for (let k = q; k < nl; k++) if (body[k] === 34) quotes++;
+      if ((quotes & 1) === 1) blockEnd = scanLineEnd(body, pos, len);
+      else verify = true;
+    }
     const blockLine = line;
     for (;;) {
       let e = blockEnd;
@@ -88,6 +105,13 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       if (opts.allowCRLF && e > pos && body[e - 1] === 13) e--; // 2.x: CRLF ends a line
       const s = skipWs(body, pos, e);
       if (s >= e || body[s] === 35) break; // blank lines and '#' comments are skipped
+      if (nl < e && blockEnd !== nl && bs >= blockEnd && errorCount > errors.length) {
+        // Error texts are full and the block holds a raw newline (in quotes; no backslash): no
+        // point holding one is ever written (consumers.ts), so it is counted bad without a scan.
+        errorCount++;
+        badLines.add(blockLine);
+        break;
+      }
       let ok = scanPoint(st, body, s, e, bs, unit, opts.allowUnsigned);
       if (!ok && verify) {
         verify = false;

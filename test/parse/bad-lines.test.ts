@@ -31,3 +31,13 @@ t.test('bad lines counted in the tight loop: same result as with every error kep
   }), { numRuns: 20000 });
   t.pass('20000 bodies');
 });
+
+t.test('unterminated strings and spaceless lines after the error texts are full', async (t) => {
+  const body = Buffer.from('x\n'.repeat(12) + 'm f="abc\n'.repeat(5) + 'ok v=1 1\n' + 'm f="a\nb" 1\n' + 'y\n');
+  const all = parseLines(body, { ...V1, maxErrors: 1e9 });
+  const few = parseLines(body, V1);
+  t.equal(few.errors.length, 10);
+  t.equal(few.errorCount, all.errorCount);
+  t.same(bad(few, 30), bad(all, 30));
+  t.equal(few.points.data.toString(), 'ok v=1 1\n');
+});
