@@ -14,6 +14,8 @@ let source = new Int32Array(64);
 const sig = new Int32Array(8);
 /** Open-addressing table of first occurrences (field index + 1; 0 = empty), for lines with many fields. Reused. */
 let table = new Int32Array(64);
+/** The hash of each table entry's key: most probes of a taken slot end on it, without comparing bytes. */
+let tableHash = new Int32Array(64);
 const TIME_SIG = (4 << 16) | (116 << 8) | 101;
 /** Up to this many fields, keys are compared pairwise (cheaper than hashing for Telegraf-sized lines). */
 const SMALL = 8;
@@ -86,12 +88,13 @@ function firstOccurrence(st: LineState, j: number, mask: number): number {
   const f = st.fields;
   const ks = f[j * 4], ke = f[j * 4 + 1];
   const unesc = st.bsFields;
-  let slot = nameHash(b, ks, ke, unesc) & mask;
+  const h = nameHash(b, ks, ke, unesc);
+  let slot = h & mask;
   for (;;) {
     const at = table[slot];
-    if (at === 0) { table[slot] = j + 1; return -1; }
+    if (at === 0) { table[slot] = j + 1; tableHash[slot] = h; return -1; }
     const i = at - 1;
-    if (sameName(b, f[i * 4], f[i * 4 + 1], ks, ke, unesc)) return i;
+    if (tableHash[slot] === h && sameName(b, f[i * 4], f[i * 4 + 1], ks, ke, unesc)) return i;
     slot = (slot + 1) & mask;
   }
 }
@@ -112,8 +115,7 @@ function selectFields(st: LineState): string {
   if (!small) {
     let size = 64;
     while (size < n * 2) size *= 2;
-    if (table.length < size) table = new Int32Array(size);
-    else table.fill(0, 0, size);
+    if (table.length < size) { table = new Int32Array(size); tableHash = new Int32Array(size); } else table.fill(0, 0, size);
     mask = size - 1;
   }
   for (let j = 0; j < n; j++) {
@@ -148,7 +150,7 @@ function selectFields(st: LineState): string {
 /** Gives back scratch grown past `keep` entries by one huge line. */
 export function shrinkEmitScratch(max: number): void {
   if (keep.length > max) { keep = new Uint8Array(64); source = new Int32Array(64); }
-  if (table.length > max * 2) table = new Int32Array(64);
+  if (table.length > max * 2) { table = new Int32Array(64); tableHash = new Int32Array(64); }
 }
 
 /** True when field j's value bytes are already canonical. */
@@ -210,27 +212,22 @@ function writeFieldKey(st: LineState, out: BatchWriter, j: number): void {
   const b = st.buf;
   const ks = st.fields[j * 4], ke = st.fields[j * 4 + 1];
   if (!st.bsFields) { out.copy(b, ks, ke); return; }
-  // Unescaped key u: if it holds a backslash before , space = " \ or ends in one, it cannot be
-  // escaped canonically (1.x's field scanner pairs backslashes), so the raw form is kept.
-  let prev = -1;
-  let raw = false;
-  for (let i = ks; i < ke; i++) {
-    let c = b[i];
-    if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
-    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) { raw = true; break; }
-    prev = c;
-  }
-  if (raw || prev === 92) { out.copy(b, ks, ke); return; }
-  // Canonical escapes of a field key: , space = always; " only after a backslash (never here).
-  // Room was ensured for the whole line doubled (emitPoint).
+  // The unescaped key, written with canonical escapes (`,` space `=`; `"` only after a backslash,
+  // never here) in the same pass that checks it can be: if it holds a backslash before , space = " \
+  // or ends in one, it cannot (1.x's field scanner pairs backslashes) and the raw form is written
+  // over it instead. Room was ensured for the whole line doubled (emitPoint).
   const d = out.data;
   let p = out.pos;
+  let prev = -1;
   for (let i = ks; i < ke; i++) {
     let c = b[i];
     if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
+    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) { prev = -2; break; }
     if (c === 44 || c === 32 || c === 61) d[p++] = 92;
     d[p++] = c;
+    prev = c;
   }
+  if (prev === 92 || prev === -2) { out.copy(b, ks, ke); return; }
   out.pos = p;
 }
 
