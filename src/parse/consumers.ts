@@ -33,7 +33,7 @@ export const K_FIELD_KEY = 3;
  */
 export function readAlike(b: Uint8Array, s: number, e: number, kind: number): boolean {
   if (kind === K_MEASUREMENT) return measurementReadAlike(b, s, e);
-  if (kind === K_FIELD_KEY) return fieldKeyReadAlike(b, s, e);
+  if (kind === K_FIELD_KEY) { const r = fieldKeyFacts(b, s, e); return r < 0 && ((-1 - r) & FK_READ_ALIKE) !== 0; }
   return tagReadAlike(b, s, e, kind === K_TAG_VALUE && e > s && b[s] === 61);
 }
 
@@ -66,25 +66,41 @@ function measurementReadAlike(b: Uint8Array, s: number, e: number): boolean {
   return !pending;
 }
 
+/** fieldKeyFacts flags: Telegraf reads the key's canonical spelling as InfluxDB's value; that spelling is the bytes as written. */
+export const FK_READ_ALIKE = 1;
+export const FK_AS_WRITTEN = 2;
+
 /**
- * A value with no backslash before `,` space `=` `"` `\` and none at its end is spelled with
- * escapes of `,` space `=` only: each value backslash is followed by an ordinary byte, so Telegraf's
- * grammar pairs them and its replace undoes exactly the escapes. Only control bytes fail it. Other
- * keys are kept as written (rawKeyReadAlike).
+ * What consumerCheck and emit need to know about the field key b[s..e), in one pass: the index of
+ * its first raw control byte (>= 0), or -1 - flags (FK_READ_ALIKE, FK_AS_WRITTEN).
+ * Read alike: a value with no backslash before `,` space `=` `"` `\` and none at its end is spelled
+ * with escapes of `,` space `=` only; each value backslash is then followed by an ordinary byte, so
+ * Telegraf's grammar pairs them and its replace undoes exactly the escapes. Other keys are kept as
+ * written (rawKeyReadAlike). A key without a backslash reads alike whatever it holds.
+ * As written: a key kept raw, or one whose escapes are exactly `\,` `\ ` `\=` (no `\"`, which InfluxDB
+ * unescapes and the spelling does not restore, and no bare `,` space `=`, which the spelling escapes).
  */
-function fieldKeyReadAlike(b: Uint8Array, s: number, e: number): boolean {
+export function fieldKeyFacts(b: Uint8Array, s: number, e: number): number {
   let prev = -1;
+  let bs = false;
+  let needsRaw = false;
+  let rewritten = false;
   for (let i = s; i < e; i++) {
     let c = b[i];
-    if (c === 92 && i + 1 < e) {
-      const d = b[i + 1];
-      if (d === 44 || d === 32 || d === 61 || d === 34) { c = d; i++; }
-    }
-    if (isTelegrafControl(c)) return false;
-    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) return rawKeyReadAlike(b, s, e);
+    if (c <= 13 && c >= 9) return i;
+    if (c === 92) {
+      bs = true;
+      if (i + 1 < e) {
+        const d = b[i + 1];
+        if (d === 44 || d === 32 || d === 61 || d === 34) { if (d === 34) rewritten = true; c = d; i++; }
+      }
+    } else if (c === 44 || c === 32 || c === 61) rewritten = true;
+    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) needsRaw = true;
     prev = c;
   }
-  return prev === 92 ? rawKeyReadAlike(b, s, e) : true;
+  if (prev === 92) needsRaw = true;
+  const alike = !bs || !needsRaw || rawKeyReadAlike(b, s, e);
+  return -1 - ((alike ? FK_READ_ALIKE : 0) | (needsRaw || !rewritten ? FK_AS_WRITTEN : 0));
 }
 
 /**
@@ -186,6 +202,8 @@ export function consumerCheck(st: LineState): string {
     }
   }
   // Fields: control bytes in keys; a raw newline in a string (it would split the record line).
+  // On the way, whether every key's canonical spelling is the bytes as written (emit.ts copies them).
+  st.keysAsWritten = true;
   const f = st.fields;
   for (let j = 0; j < st.nFields; j++) {
     const ks = f[j * 4], ke = f[j * 4 + 1];
@@ -194,17 +212,10 @@ export function consumerCheck(st: LineState): string {
       st.errPos = ks;
       return 'field key is empty (after a tab or NUL between the measurement and the fields): no record line can carry it';
     }
-    // One loop finds a control byte, and whether the key holds a backslash: a key without one
-    // reads alike whatever it holds (its escapes are all ours).
-    let bs = false;
-    for (let i = ks; i < ke; i++) {
-      const c = b[i];
-      if (c <= 13) { if (c >= 9) { st.errPos = i; return controlReason(K_FIELD_KEY); } } else if (c === 92) bs = true;
-    }
-    if (bs) {
-      const r = checkToken(st, ks, ke, K_FIELD_KEY);
-      if (r !== '') return r;
-    }
+    const facts = fieldKeyFacts(b, ks, ke);
+    if (facts >= 0) { st.errPos = facts; return controlReason(K_FIELD_KEY); }
+    if (((-1 - facts) & FK_READ_ALIKE) === 0) { st.errPos = ks; return escapeReason(K_FIELD_KEY); }
+    if (((-1 - facts) & FK_AS_WRITTEN) === 0) st.keysAsWritten = false;
     if (st.ftypes[j] === T_STRING) {
       const vs = f[j * 4 + 2], ve = f[j * 4 + 3];
       const nl = find(b, 10, vs, ve);

@@ -302,7 +302,7 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
   const sLen = out.pos - lineStart;
   out.byte(32);
 
-  let copyFields = sel === '' && !st.bsFields;
+  let copyFields = sel === '' && (!st.bsFields || st.keysAsWritten);
   if (copyFields) for (let j = 0; j < st.nFields && copyFields; j++) copyFields = valueCanonical(st, j);
   if (copyFields && fieldsContiguous(st)) {
     out.copy(b, st.fStart, st.fEnd);
@@ -332,7 +332,7 @@ function writeTimestamp(st: LineState, out: BatchWriter, defaultTs: Buffer): voi
 
 /** The line up to the end of its fields is canonical as written (the timestamp may not be). */
 function prefixCanonical(st: LineState): boolean {
-  if (st.bsMeasurement || st.bsFields || !st.tagsSorted) return false;
+  if (st.bsMeasurement || (st.bsFields && !st.keysAsWritten) || !st.tagsSorted) return false;
   if (st.fStart !== st.keyEnd + 1 || leadingEquals(st) || !fieldsContiguous(st)) return false;
   for (let j = 0; j < st.nFields; j++) if (!valueCanonical(st, j)) return false;
   return true;

@@ -40,6 +40,8 @@ export class LineState {
   bsMeasurement = false;
   bsFields = false;
   fieldsOdd = false;
+  /** Set by consumerCheck: every field key's canonical spelling is its bytes as written. */
+  keysAsWritten = true;
   /** Error position and InfluxDB reason when the line is rejected. */
   errPos = 0;
   reason = '';

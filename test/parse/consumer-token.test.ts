@@ -4,7 +4,8 @@
 // every token: exhaustively up to 5 bytes over the bytes that matter, then on random longer tokens.
 import t from 'tap';
 import fc from 'fast-check';
-import { K_FIELD_KEY, K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, readAlike } from '../../src/parse/consumers.js';
+import { FK_AS_WRITTEN, K_FIELD_KEY, K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, fieldKeyFacts, readAlike } from '../../src/parse/consumers.js';
+import { parseLines } from '../../src/parse/index.js';
 import { escapeFieldKey, escapeMeasurement, fieldKeyNeedsRaw, unescapeName, unescapeTag } from '../../src/parse/escape.js';
 
 const isTelegrafControl = (c: number): boolean => c >= 9 && c <= 13;
@@ -94,4 +95,35 @@ t.test('known decisions', async (t) => {
   t.equal(bytesDecide('a\\\\', K_FIELD_KEY), true, 'a\\\\ as a field key: kept as written, both read two backslashes');
   t.equal(bytesDecide('c\\\\,a=1', K_MEASUREMENT), false, 'c\\\\,a=1: Telegraf ends the measurement at the comma');
   t.equal(bytesDecide('k\\ 1\\,', K_FIELD_KEY), true, 'k\\ 1\\, as a field key');
+});
+
+/** The canonical spelling of a field key written `raw` (emit.ts), from the string functions. */
+const canonicalKey = (raw: string): string => {
+  const k = unescapeName(raw);
+  return fieldKeyNeedsRaw(k) ? raw : escapeFieldKey(k);
+};
+
+t.test('FK_AS_WRITTEN says exactly when a field key\'s canonical spelling is its bytes as written', async (t) => {
+  const piece = fc.constantFrom('\\', '\\', ',', ' ', '=', '"', 'a', 'b', '\xe9', '\\,', '\\ ', '\\=', '\\"');
+  fc.assert(fc.property(fc.array(piece, { minLength: 1, maxLength: 12 }).map((a) => a.join('')), (raw) => {
+    const r = fieldKeyFacts(Buffer.from(raw, 'latin1'), 0, raw.length);
+    if (r >= 0) throw new Error(`control byte in ${JSON.stringify(raw)}`);
+    if ((((-1 - r) & FK_AS_WRITTEN) !== 0) !== (canonicalKey(raw) === raw)) throw new Error(JSON.stringify(raw));
+  }), { numRuns: 50000 });
+  t.pass('50000 keys');
+});
+
+t.test('lines whose field keys hold escapes come out with the canonical keys (copied when as written)', async (t) => {
+  const piece = fc.constantFrom('\\', 'a', 'b', '\\,', '\\ ', '\\=', '\\"', '"');
+  const key = fc.array(piece, { minLength: 1, maxLength: 6 }).map((a) => 'k' + a.join(''));
+  const o = { precision: 'ns', receivedAtNs: 1n, allowUnsigned: false, allowCRLF: false } as const;
+  fc.assert(fc.property(fc.uniqueArray(key, { minLength: 1, maxLength: 4 }), (keys) => {
+    const line = 'm ' + keys.map((k, i) => `${k}=${i}i`).join(',') + ' 1\n';
+    const r = parseLines(Buffer.from(line, 'latin1'), o);
+    if (r.errors.length > 0 || r.points.count !== 1) return; // refused or odd splits: other tests
+    const want = 'm ' + keys.map((k, i) => `${canonicalKey(k)}=${i}i`).join(',') + ' 1\n';
+    const got = r.points.data.toString('latin1');
+    if (got !== want && new Set(keys.map(unescapeName)).size === keys.length) throw new Error(`${JSON.stringify(line)}: ${JSON.stringify(got)} not ${JSON.stringify(want)}`);
+  }), { numRuns: 20000 });
+  t.pass('20000 lines');
 });
