@@ -66,13 +66,18 @@ function measurementReadAlike(b: Uint8Array, s: number, e: number): boolean {
   return !pending;
 }
 
+/** Per-process random seed of key hashes: field keys cannot be chosen to collide in emit's table. */
+const HASH_SEED = (Math.random() * 0x100000000) >>> 0;
+/** Hash of the unescaped bytes (and their count) of the key fieldKeyFacts last read without a control byte. */
+let keyHash = 0;
+
 /** fieldKeyFacts flags: Telegraf reads the key's canonical spelling as InfluxDB's value; that spelling is the bytes as written. */
 export const FK_READ_ALIKE = 1;
 export const FK_AS_WRITTEN = 2;
 
 /**
  * What consumerCheck and emit need to know about the field key b[s..e), in one pass: the index of
- * its first raw control byte (>= 0), or -1 - flags (FK_READ_ALIKE, FK_AS_WRITTEN).
+ * its first raw control byte (>= 0), or -1 - flags (FK_READ_ALIKE, FK_AS_WRITTEN); and keyHash.
  * Read alike: a value with no backslash before `,` space `=` `"` `\` and none at its end is spelled
  * with escapes of `,` space `=` only; each value backslash is then followed by an ordinary byte, so
  * Telegraf's grammar pairs them and its replace undoes exactly the escapes. Other keys are kept as
@@ -81,6 +86,8 @@ export const FK_AS_WRITTEN = 2;
  * unescapes and the spelling does not restore, and no bare `,` space `=`, which the spelling escapes).
  */
 export function fieldKeyFacts(b: Uint8Array, s: number, e: number): number {
+  let h = HASH_SEED;
+  let n = 0;
   let prev = -1;
   let bs = false;
   let needsRaw = false;
@@ -97,7 +104,11 @@ export function fieldKeyFacts(b: Uint8Array, s: number, e: number): number {
     } else if (c === 44 || c === 32 || c === 61) rewritten = true;
     if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) needsRaw = true;
     prev = c;
+    h = Math.imul(h ^ c, 0x5bd1e995);
+    h ^= h >>> 15;
+    n++;
   }
+  keyHash = Math.imul(h ^ (h >>> 13), 0x85ebca6b) ^ n;
   if (prev === 92) needsRaw = true;
   const alike = !bs || !needsRaw || rawKeyReadAlike(b, s, e);
   return -1 - ((alike ? FK_READ_ALIKE : 0) | (needsRaw || !rewritten ? FK_AS_WRITTEN : 0));
@@ -216,6 +227,8 @@ export function consumerCheck(st: LineState): string {
     if (facts >= 0) { st.errPos = facts; return controlReason(K_FIELD_KEY); }
     if (((-1 - facts) & FK_READ_ALIKE) === 0) { st.errPos = ks; return escapeReason(K_FIELD_KEY); }
     if (((-1 - facts) & FK_AS_WRITTEN) === 0) st.keysAsWritten = false;
+    // The same pass hashed the unescaped key: emit.ts finds repeated keys with it.
+    st.fieldHash[j] = keyHash;
     if (st.ftypes[j] === T_STRING) {
       const vs = f[j * 4 + 2], ve = f[j * 4 + 3];
       const nl = find(b, 10, vs, ve);

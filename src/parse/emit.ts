@@ -19,8 +19,6 @@ let tableHash = new Int32Array(64);
 const TIME_SIG = (4 << 16) | (116 << 8) | 101;
 /** Up to this many fields, keys are compared pairwise (cheaper than hashing for Telegraf-sized lines). */
 const SMALL = 8;
-/** Per-process random seed: field keys cannot be chosen to collide in the table. */
-const SEED = (Math.random() * 0x100000000) >>> 0;
 
 function sameBytes(b: Buffer, x: number, y: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (b[x + k] !== b[y + k]) return false;
@@ -32,18 +30,6 @@ const isTime = (b: Buffer, s: number, e: number): boolean =>
 
 /** Bytes 1.x's unescape drops the backslash before, in measurements and field keys: , " space =. */
 const isNameEscape = (c: number): boolean => c === 44 || c === 34 || c === 32 || c === 61;
-
-/** Hash of a field key, on its unescaped bytes when `unesc`. */
-function nameHash(b: Buffer, s: number, e: number, unesc: boolean): number {
-  let h = SEED;
-  for (let i = s; i < e; i++) {
-    let c = b[i];
-    if (unesc && c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
-    h = Math.imul(h ^ c, 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  return Math.imul(h ^ (h >>> 13), 0x85ebca6b) ^ (e - s);
-}
 
 /** Two field keys are equal (unescaped when `unesc`). */
 function sameName(b: Buffer, x: number, xe: number, y: number, ye: number, unesc: boolean): boolean {
@@ -88,7 +74,7 @@ function firstOccurrence(st: LineState, j: number, mask: number): number {
   const f = st.fields;
   const ks = f[j * 4], ke = f[j * 4 + 1];
   const unesc = st.bsFields;
-  const h = nameHash(b, ks, ke, unesc);
+  const h = st.fieldHash[j]; // of the unescaped key, by consumerCheck's pass over it
   let slot = h & mask;
   for (;;) {
     const at = table[slot];

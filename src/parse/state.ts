@@ -28,6 +28,8 @@ export class LineState {
   /** Per field: key start, key end, value start, value end. */
   fields = new Int32Array(128);
   ftypes = new Uint8Array(32);
+  /** Per field: hash of its unescaped key (set by consumerCheck; emit's duplicate check uses it). */
+  fieldHash = new Int32Array(32);
   tsStart = 0;
   tsEnd = 0;
   /** Canonical ns text when the timestamp had to be converted; '' when the bytes can be copied. */
@@ -61,6 +63,9 @@ export class LineState {
     const t = new Uint8Array(this.ftypes.length * 2);
     t.set(this.ftypes);
     this.ftypes = t;
+    const h = new Int32Array(this.fieldHash.length * 2);
+    h.set(this.fieldHash);
+    this.fieldHash = h;
   }
 
   fail(pos: number, reason: string, hint = ''): false {

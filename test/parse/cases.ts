@@ -27,7 +27,7 @@ export const HAND: Case[] = [
   'cpu v\\ x=1 1', 'cpu v\\,x=1 1', 'cpu v\\=x=1 1', 'cpu v\\"x=1 1', 'cpu v"x=1 1', 'cpu v\\x=1 1', 'cpu v\\\\=1 1',
   'cpu v=1,w\\\\=1 1', 'cpu a\\\\=1,b=2 1', 'cpu time=1 1', 'cpu time=1,v=2 1', 'cpu v=2,time=1 1', 'cpu Time=1 1',
   'cpu a=1,a=2 1', 'cpu a=1,a=2i 1', 'cpu a=1i,b=2,a=3i 1', 'cpu a="x",a=t 1', 'cpu a=1,b=2,a=3,b=4 1', 'cpu v\\ =1 1',
-  'cpu v=1,w=2,x=3,y=4,z=5,v=6 1',
+  'cpu v=1,w=2,x=3,y=4,z=5,v=6 1', 'cpu a\\"b=1,a"b=2 1', 'cpu a"b=1,a\\"b=2i 1',
   // floats
   'cpu v=1. 1', 'cpu v=.5 1', 'cpu v=-.5 1', 'cpu v=. 1', 'cpu v=-. 1', 'cpu v=- 1', 'cpu v=-1 1', 'cpu v=1e5 1', 'cpu v=1E5 1',
   'cpu v=1e+5 1', 'cpu v=1e-5 1', 'cpu v=1.e5 1', 'cpu v=.5e1 1', 'cpu v=1e 1', 'cpu v=1e+ 1', 'cpu v=e5 1', 'cpu v=-e5 1',
