@@ -1,4 +1,4 @@
-// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100]
+// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --trace]
 // Starts the Kinesis stand-in (per-shard 1 MiB/s and 1,000 records/s with one second of burst, answers after
 // --latency ms) and N kinflux processes (dist/cli.js) on it, and drives each with closed-loop clients posting
 // 1,000-line Telegraf bodies (bench/lib/telegraf-lines.mjs) at about twice the stream's capacity; a client that
@@ -36,7 +36,10 @@ const CLIENTS = Number(arg('clients', Math.max(REPLICAS * 2, Math.ceil(((2 * CAP
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TS_PREFIX = '17356896';
 /** Unique per (request, attempt, line): 11 digits after the prefix keep the line the generator's size. */
-const tsOf = (req, attempt, j) => TS_PREFIX + String((req * 16 + attempt) * 1000 + j).padStart(11, '0');
+// Attempts of one request are told apart up to ATTEMPTS - 1 (a client can be refused many times in a row: with
+// 16, a 16th refusal shared its key with the attempt that later got 204, and counted as "stored for a 503").
+const ATTEMPTS = 1024;
+const tsOf = (req, attempt, j) => TS_PREFIX + String((req * ATTEMPTS + attempt) * 1000 + j).padStart(11, '0');
 
 function cpuMs(pid) {
   try {
@@ -103,6 +106,23 @@ setTimeout(() => {
   cpuStart = replicas.map((r) => cpuMs(r.proc.pid));
 }, WARMUP * 1000);
 
+// --trace: each replica's allowed rate summed over the shards (MiB/s), once a second, printed at the end.
+const trace = [];
+const tracer = process.argv.includes('--trace')
+  ? setInterval(async () => {
+      const at = ((Date.now() - t0) / 1000).toFixed(0);
+      const rates = await Promise.all(
+        replicas.map((r) =>
+          fetch(`${r.url}/metrics`).then(
+            (res) => res.text(),
+            () => '',
+          ),
+        ),
+      );
+      trace.push(`${at}s ${rates.map((text) => (text.split('\n').filter((l) => l.startsWith('kinflux_shard_allowed_bytes_per_second{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0) / 1048576).toFixed(2)).join(' / ')}`);
+    }, 1000)
+  : undefined;
+
 await Promise.all(
   Array.from({ length: CLIENTS }, async (_, c) => {
     const replica = c % REPLICAS;
@@ -120,12 +140,13 @@ await Promise.all(
         req = nextReq++;
         attempt = 0;
       } else {
-        attempt = Math.min(15, attempt + 1);
+        attempt = Math.min(ATTEMPTS - 1, attempt + 1);
         await sleep(retryAfter * 1000 * (0.5 + Math.random() * 0.5));
       }
     }
   }),
 );
+if (tracer) clearInterval(tracer);
 const statsAtEnd = standin.stats('metrics');
 const cpuEnd = replicas.map((r) => cpuMs(r.proc.pid));
 const load = loadavg();
@@ -134,7 +155,7 @@ for (const r of replicas) r.proc.kill('SIGTERM');
 await Promise.all(replicas.map((r) => new Promise((res) => r.proc.once('exit', res))));
 
 // What the stream holds, per (request, attempt).
-const stored = new Map(); // key req*16+attempt -> Set of j
+const stored = new Map(); // key req*ATTEMPTS+attempt -> Set of j
 let storedLines = 0;
 for (const rec of standin.records('metrics')) {
   const text = rec.data.toString('latin1');
@@ -165,15 +186,19 @@ let missing = 0;
 let acked = 0;
 let storedOf204 = 0;
 let storedOfOthers = 0;
+const wasted = []; // attempts not answered 204 whose points are in the stream (--trace prints them)
 const ackedPerReplica = replicas.map(() => 0);
 for (const a of attempts) {
-  const set = stored.get(a.req * 16 + a.attempt);
+  const set = stored.get(a.req * ATTEMPTS + a.attempt);
   if (a.status === 204) {
     acked += LINES;
     missing += LINES - (set?.size ?? 0);
     storedOf204 += set?.size ?? 0;
     if (a.at >= measureFrom && a.at < end) ackedPerReplica[a.replica] += LINES;
-  } else storedOfOthers += set?.size ?? 0;
+  } else {
+    storedOfOthers += set?.size ?? 0;
+    if (set?.size) wasted.push(`${((a.at - t0) / 1000).toFixed(1)}s:${a.status}:${a.ms}ms:r${a.replica}:${set.size}`);
+  }
 }
 const sum = ackedPerReplica.reduce((s, x) => s + x, 0);
 const jain = sum ** 2 / (REPLICAS * ackedPerReplica.reduce((s, x) => s + x * x, 0));
@@ -197,6 +222,8 @@ console.log(`  goodput                   ${(goodput * 100).toFixed(1)}% of capac
 console.log(`  put into Kinesis for 204s ${((storedOf204 / Math.max(1, storedOf204 + storedOfOthers)) * 100).toFixed(1)}% (${storedOfOthers} points stored for writes not answered 204)`);
 console.log(`  acknowledged ≤ delivered  ${missing === 0 ? 'yes' : 'NO'}: ${acked} acknowledged points, ${missing} missing, ${storedLines} stored`);
 console.log(`  kinflux CPU               ${(cpu / Math.max(1, sum / 1000)).toFixed(2)} CPU-ms per 1k acknowledged points   load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
+if (trace.length && wasted.length) console.log(`  not answered 204 but stored (start:status:latency:replica:points): ${wasted.join(' ')}`);
+if (trace.length) console.log(`  allowed MiB/s per replica (all shards), once a second:\n    ${trace.join('\n    ')}`);
 await standin.close();
 agent.destroy();
 process.exit(0);

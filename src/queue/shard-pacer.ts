@@ -24,7 +24,8 @@ const SPLIT_ABOVE_S = 0.25;
 export interface PacerLaw {
   /** Multiplicative decrease on throttling that persists (another throttle of the shard within quietMs)... */
   decrease: number;
-  /** ...and on an isolated one: a lone replica paced at the limit meets one now and then (timing jitter). */
+  /** ...and on an isolated one (alone at the ceiling, none for quietMs): a lone replica paced at the limit
+   * meets one now and then (timing jitter). Below the ceiling every throttle is news of other writers. */
   decreaseIsolated: number;
   quietMs: number;
   /** Additive increase: share of the ceiling regained per second while the shard is in demand... */
@@ -217,7 +218,9 @@ export class ShardPacer {
   throttled(shard: string, now: number): void {
     if (!this.enabled) return;
     const b = this.bucket(shard, now);
-    const isolated = now - b.lastThrottle > this.law.quietMs;
+    // Isolated: alone at the ceiling and nothing throttled for quietMs (timing jitter). Below the ceiling the
+    // shard is shared (it was cut before): every throttle is news of the others.
+    const isolated = b.solo && now - b.lastThrottle > this.law.quietMs;
     b.lastThrottle = now;
     if (now - b.lastCut < this.law.cutCooldownMs) return;
     b.lastCut = now;

@@ -36,7 +36,7 @@ t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, fl
   t.equal(p.bytesRate('s0'), ceil, 'an unseen shard starts at the ceiling');
   p.reserve('s0', 1000, 0);
   p.throttled('s0', 1000);
-  t.equal(p.bytesRate('s0'), ceil * 0.95, 'an isolated throttle (timing jitter at the limit) cuts a little');
+  t.equal(p.bytesRate('s0'), ceil * 0.95, 'an isolated throttle (alone at the ceiling: timing jitter at the limit) cuts a little');
   p.throttled('s0', 1050);
   t.equal(p.bytesRate('s0'), ceil * 0.95, 'one cut per cooldown: the entries of one answer are one signal');
   p.throttled('s0', 1200);
