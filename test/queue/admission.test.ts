@@ -27,16 +27,16 @@ t.test('a large write waits behind at most 0.1 s of backlog, and its deadline gr
   const p = new ShardPacer(100);
   const now = 1000;
   const banked = p.available('s', now);
-  // 3.2 MiB for one shard: 3.2 s at 1 MiB/s, more than 3/4 of the 4 s delivery deadline.
-  const big = admissionWait([{ group: 's', bytes: 3.2 * MiB, backlog: banked + 0.05 * MiB }], p, now, policy);
+  // 2.9 MiB for one shard: 2.9 s at 1 MiB/s, more than ⅔ of the 4 s delivery deadline.
+  const big = admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.05 * MiB }], p, now, policy);
   t.equal(big.refuse, false, 'admitted behind 0.05 s of backlog');
   const d = deadlineMs(policy, big.etaS);
   t.ok(d > 4000 && d <= 4500, `its deadline grew to ${d} ms`);
   t.equal(deadlineMs(policy, 0.3), 4000, 'a small write keeps the delivery deadline');
   t.equal(deadlineMs(policy, 10), 4500, 'never past the clients\' timeout less 0.5 s');
-  t.equal(admissionWait([{ group: 's', bytes: 3.2 * MiB, backlog: banked + 0.15 * MiB }], p, now, policy).refuse, true, 'not behind 0.15 s of backlog');
-  t.equal(admissionWait([{ group: 's', bytes: 3.5 * MiB, backlog: 0 }], p, now, policy).refuse, true, 'past 3/4 of 4.5 s at the shard\'s rate: refused');
+  t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.15 * MiB }], p, now, policy).refuse, true, 'not behind 0.15 s of backlog');
+  t.equal(admissionWait([{ group: 's', bytes: 3.1 * MiB, backlog: 0 }], p, now, policy).refuse, true, 'past ⅔ of 4.5 s at the shard\'s rate: refused');
   const fixed = admissionPolicy(4000, 3000);
   t.equal(fixed.maxDeadlineMs, 4000, 'clients that wait less than the delivery deadline: no growth');
-  t.equal(admissionWait([{ group: 's', bytes: 3.2 * MiB, backlog: 0 }], new ShardPacer(100), now, fixed).refuse, true);
+  t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: 0 }], new ShardPacer(100), now, fixed).refuse, true);
 });
