@@ -149,13 +149,15 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       // Error texts are full. A line that holds no space cannot be a point (InfluxDB's key scanner
       // needs a space to end the series key): such lines are only counted, in a tight loop, when
       // they are not blank or comments (first byte above space, not '#') and hold no quote or
-      // backslash (which could carry the line past its newline).
+      // backslash (which could carry the line past its newline). Only lines of up to 64 bytes:
+      // longer ones cost little per byte the usual way, and the look never costs more than 64 bytes.
       while (pos < len && out.count + errorCount <= maxLines) {
         let c = body[pos];
         if (c <= 32 || c === 35) break;
+        const lim = pos + 64 < len ? pos + 64 : len;
         let k = pos;
-        do c = body[++k]; while (k < len && c !== 10 && c !== 32 && c !== 34 && c !== 92);
-        if (k < len && c !== 10) break;
+        do c = body[++k]; while (k < lim && c !== 10 && c !== 32 && c !== 34 && c !== 92);
+        if (k < len && c !== 10) break; // a space, quote or backslash, or longer than 64 bytes
         errorCount++;
         badLines.add(line);
         line++;
