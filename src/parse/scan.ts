@@ -159,6 +159,17 @@ export function shrinkScanScratch(keep: number): void {
 /** scanNumber: returns the end of the number, or -1 with st.reason set. Sets st.ftypes[n]. */
 function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, unsigned: boolean): number {
   const start = i;
+  // The common short integer (`-?digits` then `i`, fewer than 19 digits, then `,` space or the end)
+  // needs none of the checks below.
+  {
+    let k = b[i] === 45 ? i + 1 : i;
+    const ds = k;
+    while (k < e && b[k] >= 48 && b[k] <= 57) k++;
+    if (k > ds && k - ds < 19 && k < e && b[k] === 105 && (k + 1 === e || b[k + 1] === 44 || b[k + 1] === 32)) {
+      st.ftypes[n] = T_INT;
+      return k + 1;
+    }
+  }
   let isInt = false;
   let isUint = false;
   if (i < e && b[i] === 45) {
