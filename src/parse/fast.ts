@@ -192,7 +192,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
         out.ensure(i - s + 4 * nRw + tailLength);
         const at = out.pos;
         const d = out.data;
-        out.pos = out.putTail(nRw === 0 ? copyBytes(d, at, b, s, i) : writeRewritten(d, at, b, s, i));
+        out.pos = out.putTail(nRw === 0 ? copyBytes(d, at, b, s, i) : writeRewritten(out, at, b, s, i));
         out.commit(at, keyEnd - s, mEnd - s);
         s = i + 1;
         if (out.count > limit) return s;
@@ -212,7 +212,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
     out.ensure(te - s + 1 + 4 * nRw);
     const at = out.pos;
     if (nRw === 0) out.run(b, s, te + 1); // the input's newline ends the line
-    else { out.flush(); out.pos = writeRewritten(out.data, at, b, s, te + 1); }
+    else { out.flush(); out.pos = writeRewritten(out, at, b, s, te + 1); }
     out.commit(at, keyEnd - s, mEnd - s);
     s = te + 1;
     if (out.count > limit) return s;
@@ -248,13 +248,19 @@ function copyBytes(d: Uint8Array, p: number, src: Uint8Array, s: number, e: numb
   return p;
 }
 
-/** Writes b[s..e) to d at p with the queued boolean rewrites applied; returns the end. */
-function writeRewritten(d: Uint8Array, p: number, b: Uint8Array, s: number, e: number): number {
+/** `true` and `fals` as little-endian words: one store each. */
+const TRUE_LE = 0x65757274;
+const FALS_LE = 0x736c6166;
+
+/** Writes b[s..e) to out's data at p with the queued boolean rewrites applied; returns the end. */
+function writeRewritten(out: BatchWriter, p: number, b: Uint8Array, s: number, e: number): number {
+  const d = out.data;
+  const v = out.view;
   let from = s;
   for (let r = 0; r < nRw; r++) {
     p = copyBytes(d, p, b, from, rwAt[r]);
-    if (rwTrue[r] === 1) { d[p++] = 116; d[p++] = 114; d[p++] = 117; d[p++] = 101; } // true
-    else { d[p++] = 102; d[p++] = 97; d[p++] = 108; d[p++] = 115; d[p++] = 101; } // false
+    if (rwTrue[r] === 1) { v.setUint32(p, TRUE_LE, true); p += 4; }
+    else { v.setUint32(p, FALS_LE, true); d[p + 4] = 101; p += 5; }
     from = rwEnd[r];
   }
   return copyBytes(d, p, b, from, e);

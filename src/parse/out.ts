@@ -14,8 +14,8 @@ export class BatchWriter {
   private runTo = 0;
   private runAt = 0;
 
-  /** A view of data for 4-byte stores at any offset. */
-  private view: DataView;
+  /** A view of data for 4-byte stores at any offset (kept in step with data). */
+  view: DataView;
   /** The tail of a point without timestamp (space, receive time, newline): 4-byte words, then the rest. */
   private tailWords = new Uint32Array(0);
   private tailRest = new Uint8Array(0);
