@@ -61,8 +61,17 @@ export class StreamSender {
   private flushDue = false;
   private draining = false;
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** Pumps again when due (backoff, pacing of sealed records): sends what is due, seals nothing. */
-  private readonly wake = new Alarm(() => this.pump());
+  /**
+   * Pumps again when due: backoff, pacing of sealed records, and the allowance an open record is held
+   * back for (sealAt). One timer for all of them.
+   */
+  private readonly wake = new Alarm(() => {
+    if (Date.now() >= this.sealAt) this.flushDue = true;
+    else this.wake.set(this.sealAt);
+    this.pump();
+  });
+  /** When the earliest open record held back for its shard's allowance may be sealed (Infinity: none held). */
+  private sealAt = Infinity;
   /** Seals (what may go of) the open records after the linger on an idle pipe. */
   private readonly seal = new Alarm(() => {
     this.flushDue = true;
@@ -260,15 +269,34 @@ export class StreamSender {
   }
 
   /**
-   * Seals the open records whose shard has nothing waiting or in flight ahead of them. The others keep
-   * filling. A sealed record then waits in its shard's line for allowance (take() looks at each line's
-   * head only) while the next one fills behind it: pacing neither rescans the backlog nor seals early.
+   * Seals the open records whose shard has nothing waiting or in flight ahead of them and the allowance
+   * to send them now. The others keep filling: behind their shard's call (the landing flushes again),
+   * or until their shard's allowance covers them (the wake-up at sealAt), or until they are full. So a
+   * shard that waits for allowance gathers its points in one growing record, not in records sealed
+   * early that queue up behind each other; one timer wakes the sender, and each pass visits the open
+   * records (one per shard), never the backlog. Without pacing every such record is sealed at once.
    */
   private sealDue(): void {
     const q = this.queue;
     const sealed: PackedRecord<Ticket>[] = [];
-    if (this.draining) q.packer.sealAll(sealed);
-    else q.packer.sealWhere((group) => q.waiting(group) === 0 && !q.isBusy(group), sealed);
+    if (this.draining) {
+      q.packer.sealAll(sealed);
+      this.sealAt = Infinity;
+    } else {
+      const now = Date.now();
+      // Compressed records are paced on their compressed size: estimate it from the recent ratio.
+      const shrink = this.s.compression === 'none' ? 1 : Math.max(1, this.ratio);
+      let next = Infinity;
+      q.packer.sealWhere((group, size) => {
+        if (q.waiting(group) > 0 || q.isBusy(group)) return false;
+        const wait = this.pacer.waitFor(group, Math.ceil(size / shrink), now);
+        if (wait === 0) return true;
+        next = Math.min(next, now + wait);
+        return false;
+      }, sealed);
+      this.sealAt = next;
+      this.wake.set(next);
+    }
     for (const rec of sealed) this.prepare(rec);
   }
 
