@@ -20,7 +20,7 @@ import { ShardPacer } from '../queue/shard-pacer.js';
 import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
 import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
-import { DeliveryError, WriteTooLargeError, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
+import { DeliveryError, WriteTooLargeError, answer, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
 import type { Logger } from '../log/logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor, StreamState } from './stream-monitor.js';
@@ -179,7 +179,7 @@ export class StreamSender {
     const verdict = admissionWait(parts, this.pacer, now, this.admission);
     if (!verdict.refuse) return undefined;
     this.m.refusedEarly('503').inc();
-    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds)));
+    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds))));
   }
 
   /**
@@ -209,7 +209,7 @@ export class StreamSender {
     }
     const verdict = admissionWait(parts, this.pacer, Date.now(), this.admission);
     if (!verdict.refuse) return verdict.etaS;
-    return new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds)));
+    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds))));
   }
 
   /** Stop lingering: send everything as fast as limits allow (shutdown). */
@@ -249,12 +249,12 @@ export class StreamSender {
   }
 
   private refuse(reason: DeliveryFailure): Promise<void> {
-    return Promise.reject(new DeliveryError(reason, this.d.stream));
+    return Promise.reject(answer(() => new DeliveryError(reason, this.d.stream)));
   }
 
   private reject(t: Ticket, reason: DeliveryFailure, message?: string): void {
     if (t.settled) return;
-    t.fail(new DeliveryError(reason, this.d.stream, message));
+    t.fail(answer(() => new DeliveryError(reason, this.d.stream, message)));
   }
 
   private gauges(): void {
