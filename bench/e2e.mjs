@@ -4,6 +4,7 @@
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
 // With --sink null kinflux writes to an endpoint that accepts every PutRecords at once (bench/fake-kinesis.mjs):
 // kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
+// With --pacing-table [--warmup S] [--table-shards 4,64] it prints issue 11's pacing-cost table instead (see there).
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ const VS_INFLUXD = process.argv.includes('--vs-influxd');
 const SINK = arg('sink', 'kinesis-local');
 const LINGER = arg('linger', undefined);
 const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
+const NODE_FLAGS = arg('node-flags', undefined); // node/V8 flags for kinflux's process, e.g. "--no-incremental-marking" (README "Pacing cost")
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const SHARDS = Number(arg('shards', 4));
 const PACING = arg('pacing', 'off');
@@ -127,7 +129,7 @@ async function startKinflux(endpoint, pacing = PACING) {
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
-  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
+  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/ready`);
   return { proc, url: `http://127.0.0.1:${port}` };
@@ -151,25 +153,32 @@ async function startInfluxd() {
 const fmt = (r) =>
   `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}`;
 
-/** Points delivered and records sent so far, from kinflux's /metrics. */
+/** Points delivered, records sent and PutRecords calls so far, from kinflux's /metrics. */
 async function delivered(url) {
   const text = await fetch(`${url}/metrics`).then((r) => r.text());
   const sum = (name) => text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  return { points: sum('kinflux_points_delivered_total'), records: sum('kinflux_kinesis_records_sent_total') };
+  return { points: sum('kinflux_points_delivered_total'), records: sum('kinflux_kinesis_records_sent_total'), calls: sum('kinflux_kinesis_put_requests_total') };
 }
 
-/** CONNECTIONS clients posting bodies one after another for SECONDS; a 503 makes a client wait its Retry-After (±50%). */
-async function closedLoop(url, pidsOf) {
+/**
+ * CONNECTIONS clients posting bodies one after another for `seconds`; a 503 makes a client wait its Retry-After
+ * (±50%). With `rate` (204s per second, all clients together) each client spaces its writes to keep that rate:
+ * pacing off at the rate pacing on achieved, so that the two differ in pacing only.
+ */
+async function closedLoop(url, pidsOf, seconds = SECONDS, rate = 0) {
   const { Agent, request } = await import('node:http');
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const pids = pidsOf();
   const cpu0 = cpuMs(pids);
-  const end = Date.now() + SECONDS * 1000;
+  const end = Date.now() + seconds * 1000;
   let ok = 0;
   let non2xx = 0;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async (_, c) => {
+      // Clients start spread over one cadence, so a rate-matched run does not arrive in bursts of CONNECTIONS.
+      if (rate) await sleep((c * 1000) / rate);
       for (let n = c; Date.now() < end; n++) {
+        const t0 = Date.now();
         const body = Buffer.from(bodies[n % bodies.length]);
         const res = await new Promise((resolve) => {
           const req = request(`${url}/write?db=telegraf`, { method: 'POST', agent, headers: { 'content-type': 'text/plain', 'content-length': body.length } }, (r) => {
@@ -184,40 +193,59 @@ async function closedLoop(url, pidsOf) {
           non2xx++;
           await sleep(res.retryAfter * 1000 * (0.5 + Math.random()));
         }
+        if (rate) await sleep(Math.max(0, t0 + (CONNECTIONS * 1000) / rate - Date.now()));
       }
     }),
   );
   const cpu = cpuMs(pids) - cpu0;
   agent.destroy();
-  return { pointsPerSec: (ok * LINES_PER_BODY) / SECONDS, cpuMsPer1k: ok ? cpu / ok : NaN, non2xx };
+  return { pointsPerSec: (ok * LINES_PER_BODY) / seconds, cpuMsPer1k: ok ? cpu / ok : NaN, non2xx };
 }
 
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
 if (PACING_TABLE) {
-  console.log(`bench:e2e --pacing-table  stand-in without limits, ${CONNECTIONS} closed-loop clients (a 503 waits its Retry-After), ${SECONDS} s per run, ${LINES_PER_BODY}-line bodies, plain`);
-  console.log('| shards | pacing | req/s (204) | CPU-ms per acknowledged request (1k points) | points per record | non-2xx |');
-  console.log('|---|---|---|---|---|---|');
+  // Every row first runs WARMUP s of the same load (lazy loading, JIT), waits for the queue to drain, then
+  // measures. Per shard count: pacing on; pacing off (a sink that takes everything: off moves far more data);
+  // and pacing off with clients held to the 204 rate that pacing on achieved, which differs from the on row
+  // in pacing only. on/off is issue 11's figure; on/off-at-the-same-rate is what pacing itself costs, and
+  // off-at-that-rate/off what running at the lower rate costs a Node process on this machine.
+  const WARMUP = Number(arg('warmup', 2));
+  console.log(`bench:e2e --pacing-table  stand-in without limits, ${CONNECTIONS} closed-loop clients (a 503 waits its Retry-After), ${WARMUP} s warm-up + ${SECONDS} s per row, ${LINES_PER_BODY}-line bodies, plain; load average ${loadavg()}`);
+  console.log('| shards | pacing | 204s per s | CPU-ms per acknowledged request (1k points) | points per record | PutRecords calls per s | 503s |');
+  console.log('|---|---|---|---|---|---|---|');
   const rows = [];
-  for (const shards of [4, 64]) {
-    for (const pacing of ['on', 'off']) {
+  const shardCounts = String(arg('table-shards', '4,64')).split(',').map(Number);
+  for (const shards of shardCounts) {
+    for (const pacing of ['on', 'off', 'off@on']) {
+      const rate = pacing === 'off@on' ? rows.find((x) => x.shards === shards && x.pacing === 'on').reqs : 0;
       const sink = await startKinesisStandin({ streams: { metrics: shards }, bytesPerSecond: 0, recordsPerSecond: 0, store: false });
-      const k = await startKinflux(sink.endpoint, pacing);
+      const k = await startKinflux(sink.endpoint, pacing === 'on' ? 'on' : 'off');
+      if (WARMUP > 0) {
+        await closedLoop(k.url, () => tree(k.proc.pid), WARMUP, rate);
+        await sleep(1000);
+      }
       const d0 = await delivered(k.url);
-      const r = await closedLoop(k.url, () => tree(k.proc.pid));
+      const r = await closedLoop(k.url, () => tree(k.proc.pid), SECONDS, rate);
       const d1 = await delivered(k.url);
       k.proc.kill('SIGTERM');
       await new Promise((res) => k.proc.once('exit', res));
       await sink.close();
       const reqs = r.pointsPerSec / LINES_PER_BODY;
-      const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), non2xx: r.non2xx };
+      const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), calls: (d1.calls - d0.calls) / SECONDS, non2xx: r.non2xx };
       rows.push(row);
-      console.log(`| ${shards} | ${pacing} | ${reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${row.ppr.toFixed(0)} | ${r.non2xx} |`);
+      const label = pacing === 'off@on' ? `off, clients held to on's ${rate.toFixed(0)}/s` : pacing;
+      console.log(`| ${shards} | ${label} | ${reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${row.ppr.toFixed(0)} | ${row.calls.toFixed(0)} | ${r.non2xx} |`);
     }
   }
-  for (const shards of [4, 64]) {
-    const on = rows.find((x) => x.shards === shards && x.pacing === 'on');
-    const off = rows.find((x) => x.shards === shards && x.pacing === 'off');
-    console.log(`${shards} shards: CPU per acknowledged point on/off = ${(on.cpu / off.cpu).toFixed(2)}×   points per record on/off = ${(on.ppr / off.ppr).toFixed(2)}×`);
+  for (const shards of shardCounts) {
+    const [on, off, same] = ['on', 'off', 'off@on'].map((p) => rows.find((x) => x.shards === shards && x.pacing === p));
+    console.log(
+      `${shards} shards: CPU per acknowledged point on/off = ${(on.cpu / off.cpu).toFixed(2)}× (on/off at the same rate ${(on.cpu / same.cpu).toFixed(2)}×, off at that rate/off ${(same.cpu / off.cpu).toFixed(2)}×)   ` +
+        `points per record on/off = ${(on.ppr / off.ppr).toFixed(2)}× (at the same rate ${(on.ppr / same.ppr).toFixed(2)}×)`,
+    );
   }
+  console.log(`load average at the end ${loadavg()}`);
   process.exit(0);
 }
 
