@@ -131,7 +131,7 @@ t.test('probes and query answers', async (t) => {
   const q = doc.paths['/query'];
   t.ok(q.post.requestBody.content['application/x-www-form-urlencoded'], 'POST /query takes a form');
   for (const m of ['get', 'post']) {
-    t.same(Object.keys(q[m].responses).sort(), ['200', '400', '401'], `${m} /query codes`);
+    t.same(Object.keys(q[m].responses).sort(), ['200', '400', '401', '413', '503'], `${m} /query codes`);
     const ok = q[m].responses['200'].content['application/json'];
     t.same(ok.examples.createDatabase.value, { results: [{ statement_id: 0 }] }, `${m} /query CREATE DATABASE`);
   }
