@@ -19,7 +19,7 @@ const INFLIGHT = 64 * MiB;
 const QUEUE = 64 * MiB;
 const CACHE = 8 * MiB;
 /** What RSS may keep above idle once the load is over, beside the cache: V8's grown heap, allocator slack. */
-const SLACK = 64 * MiB;
+const SLACK = 80 * MiB;
 const REQUESTS = 13;
 const SERIES_PER_REQUEST = 1000;
 const LONG = 40_000;
