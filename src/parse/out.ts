@@ -115,8 +115,14 @@ export class BatchWriter {
 
   /** Copies the pending run; call before handing out data. */
   flush(): void {
-    if (this.runSrc === undefined) return;
-    this.runSrc.copy(this.data, this.runAt, this.runFrom, this.runTo);
+    const src = this.runSrc;
+    if (src === undefined) return;
+    // A short run (a lone line between lines that were not copied) is cheaper in a loop.
+    if (this.runTo - this.runFrom < 128) {
+      const d = this.data;
+      let p = this.runAt;
+      for (let i = this.runFrom; i < this.runTo; i++) d[p++] = src[i];
+    } else src.copy(this.data, this.runAt, this.runFrom, this.runTo);
     this.runSrc = undefined;
   }
 

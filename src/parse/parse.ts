@@ -60,23 +60,21 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   let line = 1;
   // The fast path needs a newline ahead (its loops stop there instead of checking bounds), and ns.
   const fastEnd = unit === 1n ? body.lastIndexOf(10) : -1;
-  let fastSkip = 0;
-  let fastBackoff = 0;
+  // Lines in a row that gave no point (rejected, blank, comments): from the fourth on, the fast path
+  // is not tried until a line gives a point again, so a run of such lines pays for no try per line.
+  let idleRun = 0;
   while (pos < len) {
-    if (pos < fastEnd) {
-      if (fastSkip === 0) {
-        // The fast path takes what it can (one line, one point each); the line it stops at goes below.
-        const before = out.count;
-        pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount);
-        const took = out.count - before;
-        line += took;
-        if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
-        if (pos >= len) break;
-        // Declined at once again and again (a run of lines it cannot take): try it less and less
-        // often, up to every 64th line, so such a run does not pay for a try per line.
-        fastBackoff = took > 0 ? 0 : fastBackoff < 63 ? 2 * fastBackoff + 1 : 63;
-        fastSkip = fastBackoff;
-      } else fastSkip--;
+    // Empty lines: nothing to scan.
+    while (body[pos] === 10) { pos++; line++; }
+    if (pos >= len) break;
+    if (pos < fastEnd && idleRun < 4) {
+      // The fast path takes what it can (one line, one point each); the line it stops at goes below.
+      const before = out.count;
+      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount);
+      if (out.count > before) idleRun = 0;
+      line += out.count - before;
+      if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+      if (pos >= len) break;
     }
     if (nl < pos) nl = nextNewline(body, pos, len);
     if (q < pos) q = nextQuote(body, pos, nl, len);
@@ -99,6 +97,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       else verify = true;
     }
     const blockLine = line;
+    const outBefore = out.count;
     for (;;) {
       let e = blockEnd;
       if (e > pos && body[e - 1] === 10) e--; // InfluxDB strips one trailing newline of the block
@@ -140,24 +139,31 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       }
       break;
     }
+    idleRun = out.count === outBefore ? idleRun + 1 : 0;
     // Count the newlines the block spanned (more than one only for quoted or escaped newlines).
     line++;
     if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === 10) line++;
     pos = blockEnd + 1;
     if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
     if (errorCount > errors.length) {
-      // Error texts are full. A line that holds no space cannot be a point (InfluxDB's key scanner
-      // needs a space to end the series key): such lines are only counted, in a tight loop, when
-      // they are not blank or comments (first byte above space, not '#') and hold no quote or
-      // backslash (which could carry the line past its newline). Only lines of up to 64 bytes:
-      // longer ones cost little per byte the usual way, and the look never costs more than 64 bytes.
+      // Error texts are full. A line that holds no space, or no `=` after its first space, cannot be
+      // a point (InfluxDB's key scanner needs a space to end the series key, a field needs an `=`):
+      // such lines are only counted, in a tight loop, when they are not blank or comments (first
+      // byte above space, not '#') and hold no quote or backslash (which could carry the line past
+      // its newline, or escape the space). The look stops at the first `=` after a space, and at 64
+      // bytes: longer lines cost little per byte the usual way.
       while (pos < len && out.count + errorCount <= maxLines) {
         let c = body[pos];
-        if (c <= 32 || c === 35) break;
+        if (c <= 32 || c === 35 || c === 34 || c === 92) break;
         const lim = pos + 64 < len ? pos + 64 : len;
         let k = pos;
-        do c = body[++k]; while (k < lim && c !== 10 && c !== 32 && c !== 34 && c !== 92);
-        if (k < len && c !== 10) break; // a space, quote or backslash, or longer than 64 bytes
+        let space = false;
+        do {
+          c = body[++k];
+          if (c === 32) space = true;
+          else if (c === 61 && space) break;
+        } while (k < lim && c !== 10 && c !== 34 && c !== 92);
+        if (k < len && c !== 10) break; // not such a line, or longer than 64 bytes
         errorCount++;
         badLines.add(line);
         line++;
