@@ -2,8 +2,8 @@
 // the shards of one stream that enforces Kinesis' limits (1 MiB/s and 1,000 records/s per shard, one
 // second of burst), as the stand-in does. Each replica is driven by closed-loop clients that post
 // writes spread evenly over the shards and, on 503, wait Retry-After × U(0.5, 1) and resend. A replica
-// seals a shard's record when nothing of that shard waits or is in flight (one record per shard per
-// call, as with aggregation "lines"), paces it, and a throttled record goes back to the front of its
+// seals a shard's record when nothing of that shard waits or is in flight and its allowance covers it (one
+// record per shard per call, as with aggregation "lines"), paces it, and a throttled record goes back to the front of its
 // line, in halves when it is bigger than ShardPacer.splitAbove (as StreamSender.retry does). It runs a minute of traffic in well under a second, so the law can be tuned and tested here
 // and only confirmed with bench:replicas.
 import { DEFAULT_LAW, ShardPacer, type PacerLaw } from '../../src/queue/shard-pacer.js';
@@ -188,7 +188,9 @@ export function simulate(o: SimOptions): SimResult {
           }
         }
         if (s.inflight) continue;
-        if (s.line.length === 0 && s.open) {
+        // As StreamSender.sealDue: an open record is sealed when nothing of its shard waits or is in flight
+        // and the allowance covers it; until then it keeps filling.
+        if (s.line.length === 0 && s.open && rep.pacer.waitFor(id, s.open.bytes, now) === 0) {
           s.line.push(s.open);
           s.open = undefined;
         }
