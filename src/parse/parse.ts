@@ -76,6 +76,34 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
       if (pos >= len) break;
     }
+    if (errorCount > errors.length) {
+      const from = pos;
+      // Error texts are full. A line that holds no space, or no `=` after its first space, cannot be
+      // a point (InfluxDB's key scanner needs a space to end the series key, a field needs an `=`):
+      // such lines are only counted, in a tight loop, when they are not blank or comments (first
+      // byte above space, not '#') and hold no quote or backslash (which could carry the line past
+      // its newline, or escape the space). The look stops at the first `=` after a space, and at 64
+      // bytes: longer lines cost little per byte the usual way.
+      while (pos < len && out.count + errorCount <= maxLines) {
+        let c = body[pos];
+        if (c <= 32 || c === 35 || c === 34 || c === 92) break;
+        const lim = pos + 64 < len ? pos + 64 : len;
+        let k = pos;
+        let space = false;
+        do {
+          c = body[++k];
+          if (c === 32) space = true;
+          else if (c === 61 && space) break;
+        } while (k < lim && c !== 10 && c !== 34 && c !== 92);
+        if (k < len && c !== 10) break; // not such a line, or longer than 64 bytes
+        errorCount++;
+        badLines.add(line);
+        line++;
+        pos = k + 1;
+      }
+      if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
+      if (pos !== from) continue;
+    }
     if (nl < pos) nl = nextNewline(body, pos, len);
     if (q < pos) q = nextQuote(body, pos, nl, len);
     if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
@@ -145,32 +173,6 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === 10) line++;
     pos = blockEnd + 1;
     if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
-    if (errorCount > errors.length) {
-      // Error texts are full. A line that holds no space, or no `=` after its first space, cannot be
-      // a point (InfluxDB's key scanner needs a space to end the series key, a field needs an `=`):
-      // such lines are only counted, in a tight loop, when they are not blank or comments (first
-      // byte above space, not '#') and hold no quote or backslash (which could carry the line past
-      // its newline, or escape the space). The look stops at the first `=` after a space, and at 64
-      // bytes: longer lines cost little per byte the usual way.
-      while (pos < len && out.count + errorCount <= maxLines) {
-        let c = body[pos];
-        if (c <= 32 || c === 35 || c === 34 || c === 92) break;
-        const lim = pos + 64 < len ? pos + 64 : len;
-        let k = pos;
-        let space = false;
-        do {
-          c = body[++k];
-          if (c === 32) space = true;
-          else if (c === 61 && space) break;
-        } while (k < lim && c !== 10 && c !== 34 && c !== 92);
-        if (k < len && c !== 10) break; // not such a line, or longer than 64 bytes
-        errorCount++;
-        badLines.add(line);
-        line++;
-        pos = k + 1;
-      }
-      if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
-    }
   }
   out.flush();
   // Scratch grown by one huge line is given back, so it is not kept for the life of the process.
