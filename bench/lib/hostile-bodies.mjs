@@ -47,4 +47,9 @@ export const CLASSES = {
   'many invalid lines': (size) => fill('m f=bad\n', size),
   'many tiny valid points': (size) => fill('a v=1\n', size),
   'tiny points needing rebuild': (size) => fill('a v=t\n', size),
+  // Added with the per-byte work of issue 9: per-line costs that the classes above do not mix.
+  'blank lines': (size) => fill('\n', size),
+  'invalid and valid lines alternating': (size) => fill('m f=bad\na v=1i 1\n', size),
+  'two invalid lines per valid one': (size) => fill('m f=bad\nm f=bad\na v=1i 1\n', size),
+  'spaceless lines between tiny points': (size) => fill('x\nx\nx\na v=1\n', size),
 };
