@@ -21,6 +21,8 @@
 export const SHARD_BYTES_PER_SECOND = 1024 * 1024;
 export const SHARD_RECORDS_PER_SECOND = 1000;
 const SPLIT_ABOVE_S = 0.25;
+/** A rise is reported (metrics) once it adds up to this share of the ceiling: the rate creeps up on every look. */
+const REPORT_STEP = 0.01;
 
 export interface PacerLaw {
   /** Multiplicative decrease on throttling that persists (another throttle of the shard within quietMs)... */
@@ -89,6 +91,8 @@ class Bucket {
     return this.ceilRecords * this.factor;
   }
 
+  /** The factor onRate last heard. */
+  reported = 1;
   /** Alone on the shard as far as it can tell: at the ceiling, nothing throttled for quietMs. */
   solo = true;
 
@@ -166,11 +170,12 @@ export class ShardPacer {
       b = new Bucket(this.ceilBytes, this.ceilRecords, this.law, now);
       this.buckets.set(shard, b);
       this.report(shard, b);
-    } else if (b.settle(now)) this.report(shard, b);
+    } else if (b.settle(now) && (b.factor >= 1 || b.factor - b.reported >= REPORT_STEP)) this.report(shard, b);
     return b;
   }
 
   private report(shard: string, b: Bucket): void {
+    b.reported = b.factor;
     this.onRate({ shard, bytesPerSecond: b.bytesRate, recordsPerSecond: b.recordsRate });
   }
 
