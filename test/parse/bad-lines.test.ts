@@ -17,7 +17,7 @@ function bad(r: ParseResult, lines: number): number[] {
 
 const lineOf = fc.constantFrom('x', 'xyz', ',', 'a,b=c', 'a=b', 'm v=1', 'm v=1 1', 'm v=t', '# c', '', ' ', '\t', 'x\r', '\0x',
   'm v="a', 'b"', 'x\\', 'm\\ v=1', 'é', 'm,a=1 v=2i', 'm v=bad', 'x y', '"', '=', 'x\ty', '\\ x=1 1', '\\', '"a b=1',
-  'x y=', '=x y', 'x y z', 'x =1', 'a b c=d');
+  'x y=', '=x y', 'x y z', 'x =1', 'a b c=d', 'm v=x"y', 'm v=x\\', 'm v=.5', 'm v=N', 'm,a=\\ b v=x', 'm v=1,w=x', 'm v=\t1');
 
 t.test('bad lines counted in the tight loop: same result as with every error kept', async (t) => {
   fc.assert(fc.property(fc.array(lineOf, { maxLength: 40 }), fc.boolean(), fc.boolean(), fc.nat(4), fc.nat(50), (ls, v2, trailing, maxErrors, maxLines) => {
