@@ -182,7 +182,9 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       }
       break;
     }
-    idleRun = out.count === outBefore ? idleRun + 1 : 0;
+    // The line that fills the error texts starts the count afresh: from then on the fast path's
+    // refusals count bad lines without a scan, and it should get its tries.
+    idleRun = out.count !== outBefore || errorCount === maxErrors ? 0 : idleRun + 1;
     // Count the newlines the block spanned (more than one only for quoted or escaped newlines).
     line++;
     if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === 10) line++;
