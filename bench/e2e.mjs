@@ -230,9 +230,12 @@ if (PACING_TABLE) {
       const d1 = await delivered(k.url);
       k.proc.kill('SIGTERM');
       await new Promise((res) => k.proc.once('exit', res));
+      // Series hash unevenly: the hottest shard, not the stream's total, is what pacing holds to 1 MiB/s.
+      const perShard = sink.stats('metrics').shards.map((x) => x.acceptedBytes);
+      const hottest = Math.max(...perShard) / Math.max(1, perShard.reduce((a, b) => a + b, 0));
       await sink.close();
       const reqs = r.pointsPerSec / LINES_PER_BODY;
-      const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), calls: (d1.calls - d0.calls) / SECONDS, non2xx: r.non2xx };
+      const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), calls: (d1.calls - d0.calls) / SECONDS, non2xx: r.non2xx, hottest };
       rows.push(row);
       const label = pacing === 'off@on' ? `off, clients held to on's ${rate.toFixed(0)}/s` : pacing;
       console.log(`| ${shards} | ${label} | ${reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${row.ppr.toFixed(0)} | ${row.calls.toFixed(0)} | ${r.non2xx} |`);
@@ -243,6 +246,12 @@ if (PACING_TABLE) {
     console.log(
       `${shards} shards: CPU per acknowledged point on/off = ${(on.cpu / off.cpu).toFixed(2)}× (on/off at the same rate ${(on.cpu / same.cpu).toFixed(2)}×, off at that rate/off ${(same.cpu / off.cpu).toFixed(2)}×)   ` +
         `points per record on/off = ${(on.ppr / off.ppr).toFixed(2)}× (at the same rate ${(on.ppr / same.ppr).toFixed(2)}×)`,
+    );
+    // What one write puts on the hottest shard, from the unpaced run's bytes; 1 MiB/s over that is the stream's real capacity here.
+    const perWrite = off.hottest * Buffer.byteLength(bodies[0]);
+    console.log(
+      `${shards} shards: the hottest shard takes ${(100 * off.hottest).toFixed(1)}% of the bytes (${(100 / shards).toFixed(1)}% if even): paced, it saturates near ${Math.round((1024 * 1024) / perWrite)} writes/s ` +
+        `(${off.reqs > (1024 * 1024) / perWrite ? 'below' : 'above'} the ${off.reqs.toFixed(0)}/s of pacing off: ${off.reqs > (1024 * 1024) / perWrite ? 'the stream is the bottleneck' : 'spare capacity'})`,
     );
   }
   console.log(`load average at the end ${loadavg()}`);
