@@ -102,25 +102,30 @@ export class BatchEncoder {
     let bytes = 0;
     const series = this.series;
     const valid = this.textValid(batch);
-    for (let i = 0; i < batch.count; i++) {
-      if (this.badText(batch, i, valid)) continue; // unencodable() reported it
-      let key: string;
-      let group: string;
-      if (series) {
-        const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
-        key = e.key;
-        group = map ? series.shardIdOf(e, map) : e.group;
-      } else {
-        key = this.keyOf(batch, i);
-        group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
+    try {
+      for (let i = 0; i < batch.count; i++) {
+        if (this.badText(batch, i, valid)) continue; // unencodable() reported it
+        let key: string;
+        let group: string;
+        if (series) {
+          const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
+          key = e.key;
+          group = map ? series.shardIdOf(e, map) : e.group;
+        } else {
+          key = this.keyOf(batch, i);
+          group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
+        }
+        const d = this.encode(batch, i);
+        if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
+        keys.push(key);
+        groups.push(group);
+        data.push(d);
+        bytes += d.length;
+        byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
       }
-      const d = this.encode(batch, i);
-      if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
-      keys.push(key);
-      groups.push(group);
-      data.push(d);
-      bytes += d.length;
-      byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
+    } finally {
+      // The cache must not keep this batch's buffer alive once the request is answered.
+      series?.release();
     }
     return { keys, groups, data, bytes, byGroup };
   }

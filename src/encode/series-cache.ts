@@ -109,7 +109,10 @@ export class SeriesKeyCache {
   /** What the entries cost, by the estimate of add(); kept under maxBytes. */
   private readonly account = { bytes: 0 };
   private scratch = new Uint32Array(64);
-  /** Uint32 view of the ArrayBuffer behind the Buffer last seen. */
+  /**
+   * Uint32 view of the ArrayBuffer behind the Buffer being looked up in, for one batch only: release() drops
+   * both, or they would keep the last batch's output (reserved at its largest, tens of MiB) alive while idle.
+   */
   private viewFor: Buffer | undefined;
   private view: Uint32Array<ArrayBufferLike> = EMPTY;
 
@@ -151,6 +154,12 @@ export class SeriesKeyCache {
     // and hands the arrays back rather than keeping them at their largest.
     if (this.account.bytes + this.costOf(len, nWords) > this.maxBytes) this.reset();
     return this.add(h, data, start, len, nWords);
+  }
+
+  /** Lets go of the buffer the last lookups read (call once a batch is done): the cache keeps only copies. */
+  release(): void {
+    this.viewFor = undefined;
+    this.view = EMPTY;
   }
 
   /** The shard of an entry's key in `map`, remembered per entry until the map changes. */

@@ -11,7 +11,7 @@ import type { Reserve } from '../decode/body.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { sendError } from './errors.js';
-import { collectGarbage } from './reclaim.js';
+import { collectGarbage } from '../reclaim.js';
 
 /** Seconds a refused client waits: bodies in flight take about that long to be parsed and handed on. */
 const RETRY_AFTER_S = 1;

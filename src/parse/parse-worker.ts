@@ -3,6 +3,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import { afterQuiet } from '../reclaim.js';
 import { parseLines } from './parse.js';
 import { packResult, type ParseJob } from './off-thread.js';
 
@@ -15,9 +16,13 @@ try {
   // not Linux, or not allowed: the parse runs at the process's priority
 }
 
+/** Each job is a body of 1 MiB or more: a second without one ends a burst, and this thread's heap is collected too. */
+const reclaim = afterQuiet(1000);
+
 parentPort?.on('message', (job: ParseJob) => {
   const body = Buffer.from(job.body, 0, job.length);
   const result = parseLines(body, job.opts);
   const { message, transfer } = packResult(job.id, job.body, result);
   parentPort?.postMessage(message, transfer);
+  reclaim.burst();
 });
