@@ -44,13 +44,15 @@ export interface EncodedPoints {
 export class BatchEncoder {
   private readonly keyOf: PartitionKeyFn;
   private readonly encode: PointEncoder;
-  private readonly hashes = new HashKeyCache();
+  private readonly hashes: HashKeyCache;
   /** The default `series` method finds key and shard by the series bytes (no string per point). */
   private readonly series: SeriesKeyCache | undefined;
 
   constructor(private readonly s: DeliverySettings) {
     this.keyOf = partitionKeyFunction(s.partitionKey);
     this.series = s.partitionKey.method === 'series' ? new SeriesKeyCache(s.seriesCacheMaxBytes) : undefined;
+    // Other methods cache each key's hash within the same byte bound; random keys never repeat: no cache.
+    this.hashes = new HashKeyCache(s.partitionKey.method === 'random' ? 0 : s.seriesCacheMaxBytes);
     this.encode = pointEncoder(s.recordFormat, s.jsonTimestampUnits);
   }
 

@@ -15,19 +15,40 @@ export function hashKeyOf(partitionKey: string): bigint {
   return (d.readBigUInt64BE(0) << 64n) | d.readBigUInt64BE(8);
 }
 
-/** Series keys repeat from request to request; caching their hash saves an MD5 per point. */
+/**
+ * Per entry beyond the key's characters (2 bytes each at most): the string's header, the 128-bit bigint, the
+ * Map's slot and its spare room.
+ */
+const HASH_ENTRY_OVERHEAD_BYTES = 112;
+
+/**
+ * Partition keys repeat from request to request; caching their hash saves an MD5 per point. Bounded in bytes
+ * (keys are client-chosen: tag values of up to 256 characters): when the next key would pass `maxBytes` the
+ * map is emptied, which keeps memory flat under key churn and gives it back. 0 caches nothing (random keys).
+ */
 export class HashKeyCache {
-  private readonly map = new Map<string, bigint>();
-  constructor(private readonly maxEntries = 200_000) {}
+  private map = new Map<string, bigint>();
+  private bytes = 0;
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
   get(key: string): bigint {
     let h = this.map.get(key);
     if (h === undefined) {
       h = hashKeyOf(key);
-      // Crude bound: dropping everything is cheap and keeps memory flat under key churn (random keys).
-      if (this.map.size >= this.maxEntries) this.map.clear();
+      const cost = 2 * key.length + HASH_ENTRY_OVERHEAD_BYTES;
+      if (cost > this.maxBytes) return h;
+      if (this.bytes + cost > this.maxBytes) {
+        // A new Map rather than clear(): the old one's table, grown to its largest, goes with it.
+        this.map = new Map();
+        this.bytes = 0;
+      }
       this.map.set(key, h);
+      this.bytes += cost;
     }
     return h;
+  }
+  /** Estimated bytes held. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 }
 

