@@ -179,7 +179,12 @@ export class StreamSender {
     const verdict = admissionWait(parts, this.pacer, now, this.admission);
     if (!verdict.refuse) return undefined;
     this.m.refusedEarly('503').inc();
-    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds))));
+    return this.overloaded(verdict.seconds);
+  }
+
+  /** The 503 of a write refused for the backlog: Retry-After when it will have drained enough. */
+  private overloaded(seconds: number): DeliveryError {
+    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(seconds))));
   }
 
   /**
@@ -208,8 +213,7 @@ export class StreamSender {
       parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
     const verdict = admissionWait(parts, this.pacer, Date.now(), this.admission);
-    if (!verdict.refuse) return verdict.etaS;
-    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(verdict.seconds))));
+    return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
   }
 
   /** Stop lingering: send everything as fast as limits allow (shutdown). */
