@@ -4,7 +4,8 @@
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
 // With --sink null kinflux writes to an endpoint that accepts every PutRecords at once (bench/fake-kinesis.mjs):
 // kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
-// With --pacing-table [--warmup S] [--table-shards 4,64] it prints issue 11's pacing-cost table instead (see there).
+// With --pacing-table [--warmup S] [--table-shards 4,64] [--table-limits] it prints issue 11's pacing-cost table instead (see there);
+// --table-limits runs it against a stand-in with Kinesis's per-shard limits, where the stream bounds pacing off too.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -211,6 +212,7 @@ if (PACING_TABLE) {
   // in pacing only. on/off is issue 11's figure; on/off-at-the-same-rate is what pacing itself costs, and
   // off-at-that-rate/off what running at the lower rate costs a Node process on this machine.
   const WARMUP = Number(arg('warmup', 2));
+  const TABLE_LIMITS = process.argv.includes('--table-limits');
   console.log(`bench:e2e --pacing-table  stand-in without limits, ${CONNECTIONS} closed-loop clients (a 503 waits its Retry-After), ${WARMUP} s warm-up + ${SECONDS} s per row, ${LINES_PER_BODY}-line bodies, plain; load average ${loadavg()}`);
   console.log('| shards | pacing | 204s per s | CPU-ms per acknowledged request (1k points) | points per record | PutRecords calls per s | 503s |');
   console.log('|---|---|---|---|---|---|---|');
@@ -219,7 +221,7 @@ if (PACING_TABLE) {
   for (const shards of shardCounts) {
     for (const pacing of ['on', 'off', 'off@on']) {
       const rate = pacing === 'off@on' ? rows.find((x) => x.shards === shards && x.pacing === 'on').reqs : 0;
-      const sink = await startKinesisStandin({ streams: { metrics: shards }, bytesPerSecond: 0, recordsPerSecond: 0, store: false });
+      const sink = await startKinesisStandin({ streams: { metrics: shards }, store: false, ...(TABLE_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) });
       const k = await startKinflux(sink.endpoint, pacing === 'on' ? 'on' : 'off');
       if (WARMUP > 0) {
         await closedLoop(k.url, () => tree(k.proc.pid), WARMUP, rate);
