@@ -8,13 +8,14 @@ import type { Unencodable } from '../encode/batch-encoder.js';
 import { DeliveryError } from './errors.js';
 import { createKinesisClient } from './kinesis-client.js';
 import type { Logger } from '../log/logger.js';
-import { StreamMonitor, type StreamHealth } from './stream-monitor.js';
+import { StreamMonitor } from './stream-monitor.js';
+import type { StreamHealth } from './stream-state.js';
 import { StreamSender } from './stream-sender.js';
 
 export { DeliveryError, StreamNotFoundError, WriteTooLargeError } from './errors.js';
 export type { DeliveryFailure } from './errors.js';
 export type { Logger } from '../log/logger.js';
-export type { StreamHealth } from './stream-monitor.js';
+export type { StreamHealth } from './stream-state.js';
 
 export interface DeliveryEngineOptions {
   settings: DeliverySettings;

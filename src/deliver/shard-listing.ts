@@ -1,0 +1,46 @@
+// ListShards into a stream's shard map (where points are packed) and its known hash ranges (every shard ever
+// listed, closed ones too, so a record that lands on a child of a reshard can be placed). ListShards has its
+// own per-stream limit, so it backs off on its own; a failed listing keeps the previous map.
+import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import { shardMapFromListShards } from '../encode/shard-map.js';
+import type { Logger } from '../log/logger.js';
+import { CONTROL_TIMEOUT_MS, jitter, nextBackoff } from './control-plane-limits.js';
+import { describeError, errorCode } from './errors.js';
+import type { StreamState } from './stream-state.js';
+import { streamParams } from './stream-target.js';
+
+export async function refreshShards(client: KinesisClient, s: StreamState, logger: Logger): Promise<void> {
+  if (Date.now() < s.listAt) return; // backing off: the previous map stays
+  try {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      // With a NextToken the stream must not be named again.
+      const input = token ? { NextToken: token } : { ...streamParams(s.stream), MaxResults: 1000 };
+      const out = await client.send(new ListShardsCommand(input), { abortSignal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+      shards.push(...(out.Shards ?? []));
+      token = out.NextToken;
+    } while (token);
+    s.shardMap = shardMapFromListShards(shards);
+    for (const sh of shards) {
+      const r = sh.HashKeyRange;
+      if (sh.ShardId && r?.StartingHashKey && r.EndingHashKey) {
+        s.shardRanges.set(sh.ShardId, { shardId: sh.ShardId, start: BigInt(r.StartingHashKey), end: BigInt(r.EndingHashKey) });
+      }
+    }
+    s.openShardCount = s.shardMap.shards.length;
+    s.mapStale = false;
+    s.listBackoffMs = 0;
+  } catch (err) {
+    if (errorCode(err) === 'AccessDeniedException') {
+      s.listShardsDenied = true;
+      s.shardMap = undefined;
+      s.mapStale = false;
+      logger.warn({ stream: s.stream }, 'ListShards not permitted: records are grouped by partition key instead of by shard');
+    } else {
+      s.listBackoffMs = nextBackoff(s.listBackoffMs);
+      s.listAt = Date.now() + jitter(s.listBackoffMs);
+      logger.warn({ stream: s.stream, err: describeError(err), backoffMs: s.listBackoffMs }, 'ListShards failed; keeping the previous shard map');
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// A stream's pass/fail for /health, /ready and kinflux_stream_up, and how PutRecords outcomes move it.
+// Readiness follows the ability to write: a put that lands makes a stream that was only in doubt writable
+// again, puts failing for a whole health interval fail it, and a throttled control plane changes nothing.
+import type { Metrics } from '../metrics/registry.js';
+import type { Logger } from '../log/logger.js';
+import { CONTROL_THROTTLES } from './control-plane-limits.js';
+import type { StreamState } from './stream-state.js';
+
+export class StreamHealthTracker {
+  constructor(
+    private readonly intervalMs: number,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  set(s: StreamState, status: 'pass' | 'fail', message: string): void {
+    if (s.status !== status) {
+      // Called as methods: pino's log functions need their `this`.
+      if (status === 'pass') this.logger.info({ stream: s.stream, status, reason: message }, 'stream up');
+      else this.logger.warn({ stream: s.stream, status, reason: message }, 'stream down');
+    }
+    s.status = status;
+    s.message = message;
+    this.metrics.streamUp.labels(s.stream).set(status === 'pass' ? 1 : 0);
+  }
+
+  /** PutRecords said the stream is gone or not writable: fail it now. */
+  fatal(s: StreamState, code: string, message: string): void {
+    s.blocked = true;
+    if (code === 'ResourceNotFoundException') {
+      s.notFound = true;
+      s.mapStale = true;
+    } else {
+      s.writeDeniedUntil = Date.now() + this.intervalMs;
+    }
+    this.set(s, 'fail', message);
+  }
+
+  /** A PutRecords had entries accepted: the stream can be written, whatever the control plane said. */
+  putOk(s: StreamState): void {
+    s.lastPutOkAt = Date.now();
+    s.putFailingSince = 0;
+    if (s.status === 'fail' && !s.blocked && !s.notFound && Date.now() >= s.writeDeniedUntil) {
+      s.unreachable = false;
+      this.set(s, 'pass', 'ok (PutRecords succeeding)');
+    }
+  }
+
+  /** A whole PutRecords call failed with a retryable error (network, 5xx, throttling). */
+  putFailed(s: StreamState, code: string): void {
+    // Throttling means the stream is full, which is not "cannot write"; the other errors count.
+    if (CONTROL_THROTTLES.has(code) || code === 'ProvisionedThroughputExceededException') return;
+    const now = Date.now();
+    if (s.putFailingSince === 0) s.putFailingSince = now;
+    else if (now - s.putFailingSince >= this.intervalMs && s.status === 'pass') {
+      this.set(s, 'fail', `PutRecords failing for ${Math.round((now - s.putFailingSince) / 1000)} s: ${code}`);
+    }
+  }
+}
