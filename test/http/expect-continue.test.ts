@@ -36,9 +36,9 @@ interface Exchange {
  * Sends `head` (with Expect: 100-continue), then the body only once a 100 arrives, as a client that honours
  * Expect does. Resolves when the server closes the connection, or after `waitMs` of silence.
  */
-function exchange(head: string, body: Buffer, opts: { chunked?: boolean; waitMs?: number } = {}): Promise<Exchange> {
+function exchange(head: string, body: Buffer, opts: { chunked?: boolean; waitMs?: number; port?: number } = {}): Promise<Exchange> {
   return new Promise((resolve) => {
-    const sock: Socket = connect(port, '127.0.0.1');
+    const sock: Socket = connect(opts.port ?? port, '127.0.0.1');
     let text = '';
     let sent = 0;
     let closedByServer = false;
@@ -163,4 +163,31 @@ t.test('curl, a real client that sends Expect: 100-continue, waits for the 100 o
   held.destroy();
   t.equal(busy.code, '503');
   t.equal(busy.uploaded, 0, 'curl sent none of the body');
+});
+
+t.test('a refusal the query string alone decides comes instead of 100: bad precision, no db or bucket, an unrouted db', async (t) => {
+  const strict = buildStubServer({ KINFLUX_AUTH_TOKENS: TOKEN, KINFLUX_ROUTES: 'telegraf=metrics', KINFLUX_STRICT_ROUTES: 'true' });
+  const strictUrl = await strict.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => strict.close());
+  const body = lines(10 * KiB);
+  const cases: Array<[string, number, RegExp, number?]> = [
+    ['/write?db=telegraf&precision=fortnight', 400, /precision/],
+    ['/api/v2/write?bucket=b&precision=h', 400, /precision/],
+    ['/write', 400, /database is required/],
+    ['/api/v2/write', 404, /bucket is required/],
+    ['/write?db=elsewhere', 404, /database not found: \\"elsewhere\\"/, Number(new URL(strictUrl).port)],
+    ['/api/v2/write?bucket=elsewhere', 404, /bucket \\"elsewhere\\" not found/, Number(new URL(strictUrl).port)],
+  ];
+  for (const [path, status, text, to] of cases) {
+    const r = await exchange(writeHead(path, body.length), body, to === undefined ? {} : { port: to });
+    t.same(r.statuses, [status], `${path}: ${r.text.slice(0, 300)}`);
+    t.match(r.text, text, path);
+    t.equal(r.sent, 0, `${path}: no body sent`);
+    t.ok(r.closedByServer, `${path}: the connection closed (the body it did not ask for never comes)`);
+  }
+  // Without Expect the same refusals come once the body is read, as before; a good write still gets its 100.
+  const plain = await exchange(writeHead('/write?db=telegraf&precision=fortnight', body.length).replace('Expect: 100-continue\r\n', ''), Buffer.alloc(0), { waitMs: 500 });
+  t.same(plain.statuses, [], 'no answer before the body');
+  const ok = await exchange(writeHead('/write?db=telegraf&precision=s', body.length, `${auth}Connection: close\r\n`), body);
+  t.same(ok.statuses, [100, 204], ok.text.slice(0, 200));
 });

@@ -11,7 +11,8 @@ import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
 import type { Unencodable } from '../../encode/batch-encoder.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
+import { BodyBudget, expectsContinue, installBodyBudget, reserveFor } from '../body-budget.js';
+import type { Router } from '../../route/router.js';
 
 interface Dialect {
   readonly api: Api;
@@ -72,6 +73,15 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
   });
   // One budget for the bodies of every request in this process (README "Memory budget").
   installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
+  // A client waiting for 100 Continue gets the refusal its query string alone earns (bad precision, no or an
+  // unrouted db) instead of the 100, and never sends a body only to have it refused. After the budget's checks,
+  // so every refusal comes in the order it would once the body is read; without Expect the handler answers them.
+  app.addHook('onRequest', async (req, reply) => {
+    const d = dialects.find((x) => x.api === req.routeOptions.config.api);
+    if (reply.sent || d === undefined || !expectsContinue(req)) return;
+    const target = writeTarget(req.query as Record<string, string | undefined>, d, deps.router);
+    if ('refusal' in target) return sendError(reply, d.api, target.status, target.refusal);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 
@@ -85,16 +95,9 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   const receivedAtNs = nowNs();
   const q = req.query as Record<string, string | undefined>;
 
-  const precision: Precision | undefined = parsePrecision(q.precision, d.api);
-  if (precision === undefined) return sendError(reply, d.api, 400, precisionError(q.precision ?? '', d.api));
-
-  const db = d.database(q);
-  if (typeof db !== 'string') return sendError(reply, d.api, d.api === 'v1' ? 400 : 404, db.missing);
-  const route = router.resolve(db);
-  if ('notFound' in route) {
-    return sendError(reply, d.api, 404, d.api === 'v1' ? `database not found: "${db}"` : `bucket "${db}" not found`);
-  }
-  const stream = route.stream;
+  const target = writeTarget(q, d, router);
+  if ('refusal' in target) return sendError(reply, d.api, target.status, target.refusal);
+  const { precision, db, stream } = target;
   // SHOW DATABASES then lists it, as InfluxDB would after a write (clients check before `use`).
   router.noteDatabase(db);
 
@@ -162,6 +165,19 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors, errorCount)} dropped=${errorCount}`);
   }
   return reply.code(204).send();
+}
+
+type WriteTarget = { readonly precision: Precision; readonly db: string; readonly stream: string } | { readonly status: 400 | 404; readonly refusal: string };
+
+/** What the query string alone decides: the precision and the stream, or the 400/404 that refuses the write. */
+function writeTarget(q: Record<string, string | undefined>, d: Dialect, router: Router): WriteTarget {
+  const precision: Precision | undefined = parsePrecision(q.precision, d.api);
+  if (precision === undefined) return { status: 400, refusal: precisionError(q.precision ?? '', d.api) };
+  const db = d.database(q);
+  if (typeof db !== 'string') return { status: d.api === 'v1' ? 400 : 404, refusal: db.missing };
+  const route = router.resolve(db);
+  if ('notFound' in route) return { status: 404, refusal: d.api === 'v1' ? `database not found: "${db}"` : `bucket "${db}" not found` };
+  return { precision, db, stream: route.stream };
 }
 
 /** The first errors quoted, then how many more there were (`total` counts every bad line). */
