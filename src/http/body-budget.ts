@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Reserve } from '../decode/body.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
-import { sendError } from './errors.js';
+import { sendError, type Api } from './errors.js';
 import { collectGarbage } from '../reclaim.js';
 
 /** Seconds a refused client waits: bodies in flight take about that long to be parsed and handed on. */
@@ -70,6 +70,11 @@ export class BodyBudgetError extends Error {
 const busyMessage = (what: string): string =>
   `${what}: kinflux is busy: request bodies being received and parsed fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly`;
 
+/** The 413 of a body over its route's limit: the one sent instead of a 100 Continue, and Fastify's own (server.ts). */
+export function sendBodyTooLarge(reply: FastifyReply, api: Api, limit: number): FastifyReply {
+  return sendError(reply, api, 413, `request body too large: more than ${limit} bytes`, { maxLength: limit });
+}
+
 /** Each request's claim, released once when its response closes: sent, or the connection gone. */
 const claims = new WeakMap<FastifyRequest, { bytes: number }>();
 
@@ -110,7 +115,7 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     // big, 503 when a chunked body would find no room at all (one with a length is checked below).
     const waits = expectsContinue(req);
     if (waits && length > maxBodyBytes) {
-      return sendError(reply, api, 413, `request body too large: more than ${maxBodyBytes} bytes`, { maxLength: maxBodyBytes });
+      return sendBodyTooLarge(reply, api, maxBodyBytes);
     }
     if (waits && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined && budget.inUse >= budget.max) {
       busy.note({ inUse: budget.inUse, wanted: 'chunked' });

@@ -18,7 +18,7 @@ import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { trackOpenRequests } from './open-requests.js';
-import { BodyBudget, BodyBudgetError, expectsContinue } from './body-budget.js';
+import { BodyBudget, BodyBudgetError, expectsContinue, sendBodyTooLarge } from './body-budget.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -126,7 +126,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
       // read the 413 (Telegraf would then retry the batch forever). So the rest of the body is read and
       // discarded first, up to a bound, as Go's servers do.
       await discardBody(req.raw, 4 * limit, http.requestTimeoutMs);
-      return sendError(reply, api, 413, `request body too large: more than ${limit} bytes`, { maxLength: limit });
+      return sendBodyTooLarge(reply, api, limit);
     }
     if (err instanceof BodyBudgetError) {
       reply.header('connection', 'close');

@@ -2,7 +2,8 @@
 // instead when the body would be refused (503 + Retry-After when the in-flight body budget is full, 413 when
 // the body alone is too big, 401 without a token), so it never sends the body; Node once sent the 100 as soon
 // as the head arrived, before any of those checks. With room, the 100 comes and the write is taken.
-// Real clients: raw sockets (exact control of what is sent when) and curl.
+// Real clients: raw sockets (exact control of what is sent when) and curl. The 413 instead of 100 is the one a
+// body over the limit gets once sent, both from one function.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Fastify from 'fastify';
 import { buildStubServer } from '../helpers/stub-server.js';
+import { send } from '../helpers/http.js';
+import { sendBodyTooLarge } from '../../src/http/body-budget.js';
 
 const KiB = 1024;
 const TOKEN = 'expect-continue-test-token';
@@ -190,4 +194,34 @@ t.test('a refusal the query string alone decides comes instead of 100: bad preci
   t.same(plain.statuses, [], 'no answer before the body');
   const ok = await exchange(writeHead('/write?db=telegraf&precision=s', body.length, `${auth}Connection: close\r\n`), body);
   t.same(ok.statuses, [100, 204], ok.text.slice(0, 200));
+});
+
+t.test('the 413 instead of 100 is the very answer a body over the limit gets once sent: one source, sendBodyTooLarge', async (t) => {
+  const MiB = 1024 * KiB;
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const cases: Array<[string, number, 'v1' | 'v2', Record<string, string>]> = [
+    ['/write?db=telegraf', 4 * MiB, 'v1', {}],
+    ['/api/v2/write?bucket=b', 4 * MiB, 'v2', {}],
+    ['/query', MiB, 'v1', form],
+  ];
+  const reference = Fastify();
+  reference.get('/:api/:limit', (req, reply) => {
+    const p = req.params as { api: 'v1' | 'v2'; limit: string };
+    return sendBodyTooLarge(reply, p.api, Number(p.limit));
+  });
+  t.teardown(() => reference.close());
+  const errorHeader = (h: string): RegExp => new RegExp(`\\r\\n${h}: ([^\\r]*)\\r\\n`, 'i');
+  for (const [path, limit, api, headers] of cases) {
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const early = await exchange(writeHead(path, limit + 1, `${auth}${extra}`), Buffer.alloc(0));
+    const late = await send(url, path, Buffer.alloc(limit + 1, 'a'), { headers: { authorization: `Token ${TOKEN}`, ...headers } });
+    const expected = await reference.inject(`/${api}/${limit}`);
+    t.same(early.statuses, [413], `${path} early: ${early.text.slice(0, 200)}`);
+    t.equal(late.status, 413, `${path} late`);
+    t.equal(early.text.split('\r\n\r\n')[1], expected.body, `${path}: the body instead of 100 is sendBodyTooLarge's`);
+    t.equal(late.text, expected.body, `${path}: the body after the upload is sendBodyTooLarge's`);
+    const header = api === 'v1' ? 'x-influxdb-error' : 'x-platform-error-code';
+    t.equal(errorHeader(header).exec(early.text)?.[1], expected.headers[header], `${path}: ${header} instead of 100`);
+    t.equal(late.headers[header], expected.headers[header], `${path}: ${header} after the upload`);
+  }
 });
