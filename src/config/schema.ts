@@ -24,6 +24,9 @@ export interface SettingSpec {
 
 const MiB = 1024 * 1024;
 
+/** KINFLUX_SERIES_CACHE_MAX_BYTES's default: also the caches' bound when settings give none (tests, benches). */
+export const DEFAULT_SERIES_CACHE_BYTES = 64 * MiB;
+
 /** Forward-secret AEAD suites only: TLS 1.3's, then ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2. */
 export const DEFAULT_TLS_CIPHERS = [
   'TLS_AES_128_GCM_SHA256',
@@ -65,7 +68,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_QUEUE_MAX_BYTES', kind: bytes(MiB, 16 * 1024 * MiB), default: '64MiB', unit: 'bytes', help: "Bound of each stream's queue, queued plus in flight; beyond it writes get 503 + Retry-After." },
   { env: 'KINFLUX_DELIVERY_TIMEOUT_MS', kind: int(100, 600_000), default: '4000', unit: 'ms', help: "How long a write waits for Kinesis before it gets 503; below Telegraf's 5 s timeout." },
   { env: 'KINFLUX_CLIENT_TIMEOUT_MS', kind: int(1000, 600_000), default: '5000', unit: 'ms', help: "The clients' HTTP timeout (Telegraf's `timeout`, 5 s by default): a write too large to drain within KINFLUX_DELIVERY_TIMEOUT_MS gets a deadline that grows with its size, up to 0.5 s before this; beyond that it gets 413." },
-  { env: 'KINFLUX_SERIES_CACHE_MAX_BYTES', kind: bytes(MiB, 4096 * MiB), default: '64MiB', unit: 'bytes', help: "Byte bound of each stream's series-key cache (per worker), and of its key-hash cache with the measurement, tag and static partition keys; when full it is emptied and its memory handed back. Series longer than 2 KiB are never cached." },
+  { env: 'KINFLUX_SERIES_CACHE_MAX_BYTES', kind: bytes(MiB, 4096 * MiB), default: `${DEFAULT_SERIES_CACHE_BYTES / MiB}MiB`, unit: 'bytes', help: "Byte bound of each stream's series-key cache (per worker), and of its key-hash cache with the measurement, tag and static partition keys; when full it is emptied and its memory handed back. Series longer than 2 KiB are never cached." },
   { env: 'KINFLUX_MAX_INFLIGHT', kind: int(1, 64), default: '4', help: 'Concurrent PutRecords calls per stream.' },
   { env: 'KINFLUX_PUT_REQUEST_MAX_BYTES', kind: bytes(64 * 1024, 10 * MiB), default: '5MiB', unit: 'bytes', help: 'Byte cap of one PutRecords request, data plus partition keys (AWS allows 10 MiB; emulators and peers assume 5).' },
   { env: 'KINFLUX_SHARD_RATE_LIMIT_PERCENT', kind: int(0, 1000), default: '100', unit: '%', help: "Ceiling of per-shard pacing as a share of 1 MiB/s and 1,000 records/s (each replica learns its share below it); 0 disables pacing." },

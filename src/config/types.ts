@@ -37,7 +37,7 @@ export interface DeliverySettings {
   readonly healthIntervalMs: number;
   /** How long startup waits for an unreachable Kinesis. */
   readonly startupTimeoutMs: number;
-  /** Byte bound of each stream's series-key cache (default 64 MiB when absent). */
+  /** Byte bound of each stream's series-key and key-hash caches (DEFAULT_SERIES_CACHE_BYTES in config/schema.ts when absent). */
   readonly seriesCacheMaxBytes?: number;
 }
 

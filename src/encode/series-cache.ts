@@ -5,6 +5,7 @@
 // and bytes live in flat typed arrays (not one object per series), for cache locality: this runs per point.
 import { seriesKeyOf } from './partition-key.js';
 import { hashKeyOf, type ShardMap } from './shard-map.js';
+import { DEFAULT_SERIES_CACHE_BYTES } from '../config/schema.js';
 
 export interface SeriesEntry {
   /** The partition key (`series` method), created once per series. */
@@ -19,8 +20,6 @@ export interface SeriesEntry {
 const INITIAL_SLOTS = 1024;
 const INITIAL_ENTRIES = 256;
 const INITIAL_ARENA_WORDS = 16_384;
-/** Default byte bound of one cache (one per stream and worker): KINFLUX_SERIES_CACHE_MAX_BYTES. */
-export const DEFAULT_SERIES_CACHE_BYTES = 64 * 1024 * 1024;
 /**
  * Series longer than this are looked up without being cached: Telegraf's run to a few hundred bytes, and a
  * client sending 40 KB series keys must not flush everyone else's (or fill the bound with a few entries).

@@ -2,6 +2,7 @@
 // ExplicitHashKey, into the open shard whose hash range holds it. Predicting that lets records be
 // packed per shard, which is what makes many points per record safe for shard-affine consumers.
 import { createHash } from 'node:crypto';
+import { DEFAULT_SERIES_CACHE_BYTES } from '../config/schema.js';
 
 export interface ShardRange {
   readonly shardId: string;
@@ -29,7 +30,8 @@ const HASH_ENTRY_OVERHEAD_BYTES = 112;
 export class HashKeyCache {
   private map = new Map<string, bigint>();
   private bytes = 0;
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  /** `maxBytes`: KINFLUX_SERIES_CACHE_MAX_BYTES, the series cache's bound. */
+  constructor(private readonly maxBytes = DEFAULT_SERIES_CACHE_BYTES) {}
   get(key: string): bigint {
     let h = this.map.get(key);
     if (h === undefined) {

@@ -18,7 +18,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import { SETTINGS } from '../../src/config/schema.js';
+import { DEFAULT_SERIES_CACHE_BYTES, SETTINGS } from '../../src/config/schema.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createRouter } from '../../src/route/router.js';
 
@@ -133,7 +133,7 @@ t.test('every KINFLUX_ variable is a setting, and together they parse', async (t
   const budget =
     100 * MiB +
     3 * settings.http.maxInflightBodyBytes +
-    streams * (settings.delivery.queueMaxBytes + 2 * (settings.delivery.seriesCacheMaxBytes ?? 64 * MiB));
+    streams * (settings.delivery.queueMaxBytes + 2 * (settings.delivery.seriesCacheMaxBytes ?? DEFAULT_SERIES_CACHE_BYTES));
   const limit = c.resources!.limits!.memory as string;
   const limitBytes = Number(limit.replace(/Mi$/, '')) * MiB;
   t.match(limit, /^\d+Mi$/);

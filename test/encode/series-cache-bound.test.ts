@@ -2,7 +2,8 @@
 // their size: 13,000 distinct long series kept 905 MB, 172,000 series of 2 KB grew RSS linearly, and reset() kept
 // the arena at its largest.
 import t from 'tap';
-import { DEFAULT_SERIES_CACHE_BYTES, MAX_CACHED_SERIES_BYTES, SeriesKeyCache, seriesCachesHeldBytes } from '../../src/encode/series-cache.js';
+import { MAX_CACHED_SERIES_BYTES, SeriesKeyCache, seriesCachesHeldBytes } from '../../src/encode/series-cache.js';
+import { DEFAULT_SERIES_CACHE_BYTES } from '../../src/config/schema.js';
 import { collectGarbage } from '../../src/reclaim.js';
 import { BatchEncoder } from '../../src/encode/batch-encoder.js';
 import { loadSettings } from '../../src/config/settings.js';

@@ -1,5 +1,7 @@
 import t from 'tap';
 import { HashKeyCache, ShardMap, hashKeyOf, shardMapFromListShards } from '../../src/encode/shard-map.js';
+import { DEFAULT_SERIES_CACHE_BYTES } from '../../src/config/schema.js';
+import { loadSettings } from '../../src/config/settings.js';
 
 t.test('hash keys are MD5 as a big-endian 128-bit integer', async (t) => {
   // Known digests: MD5("") = d41d8cd9..., MD5("a") = 0cc175b9..., MD5("abc") = 90015098...
@@ -31,6 +33,19 @@ t.test('the key → hash cache is bounded in bytes, not entries, and gives its m
   t.comment(`heap above the start at most ${(peak / MiB).toFixed(1)} MiB (100,000 keys of 252 two-byte characters fed, ~55 MB)`);
   t.ok(peak <= 2 * 8 * MiB, 'within twice the bound');
   t.equal(new HashKeyCache(0).get('a'), hashKeyOf('a'), 'a bound of 0 caches nothing and still answers');
+});
+
+t.test('one default bound for both caches, defined once: the setting\'s (KINFLUX_SERIES_CACHE_MAX_BYTES)', async (t) => {
+  // The key-hash cache once had a 64 MiB default of its own beside the series cache's and the setting's.
+  t.equal(loadSettings({}).delivery.seriesCacheMaxBytes, DEFAULT_SERIES_CACHE_BYTES, 'the setting\'s default is the constant');
+  // Without a bound the key-hash cache fills up to the default, then empties.
+  const cache = new HashKeyCache();
+  let fullest = 0;
+  for (let i = 0; cache.heldBytes >= fullest; i++) {
+    fullest = cache.heldBytes;
+    cache.get(`${i}:` + 'ē'.repeat(250));
+  }
+  t.ok(fullest <= DEFAULT_SERIES_CACHE_BYTES && fullest > DEFAULT_SERIES_CACHE_BYTES - 1024, `emptied at ${fullest} bytes held`);
 });
 
 const twoShards = shardMapFromListShards([
