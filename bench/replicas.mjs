@@ -1,4 +1,4 @@
-// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --trace]
+// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --trace --dump FILE]
 // Starts the Kinesis stand-in (per-shard 1 MiB/s and 1,000 records/s with one second of burst, answers after
 // --latency ms) and N kinflux processes (dist/cli.js) on it, and drives each with closed-loop clients posting
 // 1,000-line Telegraf bodies (bench/lib/telegraf-lines.mjs) at about twice the stream's capacity; a client that
@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { telegrafLineArray } from './lib/telegraf-lines.mjs';
 import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
 import { freePort } from '../dist/emulator/kinesis-local.js';
@@ -26,6 +26,8 @@ const SECONDS = Number(arg('seconds', 20));
 const WARMUP = Number(arg('warmup', 3));
 const LATENCY = Number(arg('latency', 20));
 const PERCENT = arg('percent', undefined);
+/** --dump FILE: every attempt (replica, status, start and latency in ms from the start) as JSON, for analysis. */
+const DUMP = arg('dump', undefined);
 const LINES = 1000;
 const BODY_BYTES_APPROX = 211_000;
 const CAPACITY = SHARDS * 1024 * 1024; // bytes/s
@@ -106,20 +108,25 @@ setTimeout(() => {
   cpuStart = replicas.map((r) => cpuMs(r.proc.pid));
 }, WARMUP * 1000);
 
-// --trace: each replica's allowed rate summed over the shards (MiB/s), once a second, printed at the end.
+// --trace: once a second, each replica's allowed rate summed over the shards (MiB/s) and the throttles its
+// records met since the last look; printed at the end beside each second's 204s, 503s and slowest 204.
 const trace = [];
+const sumOf = (text, prefix) => text.split('\n').filter((l) => l.startsWith(prefix)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+const lastThrottles = replicas.map(() => 0);
 const tracer = process.argv.includes('--trace')
   ? setInterval(async () => {
-      const at = ((Date.now() - t0) / 1000).toFixed(0);
-      const rates = await Promise.all(
-        replicas.map((r) =>
-          fetch(`${r.url}/metrics`).then(
-            (res) => res.text(),
-            () => '',
-          ),
-        ),
-      );
-      trace.push(`${at}s ${rates.map((text) => (text.split('\n').filter((l) => l.startsWith('kinflux_shard_allowed_bytes_per_second{')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0) / 1048576).toFixed(2)).join(' / ')}`);
+      const at = Math.round((Date.now() - t0) / 1000);
+      const texts = await Promise.all(replicas.map((r) => fetch(`${r.url}/metrics`).then((res) => res.text(), () => '')));
+      trace.push({
+        at,
+        rates: texts.map((text) => sumOf(text, 'kinflux_shard_allowed_bytes_per_second{') / 1048576),
+        throttles: texts.map((text, i) => {
+          const total = sumOf(text, 'kinflux_shard_throttles_total{');
+          const d = total - lastThrottles[i];
+          lastThrottles[i] = total;
+          return d;
+        }),
+      });
     }, 1000)
   : undefined;
 
@@ -223,7 +230,21 @@ console.log(`  put into Kinesis for 204s ${((storedOf204 / Math.max(1, storedOf2
 console.log(`  acknowledged ≤ delivered  ${missing === 0 ? 'yes' : 'NO'}: ${acked} acknowledged points, ${missing} missing, ${storedLines} stored`);
 console.log(`  kinflux CPU               ${(cpu / Math.max(1, sum / 1000)).toFixed(2)} CPU-ms per 1k acknowledged points   load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
 if (trace.length && wasted.length) console.log(`  not answered 204 but stored (start:status:latency:replica:points): ${wasted.join(' ')}`);
-if (trace.length) console.log(`  allowed MiB/s per replica (all shards), once a second:\n    ${trace.join('\n    ')}`);
+if (trace.length) {
+  // Per second of answers (by when the write was answered): 204s, 503s and the slowest 204 per replica.
+  const second = (a) => Math.floor((a.at + a.ms - t0) / 1000);
+  const rows = trace.map(({ at, rates, throttles }) =>
+    replicas
+      .map((_, i) => {
+        const mine = attempts.filter((a) => a.replica === i && second(a) === at - 1);
+        const oks = mine.filter((a) => a.status === 204);
+        return `${rates[i].toFixed(2)} ${String(oks.length).padStart(2)}×204 ${String(mine.length - oks.length).padStart(2)}×503 thr ${String(throttles[i]).padStart(2)} max ${String(oks.reduce((m, a) => Math.max(m, a.ms), 0)).padStart(4)}`;
+      })
+      .join(' | '),
+  );
+  console.log(`  per replica, once a second: allowed MiB/s (all shards), 204s and 503s answered in the second before, throttles since the last look, slowest 204 (ms):\n    ${rows.map((r, k) => `${String(trace[k].at).padStart(2)}s ${r}`).join('\n    ')}`);
+}
+if (DUMP) writeFileSync(DUMP, JSON.stringify(attempts.map((a) => ({ r: a.replica, s: a.status, at: a.at - t0, ms: a.ms }))));
 await standin.close();
 agent.destroy();
 process.exit(0);
