@@ -1,10 +1,19 @@
 // Per-shard pacing against Kinesis' write limits (1 MiB/s and 1,000 records/s per shard) with a rate
 // each replica learns from Kinesis' answers (AIMD, as TCP does with a congestion window): a
-// ProvisionedThroughputExceededException cuts that shard's rate by a factor, and while the shard is in
+// ProvisionedThroughputExceededException cuts that shard's rate, and while the shard is in
 // demand the rate probes upward by a fixed step per second. The ceiling is the shard's limits ×
 // shardRateLimitPercent (the KPL's static RateLimit); the floor keeps a replica from starving.
-// Replicas that share a stream have no coordinator: each one that gets throttled backs off, the ones
-// sending more are throttled more often, so their rates converge to fair shares of the shard.
+// Replicas that share a stream have no coordinator: each one that gets throttled backs off.
+//
+// The cut grows with the share of the ceiling held (factor × (1 − 0.5 × factor): ×0.5 at the ceiling,
+// ×0.75 at half of it, ×0.83 at a third). Plain AIMD converges to fair shares only if the throttles fall
+// on each replica in proportion to what it sends; they do not: Kinesis throttles whoever arrives when its
+// bucket is empty, and a replica held low by its rate paces its records evenly and is first in line (in
+// the simulation a replica at a quarter of the shard met three times the throttles per entry of the two
+// at 0.45, and stayed there for the whole run). With the cut in proportion to the share, the equilibrium
+// rate depends on the throttle frequency only as its square root, and those above their share lose more
+// per throttle than those below it (simulation, 3 replicas, 40 seeds: Jain's fairness 0.79–1.00 with a
+// fixed ×0.7 cut, 0.94–1.00 with this; p99 of 204s a little lower, throttled entries 1.3% → 1.8%).
 //
 // Demand is what the replica would send if its rate allowed: a record waiting for allowance, and a write
 // refused by admission because of this shard's rate (demanded()). The second matters: a replica whose rate
@@ -25,10 +34,13 @@ const SPLIT_ABOVE_S = 0.25;
 const REPORT_STEP = 0.01;
 
 export interface PacerLaw {
-  /** Multiplicative decrease on throttling that persists (another throttle of the shard within quietMs)... */
-  decrease: number;
-  /** ...and on an isolated one (alone at the ceiling, none for quietMs): a lone replica paced at the limit
-   * meets one now and then (timing jitter). Below the ceiling every throttle is news of other writers. */
+  /**
+   * A throttle cuts this share of the rate at the ceiling, and less below it, in proportion to the share of
+   * the ceiling held (factor × (1 − cutDepth × factor)): see the header on why the cut grows with the rate.
+   */
+  cutDepth: number;
+  /** The cut of an isolated throttle (alone at the ceiling, none for quietMs): a lone replica paced at the
+   * limit meets one now and then (timing jitter). Below the ceiling every throttle is news of other writers. */
   decreaseIsolated: number;
   quietMs: number;
   /** Additive increase: share of the ceiling regained per second while the shard is in demand... */
@@ -48,7 +60,7 @@ export interface PacerLaw {
 }
 
 export const DEFAULT_LAW: PacerLaw = {
-  decrease: 0.7,
+  cutDepth: 0.5,
   decreaseIsolated: 0.95,
   quietMs: 5000,
   increasePerSecond: 0.01,
@@ -224,7 +236,8 @@ export class ShardPacer {
     if (now - b.lastCut < this.law.cutCooldownMs) return;
     b.lastCut = now;
     b.solo = false;
-    b.factor = Math.max(this.law.floor, b.factor * (isolated ? this.law.decreaseIsolated : this.law.decrease));
+    const depth = isolated ? 1 - this.law.decreaseIsolated : this.law.cutDepth * b.factor;
+    b.factor = Math.max(this.law.floor, b.factor * (1 - depth));
     // Tokens saved at the old rate would be spent straight into the same throttling.
     b.bytes = Math.min(b.bytes, b.bytesCap);
     b.records = Math.min(b.records, b.recordsCap);

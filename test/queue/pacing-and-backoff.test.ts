@@ -40,7 +40,10 @@ t.test('pacer: AIMD — throttling cuts a shard, busy success probes back up, fl
   p.throttled('s0', 1050);
   t.equal(p.bytesRate('s0'), ceil * 0.95, 'one cut per cooldown: the entries of one answer are one signal');
   p.throttled('s0', 1200);
-  t.equal(p.bytesRate('s0'), ceil * 0.95 * 0.7, 'persistent throttling cuts by a factor');
+  t.equal(p.bytesRate('s0'), ceil * 0.95 * (1 - 0.5 * 0.95), 'persistent throttling cuts in proportion to the share held (×0.525 at 95%)');
+  p.throttled('s0', 1400);
+  const f = 0.95 * (1 - 0.5 * 0.95);
+  t.equal(p.bytesRate('s0'), ceil * f * (1 - 0.5 * f), 'lower down, a lighter cut: those above their share lose more per throttle');
   for (let now = 2000; now < 60_000; now += 200) p.throttled('s0', now);
   t.equal(p.bytesRate('s0'), ceil * 0.02, 'never below the floor');
   t.equal(p.bytesRate('s1'), ceil, 'other shards untouched');
@@ -66,7 +69,7 @@ t.test('pacer: a tenth of a second of burst; the gentle cut only while alone at 
   p.throttled('s', 100);
   t.equal(p.bytesRate('s', 100), ceil * 0.95, 'alone at the ceiling, first throttle: timing jitter, a gentle cut');
   p.throttled('s', 6000);
-  t.equal(p.bytesRate('s', 6000), ceil * 0.95 * 0.7, 'below the ceiling a throttle is news of another writer, even 6 s later');
+  t.equal(p.bytesRate('s', 6000), ceil * 0.95 * (1 - 0.5 * 0.95), 'below the ceiling a throttle is news of another writer, even 6 s later');
   let now = 6000;
   for (; now < 60_000; now += 100) p.demanded('s', now);
   t.equal(p.bytesRate('s', now), ceil, 'the other writer has gone: back at the ceiling');

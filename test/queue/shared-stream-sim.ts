@@ -1,7 +1,7 @@
 // A simulated clock for the control law: N replicas, each with its own ShardPacer and admission, share
 // the shards of one stream that enforces Kinesis' limits (1 MiB/s and 1,000 records/s per shard, one
 // second of burst), as the stand-in does. Each replica is driven by closed-loop clients that post
-// writes spread evenly over the shards and, on 503, wait Retry-After × U(0.5, 1) and resend. A replica
+// writes spread over the shards (evenly, or as clientSplit says) and, on 503, wait Retry-After × U(0.5, 1) and resend. A replica
 // seals a shard's record when nothing of that shard waits or is in flight and its allowance covers it (one
 // record per shard per call, as with aggregation "lines"), paces it, and a throttled record goes back to the front of its
 // line, in halves when it is bigger than ShardPacer.splitAbove (as StreamSender.retry does). It runs a minute of traffic in well under a second, so the law can be tuned and tested here
@@ -9,11 +9,33 @@
 import { DEFAULT_LAW, ShardPacer, type PacerLaw } from '../../src/queue/shard-pacer.js';
 import { admissionPolicy, admissionWait } from '../../src/queue/admission.js';
 import { retryDelay } from '../../src/queue/backoff.js';
+import { hashKeyOf } from '../../src/encode/shard-map.js';
+import { telegrafLineList } from '../helpers/telegraf-lines.js';
+
+/**
+ * Each bench:replicas client's share of its writes per shard (4 shards, even hash ranges): client c names its
+ * 64 hosts in its own domain (dc<c+1>), so its series hash unevenly (one shard takes 14–44% of a write).
+ */
+export function benchClientSplits(clients: number): number[][] {
+  const lines = telegrafLineList(8000);
+  return Array.from({ length: clients }, (_, c) => {
+    const bytes = [0, 0, 0, 0];
+    for (const line of lines) {
+      const l = line.replaceAll('.dc1.', `.dc${c + 1}.`);
+      const series = l.slice(0, l.search(/(?<!\\) /));
+      bytes[Number(hashKeyOf(series) >> 126n)] += l.length + 1;
+    }
+    const total = bytes.reduce((a, b) => a + b, 0);
+    return bytes.map((b) => b / total);
+  });
+}
 
 export interface SimOptions {
   replicas: number;
   shards: number;
   clientsPerReplica: number;
+  /** Instead: this many clients in all, client g on replica g % replicas (as bench:replicas spreads them). */
+  clients?: number;
   writeBytes: number;
   seconds: number;
   /** Replica r takes traffic during [start, stop) seconds (default: the whole run). */
@@ -24,7 +46,7 @@ export interface SimOptions {
   /** Measured from this second on. */
   measureFrom?: number;
   /** Called every 100 ms with each replica's rate on shard 0 (share of the ceiling). */
-  onSample?: (t: number, rates: number[]) => void;
+  onSample?: (t: number, rates: number[], all: number[][]) => void;
   /** A throttled record above this many bytes (given the shard's paced rate) is split in two. */
   splitThrottled?: boolean;
   /** Largest record sealed. */
@@ -35,9 +57,16 @@ export interface SimOptions {
   /** Mean extra time (uniform on [0, 2×]) before a client's next write arrives: upload, parse, scheduling. */
   clientDelayMs?: number;
   minAheadS?: number;
+  /** Share of each write going to each shard for a replica's client (default: even). */
+  clientSplit?: (replica: number, client: number) => number[];
+  /** Hears every entry's outcome. */
+  onEntry?: (replica: number, shard: number, bytes: number, ok: boolean, now: number) => void;
 }
 
 export interface SimResult {
+  /** Entries sent and throttled per replica and shard (the whole run). */
+  entriesBy: number[][];
+  throttledBy: number[][];
   entries: number;
   throttled: number;
   latencies: number[];
@@ -94,11 +123,14 @@ export function simulate(o: SimOptions): SimResult {
   const reps = Array.from({ length: o.replicas }, (_, r) => ({
     pacer: new ShardPacer(100, undefined, { ...DEFAULT_LAW, ...o.law }),
     shards: shardIds.map((): ShardState => ({ open: undefined, line: [], inflight: undefined, backlog: 0 })),
-    clients: Array.from({ length: o.clientsPerReplica }, () => ({ nextAt: random() * 200, busy: false })),
+    clients: Array.from({ length: o.clients !== undefined ? Math.ceil((o.clients - r) / o.replicas) : o.clientsPerReplica }, (_, c) => ({
+      nextAt: random() * 200,
+      busy: false,
+      parts: (o.clientSplit?.(r, c) ?? shardIds.map(() => 1 / o.shards)).map((f) => f * o.writeBytes),
+    })),
     window: o.active?.(r) ?? { start: 0, stop: o.seconds },
   }));
-  const res = { entries: 0, throttled: 0, latencies: [] as number[], ok: 0, refused: 0, expired: 0, ackedBytes: reps.map(() => 0), acceptedBytes: 0 };
-  const part = o.writeBytes / o.shards;
+  const res = { entriesBy: reps.map(() => shardIds.map(() => 0)), throttledBy: reps.map(() => shardIds.map(() => 0)), entries: 0, throttled: 0, latencies: [] as number[], ok: 0, refused: 0, expired: 0, ackedBytes: reps.map(() => 0), acceptedBytes: 0 };
 
   const standinAdmit = (i: number, size: number, now: number): boolean => {
     const s = standin[i];
@@ -135,7 +167,7 @@ export function simulate(o: SimOptions): SimResult {
         const cl = rep.clients[c];
         if (!active || cl.busy || cl.nextAt > now) continue;
         const wait = admissionWait(
-          shardIds.map((id, i) => ({ group: id, bytes: part, backlog: rep.shards[i].backlog })),
+          shardIds.map((id, i) => ({ group: id, bytes: cl.parts[i], backlog: rep.shards[i].backlog })),
           rep.pacer,
           now,
           policy,
@@ -148,7 +180,13 @@ export function simulate(o: SimOptions): SimResult {
         const w: Write = { started: now, parts: o.shards, done: false, replica: r, client: c, deadline: now + timeout };
         cl.busy = true;
         live.push(w);
-        for (const s of rep.shards) {
+        for (let i = 0; i < rep.shards.length; i++) {
+          const s = rep.shards[i];
+          const part = cl.parts[i];
+          if (part <= 0) {
+            w.parts--;
+            continue;
+          }
           s.backlog += part;
           if (!s.open) s.open = { bytes: 0, holders: [], notBefore: 0, attempts: 0 };
           s.open.bytes += part;
@@ -167,13 +205,17 @@ export function simulate(o: SimOptions): SimResult {
           const { rec } = s.inflight;
           s.inflight = undefined;
           if (now >= measureFrom) res.entries++;
-          if (standinAdmit(i, rec.bytes, now - Math.floor(latency / 2))) {
+          res.entriesBy[r][i]++;
+          const admitted = standinAdmit(i, rec.bytes, now - Math.floor(latency / 2));
+          o.onEntry?.(r, i, rec.bytes, admitted, now);
+          if (admitted) {
             rep.pacer.accepted(id, now);
             if (now >= measureFrom) res.acceptedBytes += rec.bytes;
             s.backlog -= rec.bytes;
             for (const w of rec.holders) if (--w.parts === 0) finish(w, now, true);
           } else {
             if (now >= measureFrom) res.throttled++;
+            res.throttledBy[r][i]++;
             rep.pacer.throttled(id, now);
             rec.attempts++;
             rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay('ProvisionedThroughputExceededException', rec.attempts, timeout, true, random));
@@ -210,7 +252,11 @@ export function simulate(o: SimOptions): SimResult {
           live.splice(k, 1);
         }
       }
-      o.onSample?.(now, reps.map((rep) => rep.pacer.bytesRate(shardIds[0]) / CAP));
+      o.onSample?.(
+        now,
+        reps.map((rep) => rep.pacer.bytesRate(shardIds[0]) / CAP),
+        reps.map((rep) => shardIds.map((id) => rep.pacer.bytesRate(id) / CAP)),
+      );
     }
   }
   const sum = res.ackedBytes.reduce((a, b) => a + b, 0);
