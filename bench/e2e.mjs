@@ -5,7 +5,7 @@
 // With --sink null kinflux writes to an endpoint that accepts every PutRecords at once (bench/fake-kinesis.mjs):
 // kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
 // With --pacing-table [--warmup S] [--table-shards 4,64] [--table-limits] it prints issue 11's pacing-cost table instead (see there);
-// --table-limits runs it against a stand-in with Kinesis's per-shard limits, where the stream bounds pacing off too.
+// --table-limits adds pacing on and off against a stand-in with Kinesis's per-shard limits, where the stream bounds pacing off too.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
 import { startFakeKinesis } from './fake-kinesis.mjs';
 import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
+import { startForwarder } from './lib/forwarder.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -209,24 +210,31 @@ if (PACING_TABLE) {
   // Every row first runs WARMUP s of the same load (lazy loading, JIT), waits for the queue to drain, then
   // measures. Per shard count: pacing on; pacing off (a sink that takes everything: off moves far more data);
   // and pacing off with clients held to the 204 rate that pacing on achieved, which differs from the on row
-  // in pacing only. on/off is issue 11's figure; on/off-at-the-same-rate is what pacing itself costs, and
-  // off-at-that-rate/off what running at the lower rate costs a Node process on this machine.
+  // in pacing only. With --table-limits, on and off again against a stand-in with Kinesis's per-shard limits
+  // (the stream bounds both). Last, the calibration: a minimal Node forwarder (bench/lib/forwarder.mjs) at the
+  // on row's rate and flat out, what running at the lower rate costs any Node process on this machine.
   const WARMUP = Number(arg('warmup', 2));
   const TABLE_LIMITS = process.argv.includes('--table-limits');
-  console.log(`bench:e2e --pacing-table  stand-in without limits, ${CONNECTIONS} closed-loop clients (a 503 waits its Retry-After), ${WARMUP} s warm-up + ${SECONDS} s per row, ${LINES_PER_BODY}-line bodies, plain; load average ${loadavg()}`);
-  console.log('| shards | pacing | 204s per s | CPU-ms per acknowledged request (1k points) | points per record | PutRecords calls per s | 503s |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(`bench:e2e --pacing-table  ${CONNECTIONS} closed-loop clients (a 503 waits its Retry-After), ${WARMUP} s warm-up + ${SECONDS} s per row, ${LINES_PER_BODY}-line bodies, plain; load average ${loadavg()}`);
+  console.log('| shards | row | 204s per s | CPU-ms per acknowledged request (1k points) | points per record | PutRecords calls per s | 503s | load |');
+  console.log('|---|---|---|---|---|---|---|---|');
   const rows = [];
   const shardCounts = String(arg('table-shards', '4,64')).split(',').map(Number);
+  const warmUp = async (url, pidsOf, rate) => {
+    if (WARMUP <= 0) return;
+    await closedLoop(url, pidsOf, WARMUP, rate);
+    await sleep(1000);
+  };
+  const print = (row, label) =>
+    console.log(`| ${row.shards} | ${label} | ${row.reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${Number.isNaN(row.ppr) ? '—' : row.ppr.toFixed(0)} | ${Number.isNaN(row.calls) ? '—' : row.calls.toFixed(0)} | ${row.non2xx} | ${loadavg().split(' ')[0]} |`);
   for (const shards of shardCounts) {
-    for (const pacing of ['on', 'off', 'off@on']) {
+    const kinds = ['on', 'off', 'off@on', ...(TABLE_LIMITS ? ['on+limits', 'off+limits'] : [])];
+    for (const pacing of kinds) {
       const rate = pacing === 'off@on' ? rows.find((x) => x.shards === shards && x.pacing === 'on').reqs : 0;
-      const sink = await startKinesisStandin({ streams: { metrics: shards }, store: false, ...(TABLE_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) });
-      const k = await startKinflux(sink.endpoint, pacing === 'on' ? 'on' : 'off');
-      if (WARMUP > 0) {
-        await closedLoop(k.url, () => tree(k.proc.pid), WARMUP, rate);
-        await sleep(1000);
-      }
+      const limits = pacing.endsWith('+limits');
+      const sink = await startKinesisStandin({ streams: { metrics: shards }, store: false, ...(limits ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) });
+      const k = await startKinflux(sink.endpoint, pacing.startsWith('on') ? 'on' : 'off');
+      await warmUp(k.url, () => tree(k.proc.pid), rate);
       const d0 = await delivered(k.url);
       const r = await closedLoop(k.url, () => tree(k.proc.pid), SECONDS, rate);
       const d1 = await delivered(k.url);
@@ -239,15 +247,30 @@ if (PACING_TABLE) {
       const reqs = r.pointsPerSec / LINES_PER_BODY;
       const row = { shards, pacing, reqs, cpu: r.cpuMsPer1k, ppr: (d1.points - d0.points) / Math.max(1, d1.records - d0.records), calls: (d1.calls - d0.calls) / SECONDS, non2xx: r.non2xx, hottest };
       rows.push(row);
-      const label = pacing === 'off@on' ? `off, clients held to on's ${rate.toFixed(0)}/s` : pacing;
-      console.log(`| ${shards} | ${label} | ${reqs.toFixed(0)} | ${row.cpu.toFixed(2)} | ${row.ppr.toFixed(0)} | ${row.calls.toFixed(0)} | ${r.non2xx} |`);
+      print(row, pacing === 'off@on' ? `off, clients held to on's ${rate.toFixed(0)}/s` : limits ? `${pacing.split('+')[0]}, stand-in with per-shard limits` : pacing);
+    }
+    // Calibration: the same clients against the minimal forwarder, at the on row's rate and flat out.
+    const onRate = rows.find((x) => x.shards === shards && x.pacing === 'on').reqs;
+    for (const [pacing, rate] of [['fwd@on', onRate], ['fwd', 0]]) {
+      const f = await startForwarder();
+      await warmUp(f.url, () => [f.pid], rate);
+      const r = await closedLoop(f.url, () => [f.pid], SECONDS, rate);
+      await f.stop();
+      const row = { shards, pacing, reqs: r.pointsPerSec / LINES_PER_BODY, cpu: r.cpuMsPer1k, ppr: NaN, calls: NaN, non2xx: r.non2xx };
+      rows.push(row);
+      print(row, rate ? `calibration: minimal Node forwarder held to ${rate.toFixed(0)}/s` : 'calibration: minimal Node forwarder flat out');
     }
   }
   for (const shards of shardCounts) {
-    const [on, off, same] = ['on', 'off', 'off@on'].map((p) => rows.find((x) => x.shards === shards && x.pacing === p));
+    const get = (p) => rows.find((x) => x.shards === shards && x.pacing === p);
+    const [on, off, same, fwdSlow, fwd] = ['on', 'off', 'off@on', 'fwd@on', 'fwd'].map(get);
+    const lim = TABLE_LIMITS ? [get('on+limits'), get('off+limits')] : undefined;
     console.log(
-      `${shards} shards: CPU per acknowledged point on/off = ${(on.cpu / off.cpu).toFixed(2)}× (on/off at the same rate ${(on.cpu / same.cpu).toFixed(2)}×, off at that rate/off ${(same.cpu / off.cpu).toFixed(2)}×)   ` +
-        `points per record on/off = ${(on.ppr / off.ppr).toFixed(2)}× (at the same rate ${(on.ppr / same.ppr).toFixed(2)}×)`,
+      `${shards} shards: CPU per acknowledged point  literal on/off ${(on.cpu / off.cpu).toFixed(2)}×  ` +
+        `same rate on/off@on ${(on.cpu / same.cpu).toFixed(2)}×  ` +
+        (lim ? `limits on/off ${(lim[0].cpu / lim[1].cpu).toFixed(2)}×  ` : '') +
+        `lower rate off@on/off ${(same.cpu / off.cpu).toFixed(2)}×  calibration forwarder@on/flat out ${(fwdSlow.cpu / fwd.cpu).toFixed(2)}×   ` +
+        `points per record on/off ${(on.ppr / off.ppr).toFixed(2)}× (same rate ${(on.ppr / same.ppr).toFixed(2)}×${lim ? `, limits ${(lim[0].ppr / lim[1].ppr).toFixed(2)}×` : ''})`,
     );
     // What one write puts on the hottest shard, from the unpaced run's bytes; 1 MiB/s over that is the stream's real capacity here.
     const perWrite = off.hottest * Buffer.byteLength(bodies[0]);

@@ -7,7 +7,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSettings } from '../config/types.js';
-import { nativeBase64Protocol } from './native-base64.js';
+import { nativeBase64Protocol, recycleBodies } from './native-base64.js';
 
 /** Sockets per client: several streams × maxInflightPerStream, plus control-plane calls. */
 const MAX_SOCKETS = 64;
@@ -34,7 +34,7 @@ export function createKinesisClient(k: KinesisSettings, opts: KinesisClientOptio
     : k.roleArn
       ? fromTemporaryCredentials({ params: { RoleArn: k.roleArn, RoleSessionName: 'kinflux' }, masterCredentials: base })
       : base;
-  return new KinesisClient({
+  const client = new KinesisClient({
     // An endpoint alone (kinesis-local, LocalStack) still needs a region to sign with.
     region: k.region ?? (k.endpoint ? 'us-east-1' : undefined),
     endpoint: k.endpoint,
@@ -50,4 +50,7 @@ export function createKinesisClient(k: KinesisSettings, opts: KinesisClientOptio
     retryMode: 'standard',
     maxAttempts: 1,
   });
+  // PutRecords bodies come from a small pool and go back once their call succeeded (native-base64.ts).
+  recycleBodies(client);
+  return client;
 }

@@ -32,12 +32,58 @@ function writeBase64(out: Buffer, at: number, b: Buffer): number {
   return at;
 }
 
-/** Replaces the i-th NUL byte of `json` with blob i's base64. */
-export function spliceBase64(json: Uint8Array, blobs: readonly Uint8Array[]): Buffer {
+/**
+ * PutRecords bodies, reused: each call's ~0.3–5 MiB body was a fresh Buffer outside the V8 heap, and at a low
+ * write rate those allocations are what drives V8's full collections (external memory pressure). A body goes
+ * back to the pool only once its call succeeded (Kinesis answered 200, so it read the whole body and the socket
+ * holds no part of it); a failed or aborted call's body is left to the GC. Bounded (two bodies of at most
+ * 1 MiB each) so an idle process keeps next to nothing of a burst.
+ */
+export class BodyPool {
+  private readonly free: Buffer[] = [];
+  /** Bodies lent out (views) and the pooled buffer each is a view of. */
+  private readonly lent = new WeakMap<Uint8Array, Buffer>();
+
+  constructor(
+    private readonly maxBodies = 2,
+    private readonly maxBodyBytes = 1024 * 1024,
+  ) {}
+
+  /** A buffer of `n` bytes, pooled when small enough. */
+  take(n: number): Buffer {
+    if (n > this.maxBodyBytes) return Buffer.allocUnsafe(n);
+    let buf = this.free.pop();
+    // Room for the next few bodies of this size: they vary by a few KiB from call to call.
+    if (!buf || buf.length < n) buf = Buffer.allocUnsafeSlow(Math.min(this.maxBodyBytes, Math.ceil((n * 1.25) / 65536) * 65536));
+    const view = buf.subarray(0, n);
+    this.lent.set(view, buf);
+    return view;
+  }
+
+  /** Gives a body back once nothing reads it any more; anything not lent by take() is ignored. */
+  give(body: unknown): void {
+    if (!(body instanceof Uint8Array)) return;
+    const buf = this.lent.get(body);
+    if (!buf) return;
+    this.lent.delete(body);
+    if (this.free.length < this.maxBodies) this.free.push(buf);
+  }
+
+  /** Pooled buffers waiting to be reused (tests). */
+  get idle(): number {
+    return this.free.length;
+  }
+}
+
+/** The process's PutRecords bodies (one pool for every client: calls, not clients, are what there are many of). */
+export const putBodies = new BodyPool();
+
+/** Replaces the i-th NUL byte of `json` with blob i's base64, in a buffer from `alloc`. */
+export function spliceBase64(json: Uint8Array, blobs: readonly Uint8Array[], alloc: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const src = asBuffer(json);
   let total = src.length - blobs.length;
   for (const b of blobs) total += Math.ceil(b.byteLength / 3) * 4;
-  const out = Buffer.allocUnsafe(total);
+  const out = alloc(total);
   let from = 0;
   let to = 0;
   for (const b of blobs) {
@@ -69,14 +115,22 @@ class NativeBase64Serializer extends JsonShapeSerializer2 {
     const blobs = this.blobs;
     this.blobs = [];
     const json = super.flush();
-    return blobs.length === 0 ? json : spliceBase64(json, blobs);
+    const pool = this.codec?.pool;
+    return blobs.length === 0 ? json : spliceBase64(json, blobs, pool ? (n) => pool.take(n) : Buffer.allocUnsafe);
   }
+
+  /** Its codec, whose pool (recycleBodies) bodies come from; the protocol makes its serializer before that is set. */
+  codec: NativeBase64Codec | undefined;
 }
 
 /** Exported for tests. */
 export class NativeBase64Codec extends JsonCodec2 {
+  /** Set by recycleBodies(): serializers then take their output from this pool. */
+  pool: BodyPool | undefined;
+
   override createSerializer(): NativeBase64Serializer {
     const s = new NativeBase64Serializer(this.settings);
+    s.codec = this;
     if (this.serdeContext) s.setSerdeContext(this.serdeContext);
     return s;
   }
@@ -119,6 +173,25 @@ function selfTest(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Makes a client built with the native protocol take its request bodies from `pool` and give each back once
+ * its call succeeded (a middleware around the sending of the signed request). No-op with the stock protocol.
+ */
+export function recycleBodies(client: KinesisClient, pool: BodyPool = putBodies): void {
+  const codec = client.config.protocol instanceof NativeBase64AwsJson1_1Protocol ? client.config.protocol.getPayloadCodec() : undefined;
+  if (!(codec instanceof NativeBase64Codec)) return;
+  codec.pool = pool;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const body = (args.request as { body?: unknown }).body;
+      const out = await next(args);
+      pool.give(body);
+      return out;
+    },
+    { step: 'finalizeRequest', name: 'kinfluxRecycleBody', priority: 'low' },
+  );
 }
 
 let verdict: boolean | undefined;

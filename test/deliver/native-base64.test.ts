@@ -10,7 +10,7 @@ import { compressPayload } from '../../src/encode/compress.js';
 import { recordData } from '../../src/encode/record-packer.js';
 import { pointEncoder } from '../../src/encode/record-format.js';
 import { createKinesisClient } from '../../src/deliver/kinesis-client.js';
-import { NativeBase64Codec, nativeBase64Protocol, spliceBase64 } from '../../src/deliver/native-base64.js';
+import { BodyPool, NativeBase64Codec, nativeBase64Protocol, putBodies, spliceBase64 } from '../../src/deliver/native-base64.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { readStream } from '../helpers/kinesis-read.js';
 import { telegrafLines } from './engine-setup.js';
@@ -78,4 +78,35 @@ t.test('kinesis-local stores exactly the bytes sent, for line, json, gzip and kp
   const stored = new Map((await readStream(client, 'b64')).map((r) => [r.partitionKey, r.data]));
   for (const [key, data] of sent) t.ok(stored.get(key)?.equals(data), `${key}: ${data.length} bytes stored as sent`);
   t.ok(line.length > 300_000 && sent.get('kpl')?.subarray(0, 4).equals(Buffer.from([0xf3, 0x89, 0x9a, 0xc2])), 'records of realistic size and format');
+  t.ok(putBodies.idle > 0, 'the bodies of those calls went back to the pool and were reused');
+
+  // Many calls at once: a body is reused only after its call answered, so none is overwritten while sent.
+  const many = Array.from({ length: 24 }, (_, i) => Buffer.alloc(20_000 + i * 7_001, (i * 37 + 11) & 0xff));
+  const outs = await Promise.all(many.map((data, i) => client.send(new PutRecordsCommand({ StreamName: 'b64', Records: [{ Data: data, PartitionKey: `many${i}` }] }))));
+  t.ok(outs.every((o) => (o.FailedRecordCount ?? 0) === 0), 'concurrent calls accepted');
+  const again = new Map((await readStream(client, 'b64')).map((r) => [r.partitionKey, r.data]));
+  t.ok(many.every((data, i) => again.get(`many${i}`)?.equals(data)), '24 concurrent calls with pooled bodies: every record stored as sent');
+});
+
+t.test('body pool: lends views, takes back only what it lent, once, and keeps a bounded few', async (t) => {
+  const pool = new BodyPool(2, 1024 * 1024);
+  const a = pool.take(300_000);
+  t.equal(a.length, 300_000);
+  pool.give(a);
+  pool.give(a);
+  t.equal(pool.idle, 1, 'a second give of the same body is ignored');
+  const b = pool.take(290_000);
+  t.equal(b.buffer, a.buffer, 'a smaller body reuses the pooled buffer');
+  const c = pool.take(300_000);
+  t.not(c.buffer, b.buffer, 'a buffer lent out is never lent twice');
+  pool.give(Buffer.alloc(10));
+  t.equal(pool.idle, 0, 'a buffer the pool did not lend is not taken');
+  const big = pool.take(2 * 1024 * 1024);
+  pool.give(big);
+  t.equal(pool.idle, 0, 'bodies above the size bound are not pooled');
+  const d = pool.take(100);
+  pool.give(b);
+  pool.give(c);
+  pool.give(d);
+  t.equal(pool.idle, 2, 'at most maxBodies kept');
 });
