@@ -502,7 +502,7 @@ export class StreamSender {
 
   private throttled(r: QueuedRecord): void {
     this.m.throttles(r.packed.group).inc();
-    this.pacer.throttled(r.packed.group, Date.now());
+    this.pacer.throttled(r.packed.group, Date.now(), r.size);
   }
 
   private accepted(r: QueuedRecord, shardId: string | undefined): void {

@@ -93,6 +93,27 @@ t.test('pacer: a write refused for the shard\'s rate is demand, and the rate pro
   t.equal(new ShardPacer(0).splitAbove('s'), Infinity, 'never without pacing');
 });
 
+t.test('pacer: a throttled record gets its allowance back, so its retry waits for the cut rate, not for its own debt', async (t) => {
+  // A third of a shard, a 110 KB record (a write's share, more than the 35 KB bucket): it leaves with a full
+  // bucket and the debt is waited off. Kinesis throttles it: nothing of it was stored, so the debt goes.
+  const p = new ShardPacer(100);
+  const ceil = 1024 * 1024;
+  for (let now = 0; now <= 600; now += 200) p.throttled('s', now); // cut to about a third (0.30), bucket full by 5 s
+  const rate = p.bytesRate('s', 5000);
+  t.ok(rate > 0.25 * ceil && rate < 0.45 * ceil, `about a third of the shard: ${(rate / ceil).toFixed(2)}`);
+  const now = 5000;
+  t.equal(p.reserve('s', 110_000, now), 0, 'a full bucket lets the record go');
+  const debt = p.waitFor('s', 110_000, now);
+  t.ok(debt >= 200, `without an answer its debt holds the next one back ${debt} ms`);
+  p.throttled('s', now + 25, 110_000);
+  const wait = p.waitFor('s', 110_000, now + 25);
+  t.ok(wait <= 100, `throttled: the retry waits ${wait} ms (the cut's smaller bucket refilling at most), not the debt`);
+  const q = new ShardPacer(100);
+  q.reserve('s', 1000, 0);
+  q.throttled('s', 10, 1000);
+  t.ok(q.available('s', 10) <= q.bytesRate('s') * 0.1, 'never more than a full bucket');
+});
+
 t.test('pacer: two senders sharing a shard converge to fair shares (simulated)', async (t) => {
   // A shard of 1 MiB/s with one second of burst, two pacers sending 64 KiB records as fast as allowed.
   const a = new ShardPacer(100);
@@ -121,7 +142,7 @@ t.test('pacer: two senders sharing a shard converge to fair shares (simulated)',
         p.accepted('s', now);
       } else {
         throttled++;
-        p.throttled('s', now);
+        p.throttled('s', now, size);
       }
     });
   }

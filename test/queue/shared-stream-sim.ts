@@ -216,7 +216,7 @@ export function simulate(o: SimOptions): SimResult {
           } else {
             if (now >= measureFrom) res.throttled++;
             res.throttledBy[r][i]++;
-            rep.pacer.throttled(id, now);
+            rep.pacer.throttled(id, now, rec.bytes);
             rec.attempts++;
             rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay('ProvisionedThroughputExceededException', rec.attempts, timeout, true, random));
             if (o.splitThrottled !== false && rec.bytes > rep.pacer.splitAbove(id) && rec.holders.length > 1) {

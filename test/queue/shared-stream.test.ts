@@ -28,21 +28,23 @@ t.test('3 replicas whose clients hash unevenly over the shards (as bench:replica
   // sends: a replica held low on its clients' busiest shard met two to three times the throttles per entry
   // of the others, and with a fixed ×0.7 cut it stayed low for the whole run (seeds 8 and 9: 173/79/118 and
   // 177/100/90 writes, Jain 0.91; over 40 seeds down to 0.82). The cut in proportion to the share held
-  // (ShardPacer) gives 0.95–1.00 here.
+  // (ShardPacer) gives 0.95–1.00 here. And the writes that met a throttle were the whole p99 of 204s (a
+  // throttled record's retry waited until its spent allowance was paid off again: 0.60–0.73 s here); with
+  // the allowance given back on a throttle, 0.37–0.43 s.
   const splits = benchClientSplits(32);
   const jains: number[] = [];
   for (let seed = 1; seed <= 12; seed++) {
     const r = simulate({ replicas: 3, shards: 4, clientsPerReplica: 0, clients: 32, writeBytes: 211_000, seconds: 23, seed, clientDelayMs: 40, clientSplit: (rep, c) => splits[c * 3 + rep] });
     t.comment(`seed ${seed}: ${fig(r)}`);
     jains.push(r.jain);
-    t.ok(r.jain >= 0.94, `seed ${seed}: Jain ≥ 0.94`);
-    t.ok(r.p99 <= 800, `seed ${seed}: p99 of 204s ≤ 0.8 s`);
+    t.ok(r.jain >= 0.95, `seed ${seed}: Jain ≥ 0.95`);
+    t.ok(r.p99 <= 500, `seed ${seed}: p99 of 204s ≤ 0.5 s`);
     t.ok(r.throttledShare <= 0.03, `seed ${seed}: throttled ≤ 3% of entries`);
     t.ok(r.goodput >= 0.9, `seed ${seed}: goodput ≥ 90%`);
     t.equal(r.expired, 0, `seed ${seed}: no admitted write runs past its deadline`);
   }
   const mean = jains.reduce((a, b) => a + b, 0) / jains.length;
-  t.ok(mean >= 0.97, `mean Jain ${mean.toFixed(3)} ≥ 0.97`);
+  t.ok(mean >= 0.98, `mean Jain ${mean.toFixed(3)} ≥ 0.98`);
 });
 
 t.test("a replica's rate converges when a second replica starts, and recovers when it stops", async (t) => {
