@@ -21,20 +21,20 @@ t.test('a write is admitted while its drain estimate is within the horizon; past
   t.ok(p.bytesRate('s', now + 600) === MiB, 'at the ceiling, a refusal has nothing to raise');
 });
 
-t.test('a large write waits behind at most 0.1 s of backlog, and its deadline grows to fit it, up to 0.5 s before the client gives up', async (t) => {
+t.test('a large write waits behind at most 0.05 s of backlog, and its deadline grows to fit it, up to 0.5 s before the client gives up', async (t) => {
   const policy = admissionPolicy(4000, 5000);
   t.equal(policy.maxDeadlineMs, 4500);
   const p = new ShardPacer(100);
   const now = 1000;
   const banked = p.available('s', now);
   // 2.9 MiB for one shard: 2.9 s at 1 MiB/s, more than ⅔ of the 4 s delivery deadline.
-  const big = admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.05 * MiB }], p, now, policy);
-  t.equal(big.refuse, false, 'admitted behind 0.05 s of backlog');
+  const big = admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.04 * MiB }], p, now, policy);
+  t.equal(big.refuse, false, 'admitted behind 0.04 s of backlog');
   const d = deadlineMs(policy, big.etaS);
   t.ok(d > 4000 && d <= 4500, `its deadline grew to ${d} ms`);
   t.equal(deadlineMs(policy, 0.3), 4000, 'a small write keeps the delivery deadline');
   t.equal(deadlineMs(policy, 10), 4500, 'never past the clients\' timeout less 0.5 s');
-  t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.15 * MiB }], p, now, policy).refuse, true, 'not behind 0.15 s of backlog');
+  t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: banked + 0.07 * MiB }], p, now, policy).refuse, true, 'not behind 0.07 s of backlog');
   t.equal(admissionWait([{ group: 's', bytes: 3.1 * MiB, backlog: 0 }], p, now, policy).refuse, true, 'past ⅔ of 4.5 s at the shard\'s rate: refused');
   const fixed = admissionPolicy(4000, 3000);
   t.equal(fixed.maxDeadlineMs, 4000, 'clients that wait less than the delivery deadline: no growth');
