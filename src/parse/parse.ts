@@ -27,6 +27,18 @@ function defaultTimestamp(receivedAtNs: bigint, unit: bigint): Buffer {
   return Buffer.from(t.toString(), 'latin1');
 }
 
+/** Bytes sampled at the start of a body to estimate its line count. */
+const SAMPLE_BYTES = 8192;
+
+/** Lines the body likely holds: its length over the first lines' mean length, with a quarter to spare. */
+function estimateLines(body: Buffer): number {
+  const end = Math.min(body.length, SAMPLE_BYTES);
+  let n = 0;
+  for (let i = body.indexOf(10); i >= 0 && i < end; i = body.indexOf(10, i + 1)) n++;
+  if (n === 0) return 16;
+  return Math.ceil(((body.length * n) / end) * 1.25) + 16;
+}
+
 export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   const len = body.length;
   const unit = UNIT_NS[opts.precision] ?? 1n;
@@ -38,13 +50,15 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   // Lines counted against maxLines: points plus rejected lines, as the route always counted them.
   const maxLines = opts.maxLines !== undefined && opts.maxLines > 0 ? opts.maxLines : Infinity;
   let tooManyLines = false;
-  // The output is reserved at its largest possible size, so it never grows by copying (a copy holds
-  // the old and the new buffer at once). Unwritten pages of a large allocation take no memory, so
-  // the RSS is what the canonical lines really use. At most: every byte doubled by escapes, plus per
-  // point a timestamp (20 bytes), a space and a newline; a point takes at least 6 bytes (`a b=1\n`).
-  // (The larger allocation costs bench:parse a few percent: V8 collects sooner after big external buffers.)
+  // The output is reserved for the lines the body most likely holds (their count estimated from the first
+  // lines' length) and grows by half when a body expands more (escapes, added timestamps, shorter lines
+  // later). Not at its largest possible size (every byte doubled by escapes, plus per point a timestamp
+  // (20 bytes), a space and a newline, a point per 6 bytes): unwritten pages take no RSS, but V8 counts
+  // every byte of a Buffer as external memory since its last full collection, and at a low write rate
+  // that count (~1.6 MB per 211 KB body, output and offset columns) started a mark-compact every few writes.
   const maxPoints = Math.min(maxLines + 1, Math.ceil(len / 6) + 1);
-  const out = new BatchWriter(2 * len + 22 * maxPoints + 64, maxPoints);
+  const lines = Math.min(maxPoints, estimateLines(body));
+  const out = new BatchWriter(len + 22 * lines + 1024, lines);
   out.setTail(Buffer.concat([SPACE, defTs, NEWLINE]));
   const tailLength = out.tailLength();
   // Cursors to the next quote / backslash / newline: each found once with a native search,
