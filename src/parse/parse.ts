@@ -27,6 +27,8 @@ function defaultTimestamp(receivedAtNs: bigint, unit: bigint): Buffer {
   return Buffer.from(t.toString(), 'latin1');
 }
 
+/** Bodies from this size on reserve their output at its largest size (see parseLines). */
+const RESERVE_ALL_BYTES = 4 * 1024 * 1024;
 /** Bytes sampled at the start of a body to estimate its line count. */
 const SAMPLE_BYTES = 8192;
 
@@ -50,15 +52,16 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   // Lines counted against maxLines: points plus rejected lines, as the route always counted them.
   const maxLines = opts.maxLines !== undefined && opts.maxLines > 0 ? opts.maxLines : Infinity;
   let tooManyLines = false;
-  // The output is reserved for the lines the body most likely holds (their count estimated from the first
-  // lines' length) and grows by half when a body expands more (escapes, added timestamps, shorter lines
-  // later). Not at its largest possible size (every byte doubled by escapes, plus per point a timestamp
-  // (20 bytes), a space and a newline, a point per 6 bytes): unwritten pages take no RSS, but V8 counts
-  // every byte of a Buffer as external memory since its last full collection, and at a low write rate
-  // that count (~1.6 MB per 211 KB body, output and offset columns) started a mark-compact every few writes.
+  // At most: every byte doubled by escapes, plus per point a timestamp (20 bytes), a space and a newline; a
+  // point takes at least 6 bytes (`a b=1\n`). A large body's output is reserved at that largest size, so it
+  // never grows by copying (a copy holds the old and the new buffer at once); unwritten pages take no RSS.
+  // A body under RESERVE_ALL_BYTES (every Telegraf batch) gets room for the lines it likely holds, estimated
+  // from its first lines, and grows by half if it expands more: V8 counts a Buffer's whole length as external
+  // memory since its last full collection, and the worst-case reserve (~1.6 MB with the offset columns for a
+  // 211 KB body, 7x what it used) started a mark-compact every few writes at low write rates.
   const maxPoints = Math.min(maxLines + 1, Math.ceil(len / 6) + 1);
-  const lines = Math.min(maxPoints, estimateLines(body));
-  const out = new BatchWriter(len + 22 * lines + 1024, lines);
+  const lines = len >= RESERVE_ALL_BYTES ? maxPoints : Math.min(maxPoints, estimateLines(body));
+  const out = new BatchWriter(len >= RESERVE_ALL_BYTES ? 2 * len + 22 * maxPoints + 64 : len + 22 * lines + 1024, lines);
   out.setTail(Buffer.concat([SPACE, defTs, NEWLINE]));
   const tailLength = out.tailLength();
   // Cursors to the next quote / backslash / newline: each found once with a native search,
