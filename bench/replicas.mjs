@@ -119,7 +119,14 @@ const tracer = process.argv.includes('--trace')
       const texts = await Promise.all(replicas.map((r) => fetch(`${r.url}/metrics`).then((res) => res.text(), () => '')));
       trace.push({
         at,
-        rates: texts.map((text) => sumOf(text, 'kinflux_shard_allowed_bytes_per_second{') / 1048576),
+        // Per shard, in shard order (the label's value), as a share of the shard's 1 MiB/s.
+        rates: texts.map((text) =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith('kinflux_shard_allowed_bytes_per_second{'))
+            .sort()
+            .map((l) => Number(l.split(' ').pop()) / 1048576),
+        ),
         throttles: texts.map((text, i) => {
           const total = sumOf(text, 'kinflux_shard_throttles_total{');
           const d = total - lastThrottles[i];
@@ -238,11 +245,11 @@ if (trace.length) {
       .map((_, i) => {
         const mine = attempts.filter((a) => a.replica === i && second(a) === at - 1);
         const oks = mine.filter((a) => a.status === 204);
-        return `${rates[i].toFixed(2)} ${String(oks.length).padStart(2)}×204 ${String(mine.length - oks.length).padStart(2)}×503 thr ${String(throttles[i]).padStart(2)} max ${String(oks.reduce((m, a) => Math.max(m, a.ms), 0)).padStart(4)}`;
+        return `${rates[i].map((x) => x.toFixed(2).replace(/^0/, '')).join(' ')} ${String(oks.length).padStart(2)}×204 ${String(mine.length - oks.length).padStart(2)}×503 thr ${String(throttles[i]).padStart(2)} max ${String(oks.reduce((m, a) => Math.max(m, a.ms), 0)).padStart(4)}`;
       })
       .join(' | '),
   );
-  console.log(`  per replica, once a second: allowed MiB/s (all shards), 204s and 503s answered in the second before, throttles since the last look, slowest 204 (ms):\n    ${rows.map((r, k) => `${String(trace[k].at).padStart(2)}s ${r}`).join('\n    ')}`);
+  console.log(`  per replica, once a second: each shard's allowed MiB/s, 204s and 503s answered in the second before, throttles since the last look, slowest 204 (ms):\n    ${rows.map((r, k) => `${String(trace[k].at).padStart(2)}s ${r}`).join('\n    ')}`);
 }
 if (DUMP) writeFileSync(DUMP, JSON.stringify(attempts.map((a) => ({ r: a.replica, s: a.status, at: a.at - t0, ms: a.ms }))));
 await standin.close();
