@@ -78,9 +78,9 @@ export class DeliveryEngine {
   }
 
   /** A 503 to answer before parsing when a shard of the stream is backlogged past admission; else undefined. */
-  saturated(stream: string): DeliveryError | undefined {
+  saturated(stream: string, bodyBytes = 0): DeliveryError | undefined {
     if (this.shuttingDown) return undefined;
-    return this.senders.get(stream)?.saturated();
+    return this.senders.get(stream)?.saturated(bodyBytes);
   }
 
   health(): StreamHealth[] {

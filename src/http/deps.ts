@@ -22,8 +22,9 @@ export interface DeliveryPort {
   /**
    * A refusal when a shard of the stream is backlogged past admission: a write touching it would be
    * refused, so it is answered before its body is parsed (a flood of refused writes then costs little CPU).
+   * `bodyBytes`: the write's plain body size when known (Content-Length, no Content-Encoding), 0 otherwise.
    */
-  saturated?(stream: string): Error | undefined;
+  saturated?(stream: string, bodyBytes?: number): Error | undefined;
 }
 
 export interface HttpDeps {

@@ -64,7 +64,10 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
       const q = req.query as Record<string, unknown>;
       const db = api === 'v1' ? q.db : q.bucket;
       const route = typeof db === 'string' && db ? deps.router.resolve(db) : undefined;
-      const refusal = route && 'stream' in route ? deps.delivery.saturated(route.stream) : undefined;
+      // A plain body's size says what the write will weigh on each shard; a compressed one's does not.
+      const plain = !req.headers['content-encoding'] || req.headers['content-encoding'] === 'identity';
+      const bodyBytes = plain ? Number(req.headers['content-length']) || 0 : 0;
+      const refusal = route && 'stream' in route ? deps.delivery.saturated(route.stream, bodyBytes) : undefined;
       if (route && 'stream' in route && refusal) {
         unavailable.note({ stream: route.stream, reason: 'overloaded' });
         return sendError(reply, api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
