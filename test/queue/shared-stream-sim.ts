@@ -60,7 +60,7 @@ export interface SimOptions {
   /** Share of each write going to each shard for a replica's client (default: even). */
   clientSplit?: (replica: number, client: number) => number[];
   /** Hears every entry's outcome. */
-  onEntry?: (replica: number, shard: number, bytes: number, ok: boolean, now: number) => void;
+  onEntry?: (replica: number, shard: number, bytes: number, ok: boolean, now: number, attempts: number) => void;
 }
 
 export interface SimResult {
@@ -207,7 +207,7 @@ export function simulate(o: SimOptions): SimResult {
           if (now >= measureFrom) res.entries++;
           res.entriesBy[r][i]++;
           const admitted = standinAdmit(i, rec.bytes, now - Math.floor(latency / 2));
-          o.onEntry?.(r, i, rec.bytes, admitted, now);
+          o.onEntry?.(r, i, rec.bytes, admitted, now, rec.attempts);
           if (admitted) {
             rep.pacer.accepted(id, now);
             if (now >= measureFrom) res.acceptedBytes += rec.bytes;
