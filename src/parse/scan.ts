@@ -258,6 +258,7 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
   let n = 0;
   let keyStart = start;
   let openStr = -1;
+  let segEquals = false; // an unquoted '=' since the last unquoted ',' (or the start)
   st.fieldsOdd = false;
   const f = () => st.fields;
   while (i < e) {
@@ -267,9 +268,12 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
     if (c === 92 && i + 1 < e) { i += 2; continue; }
     if (c === 34 && equals > commas) { quoted = !quoted; i++; continue; }
     if (c === 61 && !quoted) {
-      // A second '=' in one field (`f="a"=1`): InfluxDB's iterator (walkFields) splits such fields
-      // differently from this scanner, so the fields must be re-walked with its rules.
-      if (equals > commas) st.fieldsOdd = true;
+      // A second '=' between two commas (`f="a"=1`, and `,f="=1` or `k,f="x"=1`, where a key without
+      // '=' before it also leaves the quote unrecognised): InfluxDB's iterator (walkFields) splits
+      // such fields differently from this scanner, so they must be re-walked with its rules.
+      // (Counting, `equals > commas`, missed the second kind: the keyless part offsets the count.)
+      if (segEquals) st.fieldsOdd = true;
+      segEquals = true;
       equals++;
       const p = b[i - 1];
       if ((p === 32 || p === 44) && b[i - 2] !== 92) return st.fail(i, 'missing field key');
@@ -299,6 +303,7 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
     }
     if (c === 44 && !quoted) {
       commas++;
+      segEquals = false;
       if (openStr >= 0) { f()[openStr * 4 + 3] = i; openStr = -1; }
       keyStart = i + 1;
     }

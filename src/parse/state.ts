@@ -36,8 +36,8 @@ export class LineState {
   tsText = '';
   /**
    * A backslash somewhere in the measurement / in the fields: those take the exact slow path.
-   * bsFields is also set when the fields hold a quoted value followed by more text up to an '='
-   * (fieldsOdd): the field keys and values then come from InfluxDB's iterator rules (fields.ts).
+   * bsFields is also set when a part of the fields between commas holds a second '=' (fieldsOdd:
+   * `f="a"=1`, `,f="=1`): the field keys and values then come from InfluxDB's iterator rules (fields.ts).
    */
   bsMeasurement = false;
   bsFields = false;

@@ -52,6 +52,12 @@ export const HAND: Case[] = [
   // a quoted value followed by more text before '=' or ',' (InfluxDB's TestParsePointMissingFieldValue)
   'm f="blah"=123,r 1531703600000000000', 'm f="a"=1,r,s=2 1', 'm f="a"b=1,r,s=2i 1', 'm f="a"=1,r,s=2,t="x"=3,u 1',
     'cpu v="\\" 1', 'cpu v="a\\\\\\\\" 1', 'cpu v="#" 1', 'cpu v="a" 1\n#"\ncpu2 v=1 1',
+  // fields with a part before the first '=' that has none (a leading ',' or a key with a ','): 1.x's
+  // scanner then ignores the quotes, counts the '=' inside, and its iterator reads `,a` = "=" (a
+  // consumers.test.ts counterexample once written as the broken record `a a="=",a="=1`)
+  'a ,a="=1', 'a ,a="=1 1', 'a ,a="=1\na,a=a', 'a ,b=1', 'a ,b="x"', 'a ,a="x 1', 'a ,a="=",b=1', 'm ,f="x"=1 1',
+    'm k,f="x"=1 1', 'm k,f="=1,g=2 1', 'm ,f="a,b=1" 1', 'm ,f="a b"=1 1', 'm ,,f="=1=2 1', 'm ,f="=1,g="x" 1', 'm k,f=1=2 1',
+    'm ,a="=1,b=t 1', 'm ,a="=1,a=2 1', 'm ,a="=1,\\,a=2i 1', 'm ,time="=1 1', 'm ,a=\\"=1 1', 'm ,a="=1,b="x 1',
   // timestamps
   'cpu v=1 0', 'cpu v=1 -0', 'cpu v=1 007', 'cpu v=1 -1', 'cpu v=1 9223372036854775806', 'cpu v=1 9223372036854775807',
   'cpu v=1 -9223372036854775806', 'cpu v=1 -9223372036854775807', 'cpu v=1 -9223372036854775808', 'cpu v=1 9223372036854775808',
