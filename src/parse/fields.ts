@@ -1,8 +1,8 @@
 // InfluxDB 1.x reads field keys and values back with walkFields/FieldIterator, whose rules differ
 // from the validating scanner around backslashes (`a\\=1` scans, then fails here). Lines whose
 // fields hold a backslash are re-walked with those exact rules.
-import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
-import { latin1Capped } from './numbers.js';
+import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
+import { fitsInt64, fitsUint64, latin1Capped, validFloatBytes } from './numbers.js';
 import { MAX_FIELDS, MAX_KEY_LENGTH } from './limits.js';
 
 /** The iterator's type rule: first byte of the value, then the last byte for numbers. */
@@ -17,7 +17,29 @@ function typeOf(b: Buffer, vs: number, ve: number): number {
   return T_BOOL;
 }
 
-export function walkFieldsExact(st: LineState, b: Buffer): boolean {
+const short = (b: Buffer, s: number, e: number): string => e - s <= 64 ? b.toString('latin1', s, e) : b.toString('latin1', s, s + 64) + '...';
+
+const BOOLS = ['t', 'T', 'true', 'True', 'TRUE', 'f', 'F', 'false', 'False', 'FALSE'];
+
+/**
+ * Whether 1.x's storage engine can parse the value the iterator typed. The scanner checked the
+ * values where it split the fields; where the iterator splits elsewhere (`,a="="a,a=."`) a value
+ * can be anything, and influxd 1.6.7 then fails the whole write with a 500 ("engine: unable to
+ * parse floating point value"). kinflux refuses that point instead: its record would be broken.
+ */
+function engineReads(b: Buffer, vs: number, ve: number, t: number, unsigned: boolean): boolean {
+  if (t === T_STRING) return true;
+  if (t === T_FLOAT) return validFloatBytes(b, vs, ve);
+  if (t === T_BOOL) return ve - vs <= 5 && BOOLS.includes(b.toString('latin1', vs, ve));
+  if (t === T_UINT && !unsigned) return false;
+  const e = ve - 1; // the i or u suffix
+  const d = t === T_INT && b[vs] === 45 ? vs + 1 : vs;
+  if (d >= e) return false;
+  for (let i = d; i < e; i++) if (b[i] < 48 || b[i] > 57) return false;
+  return t === T_INT ? fitsInt64(b, vs, e) : fitsUint64(b, vs, e);
+}
+
+export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): boolean {
   const end = st.fEnd;
   const keyLen = st.keyEnd - st.start;
   let p = st.fStart;
@@ -39,6 +61,10 @@ export function walkFieldsExact(st: LineState, b: Buffer): boolean {
     if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
     const t = typeOf(b, k + 1, v);
     if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
+      if (!engineReads(b, k + 1, v, t, unsigned)) {
+        return st.fail(k + 1, `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`,
+          'a quote or \'=\' out of place splits the fields differently than written: quote string values and escape \'=\' and \',\' in keys');
+      }
       if ((n + 1) * 4 > st.fields.length) {
         if (n >= MAX_FIELDS) return st.fail(k, `too many fields: more than ${MAX_FIELDS} in one line`);
         st.growFields();

@@ -335,7 +335,7 @@ export function scanPoint(st: LineState, b: Buffer, s: number, e: number, bsAt: 
   if (st.fStart === st.fEnd) return st.fail(st.fEnd, 'missing fields');
   // walkFields: the field keys as InfluxDB's iterator finds them (they differ only around backslashes).
   if (st.bsFields) {
-    if (!walkFieldsExact(st, b)) return false;
+    if (!walkFieldsExact(st, b, unsigned)) return false;
   } else if (st.keyEnd - s + 4 + (st.fEnd - st.fStart) > MAX_KEY_LENGTH) {
     for (let j = 0; j < st.nFields; j++) {
       const sz = st.keyEnd - s + 4 + st.fields[j * 4 + 1] - st.fields[j * 4];

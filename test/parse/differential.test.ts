@@ -31,7 +31,7 @@ async function compare(t: Test, d: Influxd): Promise<void> {
     ['newline-terminated', nl([...HAND, ...mutations(300, 2)])]];
   let n = 0;
   for (const [name, cases] of groups) {
-    let agreeAccept = 0, agreeValues = 0, agreeText = 0, withText = 0, crashed = 0, wholeBatch = 0, recordRule = 0;
+    let agreeAccept = 0, agreeValues = 0, agreeText = 0, withText = 0, crashed = 0, wholeBatch = 0, recordRule = 0, engine500 = 0;
     const failures: string[] = [];
     for (const c of cases) {
       const db = `d${n++}`;
@@ -53,6 +53,12 @@ async function compare(t: Test, d: Influxd): Promise<void> {
       // request (when the shard is new); kinflux rejects just that point.
       if (w.body.trim() === '{"error":"field type conflict"}' && mine.errors.some((e) => e.reason.startsWith('field type conflict'))) {
         wholeBatch++;
+        continue;
+      }
+      // Deliberate: a value InfluxDB's iterator splits off where its scanner checked none (`,a="="a,a=."`)
+      // fails influxd's whole write in the storage engine (500); kinflux refuses just that point (400).
+      if (w.status === 500 && w.body.includes('engine: unable to parse') && mine.errors.some((e) => e.reason.startsWith('invalid field value: InfluxDB reads'))) {
+        engine500++;
         continue;
       }
       // Deliberate: points InfluxDB takes but no record line can carry for every consumer
@@ -81,8 +87,8 @@ async function compare(t: Test, d: Influxd): Promise<void> {
         failures.push(`${JSON.stringify(c)}: influxd ${w.status} ${w.body.trim()} ${JSON.stringify(norm(theirs))}; ours ${JSON.stringify(mine.errors.map(describeLineError))} ${JSON.stringify(norm(mine.rows))}`);
       }
     }
-    const compared = cases.length - crashed - wholeBatch - recordRule;
-    t.comment(`${name}: ${cases.length} cases, ${compared} compared; accept/reject agree ${agreeAccept}/${compared}; values agree ${agreeValues}/${compared}; error texts agree ${agreeText}/${withText}; deliberate: influxd reset ${crashed}, whole-batch type conflict ${wholeBatch}, record rules ${recordRule}`);
+    const compared = cases.length - crashed - wholeBatch - recordRule - engine500;
+    t.comment(`${name}: ${cases.length} cases, ${compared} compared; accept/reject agree ${agreeAccept}/${compared}; values agree ${agreeValues}/${compared}; error texts agree ${agreeText}/${withText}; deliberate: influxd reset ${crashed}, whole-batch type conflict ${wholeBatch}, record rules ${recordRule}, engine 500 ${engine500}`);
     for (const f of failures.slice(0, 40)) t.comment('DIFF ' + f);
     t.equal(failures.length, 0, `${name}: influxd and kinflux agree on every case`);
   }
