@@ -36,7 +36,8 @@ function engineReads(b: Buffer, vs: number, ve: number, t: number, unsigned: boo
   const d = t === T_INT && b[vs] === 45 ? vs + 1 : vs;
   if (d >= e) return false;
   for (let i = d; i < e; i++) if (b[i] < 48 || b[i] > 57) return false;
-  return t === T_INT ? fitsInt64(b, vs, e) : fitsUint64(b, vs, e);
+  // Up to 18 digits always fit; only longer ones are compared with the bounds.
+  return e - d < 19 || (t === T_INT ? fitsInt64(b, vs, e) : fitsUint64(b, vs, e));
 }
 
 export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): boolean {
