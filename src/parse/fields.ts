@@ -45,6 +45,7 @@ export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): bo
   const keyLen = st.keyEnd - st.start;
   let p = st.fStart;
   let n = 0;
+  st.badValueAt = -1;
   while (p < end) {
     let k = p;
     while (k < end && !(b[k] === 61 && (k === p || b[k - 1] !== 92))) k++;
@@ -62,9 +63,9 @@ export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): bo
     if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
     const t = typeOf(b, k + 1, v);
     if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
-      if (!engineReads(b, k + 1, v, t, unsigned)) {
-        return st.fail(k + 1, `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`,
-          'a quote or \'=\' out of place splits the fields differently than written: quote string values and escape \'=\' and \',\' in keys');
+      if (st.badValueAt < 0 && !engineReads(b, k + 1, v, t, unsigned)) {
+        st.badValueAt = k + 1;
+        st.badValueReason = `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`;
       }
       if ((n + 1) * 4 > st.fields.length) {
         if (n >= MAX_FIELDS) return st.fail(k, `too many fields: more than ${MAX_FIELDS} in one line`);

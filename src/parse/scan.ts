@@ -15,6 +15,7 @@ function hasByte(b: Buffer, x: number, s: number, e: number): boolean {
 const isNumeric = (c: number): boolean => (c >= 48 && c <= 57) || c === 46;
 
 // Hints: the likely cause of InfluxDB's terse reasons, and the fix.
+const HINT_SPLIT = 'a quote or \'=\' out of place makes InfluxDB split the fields differently than written: quote string values, escape \'=\' and \',\' in keys';
 const HINT_BOOLEAN = 'a field value is a number, a "quoted string" or true/false: is it a tag written as a field ' +
   '(tags follow the measurement after a comma, `cpu,host=a value=1`), or a string without its double quotes?';
 const HINT_UNSIGNED = 'the u suffix (unsigned integer) is InfluxDB 2.x syntax: send it to /api/v2/write, ' +
@@ -336,6 +337,10 @@ export function scanPoint(st: LineState, b: Buffer, s: number, e: number, bsAt: 
   // walkFields: the field keys as InfluxDB's iterator finds them (they differ only around backslashes).
   if (st.bsFields) {
     if (!walkFieldsExact(st, b, unsigned)) return false;
+    if (st.badValueAt >= 0) {
+      if (!scanTime(st, b, e, unit)) return false;
+      return st.fail(st.badValueAt, st.badValueReason, HINT_SPLIT);
+    }
   } else if (st.keyEnd - s + 4 + (st.fEnd - st.fStart) > MAX_KEY_LENGTH) {
     for (let j = 0; j < st.nFields; j++) {
       const sz = st.keyEnd - s + 4 + st.fields[j * 4 + 1] - st.fields[j * 4];

@@ -42,6 +42,12 @@ export class LineState {
   bsMeasurement = false;
   bsFields = false;
   fieldsOdd = false;
+  /**
+   * Set by walkFieldsExact: the first value InfluxDB's storage engine cannot parse (its start, and
+   * the reason), reported after the timestamp's checks, as influxd's parser checks that first.
+   */
+  badValueAt = -1;
+  badValueReason = '';
   /** Set by consumerCheck: every field key's canonical spelling is its bytes as written. */
   keysAsWritten = true;
   /** Error position and InfluxDB reason when the line is rejected. */

@@ -60,7 +60,9 @@ export const HAND: Case[] = [
     'm ,a="=1,b=t 1', 'm ,a="=1,a=2 1', 'm ,a="=1,\\,a=2i 1', 'm ,time="=1 1', 'm ,a=\\"=1 1', 'm ,a="=1,b="x 1',
   // ... and values the iterator splits off where the scanner checked none: influxd fails the write with a 500
   'a ,a="="a,a=." 1', 'a ",a="="=a,a=i="a,a="a="a', 'a a=""=0,"=.="a', 'm ,a="="x,b=yes" 1', 'm ,a="="x,b=1.5x" 1', 'm ,a="="x,b=1x2i" 1',
-    'm ,a="="x,b=True" 1', 'm ,a="="x,b=1.5" 1', 'm ,a="="x,b=-7i" 1',
+    'm ,a="="x,b=True" 1', 'm ,a="="x,b=1.5" 1', 'm ,a="="x,b=-7i" 1', 'a ,a="="a,a=." x',
+    // (also without a second '=': a key ending in a backslash pair hides its '=' from the iterator)
+    'a \\\\="=a,a="a', '\\, \\\\="=a" a=a', 'a \\\\="=="',
   // timestamps
   'cpu v=1 0', 'cpu v=1 -0', 'cpu v=1 007', 'cpu v=1 -1', 'cpu v=1 9223372036854775806', 'cpu v=1 9223372036854775807',
   'cpu v=1 -9223372036854775806', 'cpu v=1 -9223372036854775807', 'cpu v=1 -9223372036854775808', 'cpu v=1 9223372036854775808',
