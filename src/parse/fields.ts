@@ -62,11 +62,12 @@ export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): bo
     const sz = keyLen + 4 + (k - p);
     if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
     const t = typeOf(b, k + 1, v);
+    // The engine parses the value even when the key is empty (`m ,a="="x,=1.5x"`: a 500 in influxd).
+    if (t !== 0 && st.badValueAt < 0 && !engineReads(b, k + 1, v, t, unsigned)) {
+      st.badValueAt = k + 1;
+      st.badValueReason = `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`;
+    }
     if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
-      if (st.badValueAt < 0 && !engineReads(b, k + 1, v, t, unsigned)) {
-        st.badValueAt = k + 1;
-        st.badValueReason = `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`;
-      }
       if ((n + 1) * 4 > st.fields.length) {
         if (n >= MAX_FIELDS) return st.fail(k, `too many fields: more than ${MAX_FIELDS} in one line`);
         st.growFields();

@@ -63,6 +63,7 @@ export const HAND: Case[] = [
     'm ,a="="x,b=True" 1', 'm ,a="="x,b=1.5" 1', 'm ,a="="x,b=-7i" 1', 'a ,a="="a,a=." x',
     // (also without a second '=': a key ending in a backslash pair hides its '=' from the iterator)
     'a \\\\="=a,a="a', '\\, \\\\="=a" a=a', 'a \\\\="=="',
+    'm ,7a="="x,=1.5x" 1', 'a ,a="8="a,=a." ', 'm ,a="="x,=1.5 1', 'm ,a="="x,=7i 1',
   // timestamps
   'cpu v=1 0', 'cpu v=1 -0', 'cpu v=1 007', 'cpu v=1 -1', 'cpu v=1 9223372036854775806', 'cpu v=1 9223372036854775807',
   'cpu v=1 -9223372036854775806', 'cpu v=1 -9223372036854775807', 'cpu v=1 -9223372036854775808', 'cpu v=1 9223372036854775808',
