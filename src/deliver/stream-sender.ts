@@ -1,43 +1,31 @@
-// Delivery of one stream: submits become points in per-shard records (encode), records wait in the
-// stream queue until the flush rule (see pump) says go, PutRecords calls (at most maxInflightPerStream)
-// carry them, and each record's outcome resolves, retries, splits or fails the submits holding it.
-//
-// Retry policy: only failed entries are retried, matched by index, after full-jitter backoff, until
-// every submit holding the record has been answered. A record whose submits were all answered
-// (deadline, shutdown, fatal error) is dropped: nobody was promised it, the clients got 503 and
-// will resend, and dropping keeps memory bounded under a long outage.
-import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+// Delivery of one stream: submits pass admission (admission-gate.ts) and become points in per-shard records
+// (encode), records wait in the stream queue until the flush rule (see pump) says go, PutRecords calls (at
+// most maxInflightPerStream) carry them, and each record's outcome (put-outcomes.ts) resolves, retries,
+// splits or fails the submits holding it.
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
 import { BatchEncoder, type Unencodable } from '../encode/batch-encoder.js';
 import { compressPayload } from '../encode/compress.js';
 import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
-import { hashKeyOf } from '../encode/shard-map.js';
-import { ShardMap } from '../encode/shard-map.js';
-import { retryDelay } from '../queue/backoff.js';
+import type { ShardMap } from '../encode/shard-map.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
-import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
-import { StreamQueue, isOrphan, type QueuedRecord } from '../queue/stream-queue.js';
+import { StreamQueue, type QueuedRecord } from '../queue/stream-queue.js';
 import { Ticket } from '../queue/ticket.js';
-import { DeliveryError, WriteTooLargeError, answer, classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
+import { DeliveryError, WriteTooLargeError, answer, describeError, type DeliveryFailure } from './errors.js';
 import type { Logger } from '../log/logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor } from './stream-monitor.js';
 import type { StreamState } from './stream-state.js';
-import { streamParams } from './stream-target.js';
-import { putRecordsCall } from './put-records-call.js';
-import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { Alarm } from './alarm.js';
+import { AdmissionGate } from './admission-gate.js';
+import { HashRangeGroups } from './hash-range-groups.js';
+import { PutOutcomes } from './put-outcomes.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
 const IDLE_LINGER_MS = 5;
-/** Without ListShards (and without a shard count): hash ranges points are packed by. */
-const DEFAULT_HASH_RANGES = 16;
-const THROTTLED = 'ProvisionedThroughputExceededException';
-/** Telegraf's default HTTP timeout, when the settings do not name the clients' timeout. */
-const TELEGRAF_TIMEOUT_MS = 5000;
 
 export interface StreamSenderDeps {
   stream: string;
@@ -53,10 +41,9 @@ export class StreamSender {
   readonly queue: StreamQueue;
   private readonly s: DeliverySettings;
   private readonly pacer: ShardPacer;
-  private readonly admission: AdmissionPolicy;
+  private readonly gate: AdmissionGate;
+  private readonly outcomes: PutOutcomes;
   private readonly encoder: BatchEncoder;
-  private readonly params: ReturnType<typeof streamParams>;
-  private readonly abort = new AbortController();
   private inflight = 0;
   private preparing = 0;
   private flushDue = false;
@@ -79,27 +66,34 @@ export class StreamSender {
     this.pump();
   });
   /** Without a shard map: equal hash ranges standing in for shards, and their fixed hash keys. */
-  private ranges: { n: number; map: ShardMap; keys: Map<string, string> } | undefined;
+  private readonly ranges = new HashRangeGroups();
   private idleWaiters: Array<() => void> = [];
-  /** Each group's share of a write's encoded bytes lately, and encoded bytes per canonical body byte (saturated()). */
-  private readonly shares = new Map<string, number>();
-  private encodedPerBodyByte = 1;
   /** Raw bytes per compressed byte seen lately, so compressed records can be packed near the limit. */
   private ratio = 2;
-  /** Records that landed on another shard than predicted (tests check this stays 0). */
-  shardMismatches = 0;
   private readonly m: StreamMetrics;
-  private readonly retryWarning: RateLimitedWarning;
 
   constructor(private readonly d: StreamSenderDeps) {
-    this.retryWarning = new RateLimitedWarning(d.logger, 'Kinesis refused records (throttling or failures); retrying them with backoff');
     this.s = d.settings;
     this.m = streamMetrics(d.metrics, d.stream);
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
-    this.admission = admissionPolicy(d.settings.deliveryTimeoutMs, d.settings.clientTimeoutMs ?? TELEGRAF_TIMEOUT_MS);
     this.encoder = new BatchEncoder(d.settings);
-    this.params = streamParams(d.stream);
     this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
+    this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
+    this.outcomes = new PutOutcomes(d, this.m, this.pacer, this.queue, {
+      prepare: (rec, front) => this.prepare(rec, front),
+      splitRecord: (rec, code, front) => this.splitRecord(rec, code, front),
+      drop: (r) => this.drop(r),
+      failAll: (reason, message) => this.failAll(reason, message),
+      gauges: () => this.gauges(),
+      pump: () => this.pump(),
+      wakeAt: (ms) => this.wake.set(ms),
+      preparing: (delta) => (this.preparing += delta),
+    });
+  }
+
+  /** Records that landed on another shard than predicted (tests check this stays 0). */
+  get shardMismatches(): number {
+    return this.outcomes.shardMismatches;
   }
 
   /** Largest record: the stream's max record size, partition key included, and never above the request cap. */
@@ -125,15 +119,15 @@ export class StreamSender {
     }
     const { map, keys } = this.groupMap();
     const enc = this.encoder.encodePoints(batch, map, this.recordLimit());
-    if (this.pacer.enabled && enc.bytes > 0) this.noteSpread(enc.byGroup, enc.bytes, batch.data.length);
-    const verdict = this.admit(enc.byGroup, enc.bytes, enc.data.length);
+    if (this.pacer.enabled && enc.bytes > 0) this.gate.noteSpread(enc.byGroup, enc.bytes, batch.data.length);
+    const verdict = this.gate.admit(enc.byGroup, enc.bytes, enc.data.length);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
     }
     const ticket = new Ticket(batch.count, (t) => q.live.delete(t));
     q.live.add(ticket);
-    ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), deadlineMs(this.admission, verdict));
+    ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), this.gate.deadlineMs(verdict));
     const packer = q.packer;
     packer.opts.explicitHashKey = true;
     packer.opts.groupHashKey = keys;
@@ -156,82 +150,14 @@ export class StreamSender {
   private groupMap(): { map: ShardMap; keys: Map<string, string> | undefined } {
     const real = this.d.state.shardMap;
     if (real) return { map: real, keys: undefined };
-    const n = this.d.state.openShardCount ?? DEFAULT_HASH_RANGES;
-    if (this.ranges?.n !== n) {
-      const space = 2n ** 128n;
-      const span = space / BigInt(n);
-      const ranges = Array.from({ length: n }, (_, i) => ({
-        shardId: `range-${i}`,
-        start: span * BigInt(i),
-        end: i === n - 1 ? space - 1n : span * BigInt(i + 1) - 1n,
-      }));
-      this.ranges = { n, map: new ShardMap(ranges), keys: new Map(ranges.map((r) => [r.shardId, String(r.start + span / 2n)])) };
-    }
-    return { map: this.ranges.map, keys: this.ranges.keys };
+    return this.ranges.for(this.d.state.openShardCount);
   }
 
-  /**
-   * When a write would be refused by admission, say so before its body is read and parsed, taking it to
-   * touch every shard (Telegraf's batches do) with `bodyBytes` spread as recent writes spread theirs (a
-   * tenth less, so an estimate that errs refuses late rather than wrongly). Without a size: an empty write,
-   * refused only where the backlog alone is past the horizon. Undefined otherwise, or without pacing.
-   * (A write refused after parsing cost its read, parse and encode: at 16 writes/s on 4 shards most 503s
-   * were of that kind, ~2–3 CPU-ms each; README "Pacing cost".)
-   */
+  /** A write of `bodyBytes` would be refused by admission (admission-gate.ts): its 503, before its body is read. */
   saturated(bodyBytes = 0): DeliveryError | undefined {
-    if (!this.pacer.enabled) return undefined;
-    const { map } = this.groupMap();
-    const now = Date.now();
-    const est = bodyBytes * this.encodedPerBodyByte * 0.9;
-    const parts = map.shards.map(({ shardId }) => ({ group: shardId, bytes: est * (this.shares.get(shardId) ?? 0), backlog: this.queue.backlog(shardId) }));
-    const verdict = admissionWait(parts, this.pacer, now, this.admission);
-    if (!verdict.refuse) return undefined;
-    this.m.refusedEarly('503').inc();
-    return this.overloaded(verdict.seconds);
-  }
-
-  /** Moving averages of how writes spread over the groups, and of their encoded size per body byte. */
-  private noteSpread(byGroup: ReadonlyMap<string, number>, bytes: number, bodyBytes: number): void {
-    for (const [g, v] of this.shares) {
-      if (v < 1e-4 && !byGroup.has(g)) this.shares.delete(g);
-      else this.shares.set(g, v * 0.8);
-    }
-    for (const [g, w] of byGroup) this.shares.set(g, (this.shares.get(g) ?? 0) + (0.2 * w) / bytes);
-    if (bodyBytes > 0) this.encodedPerBodyByte = this.encodedPerBodyByte * 0.8 + (0.2 * bytes) / bodyBytes;
-  }
-
-  /** The 503 of a write refused for the backlog: Retry-After when it will have drained enough. */
-  private overloaded(seconds: number): DeliveryError {
-    return answer(() => new DeliveryError('overloaded', this.d.stream, undefined, Math.max(1, Math.ceil(seconds))));
-  }
-
-  /**
-   * Admission: refuses now (before any point is sent) a write the shards cannot take soon enough at the
-   * rates they take now (src/queue/admission.ts): 503 with Retry-After when the backlog is what stands in
-   * the way, 413 when even an empty shard at its ceiling could not take the write's share in time.
-   */
-  private admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | number {
-    if (!this.pacer.enabled || points === 0) return 0;
-    const deadlineS = this.admission.deadlineS;
-    const ceiling = this.pacer.ceilingBytesPerSecond;
-    const parts: AdmissionPart[] = [];
-    for (const [group, w] of byGroup) {
-      if (w > ceiling * deadlineS) {
-        // The same mix of series, scaled down to what this shard can take within the deadline.
-        const fitBytes = Math.floor((ceiling * deadlineS * bytes) / w);
-        const fitLines = Math.max(1, Math.floor((points * ceiling * deadlineS) / w));
-        return new WriteTooLargeError(
-          this.d.stream,
-          fitBytes,
-          fitLines,
-          `write too large to deliver within the ${this.admission.maxDeadlineMs} ms a write may wait: ${w} bytes of it go to one shard, ` +
-            `which takes at most ${Math.floor(ceiling * deadlineS)} bytes in that time; send at most ${fitLines} lines (about ${fitBytes} bytes) per write`,
-        );
-      }
-      parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
-    }
-    const verdict = admissionWait(parts, this.pacer, Date.now(), this.admission);
-    return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
+    const refusal = this.gate.saturated(() => this.groupMap().map, bodyBytes);
+    if (refusal) this.m.refusedEarly('503').inc();
+    return refusal;
   }
 
   /** Stop lingering: send everything as fast as limits allow (shutdown). */
@@ -262,7 +188,7 @@ export class StreamSender {
   /** Shutdown deadline passed: answer everyone, abort in-flight calls, stop timers. */
   stop(): void {
     this.failAll('shutting_down');
-    this.abort.abort();
+    this.outcomes.abortCalls();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     this.wake.cancel();
@@ -435,11 +361,11 @@ export class StreamSender {
   private async put(records: QueuedRecord[]): Promise<void> {
     this.inflight++;
     try {
-      await this.send(records);
+      await this.outcomes.send(records);
     } catch (err) {
       // Never expected: every outcome is handled in send. Keep the records moving rather than lose them.
       this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'delivery bug');
-      for (const r of records) this.retry(r, 'InternalError');
+      for (const r of records) this.outcomes.retry(r, 'InternalError');
     } finally {
       for (const r of records) this.queue.landed(r);
       this.inflight--;
@@ -447,176 +373,5 @@ export class StreamSender {
       if (this.queue.packer.hasOpen) this.flushDue = true;
       this.pump();
     }
-  }
-
-  /** One PutRecords call for these records, and the handling of every entry's outcome. */
-  private async send(records: QueuedRecord[]): Promise<void> {
-    const started = performance.now();
-    // A stalled call must not outlive the submits waiting for it; a slow one should not be cut short
-    // (a cut call may still land, and its retry is then a duplicate).
-    const putTimeout = Math.max(1000, this.s.deliveryTimeoutMs);
-    let entries: PutRecordsResultEntry[];
-    try {
-      entries = await putRecordsCall(this.d.client, this.params, records, putTimeout, this.abort.signal);
-    } catch (err) {
-      this.m.duration.observe((performance.now() - started) / 1000);
-      const code = errorCode(err);
-      this.m.puts('error').inc();
-      this.m.failures(code).inc(records.length);
-      const kind = classify(code);
-      this.d.logger.debug({ stream: this.d.stream, code, records: records.length, err: describeError(err) }, 'PutRecords failed');
-      if (kind === 'fatal') {
-        this.fatal(code, describeError(err));
-        for (const r of records) this.afterFailure(r, code);
-      } else if (kind === 'split' && records.length > 1) {
-        // Bisect: one of these (or their sum) is too large or invalid; find out within this call slot.
-        const mid = records.length >> 1;
-        await this.send(records.slice(0, mid));
-        await this.send(records.slice(mid));
-      } else if (kind === 'split') {
-        this.splitRecord(records[0].packed, code);
-      } else {
-        if (code === THROTTLED) for (const r of records) this.throttled(r);
-        for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
-        this.d.monitor.notePutError(this.d.stream, code);
-      }
-      return;
-    }
-    this.m.duration.observe((performance.now() - started) / 1000);
-    let failed = 0;
-    let fatalCode: string | undefined;
-    const fatalRecords: QueuedRecord[] = [];
-    const retryLater: Array<[QueuedRecord, string]> = [];
-    for (let i = 0; i < records.length; i++) {
-      const e = entries[i];
-      const r = records[i];
-      if (!e.ErrorCode) {
-        this.accepted(r, e.ShardId);
-        continue;
-      }
-      failed++;
-      this.m.failures(e.ErrorCode).inc();
-      if (e.ErrorCode === THROTTLED) this.throttled(r);
-      const kind = classify(e.ErrorCode);
-      if (kind === 'split') this.splitRecord(r.packed, e.ErrorCode, true);
-      else if (kind === 'fatal') {
-        fatalCode = e.ErrorCode;
-        fatalRecords.push(r);
-      }
-      else retryLater.push([r, e.ErrorCode]);
-    }
-    this.m.puts(failed ? 'partial' : 'ok').inc();
-    if (fatalCode) {
-      this.fatal(fatalCode, fatalCode);
-      // Their writes were just answered 503, so these are orphans now: released, not kept.
-      for (const r of fatalRecords) this.afterFailure(r, fatalCode);
-    }
-    // Back to the front of their shard's line in their original order.
-    for (let i = retryLater.length - 1; i >= 0; i--) this.retry(retryLater[i][0], retryLater[i][1]);
-    if (failed < records.length) this.d.monitor.notePutOk(this.d.stream);
-    this.gauges();
-  }
-
-  private throttled(r: QueuedRecord): void {
-    this.m.throttles(r.packed.group).inc();
-    this.pacer.throttled(r.packed.group, Date.now(), r.size);
-  }
-
-  private accepted(r: QueuedRecord, shardId: string | undefined): void {
-    const points = r.packed.parts.length;
-    this.pacer.accepted(r.packed.group, Date.now());
-    this.m.records.inc();
-    this.m.bytes.inc(r.size);
-    this.m.perRecord.observe(points);
-    if (shardId && r.shardId && shardId !== r.shardId) {
-      this.shardMismatches++;
-      this.d.monitor.markMapStale(this.d.stream);
-      // The KCL drops de-aggregated sub-records the landing shard does not own: they are not delivered yet.
-      if (this.s.aggregation === 'kpl' && points > 1) {
-        void this.resendMisplaced(r, shardId);
-        return;
-      }
-    }
-    this.queue.release(r.packed);
-    this.m.delivered.inc(points);
-    for (const t of r.packed.holders) t.recordAccepted();
-  }
-
-  /**
-   * A KPL aggregate landed on `landed`, not on the predicted shard (the map predates a reshard). Its
-   * sub-records whose hash keys `landed` does not own are re-packed by the current map and sent again;
-   * its holders are answered only when those are stored too. Without the landing shard's range, all
-   * are sent again (duplicates, never loss).
-   */
-  private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
-    this.preparing++; // not idle meanwhile
-    const rec = r.packed;
-    try {
-      const range = await this.d.monitor.shardRange(this.d.stream, landed);
-      if (isOrphan(r)) return;
-      const map = this.d.state.shardMap;
-      const groups = new Map<string, { parts: Buffer[]; keys: string[] }>();
-      let owned = 0;
-      for (let i = 0; i < rec.parts.length; i++) {
-        const h = hashKeyOf(rec.keys[i]);
-        if (range && h >= range.start && h <= range.end) {
-          owned++;
-          continue;
-        }
-        const group = map ? map.shardIdOf(h) : `key:${rec.keys[i]}`;
-        let g = groups.get(group);
-        if (!g) groups.set(group, (g = { parts: [], keys: [] }));
-        g.parts.push(rec.parts[i]);
-        g.keys.push(rec.keys[i]);
-      }
-      this.m.delivered.inc(owned);
-      this.d.logger.debug({ stream: this.d.stream, landed, predicted: r.shardId, resent: rec.parts.length - owned }, 'KPL record landed off its shard; re-sending its misplaced sub-records');
-      const packer = this.queue.packer;
-      packer.opts.explicitHashKey = map !== undefined;
-      for (const [group, g] of groups) {
-        const again = packer.derive(group, g.parts, g.keys, rec.holders);
-        this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
-        this.prepare(again);
-      }
-    } finally {
-      this.preparing--;
-      this.queue.release(rec);
-      for (const t of rec.holders) t.recordAccepted();
-      this.gauges();
-      this.pump();
-    }
-  }
-
-  private retry(r: QueuedRecord, code: string): void {
-    if (isOrphan(r)) {
-      this.drop(r);
-      return;
-    }
-    r.attempts++;
-    this.m.retries.inc();
-    this.retryWarning.note({ stream: this.d.stream, code });
-    // Kinesis' bucket for the shard is shared with other replicas, which keep it low with their own
-    // records: a big record needs it fuller than they ever leave it and would be throttled again and again
-    // (and its replica starve). Halves go back at the front, in order, and the pacer spaces them. Not with
-    // compression: its halves come back from the thread pool in any order.
-    if (code === THROTTLED && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
-      this.splitRecord(r.packed, code, true);
-      return;
-    }
-    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
-    this.queue.push(r, true);
-    this.wake.set(r.notBefore);
-  }
-
-  /** After a fatal error the records' submits are answered; whatever is left is an orphan. */
-  private afterFailure(r: QueuedRecord, code: string): void {
-    if (isOrphan(r)) this.drop(r);
-    else this.retry(r, code);
-  }
-
-  private fatal(code: string, message: string): void {
-    this.d.logger.warn({ stream: this.d.stream, code }, 'stream not writable; failing its pending writes');
-    this.d.monitor.markFatal(this.d.stream, code, `not writable: ${message}`);
-    this.failAll('stream_unavailable', `stream "${this.d.stream}" is not available: ${code}`);
   }
 }

@@ -1,0 +1,239 @@
+// What happens to each record once a PutRecords call for it is answered: accepted (its points delivered;
+// a KPL aggregate that landed off its predicted shard has its misplaced sub-records sent again), split (too
+// large or invalid), failed with every waiting submit (fatal), or retried.
+//
+// Retry policy: only failed entries are retried, matched by index, after full-jitter backoff, back at the
+// front of their shard's line in their original order (order per series), until every submit holding the
+// record has been answered. A record whose submits were all answered (deadline, shutdown, fatal error) is
+// dropped: nobody was promised it, the clients got 503 and will resend, and dropping keeps memory bounded
+// under a long outage. Packing and the pump stay with the sender (stream-sender.ts), reached through OutcomeHost.
+import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { DeliverySettings } from '../config/types.js';
+import type { PackedRecord } from '../encode/record-packer.js';
+import { hashKeyOf } from '../encode/shard-map.js';
+import { retryDelay } from '../queue/backoff.js';
+import type { ShardPacer } from '../queue/shard-pacer.js';
+import { isOrphan, type QueuedRecord, type StreamQueue } from '../queue/stream-queue.js';
+import type { Ticket } from '../queue/ticket.js';
+import { RateLimitedWarning } from '../log/rate-limited-warning.js';
+import { classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
+import { putRecordsCall } from './put-records-call.js';
+import type { StreamMetrics } from './stream-metrics.js';
+import type { StreamSenderDeps } from './stream-sender.js';
+import { streamParams } from './stream-target.js';
+
+const THROTTLED = 'ProvisionedThroughputExceededException';
+
+/** What outcomes need of their stream's sender. */
+export interface OutcomeHost {
+  /** Encodes a record again and queues it (at the front of its shard's line with `front`). */
+  prepare(rec: PackedRecord<Ticket>, front?: boolean): void;
+  /** Halves a record too large for Kinesis, or fails its submits when it holds one point. */
+  splitRecord(rec: PackedRecord<Ticket>, code: string, front?: boolean): void;
+  /** Drops a record nobody waits for any more. */
+  drop(r: QueuedRecord): void;
+  failAll(reason: DeliveryFailure, message?: string): void;
+  gauges(): void;
+  pump(): void;
+  /** Pumps again at this time (a retry's backoff). */
+  wakeAt(ms: number): void;
+  /** Counts work that keeps the sender from being idle (+1 when it starts, -1 when it ends). */
+  preparing(delta: 1 | -1): void;
+}
+
+export class PutOutcomes {
+  /** Records that landed on another shard than predicted (tests check this stays 0). */
+  shardMismatches = 0;
+  private readonly s: DeliverySettings;
+  private readonly params: ReturnType<typeof streamParams>;
+  private readonly abort = new AbortController();
+  private readonly retryWarning: RateLimitedWarning;
+
+  constructor(
+    private readonly d: StreamSenderDeps,
+    private readonly m: StreamMetrics,
+    private readonly pacer: ShardPacer,
+    private readonly queue: StreamQueue,
+    private readonly host: OutcomeHost,
+  ) {
+    this.s = d.settings;
+    this.params = streamParams(d.stream);
+    this.retryWarning = new RateLimitedWarning(d.logger, 'Kinesis refused records (throttling or failures); retrying them with backoff');
+  }
+
+  /** Shutdown deadline passed: calls still out are aborted. */
+  abortCalls(): void {
+    this.abort.abort();
+  }
+
+  /** One PutRecords call for these records, and the handling of every entry's outcome. */
+  async send(records: QueuedRecord[]): Promise<void> {
+    const started = performance.now();
+    // A stalled call must not outlive the submits waiting for it; a slow one should not be cut short
+    // (a cut call may still land, and its retry is then a duplicate).
+    const putTimeout = Math.max(1000, this.s.deliveryTimeoutMs);
+    let entries: PutRecordsResultEntry[];
+    try {
+      entries = await putRecordsCall(this.d.client, this.params, records, putTimeout, this.abort.signal);
+    } catch (err) {
+      this.m.duration.observe((performance.now() - started) / 1000);
+      const code = errorCode(err);
+      this.m.puts('error').inc();
+      this.m.failures(code).inc(records.length);
+      const kind = classify(code);
+      this.d.logger.debug({ stream: this.d.stream, code, records: records.length, err: describeError(err) }, 'PutRecords failed');
+      if (kind === 'fatal') {
+        this.fatal(code, describeError(err));
+        for (const r of records) this.afterFailure(r, code);
+      } else if (kind === 'split' && records.length > 1) {
+        // Bisect: one of these (or their sum) is too large or invalid; find out within this call slot.
+        const mid = records.length >> 1;
+        await this.send(records.slice(0, mid));
+        await this.send(records.slice(mid));
+      } else if (kind === 'split') {
+        this.host.splitRecord(records[0].packed, code);
+      } else {
+        if (code === THROTTLED) for (const r of records) this.throttled(r);
+        for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
+        this.d.monitor.notePutError(this.d.stream, code);
+      }
+      return;
+    }
+    this.m.duration.observe((performance.now() - started) / 1000);
+    let failed = 0;
+    let fatalCode: string | undefined;
+    const fatalRecords: QueuedRecord[] = [];
+    const retryLater: Array<[QueuedRecord, string]> = [];
+    for (let i = 0; i < records.length; i++) {
+      const e = entries[i];
+      const r = records[i];
+      if (!e.ErrorCode) {
+        this.accepted(r, e.ShardId);
+        continue;
+      }
+      failed++;
+      this.m.failures(e.ErrorCode).inc();
+      if (e.ErrorCode === THROTTLED) this.throttled(r);
+      const kind = classify(e.ErrorCode);
+      if (kind === 'split') this.host.splitRecord(r.packed, e.ErrorCode, true);
+      else if (kind === 'fatal') {
+        fatalCode = e.ErrorCode;
+        fatalRecords.push(r);
+      }
+      else retryLater.push([r, e.ErrorCode]);
+    }
+    this.m.puts(failed ? 'partial' : 'ok').inc();
+    if (fatalCode) {
+      this.fatal(fatalCode, fatalCode);
+      // Their writes were just answered 503, so these are orphans now: released, not kept.
+      for (const r of fatalRecords) this.afterFailure(r, fatalCode);
+    }
+    // Back to the front of their shard's line in their original order.
+    for (let i = retryLater.length - 1; i >= 0; i--) this.retry(retryLater[i][0], retryLater[i][1]);
+    if (failed < records.length) this.d.monitor.notePutOk(this.d.stream);
+    this.host.gauges();
+  }
+
+  private throttled(r: QueuedRecord): void {
+    this.m.throttles(r.packed.group).inc();
+    this.pacer.throttled(r.packed.group, Date.now(), r.size);
+  }
+
+  private accepted(r: QueuedRecord, shardId: string | undefined): void {
+    const points = r.packed.parts.length;
+    this.pacer.accepted(r.packed.group, Date.now());
+    this.m.records.inc();
+    this.m.bytes.inc(r.size);
+    this.m.perRecord.observe(points);
+    if (shardId && r.shardId && shardId !== r.shardId) {
+      this.shardMismatches++;
+      this.d.monitor.markMapStale(this.d.stream);
+      // The KCL drops de-aggregated sub-records the landing shard does not own: they are not delivered yet.
+      if (this.s.aggregation === 'kpl' && points > 1) {
+        void this.resendMisplaced(r, shardId);
+        return;
+      }
+    }
+    this.queue.release(r.packed);
+    this.m.delivered.inc(points);
+    for (const t of r.packed.holders) t.recordAccepted();
+  }
+
+  /**
+   * A KPL aggregate landed on `landed`, not on the predicted shard (the map predates a reshard). Its
+   * sub-records whose hash keys `landed` does not own are re-packed by the current map and sent again;
+   * its holders are answered only when those are stored too. Without the landing shard's range, all
+   * are sent again (duplicates, never loss).
+   */
+  private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
+    this.host.preparing(1); // not idle meanwhile
+    const rec = r.packed;
+    try {
+      const range = await this.d.monitor.shardRange(this.d.stream, landed);
+      if (isOrphan(r)) return;
+      const map = this.d.state.shardMap;
+      const groups = new Map<string, { parts: Buffer[]; keys: string[] }>();
+      let owned = 0;
+      for (let i = 0; i < rec.parts.length; i++) {
+        const h = hashKeyOf(rec.keys[i]);
+        if (range && h >= range.start && h <= range.end) {
+          owned++;
+          continue;
+        }
+        const group = map ? map.shardIdOf(h) : `key:${rec.keys[i]}`;
+        let g = groups.get(group);
+        if (!g) groups.set(group, (g = { parts: [], keys: [] }));
+        g.parts.push(rec.parts[i]);
+        g.keys.push(rec.keys[i]);
+      }
+      this.m.delivered.inc(owned);
+      this.d.logger.debug({ stream: this.d.stream, landed, predicted: r.shardId, resent: rec.parts.length - owned }, 'KPL record landed off its shard; re-sending its misplaced sub-records');
+      const packer = this.queue.packer;
+      packer.opts.explicitHashKey = map !== undefined;
+      for (const [group, g] of groups) {
+        const again = packer.derive(group, g.parts, g.keys, rec.holders);
+        this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
+        this.host.prepare(again);
+      }
+    } finally {
+      this.host.preparing(-1);
+      this.queue.release(rec);
+      for (const t of rec.holders) t.recordAccepted();
+      this.host.gauges();
+      this.host.pump();
+    }
+  }
+
+  retry(r: QueuedRecord, code: string): void {
+    if (isOrphan(r)) {
+      this.host.drop(r);
+      return;
+    }
+    r.attempts++;
+    this.m.retries.inc();
+    this.retryWarning.note({ stream: this.d.stream, code });
+    // Kinesis' bucket for the shard is shared with other replicas, which keep it low with their own
+    // records: a big record needs it fuller than they ever leave it and would be throttled again and again
+    // (and its replica starve). Halves go back at the front, in order, and the pacer spaces them. Not with
+    // compression: its halves come back from the thread pool in any order.
+    if (code === THROTTLED && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
+      this.host.splitRecord(r.packed, code, true);
+      return;
+    }
+    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
+    this.queue.push(r, true);
+    this.host.wakeAt(r.notBefore);
+  }
+
+  /** After a fatal error the records' submits are answered; whatever is left is an orphan. */
+  private afterFailure(r: QueuedRecord, code: string): void {
+    if (isOrphan(r)) this.host.drop(r);
+    else this.retry(r, code);
+  }
+
+  private fatal(code: string, message: string): void {
+    this.d.logger.warn({ stream: this.d.stream, code }, 'stream not writable; failing its pending writes');
+    this.d.monitor.markFatal(this.d.stream, code, `not writable: ${message}`);
+    this.host.failAll('stream_unavailable', `stream "${this.d.stream}" is not available: ${code}`);
+  }
+}
