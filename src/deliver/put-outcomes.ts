@@ -9,15 +9,14 @@
 // under a long outage. Packing and the pump stay with the sender (stream-sender.ts), reached through OutcomeHost.
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../config/types.js';
-import type { PackedRecord } from '../encode/record-packer.js';
 import { hashKeyOf } from '../encode/shard-map.js';
 import { retryDelay } from '../queue/backoff.js';
 import type { ShardPacer } from '../queue/shard-pacer.js';
 import { isOrphan, type QueuedRecord, type StreamQueue } from '../queue/stream-queue.js';
-import type { Ticket } from '../queue/ticket.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
 import { putRecordsCall } from './put-records-call.js';
+import type { RecordPreparation } from './record-preparation.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import type { StreamSenderDeps } from './stream-sender.js';
 import { streamParams } from './stream-target.js';
@@ -26,10 +25,6 @@ const THROTTLED = 'ProvisionedThroughputExceededException';
 
 /** What outcomes need of their stream's sender. */
 export interface OutcomeHost {
-  /** Encodes a record again and queues it (at the front of its shard's line with `front`). */
-  prepare(rec: PackedRecord<Ticket>, front?: boolean): void;
-  /** Halves a record too large for Kinesis, or fails its submits when it holds one point. */
-  splitRecord(rec: PackedRecord<Ticket>, code: string, front?: boolean): void;
   /** Drops a record nobody waits for any more. */
   drop(r: QueuedRecord): void;
   failAll(reason: DeliveryFailure, message?: string): void;
@@ -37,8 +32,6 @@ export interface OutcomeHost {
   pump(): void;
   /** Pumps again at this time (a retry's backoff). */
   wakeAt(ms: number): void;
-  /** Counts work that keeps the sender from being idle (+1 when it starts, -1 when it ends). */
-  preparing(delta: 1 | -1): void;
 }
 
 export class PutOutcomes {
@@ -54,6 +47,7 @@ export class PutOutcomes {
     private readonly m: StreamMetrics,
     private readonly pacer: ShardPacer,
     private readonly queue: StreamQueue,
+    private readonly prep: RecordPreparation,
     private readonly host: OutcomeHost,
   ) {
     this.s = d.settings;
@@ -91,7 +85,7 @@ export class PutOutcomes {
         await this.send(records.slice(0, mid));
         await this.send(records.slice(mid));
       } else if (kind === 'split') {
-        this.host.splitRecord(records[0].packed, code);
+        this.prep.split(records[0].packed, code);
       } else {
         if (code === THROTTLED) for (const r of records) this.throttled(r);
         for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
@@ -115,7 +109,7 @@ export class PutOutcomes {
       this.m.failures(e.ErrorCode).inc();
       if (e.ErrorCode === THROTTLED) this.throttled(r);
       const kind = classify(e.ErrorCode);
-      if (kind === 'split') this.host.splitRecord(r.packed, e.ErrorCode, true);
+      if (kind === 'split') this.prep.split(r.packed, e.ErrorCode, true);
       else if (kind === 'fatal') {
         fatalCode = e.ErrorCode;
         fatalRecords.push(r);
@@ -166,7 +160,7 @@ export class PutOutcomes {
    * are sent again (duplicates, never loss).
    */
   private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
-    this.host.preparing(1); // not idle meanwhile
+    this.prep.preparing++; // not idle meanwhile
     const rec = r.packed;
     try {
       const range = await this.d.monitor.shardRange(this.d.stream, landed);
@@ -193,10 +187,10 @@ export class PutOutcomes {
       for (const [group, g] of groups) {
         const again = packer.derive(group, g.parts, g.keys, rec.holders);
         this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
-        this.host.prepare(again);
+        this.prep.prepare(again);
       }
     } finally {
-      this.host.preparing(-1);
+      this.prep.preparing--;
       this.queue.release(rec);
       for (const t of rec.holders) t.recordAccepted();
       this.host.gauges();
@@ -217,7 +211,7 @@ export class PutOutcomes {
     // (and its replica starve). Halves go back at the front, in order, and the pacer spaces them. Not with
     // compression: its halves come back from the thread pool in any order.
     if (code === THROTTLED && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
-      this.host.splitRecord(r.packed, code, true);
+      this.prep.split(r.packed, code, true);
       return;
     }
     r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);

@@ -1,14 +1,14 @@
 // Delivery of one stream: submits pass admission (admission-gate.ts) and become points in per-shard records
-// (encode), records wait in the stream queue until the flush rule (see pump) says go, PutRecords calls (at
-// most maxInflightPerStream) carry them, and each record's outcome (put-outcomes.ts) resolves, retries,
-// splits or fails the submits holding it.
+// (encode), sealed records become Kinesis data (record-preparation.ts) and wait in the stream queue until the
+// flush rule (see pump) says go, PutRecords calls (at most maxInflightPerStream) carry them, and each record's
+// outcome (put-outcomes.ts) resolves, retries, splits or fails the submits holding it. This file is the loop:
+// when open records are sealed (linger, allowance, Nagle per shard), when calls go, and the sender's lifecycle.
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
 import { BatchEncoder, type Unencodable } from '../encode/batch-encoder.js';
-import { compressPayload } from '../encode/compress.js';
-import { recordData, RecordPacker, type PackedRecord } from '../encode/record-packer.js';
+import { RecordPacker, type PackedRecord } from '../encode/record-packer.js';
 import type { ShardMap } from '../encode/shard-map.js';
 import { ShardPacer } from '../queue/shard-pacer.js';
 import { StreamQueue, type QueuedRecord } from '../queue/stream-queue.js';
@@ -22,6 +22,7 @@ import { Alarm } from './alarm.js';
 import { AdmissionGate } from './admission-gate.js';
 import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
+import { RecordPreparation } from './record-preparation.js';
 
 export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
@@ -43,9 +44,9 @@ export class StreamSender {
   private readonly pacer: ShardPacer;
   private readonly gate: AdmissionGate;
   private readonly outcomes: PutOutcomes;
+  private readonly prep: RecordPreparation;
   private readonly encoder: BatchEncoder;
   private inflight = 0;
-  private preparing = 0;
   private flushDue = false;
   private draining = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -68,8 +69,6 @@ export class StreamSender {
   /** Without a shard map: equal hash ranges standing in for shards, and their fixed hash keys. */
   private readonly ranges = new HashRangeGroups();
   private idleWaiters: Array<() => void> = [];
-  /** Raw bytes per compressed byte seen lately, so compressed records can be packed near the limit. */
-  private ratio = 2;
   private readonly m: StreamMetrics;
 
   constructor(private readonly d: StreamSenderDeps) {
@@ -79,15 +78,19 @@ export class StreamSender {
     this.encoder = new BatchEncoder(d.settings);
     this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
     this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
-    this.outcomes = new PutOutcomes(d, this.m, this.pacer, this.queue, {
-      prepare: (rec, front) => this.prepare(rec, front),
-      splitRecord: (rec, code, front) => this.splitRecord(rec, code, front),
+    this.prep = new RecordPreparation(d, this.queue, () => this.recordLimit(), {
+      compressed: () => {
+        // Wait for the records compressed alongside, so they share a request.
+        if (this.prep.preparing === 0 || this.queue.ready.count >= MAX_RECORDS_PER_REQUEST) this.pump();
+      },
+      fail: (rec, message) => this.failRecord(rec, message),
+    });
+    this.outcomes = new PutOutcomes(d, this.m, this.pacer, this.queue, this.prep, {
       drop: (r) => this.drop(r),
       failAll: (reason, message) => this.failAll(reason, message),
       gauges: () => this.gauges(),
       pump: () => this.pump(),
       wakeAt: (ms) => this.wake.set(ms),
-      preparing: (delta) => (this.preparing += delta),
     });
   }
 
@@ -99,13 +102,6 @@ export class StreamSender {
   /** Largest record: the stream's max record size, partition key included, and never above the request cap. */
   recordLimit(): number {
     return Math.min(this.d.state.maxRecordBytes, this.s.putRequestMaxBytes);
-  }
-
-  /** Raw bytes to pack per record: the limit itself, or more when compression will shrink it. */
-  private packBudget(): number {
-    const limit = this.recordLimit();
-    if (this.s.compression === 'none') return limit;
-    return Math.floor(limit * Math.min(4, Math.max(1, this.ratio * 0.85)));
   }
 
   unencodable(batch: PointBatch): Unencodable[] {
@@ -131,11 +127,11 @@ export class StreamSender {
     const packer = q.packer;
     packer.opts.explicitHashKey = true;
     packer.opts.groupHashKey = keys;
-    packer.budget = this.packBudget();
+    packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
     q.admitted(enc.data.length, enc.bytes, enc.byGroup);
     this.gauges();
-    for (const rec of sealed) this.prepare(rec);
+    for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
     ticket.resolveIfEmpty();
     this.pump();
@@ -180,7 +176,7 @@ export class StreamSender {
     // Open records now hold orphans only: seal and drop them.
     const sealed: PackedRecord<Ticket>[] = [];
     this.queue.packer.sealAll(sealed);
-    for (const rec of sealed) this.prepare(rec);
+    for (const rec of sealed) this.prep.prepare(rec);
     this.pump();
     this.checkIdle();
   }
@@ -233,7 +229,7 @@ export class StreamSender {
     } else {
       const now = Date.now();
       // Compressed records are paced on their compressed size: estimate it from the recent ratio.
-      const shrink = this.s.compression === 'none' ? 1 : Math.max(1, this.ratio);
+      const shrink = this.s.compression === 'none' ? 1 : Math.max(1, this.prep.ratio);
       let next = Infinity;
       q.packer.sealWhere((group, size) => {
         if (q.waiting(group) > 0 || q.isBusy(group)) return false;
@@ -245,66 +241,12 @@ export class StreamSender {
       this.sealAt = next;
       this.wake.set(next);
     }
-    for (const rec of sealed) this.prepare(rec);
+    for (const rec of sealed) this.prep.prepare(rec);
   }
 
-  /**
-   * Encodes (KPL) and compresses a sealed record, then queues it. Synchronous without compression, so
-   * that records sealed together leave in one request; compression runs on the thread pool.
-   */
-  private prepare(rec: PackedRecord<Ticket>, front = false): void {
-    const raw = recordData(this.s.aggregation, rec.parts, rec.keys);
-    if (this.s.compression === 'none') {
-      this.enqueue(rec, raw, front);
-      return;
-    }
-    this.preparing++;
-    compressPayload(this.s.compression, raw).then(
-      (data) => {
-        this.preparing--;
-        this.ratio = this.ratio * 0.8 + (raw.length / Math.max(1, data.length)) * 0.2;
-        this.enqueue(rec, data);
-        // Wait for the records compressed alongside, so they share a request.
-        if (this.preparing === 0 || this.queue.ready.count >= MAX_RECORDS_PER_REQUEST) this.pump();
-      },
-      (err: unknown) => {
-        this.preparing--;
-        this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'compression failed');
-        for (const t of rec.holders) this.reject(t, 'stream_unavailable', 'record compression failed');
-        this.queue.release(rec);
-        this.gauges();
-        this.checkIdle();
-      },
-    );
-  }
-
-  private enqueue(rec: PackedRecord<Ticket>, data: Buffer, front = false): void {
-    const size = data.length + Buffer.byteLength(rec.partitionKey);
-    if (size > this.recordLimit()) {
-      this.splitRecord(rec, 'RecordTooLarge', front);
-      return;
-    }
-    // A hash range (no shard map) is not a shard id: nothing to check the landing shard against.
-    const shardId = rec.explicitHashKey !== undefined && !this.queue.packer.opts.groupHashKey?.has(rec.group) ? rec.group : undefined;
-    this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 }, front);
-  }
-
-  /** Splits a record that is too large for Kinesis; a single point that still does not fit fails its submits. */
-  private splitRecord(rec: PackedRecord<Ticket>, code: string, front = false): void {
-    if (rec.parts.length > 1) {
-      const [a, b] = this.queue.packer.split(rec);
-      // A retried record's halves go back to the front of its line, first half first (order per series).
-      if (front) {
-        this.prepare(b, true);
-        this.prepare(a, true);
-      } else {
-        this.prepare(a);
-        this.prepare(b);
-      }
-      return;
-    }
-    this.d.logger.warn({ stream: this.d.stream, code }, 'Kinesis refused a single-point record');
-    for (const t of rec.holders) this.reject(t, 'stream_unavailable', `Kinesis refused a point of this write (${code})`);
+  /** Answers a record's submits 503 and releases it: it can never be delivered. */
+  private failRecord(rec: PackedRecord<Ticket>, message: string): void {
+    for (const t of rec.holders) this.reject(t, 'stream_unavailable', message);
     this.queue.release(rec);
     this.gauges();
     this.checkIdle();
@@ -316,7 +258,7 @@ export class StreamSender {
       // Sealed records are full (or the linger sealed them): they go as soon as a call slot is free. With
       // no call in flight a long linger only adds latency (Nagle's rule): points gather while calls are
       // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
-      const pipeIdle = this.inflight === 0 && this.preparing === 0;
+      const pipeIdle = this.inflight === 0 && this.prep.preparing === 0;
       if (pipeIdle && !this.flushDue && q.ready.count === 0 && q.packer.hasOpen) {
         this.seal.set(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
         break;
@@ -349,7 +291,7 @@ export class StreamSender {
   }
 
   private isIdle(): boolean {
-    return this.queue.idle && this.inflight === 0 && this.preparing === 0;
+    return this.queue.idle && this.inflight === 0 && this.prep.preparing === 0;
   }
 
   private checkIdle(): void {
