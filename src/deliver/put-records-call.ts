@@ -4,6 +4,9 @@ import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } fro
 import type { QueuedRecord } from '../queue/stream-queue.js';
 import { streamParams } from './stream-target.js';
 
+/** Kinesis takes at most this many records in one PutRecords call. */
+export const MAX_RECORDS_PER_REQUEST = 500;
+
 export async function putRecordsCall(
   client: KinesisClient,
   params: ReturnType<typeof streamParams>,

@@ -23,8 +23,8 @@ import { AdmissionGate } from './admission-gate.js';
 import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
 import { RecordPreparation } from './record-preparation.js';
+import { MAX_RECORDS_PER_REQUEST } from './put-records-call.js';
 
-export const MAX_RECORDS_PER_REQUEST = 500;
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
 const IDLE_LINGER_MS = 5;
 

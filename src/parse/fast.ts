@@ -69,7 +69,7 @@ function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number, 
  * the line.
  */
 export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, tailLength: number, limit: number): number {
-  refused = -1;
+  out.refusedAt = -1;
   lines: while (s < end) {
     let c = b[s];
     // Leading blanks, comments, blank lines and a measurement starting with ',' or an escape: exact path.
@@ -187,7 +187,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
       } else {
         // No value of any type starts with this byte (numbers also start with `.`, `N`, `n`, and
         // fail later): the exact path will refuse the line here.
-        if (c !== 46 && c !== 78 && c !== 110) refused = s;
+        if (c !== 46 && c !== 78 && c !== 110) out.refusedAt = s;
         return s;
       }
       if (c === 32) break;
@@ -224,15 +224,6 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
     if (out.count > limit) return s;
   }
   return s;
-}
-
-/**
- * Where the line fastLines last stopped at starts, when it stopped at a field value no type can
- * start with (the exact path refuses the line there: its error text is the only thing to learn); -1 else.
- */
-let refused = -1;
-export function refusedLine(): number {
-  return refused;
 }
 
 /** fastLines on the one line at s: the index of its '\n' when taken, else -1 (for tests). */

@@ -14,6 +14,12 @@ export class BatchWriter {
   private runTo = 0;
   private runAt = 0;
 
+  /**
+   * Set by fastLines: where the line it stopped at starts, when it stopped at a field value no type can
+   * start with (the exact path refuses that line: its error text is all it would add); -1 otherwise.
+   */
+  refusedAt = -1;
+
   /** A view of data for 4-byte stores at any offset (kept in step with data). */
   view: DataView;
   /** The tail of a point without timestamp (space, receive time, newline): 4-byte words, then the rest. */

@@ -5,7 +5,7 @@ import { BatchWriter } from './out.js';
 import { scanPoint } from './scan.js';
 import { emitPoint } from './emit.js';
 import { consumerCheck } from './consumers.js';
-import { fastLines, refusedLine } from './fast.js';
+import { fastLines } from './fast.js';
 import { newlineEscaped, scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
 import { errorText } from './errors.js';
@@ -92,7 +92,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       line += out.count - before;
       if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
       if (pos >= len) break;
-      if (errorCount > errors.length && refusedLine() === pos) {
+      if (errorCount > errors.length && out.refusedAt === pos) {
         // Error texts are full and the fast path met a value no type starts with: the line is bad.
         // It is counted without the exact scan when nothing can carry it past its newline.
         let k = pos;
