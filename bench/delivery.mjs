@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeliveryEngine } from '../dist/deliver/engine.js';
-import { createKinesisClient } from '../dist/deliver/kinesis-client.js';
+import { createKinesisClient } from '../dist/deliver/kinesis/client.js';
 import { startKinesisLocal } from '../dist/emulator/kinesis-local.js';
 import { createMetrics } from '../dist/metrics/registry.js';
 import { parseLines } from '../dist/parse/index.js';

@@ -7,7 +7,7 @@ import { createRouter } from './route/router.js';
 import { createTokenChecker } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { DeliveryEngine } from './deliver/engine.js';
-import { createKinesisClient } from './deliver/kinesis-client.js';
+import { createKinesisClient } from './deliver/kinesis/client.js';
 import { EMULATOR_CREDENTIALS, type KinesisLocal } from './emulator/kinesis-local.js';
 import { startEmbeddedKinesis } from './emulator/embedded.js';
 import cluster from 'node:cluster';

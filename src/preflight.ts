@@ -48,7 +48,7 @@ export async function checkEmbeddedPort(settings: Settings): Promise<void> {
 export async function checkCredentials(settings: Settings): Promise<void> {
   if (settings.embedded) return;
   // Loaded here, not at the top: the CLI imports this module before the heavy ones (see cli.ts).
-  const { createKinesisClient } = await import('./deliver/kinesis-client.js');
+  const { createKinesisClient } = await import('./deliver/kinesis/client.js');
   const client = createKinesisClient(settings.kinesis);
   try {
     await client.config.credentials();

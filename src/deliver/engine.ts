@@ -6,16 +6,16 @@ import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
 import type { Unencodable } from '../encode/batch-encoder.js';
 import { DeliveryError } from './errors.js';
-import { createKinesisClient } from './kinesis-client.js';
+import { createKinesisClient } from './kinesis/client.js';
 import type { Logger } from '../log/logger.js';
-import { StreamMonitor } from './stream-monitor.js';
-import type { StreamHealth } from './stream-state.js';
-import { StreamSender } from './stream-sender.js';
+import { StreamMonitor } from './control-plane/stream-monitor.js';
+import type { StreamHealth } from './control-plane/stream-state.js';
+import { StreamSender } from './sender/stream-sender.js';
 
 export { DeliveryError, StreamNotFoundError, WriteTooLargeError } from './errors.js';
 export type { DeliveryFailure } from './errors.js';
 export type { Logger } from '../log/logger.js';
-export type { StreamHealth } from './stream-state.js';
+export type { StreamHealth } from './control-plane/stream-state.js';
 
 export interface DeliveryEngineOptions {
   settings: DeliverySettings;

@@ -4,7 +4,7 @@
 import type { PackedRecord } from '../encode/record-packer.js';
 import { RecordPacker } from '../encode/record-packer.js';
 import { Deque } from './deque.js';
-import type { ShardPacer } from './shard-pacer.js';
+import type { ShardPacer } from '../pacing/shard-pacer.js';
 import type { Ticket } from './ticket.js';
 
 /** A sealed record, encoded (and compressed) and ready to be put, with its retry state. */

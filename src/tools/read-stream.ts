@@ -2,8 +2,8 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { Settings } from '../config/types.js';
-import { createKinesisClient } from '../deliver/kinesis-client.js';
-import { isStreamArn, streamParams } from '../deliver/stream-target.js';
+import { createKinesisClient } from '../deliver/kinesis/client.js';
+import { isStreamArn, streamParams } from '../deliver/kinesis/stream-target.js';
 import { EMULATOR_CREDENTIALS } from '../emulator/kinesis-local.js';
 
 export interface StoredRecord {

@@ -2,7 +2,7 @@
 // caught up), for tests that check what kinflux really stored. Also a client for kinesis-local.
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { StoredRecord } from '../../src/tools/read-stream.js';
-import { createKinesisClient } from '../../src/deliver/kinesis-client.js';
+import { createKinesisClient } from '../../src/deliver/kinesis/client.js';
 
 export type { StoredRecord } from '../../src/tools/read-stream.js';
 

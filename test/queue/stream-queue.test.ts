@@ -1,6 +1,6 @@
 import t from 'tap';
 import { RecordPacker } from '../../src/encode/record-packer.js';
-import { ShardPacer } from '../../src/queue/shard-pacer.js';
+import { ShardPacer } from '../../src/pacing/shard-pacer.js';
 import { StreamQueue, type QueuedRecord } from '../../src/queue/stream-queue.js';
 import { Ticket } from '../../src/queue/ticket.js';
 

@@ -1,8 +1,8 @@
-// Admission (src/queue/admission.ts): the latency horizon, the room a large write gets, and its deadline
+// Admission (src/pacing/admission.ts): the latency horizon, the room a large write gets, and its deadline
 // growing with its size up to the clients' timeout.
 import t from 'tap';
-import { admissionPolicy, admissionWait, deadlineMs } from '../../src/queue/admission.js';
-import { ShardPacer } from '../../src/queue/shard-pacer.js';
+import { admissionPolicy, admissionWait, deadlineMs } from '../../src/pacing/admission.js';
+import { ShardPacer } from '../../src/pacing/shard-pacer.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,9 +1,9 @@
 // A stream's pass/fail for /health, /ready and kinflux_stream_up, and how PutRecords outcomes move it.
 // Readiness follows the ability to write: a put that lands makes a stream that was only in doubt writable
 // again, puts failing for a whole health interval fail it, and a throttled control plane changes nothing.
-import type { Metrics } from '../metrics/registry.js';
-import type { Logger } from '../log/logger.js';
-import { CONTROL_THROTTLES } from './control-plane-limits.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { Logger } from '../../log/logger.js';
+import { CONTROL_THROTTLES } from './limits.js';
 import type { StreamState } from './stream-state.js';
 
 export class StreamHealthTracker {

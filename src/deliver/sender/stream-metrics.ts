@@ -1,6 +1,6 @@
 // The catalogue's delivery metrics bound to one stream's label, resolved once instead of on every
 // record. Points received/rejected are counted by the HTTP layer, which knows every reason.
-import type { Metrics } from '../metrics/registry.js';
+import type { Metrics } from '../../metrics/registry.js';
 
 export function streamMetrics(mm: Metrics, stream: string) {
   const l = { stream };

@@ -1,7 +1,7 @@
 // One PutRecords call: the request from queued records, a per-call timeout, and a check that the answer
 // has one entry per record (entries are matched to records by index).
 import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import type { QueuedRecord } from '../queue/stream-queue.js';
+import type { QueuedRecord } from '../../queue/stream-queue.js';
 import { streamParams } from './stream-target.js';
 
 /** Kinesis takes at most this many records in one PutRecords call. */

@@ -2,12 +2,12 @@
 // compression is on, checked against the record limit (split when too large), and queued for its shard. The
 // compression ratio seen lately lets the sender pack compressed records near the limit and pace them on
 // their compressed size.
-import type { PackedRecord } from '../encode/record-packer.js';
-import { recordData } from '../encode/record-packer.js';
-import { compressPayload } from '../encode/compress.js';
-import type { StreamQueue } from '../queue/stream-queue.js';
-import type { Ticket } from '../queue/ticket.js';
-import { describeError } from './errors.js';
+import type { PackedRecord } from '../../encode/record-packer.js';
+import { recordData } from '../../encode/record-packer.js';
+import { compressPayload } from '../../encode/compress.js';
+import type { StreamQueue } from '../../queue/stream-queue.js';
+import type { Ticket } from '../../queue/ticket.js';
+import { describeError } from '../errors.js';
 import type { StreamSenderDeps } from './stream-sender.js';
 
 /** What preparation needs of its stream's sender. */

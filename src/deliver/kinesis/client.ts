@@ -6,7 +6,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { KinesisSettings } from '../config/types.js';
+import type { KinesisSettings } from '../../config/types.js';
 import { nativeBase64Protocol, recycleBodies } from './native-base64.js';
 
 /** Sockets per client: several streams × maxInflightPerStream, plus control-plane calls. */

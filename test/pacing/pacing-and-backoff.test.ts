@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ShardPacer } from '../../src/queue/shard-pacer.js';
-import { fullJitterDelay } from '../../src/queue/backoff.js';
+import { ShardPacer } from '../../src/pacing/shard-pacer.js';
+import { fullJitterDelay } from '../../src/pacing/backoff.js';
 import { Deque } from '../../src/queue/deque.js';
 
 t.test('pacer: 1 MiB/s and 1,000 records/s per shard, scaled by percent', async (t) => {

@@ -6,9 +6,9 @@
 // record per shard per call, as with aggregation "lines"), paces it, and a throttled record goes back to the front of its
 // line, in halves when it is bigger than ShardPacer.splitAbove (as StreamSender.retry does). It runs a minute of traffic in well under a second, so the law can be tuned and tested here
 // and only confirmed with bench:replicas.
-import { DEFAULT_LAW, ShardPacer, type PacerLaw } from '../../src/queue/shard-pacer.js';
-import { admissionPolicy, admissionWait } from '../../src/queue/admission.js';
-import { retryDelay } from '../../src/queue/backoff.js';
+import { DEFAULT_LAW, ShardPacer, type PacerLaw } from '../../src/pacing/shard-pacer.js';
+import { admissionPolicy, admissionWait } from '../../src/pacing/admission.js';
+import { retryDelay } from '../../src/pacing/backoff.js';
 import { hashKeyOf } from '../../src/encode/shard-map.js';
 import { telegrafLineList } from '../helpers/telegraf-lines.js';
 

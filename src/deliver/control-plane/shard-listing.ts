@@ -2,12 +2,12 @@
 // listed, closed ones too, so a record that lands on a child of a reshard can be placed). ListShards has its
 // own per-stream limit, so it backs off on its own; a failed listing keeps the previous map.
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
-import { shardMapFromListShards } from '../encode/shard-map.js';
-import type { Logger } from '../log/logger.js';
-import { CONTROL_TIMEOUT_MS, jitter, nextBackoff } from './control-plane-limits.js';
-import { describeError, errorCode } from './errors.js';
+import { shardMapFromListShards } from '../../encode/shard-map.js';
+import type { Logger } from '../../log/logger.js';
+import { CONTROL_TIMEOUT_MS, jitter, nextBackoff } from './limits.js';
+import { describeError, errorCode } from '../errors.js';
 import type { StreamState } from './stream-state.js';
-import { streamParams } from './stream-target.js';
+import { streamParams } from '../kinesis/stream-target.js';
 
 export async function refreshShards(client: KinesisClient, s: StreamState, logger: Logger): Promise<void> {
   if (Date.now() < s.listAt) return; // backing off: the previous map stays

@@ -2,13 +2,13 @@
 // stream's state and health, then ListShards when the map may be out of date. A throttled describe says
 // nothing about the stream, so it never changes health; it only makes the next describe wait longer.
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import type { Logger } from '../log/logger.js';
-import { CONTROL_THROTTLES, CONTROL_TIMEOUT_MS, MIN_CHECK_GAP_MS, jitter, nextBackoff } from './control-plane-limits.js';
-import { describeError, errorCode } from './errors.js';
+import type { Logger } from '../../log/logger.js';
+import { CONTROL_THROTTLES, CONTROL_TIMEOUT_MS, MIN_CHECK_GAP_MS, jitter, nextBackoff } from './limits.js';
+import { describeError, errorCode } from '../errors.js';
 import { refreshShards } from './shard-listing.js';
 import type { StreamHealthTracker } from './stream-health.js';
 import { DEFAULT_MAX_RECORD_BYTES, type StreamState } from './stream-state.js';
-import { streamParams } from './stream-target.js';
+import { streamParams } from '../kinesis/stream-target.js';
 
 export interface CheckDeps {
   readonly client: KinesisClient;

@@ -2,13 +2,13 @@
 // answering LimitExceededException, writes keep getting 204, /ready and /health stay 200 (readiness follows
 // PutRecords outcomes), and describes stay bounded per stream with backoff however many writes succeed.
 import t from 'tap';
-import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
-import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
-import { send } from '../helpers/http.js';
-import { waitFor } from '../helpers/kinflux.js';
-import { batchFromLines } from '../encode/batch-from-lines.js';
-import { makeEngine } from './engine-setup.js';
+import { startKinesisLocal } from '../../../src/emulator/kinesis-local.js';
+import { startFaultProxy } from '../../helpers/fault-proxy.js';
+import { emulatorEnv, startKinflux } from '../../helpers/kinflux.js';
+import { send } from '../../helpers/http.js';
+import { waitFor } from '../../helpers/kinflux.js';
+import { batchFromLines } from '../../encode/batch-from-lines.js';
+import { makeEngine } from '../engine-setup.js';
 
 t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bounded', async (t) => {
   const emulator = await startKinesisLocal({ streams: { busy: 2 } });

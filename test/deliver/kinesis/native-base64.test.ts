@@ -1,19 +1,19 @@
-// The native base64 protocol (src/deliver/native-base64.ts): live on the installed SDK, byte-identical
+// The native base64 protocol (src/deliver/kinesis/native-base64.ts): live on the installed SDK, byte-identical
 // to the SDK's own serializer, and what kinesis-local stores is exactly what was sent, for every kind
 // of record kinflux builds (line, json, gzip, kpl).
 import { PutRecordsCommand, PutRecordsInput$ } from '@aws-sdk/client-kinesis';
 import { JsonCodec2 } from '@smithy/core/protocols';
 import fc from 'fast-check';
 import t from 'tap';
-import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { compressPayload } from '../../src/encode/compress.js';
-import { recordData } from '../../src/encode/record-packer.js';
-import { pointEncoder } from '../../src/encode/record-format.js';
-import { createKinesisClient } from '../../src/deliver/kinesis-client.js';
-import { BodyPool, NativeBase64Codec, nativeBase64Protocol, putBodies, spliceBase64 } from '../../src/deliver/native-base64.js';
-import { batchFromLines } from '../encode/batch-from-lines.js';
-import { readStream } from '../helpers/kinesis-read.js';
-import { telegrafLines } from './engine-setup.js';
+import { startKinesisLocal } from '../../../src/emulator/kinesis-local.js';
+import { compressPayload } from '../../../src/encode/compress.js';
+import { recordData } from '../../../src/encode/record-packer.js';
+import { pointEncoder } from '../../../src/encode/record-format.js';
+import { createKinesisClient } from '../../../src/deliver/kinesis/client.js';
+import { BodyPool, NativeBase64Codec, nativeBase64Protocol, putBodies, spliceBase64 } from '../../../src/deliver/kinesis/native-base64.js';
+import { batchFromLines } from '../../encode/batch-from-lines.js';
+import { readStream } from '../../helpers/kinesis-read.js';
+import { telegrafLines } from '../engine-setup.js';
 
 const settings = { timestampFormat: { useTrait: true, default: 7 as const }, jsonName: false };
 

@@ -1,6 +1,6 @@
 // What kinflux knows about one stream, in one record that the monitor's parts (describe, listing, health)
 // update and the stream's sender reads on every write (blocked, shard map, max record size).
-import type { ShardMap, ShardRange } from '../encode/shard-map.js';
+import type { ShardMap, ShardRange } from '../../encode/shard-map.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 

@@ -2,7 +2,7 @@
 // ranges stand in for the shards (one per open shard when DescribeStreamSummary tells the count): points are
 // packed per range, each range's records carry one fixed ExplicitHashKey (so a series always lands on one
 // shard, in order), and each range is paced on its own.
-import { ShardMap } from '../encode/shard-map.js';
+import { ShardMap } from '../../encode/shard-map.js';
 
 /** Ranges when not even the shard count is known. */
 const DEFAULT_HASH_RANGES = 16;

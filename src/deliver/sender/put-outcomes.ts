@@ -8,18 +8,18 @@
 // dropped: nobody was promised it, the clients got 503 and will resend, and dropping keeps memory bounded
 // under a long outage. Packing and the pump stay with the sender (stream-sender.ts), reached through OutcomeHost.
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import type { DeliverySettings } from '../config/types.js';
-import { hashKeyOf } from '../encode/shard-map.js';
-import { retryDelay } from '../queue/backoff.js';
-import type { ShardPacer } from '../queue/shard-pacer.js';
-import { isOrphan, type QueuedRecord, type StreamQueue } from '../queue/stream-queue.js';
-import { RateLimitedWarning } from '../log/rate-limited-warning.js';
-import { classify, describeError, errorCode, type DeliveryFailure } from './errors.js';
-import { putRecordsCall } from './put-records-call.js';
+import type { DeliverySettings } from '../../config/types.js';
+import { hashKeyOf } from '../../encode/shard-map.js';
+import { retryDelay } from '../../pacing/backoff.js';
+import type { ShardPacer } from '../../pacing/shard-pacer.js';
+import { isOrphan, type QueuedRecord, type StreamQueue } from '../../queue/stream-queue.js';
+import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
+import { classify, describeError, errorCode, type DeliveryFailure } from '../errors.js';
+import { putRecordsCall } from '../kinesis/put-records-call.js';
 import type { RecordPreparation } from './record-preparation.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import type { StreamSenderDeps } from './stream-sender.js';
-import { streamParams } from './stream-target.js';
+import { streamParams } from '../kinesis/stream-target.js';
 
 const THROTTLED = 'ProvisionedThroughputExceededException';
 

@@ -4,26 +4,26 @@
 // outcome (put-outcomes.ts) resolves, retries, splits or fails the submits holding it. This file is the loop:
 // when open records are sealed (linger, allowance, Nagle per shard), when calls go, and the sender's lifecycle.
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { DeliverySettings } from '../config/types.js';
-import type { Metrics } from '../metrics/registry.js';
-import type { PointBatch } from '../parse/types.js';
-import { BatchEncoder, type Unencodable } from '../encode/batch-encoder.js';
-import { RecordPacker, type PackedRecord } from '../encode/record-packer.js';
-import type { ShardMap } from '../encode/shard-map.js';
-import { ShardPacer } from '../queue/shard-pacer.js';
-import { StreamQueue, type QueuedRecord } from '../queue/stream-queue.js';
-import { Ticket } from '../queue/ticket.js';
-import { DeliveryError, WriteTooLargeError, answer, describeError, type DeliveryFailure } from './errors.js';
-import type { Logger } from '../log/logger.js';
+import type { DeliverySettings } from '../../config/types.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { PointBatch } from '../../parse/types.js';
+import { BatchEncoder, type Unencodable } from '../../encode/batch-encoder.js';
+import { RecordPacker, type PackedRecord } from '../../encode/record-packer.js';
+import type { ShardMap } from '../../encode/shard-map.js';
+import { ShardPacer } from '../../pacing/shard-pacer.js';
+import { StreamQueue, type QueuedRecord } from '../../queue/stream-queue.js';
+import { Ticket } from '../../queue/ticket.js';
+import { DeliveryError, WriteTooLargeError, answer, describeError, type DeliveryFailure } from '../errors.js';
+import type { Logger } from '../../log/logger.js';
 import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
-import type { StreamMonitor } from './stream-monitor.js';
-import type { StreamState } from './stream-state.js';
+import type { StreamMonitor } from '../control-plane/stream-monitor.js';
+import type { StreamState } from '../control-plane/stream-state.js';
 import { Alarm } from './alarm.js';
 import { AdmissionGate } from './admission-gate.js';
 import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
 import { RecordPreparation } from './record-preparation.js';
-import { MAX_RECORDS_PER_REQUEST } from './put-records-call.js';
+import { MAX_RECORDS_PER_REQUEST } from '../kinesis/put-records-call.js';
 
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
 const IDLE_LINGER_MS = 5;

@@ -1,13 +1,13 @@
 // Admission for one stream's sender: the glue between its queue, its pacer and the policy in
-// src/queue/admission.ts. A write is refused now, before any of its points is packed or sent, when the shards
+// src/pacing/admission.ts. A write is refused now, before any of its points is packed or sent, when the shards
 // cannot take it soon enough at the rates they take now: 503 with Retry-After when the backlog stands in the
 // way, 413 when even an empty shard at its ceiling could not take the write's share in time.
-import type { DeliverySettings } from '../config/types.js';
-import type { ShardMap } from '../encode/shard-map.js';
-import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../queue/admission.js';
-import type { ShardPacer } from '../queue/shard-pacer.js';
-import type { StreamQueue } from '../queue/stream-queue.js';
-import { DeliveryError, WriteTooLargeError, answer } from './errors.js';
+import type { DeliverySettings } from '../../config/types.js';
+import type { ShardMap } from '../../encode/shard-map.js';
+import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
+import type { ShardPacer } from '../../pacing/shard-pacer.js';
+import type { StreamQueue } from '../../queue/stream-queue.js';
+import { DeliveryError, WriteTooLargeError, answer } from '../errors.js';
 
 /** Telegraf's default HTTP timeout, when the settings do not name the clients' timeout. */
 const TELEGRAF_TIMEOUT_MS = 5000;
