@@ -91,9 +91,18 @@ export class StreamQueue {
 
   /** A call holding this record has answered (whatever the outcome): its group may send again. */
   landed(r: QueuedRecord): void {
-    const n = (this.busy.get(r.packed.group) ?? 0) - 1;
-    if (n > 0) this.busy.set(r.packed.group, n);
-    else this.busy.delete(r.packed.group);
+    this.unhold(r.packed.group);
+  }
+
+  /** The group sends nothing until unhold(): older records of it are on their way back to its line (a retry being re-compressed). */
+  hold(group: string): void {
+    this.busy.set(group, (this.busy.get(group) ?? 0) + 1);
+  }
+
+  unhold(group: string): void {
+    const n = (this.busy.get(group) ?? 0) - 1;
+    if (n > 0) this.busy.set(group, n);
+    else this.busy.delete(group);
   }
 
   /** Queues a record for sending; `front` for a retry, which keeps its place before newer records. */

@@ -85,7 +85,7 @@ export class PutOutcomes {
         await this.send(records.slice(0, mid));
         await this.send(records.slice(mid));
       } else if (kind === 'split') {
-        this.prep.split(records[0].packed, code);
+        this.prep.split(records[0].packed, code, true); // it was the head of its shard's line: its halves go back there
       } else {
         if (code === THROTTLED) for (const r of records) this.throttled(r);
         for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);

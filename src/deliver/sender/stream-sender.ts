@@ -232,7 +232,8 @@ export class StreamSender {
       const shrink = this.s.compression === 'none' ? 1 : Math.max(1, this.prep.ratio);
       let next = Infinity;
       q.packer.sealWhere((group, size) => {
-        if (q.waiting(group) > 0 || q.isBusy(group)) return false;
+        // Records of the shard still compressing count as waiting: the new one would only queue behind them.
+        if (q.waiting(group) > 0 || q.isBusy(group) || this.prep.pendingIn(group) > 0) return false;
         const wait = this.pacer.waitFor(group, Math.ceil(size / shrink), now);
         if (wait === 0) return true;
         next = Math.min(next, now + wait);
