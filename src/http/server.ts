@@ -60,11 +60,11 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
     // Malformed HTTP: answered without Fastify's default log entry, which carries the raw bytes (tokens, bodies).
     clientErrorHandler: clientErrorHandler(opts.logger),
   };
-  const transport = { maxHeaderSize: http.maxHeaderBytes };
+  const transport = { maxHeaderSize: http.maxHeaderBytes, ...connectionTimeouts(http.requestTimeoutMs) };
   const tls = tlsOptions(http);
   // Routes and hooks do not depend on the server's transport, so the HTTPS instance is typed as the HTTP one.
   const app: FastifyInstance = tls
-    ? (Fastify({ ...common, https: { ...tls, ...transport } }) as unknown as FastifyInstance)
+    ? (Fastify({ ...common, https: { ...tls, ...transport, handshakeTimeout: transport.headersTimeout } }) as unknown as FastifyInstance)
     : Fastify({ ...common, http: transport });
 
   // `Expect: 100-continue`: Node would send 100 as soon as the head arrives, before auth, the body budget or
@@ -174,6 +174,20 @@ function discardBody(body: Readable, maxBytes: number, timeoutMs: number): Promi
     body.on('data', onData).once('end', done).once('error', done);
     body.resume();
   });
+}
+
+/** A connection's head (and, with TLS, its handshake) must arrive within this, or KINFLUX_REQUEST_TIMEOUT_MS if shorter. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * Node's defaults hold a connection that never sends its head for 60 s (headersTimeout, fixed when the server
+ * is built, before Fastify sets requestTimeout), checked only every 30 s (connectionsCheckingInterval), and a
+ * TLS connection that never says ClientHello for 120 s (handshakeTimeout): 1,024 idle sockets could lock every
+ * client out for that long. Each is ~10 s here, never longer than the request timeout, checked every second.
+ */
+export function connectionTimeouts(requestTimeoutMs: number): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  return { requestTimeout: requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) };
 }
 
 function tlsOptions(http: HttpSettings): https.ServerOptions | null {
