@@ -3,6 +3,7 @@ export type { FieldValue, LineError, ParseOptions, ParseResult, Point, PointBatc
 export { parseLines } from './parse.js';
 export { decodeLine, measurementOf, tagValueOf } from './decode.js';
 export { serializePoint } from './serialize.js';
+export { PointBuilder } from './point-builder.js';
 export { parsePrecision, precisionError, v1PrecisionError, V2_PRECISION_ERROR } from './precision.js';
 export { describeLineError, describeLineErrorAt, MAX_ERROR_TEXT } from './errors.js';
 export { parseBody, OFF_THREAD_BYTES, type BodyParse } from './off-thread.js';

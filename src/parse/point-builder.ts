@@ -1,0 +1,468 @@
+// PointBuilder: structured points (from remote_write, OTLP, …) written as canonical line-protocol lines
+// into the same PointBatch the parser produces, so delivery never knows which input a point came from.
+// A point whose canonical line would break the one-line rule of the records (control bytes in names,
+// a raw newline in a string, backslash sequences the consumers read differently) is refused by name.
+// Nothing is allocated per point on the common path: tokens without special bytes are copied as they are.
+import { BatchWriter } from './out.js';
+import type { PointBatch } from './types.js';
+import { escapeFieldKey, escapeMeasurement, escapeString, escapeTag, fieldKeyNeedsRaw } from './escape.js';
+import { FK_READ_ALIKE, K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, fieldKeyFacts, readAlike } from './consumers.js';
+import { MAX_KEY_LENGTH } from './limits.js';
+
+const KIND_TEXT = ['measurement', 'tag key', 'tag value', 'field key', 'string field'] as const;
+const K_FIELD_KEY = 3;
+const K_STRING = 4;
+
+/** int64 and InfluxDB's time range (MinInt64 + 2 … MaxInt64 - 1). */
+const MIN_I64 = -(2n ** 63n);
+const MAX_I64 = 2n ** 63n - 1n;
+const MAX_U64 = 2n ** 64n - 1n;
+const MIN_NS = -9223372036854775806n;
+const MAX_NS = 9223372036854775806n;
+/** Milliseconds whose ns value is inside InfluxDB's range. */
+const MAX_MS = 9223372036854;
+
+/** Bytes that send a token to the escaping path, per kind (a backslash always does). */
+function special(c: number, kind: number): boolean {
+  switch (kind) {
+    case K_MEASUREMENT: return c === 44 || c === 32 || c === 92;
+    case K_STRING: return c === 34 || c === 92;
+    default: return c === 44 || c === 32 || c === 61 || c === 92;
+  }
+}
+
+/**
+ * Telegraf's grammar refuses tab, LF, VT, FF and CR in names and keys even escaped; InfluxDB's scanner
+ * skips a NUL where a name starts. In strings only `\n` matters: it would split the line.
+ */
+const isControl = (c: number, kind: number): boolean => (kind === K_STRING ? c === 10 : (c >= 9 && c <= 13) || c === 0);
+
+export class PointBuilder {
+  readonly out: BatchWriter;
+  /** Why the point being built is refused ('' while it is fine). */
+  private error = '';
+  /** A point is begun and not yet ended. */
+  private open = false;
+  private start = 0;
+  private measurementLen = 0;
+  private inFields = false;
+  private nFields = 0;
+  /** Escaped `key=value` of each tag, back to back; offsets per tag. */
+  private tagBuf = Buffer.allocUnsafe(1024);
+  private tagPos = 0;
+  private tagStart = new Uint32Array(64);
+  private tagKeyEnd = new Uint32Array(64);
+  private tagEnd = new Uint32Array(64);
+  private nTags = 0;
+  private order = new Uint32Array(64);
+  private orderTmp = new Uint32Array(64);
+  /** Field keys' [start, end) in out.data, for the duplicate check. */
+  private fieldKeys = new Uint32Array(32);
+  /** UTF-8 of a string argument. */
+  private text = Buffer.allocUnsafe(256);
+
+  constructor(out?: BatchWriter) {
+    this.out = out ?? new BatchWriter(64 * 1024, 1024);
+  }
+
+  /** Starts a point; a point begun and not ended is dropped. */
+  begin(): this {
+    if (this.open) this.out.rollback(this.start);
+    this.open = true;
+    this.error = '';
+    this.start = this.out.pos;
+    this.measurementLen = 0;
+    this.inFields = false;
+    this.nFields = 0;
+    this.nTags = 0;
+    this.tagPos = 0;
+    return this;
+  }
+
+  measurement(name: string): this {
+    const n = this.utf8(name);
+    return this.measurementBytes(this.text, 0, n);
+  }
+
+  /** The measurement from UTF-8 bytes b[s..e). Call first, once. */
+  measurementBytes(b: Uint8Array, s: number, e: number): this {
+    if (this.error) return this;
+    if (e === s) return this.refuse('measurement is empty');
+    if (b[s] === 35) return this.refuse('measurement starts with "#", which line protocol reads as a comment');
+    const out = this.out;
+    out.ensure(3 * (e - s) + 2);
+    const end = this.token(out.data, out.pos, b, s, e, K_MEASUREMENT);
+    if (end < 0) return this;
+    out.pos = end;
+    this.measurementLen = end - this.start;
+    return this;
+  }
+
+  tag(key: string, value: string): this {
+    const kn = this.utf8(key);
+    const vn = this.utf8(value, kn);
+    return this.tagBytes(this.text, 0, kn, this.text, kn, kn + vn);
+  }
+
+  /**
+   * A tag from UTF-8 bytes. An empty value drops the tag (Telegraf's serializer does the same; in
+   * Prometheus an empty label value means the label is absent). Tags may come in any order.
+   */
+  tagBytes(kb: Uint8Array, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number): this {
+    if (this.error) return this;
+    if (this.inFields) throw new Error('PointBuilder: tags must come before fields');
+    if (ve === vs) return this;
+    if (ke === ks) return this.refuse('a tag key is empty');
+    const need = 3 * (ke - ks + ve - vs) + 2;
+    if (this.tagPos + need > this.tagBuf.length) {
+      const next = Buffer.allocUnsafe(Math.max(2 * this.tagBuf.length, this.tagPos + need));
+      this.tagBuf.copy(next, 0, 0, this.tagPos);
+      this.tagBuf = next;
+    }
+    if (this.nTags === this.tagStart.length) this.growTags();
+    const t = this.nTags;
+    this.tagStart[t] = this.tagPos;
+    const k = this.token(this.tagBuf, this.tagPos, kb, ks, ke, K_TAG_KEY);
+    if (k < 0) return this;
+    this.tagKeyEnd[t] = k;
+    this.tagBuf[k] = 61;
+    const v = this.token(this.tagBuf, k + 1, vb, vs, ve, K_TAG_VALUE);
+    if (v < 0) return this;
+    this.tagEnd[t] = v;
+    this.tagPos = v;
+    this.nTags++;
+    return this;
+  }
+
+  floatField(key: string, v: number): this {
+    if (!this.fieldKey(key)) return this;
+    if (!Number.isFinite(v)) return this.refuse(`field ${JSON.stringify(key)} is ${v}: line protocol has no NaN or Inf`);
+    this.put(Object.is(v, -0) ? '-0' : String(v));
+    return this;
+  }
+
+  intField(key: string, v: number | bigint): this {
+    if (!this.fieldKey(key)) return this;
+    if (typeof v === 'number' ? !Number.isSafeInteger(v) : v < MIN_I64 || v > MAX_I64) {
+      return this.refuse(`field ${JSON.stringify(key)}: ${v} is not a 64-bit integer`);
+    }
+    this.put(`${v}i`);
+    return this;
+  }
+
+  uintField(key: string, v: number | bigint): this {
+    if (!this.fieldKey(key)) return this;
+    if (typeof v === 'number' ? !Number.isSafeInteger(v) || v < 0 : v < 0n || v > MAX_U64) {
+      return this.refuse(`field ${JSON.stringify(key)}: ${v} is not an unsigned 64-bit integer`);
+    }
+    this.put(`${v}u`);
+    return this;
+  }
+
+  boolField(key: string, v: boolean): this {
+    if (!this.fieldKey(key)) return this;
+    this.put(v ? 'true' : 'false');
+    return this;
+  }
+
+  stringField(key: string, v: string): this {
+    if (!this.fieldKey(key)) return this;
+    const n = this.utf8(v);
+    return this.stringValue(this.text, 0, n, key);
+  }
+
+  /** A string field whose value is the UTF-8 bytes b[s..e). */
+  stringFieldBytes(key: string, b: Uint8Array, s: number, e: number): this {
+    if (!this.fieldKey(key)) return this;
+    return this.stringValue(b, s, e, key);
+  }
+
+  /** A float field whose key is the UTF-8 bytes b[s..e) (remote_write's metric name, without a string). */
+  floatFieldBytes(b: Uint8Array, s: number, e: number, v: number): this {
+    if (!this.fieldKeyBytes(b, s, e)) return this;
+    if (!Number.isFinite(v)) return this.refuse(`field ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())} is ${v}: line protocol has no NaN or Inf`);
+    this.put(Object.is(v, -0) ? '-0' : String(v));
+    return this;
+  }
+
+  /** Ends the point with a timestamp in ns: '' when it was written, else why it was refused (nothing written). */
+  end(timestampNs: bigint): string {
+    if (!this.error && (timestampNs < MIN_NS || timestampNs > MAX_NS)) this.refuse(`timestamp ${timestampNs} ns is outside InfluxDB's range`);
+    if (!this.closeFields()) return this.drop();
+    this.put(` ${timestampNs}\n`);
+    return this.commit();
+  }
+
+  /** Ends the point with a timestamp in ms (an integer): as end(), without a bigint. */
+  endMs(timestampMs: number): string {
+    if (!this.error && (!Number.isInteger(timestampMs) || Math.abs(timestampMs) > MAX_MS)) this.refuse(`timestamp ${timestampMs} ms is outside InfluxDB's range`);
+    if (!this.closeFields()) return this.drop();
+    this.put(timestampMs === 0 ? ' 0\n' : ` ${timestampMs}000000\n`);
+    return this.commit();
+  }
+
+  /** Points built so far (the builder may go on adding after this; take the batch once done). */
+  batch(): PointBatch {
+    const out = this.out;
+    out.flush();
+    return {
+      data: out.data.subarray(0, out.pos),
+      count: out.count,
+      starts: out.starts.subarray(0, out.count + 1),
+      seriesLengths: out.seriesLengths.subarray(0, out.count),
+      measurementLengths: out.measurementLengths.subarray(0, out.count),
+    };
+  }
+
+  get count(): number {
+    return this.out.count;
+  }
+
+  /** Appends ASCII text, room ensured. */
+  private put(s: string): void {
+    this.out.ensure(s.length);
+    this.out.latin1(s);
+  }
+
+  private refuse(reason: string): this {
+    if (!this.error) this.error = reason;
+    return this;
+  }
+
+  private drop(): string {
+    this.open = false;
+    const why = this.error || 'point has no fields';
+    this.out.rollback(this.start);
+    this.error = '';
+    return why;
+  }
+
+  private commit(): string {
+    this.open = false;
+    const out = this.out;
+    const seriesLen = this.seriesLen;
+    out.commit(this.start, seriesLen, this.measurementLen);
+    return '';
+  }
+
+  private seriesLen = 0;
+
+  /** Writes the sorted tags and the space before the fields; false when the point is refused. */
+  private openFields(): boolean {
+    if (this.error) return false;
+    if (this.inFields) return true;
+    if (this.measurementLen === 0) { this.refuse('point has no measurement'); return false; }
+    this.inFields = true;
+    const n = this.nTags;
+    const order = this.sortTags();
+    const out = this.out;
+    out.ensure(this.tagPos + n + 1);
+    const tb = this.tagBuf;
+    for (let j = 0; j < n; j++) {
+      const t = order[j];
+      if (j > 0 && this.sameKey(order[j - 1], t)) {
+        this.refuse(`duplicate tag key ${JSON.stringify(tb.toString('utf8', this.tagStart[t], this.tagKeyEnd[t]))}`);
+        return false;
+      }
+      if (this.tagKeyEnd[t] - this.tagStart[t] === 4 && tb.toString('latin1', this.tagStart[t], this.tagKeyEnd[t]) === 'time') {
+        this.refuse('tag key "time" is not allowed (InfluxDB refuses it)');
+        return false;
+      }
+      out.data[out.pos++] = 44;
+      out.pos += tb.copy(out.data, out.pos, this.tagStart[t], this.tagEnd[t]);
+    }
+    this.seriesLen = out.pos - this.start;
+    if (this.seriesLen > MAX_KEY_LENGTH) { this.refuse(`max key length exceeded: series key of ${this.seriesLen} bytes > ${MAX_KEY_LENGTH}`); return false; }
+    out.data[out.pos++] = 32;
+    return true;
+  }
+
+  /** Checks the fields once all are written; false when the point is refused. */
+  private closeFields(): boolean {
+    if (this.error) return false;
+    if (!this.inFields || this.nFields === 0) { this.refuse('point has no fields'); return false; }
+    const n = this.nFields;
+    if (n > 1 && this.duplicateField(n)) return false;
+    return true;
+  }
+
+  private fieldKey(key: string): boolean {
+    const n = this.utf8(key);
+    return this.fieldKeyBytes(this.text, 0, n);
+  }
+
+  private fieldKeyBytes(b: Uint8Array, s: number, e: number): boolean {
+    if (!this.openFields()) return false;
+    if (e === s) { this.refuse('a field key is empty'); return false; }
+    if (e - s === 4 && b[s] === 116 && b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101) {
+      this.refuse('field key "time" is not allowed (InfluxDB refuses it)');
+      return false;
+    }
+    const out = this.out;
+    out.ensure(3 * (e - s) + 2);
+    if (this.nFields > 0) out.data[out.pos++] = 44;
+    const ks = out.pos;
+    const end = this.token(out.data, out.pos, b, s, e, K_FIELD_KEY);
+    if (end < 0) return false;
+    if (2 * this.nFields + 2 > this.fieldKeys.length) {
+      const f = new Uint32Array(this.fieldKeys.length * 2); f.set(this.fieldKeys); this.fieldKeys = f;
+    }
+    this.fieldKeys[2 * this.nFields] = ks;
+    this.fieldKeys[2 * this.nFields + 1] = end;
+    this.nFields++;
+    out.data[end] = 61;
+    out.pos = end + 1;
+    return true;
+  }
+
+  private stringValue(b: Uint8Array, s: number, e: number, key: string): this {
+    const out = this.out;
+    out.ensure(2 * (e - s) + 2);
+    out.data[out.pos] = 34;
+    const end = this.token(out.data, out.pos + 1, b, s, e, K_STRING, key);
+    if (end < 0) return this;
+    out.data[end] = 34;
+    out.pos = end + 1;
+    return this;
+  }
+
+  /**
+   * Writes the canonical spelling of b[s..e) of this kind at d[at..] (room ensured) and returns its end,
+   * or -1 with the point refused. Tokens without special bytes are their own spelling; others are
+   * escaped by the rules of escape.ts and checked by those of consumers.ts.
+   */
+  private token(d: Buffer, at: number, b: Uint8Array, s: number, e: number, kind: number, key?: string): number {
+    let plain = true;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      if (isControl(c, kind)) {
+        this.refuse(kind === K_STRING
+          ? `string field ${JSON.stringify(key)} holds a raw newline, which would split the record line: no record line can carry it`
+          : `${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())} holds a NUL, tab, newline, vertical tab, form feed or carriage return, which InfluxDB or Telegraf's influx parser reads differently: no record line can carry it`);
+        return -1;
+      }
+      if (plain && special(c, kind)) plain = false;
+    }
+    if (plain) {
+      for (let i = s; i < e; i++) d[at++] = b[i];
+      return at;
+    }
+    const raw = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
+    if (kind !== K_STRING && this.unescapable(raw, kind)) {
+      this.refuse(`${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(raw, 'latin1').toString())} holds a backslash sequence that InfluxDB and Telegraf's influx parser read differently: no record line keeps its value for both`);
+      return -1;
+    }
+    const spelled = kind === K_MEASUREMENT ? escapeMeasurement(raw) : kind === K_STRING ? escapeString(raw) : kind === K_FIELD_KEY ? escapeFieldKey(raw) : escapeTag(raw);
+    const end = at + d.write(spelled, at, 'latin1');
+    if (kind === K_STRING) return end;
+    const ok = kind === K_FIELD_KEY ? ((-1 - fieldKeyFacts(d, at, end)) & FK_READ_ALIKE) !== 0 : readAlike(d, at, end, kind);
+    if (!ok) {
+      this.refuse(`${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(raw, 'latin1').toString())} holds a backslash sequence that InfluxDB and Telegraf's influx parser read differently: no record line keeps its value for both`);
+      return -1;
+    }
+    return end;
+  }
+
+  /**
+   * A value no spelling carries: a run of backslashes right before a byte the scanners end or unescape
+   * a token at (`,` space `=` `"` or another backslash pairing), or at the end. Both scanners take a
+   * backslash with the byte after it, so the escape written before such a byte would pair with the
+   * value's own backslash instead (fieldKeyNeedsRaw of escape.ts is the field-key form of this rule).
+   */
+  private unescapable(raw: string, kind: number): boolean {
+    if (raw.indexOf('\\') < 0) return false;
+    if (kind === K_FIELD_KEY) return fieldKeyNeedsRaw(raw);
+    for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', i)) {
+      let j = i;
+      while (j < raw.length && raw.charCodeAt(j) === 92) j++;
+      if (j === raw.length) return true;
+      const c = raw.charCodeAt(j);
+      if (c === 44 || c === 32 || c === 61 || c === 34) return true;
+      i = j;
+    }
+    return false;
+  }
+
+  /** Tag order: by escaped key bytes (as InfluxDB sorts); insertion sort for a few, merge sort beyond. */
+  private sortTags(): Uint32Array {
+    const n = this.nTags;
+    const o = this.order;
+    for (let j = 0; j < n; j++) o[j] = j;
+    if (n < 2) return o;
+    if (n <= 16) {
+      for (let j = 1; j < n; j++) {
+        const x = o[j];
+        let k = j - 1;
+        while (k >= 0 && this.cmpKey(o[k], x) > 0) { o[k + 1] = o[k]; k--; }
+        o[k + 1] = x;
+      }
+      return o;
+    }
+    const tmp = this.orderTmp;
+    for (let w = 1; w < n; w *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * w) {
+        const mid = Math.min(lo + w, n), hi = Math.min(lo + 2 * w, n);
+        let a = lo, b = mid, k = lo;
+        while (a < mid && b < hi) tmp[k++] = this.cmpKey(o[a], o[b]) <= 0 ? o[a++] : o[b++];
+        while (a < mid) tmp[k++] = o[a++];
+        while (b < hi) tmp[k++] = o[b++];
+      }
+      o.set(tmp.subarray(0, n));
+    }
+    return o;
+  }
+
+  private cmpKey(x: number, y: number): number {
+    return cmpBytes(this.tagBuf, this.tagStart[x], this.tagKeyEnd[x], this.tagBuf, this.tagStart[y], this.tagKeyEnd[y]);
+  }
+
+  private sameKey(x: number, y: number): boolean {
+    return this.cmpKey(x, y) === 0;
+  }
+
+  /** A repeated field key refuses the point (pairwise for a few; sorted beyond). */
+  private duplicateField(n: number): boolean {
+    const f = this.fieldKeys;
+    const d = this.out.data;
+    let dup = -1;
+    if (n <= 8) {
+      for (let a = 0; a < n && dup < 0; a++) for (let b = a + 1; b < n; b++) if (cmpBytes(d, f[2 * a], f[2 * a + 1], d, f[2 * b], f[2 * b + 1]) === 0) { dup = a; break; }
+    } else {
+      const idx = Array.from({ length: n }, (_, k) => k).sort((a, b) => cmpBytes(d, f[2 * a], f[2 * a + 1], d, f[2 * b], f[2 * b + 1]));
+      for (let k = 1; k < n; k++) if (cmpBytes(d, f[2 * idx[k - 1]], f[2 * idx[k - 1] + 1], d, f[2 * idx[k]], f[2 * idx[k] + 1]) === 0) { dup = idx[k]; break; }
+    }
+    if (dup < 0) return false;
+    this.refuse(`duplicate field key ${JSON.stringify(d.toString('utf8', f[2 * dup], f[2 * dup + 1]))}`);
+    return true;
+  }
+
+  private growTags(): void {
+    const n = this.tagStart.length * 2;
+    const g = (a: Uint32Array) => { const x = new Uint32Array(n); x.set(a); return x; };
+    this.tagStart = g(this.tagStart);
+    this.tagKeyEnd = g(this.tagKeyEnd);
+    this.tagEnd = g(this.tagEnd);
+    this.order = new Uint32Array(n);
+    this.orderTmp = new Uint32Array(n);
+  }
+
+  /** UTF-8 of s into this.text at `at`; returns its byte length. */
+  private utf8(s: string, at = 0): number {
+    const need = at + 3 * s.length;
+    if (need > this.text.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, 2 * this.text.length));
+      this.text.copy(next, 0, 0, at);
+      this.text = next;
+    }
+    return this.text.write(s, at, 'utf8');
+  }
+}
+
+function cmpBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let i = 0; i < n; i++) {
+    const d = a[as + i] - b[bs + i];
+    if (d !== 0) return d;
+  }
+  return (ae - as) - (be - bs);
+}
