@@ -26,12 +26,6 @@ export interface Unencodable {
  */
 const INVALID_UTF8_REASON = 'invalid UTF-8 in a name, tag or string: json records cannot carry it losslessly (send UTF-8, or use KINFLUX_RECORD_FORMAT=line, which keeps the bytes)';
 
-export interface EncodedBatch<H extends Holder> {
-  points: number;
-  bytes: number;
-  sealed: PackedRecord<H>[];
-}
-
 export interface EncodedPoints {
   readonly keys: string[];
   readonly groups: string[];
@@ -93,10 +87,10 @@ export class BatchEncoder {
   }
 
   /**
-   * Partition key, group (shard, or hash range without a shard map) and encoded bytes of every point
+   * Partition key, group (the shard in `map`: the stream's, or hash ranges without ListShards) and encoded bytes of every point
    * that fits, plus the bytes per group: enough to decide admission before anything is packed.
    */
-  encodePoints(batch: PointBatch, map: ShardMap | undefined, limit: number): EncodedPoints {
+  encodePoints(batch: PointBatch, map: ShardMap, limit: number): EncodedPoints {
     const keys: string[] = [];
     const groups: string[] = [];
     const data: Buffer[] = [];
@@ -112,10 +106,10 @@ export class BatchEncoder {
         if (series) {
           const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
           key = e.key;
-          group = map ? series.shardIdOf(e, map) : e.group;
+          group = series.shardIdOf(e, map);
         } else {
           key = this.keyOf(batch, i);
-          group = map ? map.shardIdOf(this.hashes.get(key)) : `key:${key}`;
+          group = map.shardIdOf(this.hashes.get(key));
         }
         const d = this.encode(batch, i);
         if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
@@ -137,11 +131,5 @@ export class BatchEncoder {
     const sealed: PackedRecord<H>[] = [];
     for (let i = 0; i < enc.data.length; i++) packer.add(enc.groups[i], enc.keys[i], enc.data[i], holder, sealed);
     return sealed;
-  }
-
-  /** Adds every point that fits to the packer, grouped by shard (or by partition key without a map). */
-  pack<H extends Holder>(batch: PointBatch, holder: H, packer: RecordPacker<H>, map: ShardMap | undefined, limit: number): EncodedBatch<H> {
-    const enc = this.encodePoints(batch, map, limit);
-    return { points: enc.data.length, bytes: enc.bytes, sealed: this.place(enc, holder, packer) };
   }
 }

@@ -12,7 +12,7 @@ export interface Holder {
 }
 
 export interface PackedRecord<H extends Holder> {
-  /** Shard id (or `key:<pk>` without a shard map): records of one group are paced and retried together. */
+  /** Shard id (a hash range's id without ListShards): records of one group are paced and retried together. */
   readonly group: string;
   readonly partitionKey: string;
   /** Decimal 128-bit hash pinning the record to its shard; undefined without a shard map. */

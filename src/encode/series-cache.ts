@@ -10,8 +10,6 @@ import { DEFAULT_SERIES_CACHE_BYTES } from '../config/schema.js';
 export interface SeriesEntry {
   /** The partition key (`series` method), created once per series. */
   readonly key: string;
-  /** Group without a shard map. */
-  readonly group: string;
   /** The shard map `shardId` was computed for. */
   map: ShardMap | undefined;
   shardId: string;
@@ -129,7 +127,7 @@ export class SeriesKeyCache {
   lookup(data: Buffer, start: number, len: number): SeriesEntry {
     if (len > MAX_CACHED_SERIES_BYTES) {
       const key = seriesKeyOf(data, start, len);
-      return { key, group: `key:${key}`, map: undefined, shardId: '' };
+      return { key, map: undefined, shardId: '' };
     }
     const nWords = (len + 3) >>> 2;
     if (this.scratch.length < nWords) this.scratch = new Uint32Array(nWords * 2);
@@ -170,7 +168,7 @@ export class SeriesKeyCache {
     return e.shardId;
   }
 
-  /** Bytes an entry costs: its words, its key and group strings (up to 2 bytes a character), the rest. */
+  /** Bytes an entry costs: its words, its key string (up to 2 bytes a character; counted twice, a margin), the rest. */
   private costOf(len: number, nWords: number): number {
     return nWords * 4 + 4 * Math.min(len, 260) + ENTRY_OVERHEAD_BYTES;
   }
@@ -180,7 +178,7 @@ export class SeriesKeyCache {
     this.account.bytes += cost;
     processHeldBytes += cost;
     const key = seriesKeyOf(data, start, len);
-    const entry: SeriesEntry = { key, group: `key:${key}`, map: undefined, shardId: '' };
+    const entry: SeriesEntry = { key, map: undefined, shardId: '' };
     const e = this.entries.length;
     this.entries.push(entry);
     this.hashes = grown(this.hashes, e + 1);

@@ -6,6 +6,7 @@ import { MAX_CACHED_SERIES_BYTES, SeriesKeyCache, seriesCachesHeldBytes } from '
 import { DEFAULT_SERIES_CACHE_BYTES } from '../../src/config/schema.js';
 import { collectGarbage } from '../../src/reclaim.js';
 import { BatchEncoder } from '../../src/encode/batch-encoder.js';
+import { ShardMap } from '../../src/encode/shard-map.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { batchFromLines } from './batch-from-lines.js';
 
@@ -53,7 +54,7 @@ t.test('the cache keeps no buffer it read: once a batch is encoded, its output c
   const lines = Array.from({ length: 2000 }, (_, i) => `m,host=h${i} v=1i 1`);
   t.ok(await collectable(() => {
     const batch = batchFromLines(lines);
-    t.equal(encoder.encodePoints(batch, undefined, MiB).data.length, 2000);
+    t.equal(encoder.encodePoints(batch, new ShardMap([{ shardId: 's0', start: 0n, end: 2n ** 128n - 1n }]), MiB).data.length, 2000);
     return batch.data.buffer;
   }), 'the batch buffer is collected after encodePoints');
   const cache = new SeriesKeyCache();
