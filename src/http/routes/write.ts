@@ -60,7 +60,11 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
     // A shard of the target stream is backlogged past admission: the write would be refused after parsing,
     // so it is refused before its body is read (a flood of writes the stream cannot take then costs little).
     const api = req.routeOptions.config.api;
-    if (api !== undefined && deps.delivery.saturated) {
+    // A body over the size limits can never be taken, whatever the backlog: its 413 (Fastify's, or the
+    // budget's below) must not become a 503 that a client such as Telegraf retries for ever.
+    const announced = Number(req.headers['content-length']);
+    const neverFits = announced > Math.min(settings.http.maxBodyBytes, budget.max);
+    if (api !== undefined && deps.delivery.saturated && !neverFits) {
       const q = req.query as Record<string, unknown>;
       const db = api === 'v1' ? q.db : q.bucket;
       const route = typeof db === 'string' && db ? deps.router.resolve(db) : undefined;
