@@ -7,6 +7,7 @@ export function selectPoints(batch: PointBatch, drop: ReadonlySet<number>): Poin
   const starts = new Uint32Array(keep.length + 1);
   const seriesLengths = new Uint32Array(keep.length);
   const measurementLengths = new Uint32Array(keep.length);
+  const lines = new Uint32Array(keep.length);
   let size = 0;
   for (const i of keep) size += batch.starts[i + 1] - batch.starts[i];
   const data = Buffer.allocUnsafe(size);
@@ -16,7 +17,8 @@ export function selectPoints(batch: PointBatch, drop: ReadonlySet<number>): Poin
     at += batch.data.copy(data, at, batch.starts[i], batch.starts[i + 1]);
     seriesLengths[k] = batch.seriesLengths[i];
     measurementLengths[k] = batch.measurementLengths[i];
+    lines[k] = batch.lines[i];
   });
   starts[keep.length] = at;
-  return { data, count: keep.length, starts, seriesLengths, measurementLengths };
+  return { data, count: keep.length, starts, seriesLengths, measurementLengths, lines };
 }

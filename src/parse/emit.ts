@@ -233,10 +233,10 @@ function writeMeasurement(out: BatchWriter, b: Buffer, s: number, e: number): vo
 }
 
 /**
- * Emits the canonical line for a scanned point. Returns '' on success, else the reason InfluxDB's
+ * Emits the canonical line for a scanned point, from the body's line `line`. Returns '' on success, else the reason InfluxDB's
  * storage layer gives for dropping it.
  */
-export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): string {
+export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer, line: number): string {
   const b = st.buf;
   const t = st.tags;
   for (let j = 0; j < st.nTags; j++) {
@@ -252,7 +252,7 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
       const at = out.pos;
       if (b[st.tsEnd] === 10) out.run(b, s, st.tsEnd + 1); // the input's newline ends the line
       else { out.copy(b, s, st.tsEnd); out.byte(10); }
-      out.commit(at, st.keyEnd - s, st.mEnd - s);
+      out.commit(at, st.keyEnd - s, st.mEnd - s, line);
       return '';
     }
     // Canonical up to the fields: copied, then the timestamp (converted, or the receive time).
@@ -263,7 +263,7 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
     out.byte(32);
     writeTimestamp(st, out, defaultTs);
     out.byte(10);
-    out.commit(at, st.keyEnd - s, st.mEnd - s);
+    out.commit(at, st.keyEnd - s, st.mEnd - s, line);
     return '';
   }
   // Upper bound of the canonical size: every byte escaped, plus a timestamp and booleans spelled out.
@@ -306,7 +306,7 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer): s
   out.byte(32);
   writeTimestamp(st, out, defaultTs);
   out.byte(10);
-  out.commit(lineStart, sLen, mLen);
+  out.commit(lineStart, sLen, mLen, line);
   return '';
 }
 

@@ -64,11 +64,11 @@ function repeated(b: Uint8Array, n: number, ks: number, kl: number, sg: number, 
  * than `limit` points. The caller guarantees a '\n' at or after every line start below `end`: every
  * loop stops at a newline, so none needs a bounds check. Each line taken is written to out (the input
  * bytes, booleans respelled, and out's tail (a space, the receive time, a newline; `tailLength` bytes)
- * when it has no timestamp). Returns where it stopped: the start of the first line it did not take,
+ * when it has no timestamp); `line` is the body line at s. Returns where it stopped: the start of the first line it did not take,
  * untouched, for the exact path. One call runs over many lines: a call per tiny line cost more than
  * the line.
  */
-export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, tailLength: number, limit: number): number {
+export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, tailLength: number, limit: number, line: number): number {
   out.refusedAt = -1;
   lines: while (s < end) {
     let c = b[s];
@@ -199,7 +199,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
         const at = out.pos;
         const d = out.data;
         out.pos = out.putTail(nRw === 0 ? copyBytes(d, at, b, s, i) : writeRewritten(out, at, b, s, i));
-        out.commit(at, keyEnd - s, mEnd - s);
+        out.commit(at, keyEnd - s, mEnd - s, line++);
         s = i + 1;
         if (out.count > limit) return s;
         continue lines;
@@ -219,7 +219,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
     const at = out.pos;
     if (nRw === 0) out.run(b, s, te + 1); // the input's newline ends the line
     else { out.flush(); out.pos = writeRewritten(out, at, b, s, te + 1); }
-    out.commit(at, keyEnd - s, mEnd - s);
+    out.commit(at, keyEnd - s, mEnd - s, line++);
     s = te + 1;
     if (out.count > limit) return s;
   }
@@ -229,7 +229,7 @@ export function fastLines(b: Buffer, s: number, end: number, out: BatchWriter, t
 /** fastLines on the one line at s: the index of its '\n' when taken, else -1 (for tests). */
 export function fastLine(b: Buffer, s: number, out: BatchWriter, tailLength: number): number {
   const n = out.count;
-  const next = fastLines(b, s, s + 1, out, tailLength, Infinity);
+  const next = fastLines(b, s, s + 1, out, tailLength, Infinity, 1);
   return out.count > n ? next - 1 : -1;
 }
 

@@ -27,6 +27,7 @@ interface ResultMessage {
   readonly starts: Uint32Array;
   readonly seriesLengths: Uint32Array;
   readonly measurementLengths: Uint32Array;
+  readonly lines: Uint32Array;
   readonly errors: LineError[];
   readonly errorCount: number;
   readonly badLines: Uint8Array;
@@ -51,10 +52,10 @@ export function packResult(id: number, body: ArrayBuffer, r: ParseResult): { mes
   const bad = r.badLines instanceof LineSet ? r.badLines.bytes() : new Uint8Array(0);
   const message: ResultMessage = {
     id, body, data: p.data, count: p.count, starts: p.starts, seriesLengths: p.seriesLengths,
-    measurementLengths: p.measurementLengths, errors: r.errors, errorCount: r.errorCount, badLines: bad, tooManyLines: r.tooManyLines,
+    measurementLengths: p.measurementLengths, lines: p.lines, errors: r.errors, errorCount: r.errorCount, badLines: bad, tooManyLines: r.tooManyLines,
   };
   const transfer = new Set<ArrayBuffer>([body]);
-  for (const v of [p.data, p.starts, p.seriesLengths, p.measurementLengths, bad]) {
+  for (const v of [p.data, p.starts, p.seriesLengths, p.measurementLengths, p.lines, bad]) {
     if (ownsBuffer(v)) transfer.add(v.buffer as ArrayBuffer);
   }
   return { message, transfer: [...transfer] };
@@ -69,6 +70,7 @@ function unpack(m: ResultMessage): BodyParse {
       starts: m.starts,
       seriesLengths: m.seriesLengths,
       measurementLengths: m.measurementLengths,
+      lines: m.lines,
     },
     errors: m.errors,
     errorCount: m.errorCount,

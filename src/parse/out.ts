@@ -7,6 +7,7 @@ export class BatchWriter {
   starts: Uint32Array;
   seriesLengths: Uint32Array;
   measurementLengths: Uint32Array;
+  lines: Uint32Array;
 
   /** A run of input bytes already counted in pos but not yet copied (see run()). */
   private runSrc: Buffer | undefined;
@@ -33,6 +34,7 @@ export class BatchWriter {
     this.starts = new Uint32Array(n + 1);
     this.seriesLengths = new Uint32Array(n);
     this.measurementLengths = new Uint32Array(n);
+    this.lines = new Uint32Array(n);
   }
 
   /** Makes room for n more bytes. */
@@ -73,24 +75,21 @@ export class BatchWriter {
     return p;
   }
 
-  /** Records a finished point [start, pos). */
-  commit(start: number, seriesLen: number, measurementLen: number): void {
+  /** Records a finished point [start, pos), from the body's line `line`. */
+  commit(start: number, seriesLen: number, measurementLen: number, line: number): void {
     if (this.count + 1 >= this.starts.length) {
       const n = this.starts.length * 2;
       const s = new Uint32Array(n); s.set(this.starts); this.starts = s;
       const a = new Uint32Array(n); a.set(this.seriesLengths); this.seriesLengths = a;
       const m = new Uint32Array(n); m.set(this.measurementLengths); this.measurementLengths = m;
+      const l = new Uint32Array(n); l.set(this.lines); this.lines = l;
     }
     this.starts[this.count] = start;
     this.seriesLengths[this.count] = seriesLen;
     this.measurementLengths[this.count] = measurementLen;
+    this.lines[this.count] = line;
     this.count++;
     this.starts[this.count] = this.pos;
-  }
-
-  /** Drops a partly written point. */
-  rollback(start: number): void {
-    this.pos = start;
   }
 
   copy(src: Buffer, s: number, e: number): void {

@@ -87,7 +87,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     if (pos < fastEnd && idleRun < 4) {
       // The fast path takes what it can (one line, one point each); the line it stops at goes below.
       const before = out.count;
-      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount);
+      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount, line);
       if (out.count > before) idleRun = 0;
       line += out.count - before;
       if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
@@ -184,7 +184,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         if (reason !== '') { ok = false; stage = 'record'; }
       }
       if (ok) {
-        reason = emitPoint(st, out, defTs);
+        reason = emitPoint(st, out, defTs, blockLine);
         if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
       }
       if (!ok) {
@@ -220,6 +220,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       starts: out.starts.subarray(0, out.count + 1),
       seriesLengths: out.seriesLengths.subarray(0, out.count),
       measurementLengths: out.measurementLengths.subarray(0, out.count),
+      lines: out.lines.subarray(0, out.count),
     },
     errors,
     errorCount,

@@ -36,6 +36,8 @@ export interface PointBatch {
   readonly seriesLengths: Uint32Array;
   /** Bytes of point i's escaped measurement, from its start. */
   readonly measurementLengths: Uint32Array;
+  /** 1-based line of the body point i came from (to quote a point refused after parsing). */
+  readonly lines: Uint32Array;
 }
 
 /** One rejected line, in the terms InfluxDB uses in its error bodies. */

@@ -17,6 +17,7 @@ export function batchFromLines(lines: readonly string[] | string): PointBatch {
   const starts = new Uint32Array(count + 1);
   const seriesLengths = new Uint32Array(count);
   const measurementLengths = new Uint32Array(count);
+  const lineNumbers = Uint32Array.from(list, (_, i) => i + 1);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     starts[i] = pos;
@@ -27,7 +28,7 @@ export function batchFromLines(lines: readonly string[] | string): PointBatch {
     pos = end + 1;
   }
   starts[count] = pos;
-  return { data, count, starts, seriesLengths, measurementLengths };
+  return { data, count, starts, seriesLengths, measurementLengths, lines: lineNumbers };
 }
 
 /** Lines of a batch, without newlines. */

@@ -78,7 +78,7 @@ t.test('json records refuse points that are not UTF-8 (they would collapse keys 
   for (let i = 0; i < lines.length; i++) starts[i + 1] = starts[i] + lines[i].length;
   const seriesLengths = Uint32Array.from(lines.map((l) => l.indexOf(0x20)));
   const measurementLengths = Uint32Array.from(lines.map((l) => Math.min(...[l.indexOf(0x2c), l.indexOf(0x20)].filter((x) => x >= 0))));
-  const batch = { data, count: lines.length, starts, seriesLengths, measurementLengths };
+  const batch = { data, count: lines.length, starts, seriesLengths, measurementLengths, lines: Uint32Array.from(lines, (_, i) => i + 1) };
   const json = new BatchEncoder(loadSettings({ KINFLUX_RECORD_FORMAT: 'json' }).delivery);
   t.same(json.unencodable(batch, 1 << 20).map((u) => [u.index, u.kind]), [[0, 'invalid_utf8'], [2, 'invalid_utf8'], [3, 'invalid_utf8']]);
   t.match(json.unencodable(batch, 1 << 20)[0].reason, /invalid UTF-8 .* KINFLUX_RECORD_FORMAT=line/);

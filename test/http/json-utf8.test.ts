@@ -25,6 +25,9 @@ t.test('json records: lines that are not UTF-8 are rejected with the reason; the
   const v2 = await send(kf.url, '/api/v2/write?bucket=v2&org=o', body);
   t.equal(v2.status, 400, 'v2 rejects the whole batch');
   t.match(v2.json(), { code: 'invalid', line: 1 });
+  // The line quoted is the one the point came from, after lines that are not points (NUL-only, a bad one).
+  const after = await send(kf.url, '/write?db=x', Buffer.from('\0\nbad\nok f=1i 5\n\t\nu8 \xfe=1i 6\n', 'latin1'));
+  t.match(after.json<{ error: string }>().error, /\(line 2, .*invalid UTF-8.*\(line 5, column 1\).*dropped=2/s);
   const utf8 = await send(kf.url, '/write?db=x', 'ok,t=Grüße\\ 🌍 s="ünï\\"cödé" 4');
   t.equal(utf8.status, 204, 'valid UTF-8 of any script is fine');
   t.equal(await kf.stop('SIGTERM'), 0);
@@ -34,6 +37,7 @@ t.test('json records: lines that are not UTF-8 are rejected with the reason; the
     points.map((p) => [p.measurement, p.tags, p.fields, p.timestamp]),
     [
       ['ok', [['t', 'café']], [['f', { type: 'integer', value: 1n }]], 2n],
+      ['ok', [], [['f', { type: 'integer', value: 1n }]], 5n],
       ['ok', [['t', 'Grüße 🌍']], [['s', { type: 'string', value: 'ünï"cödé' }]], 4n],
     ],
   );

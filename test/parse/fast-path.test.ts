@@ -12,7 +12,7 @@ const V2: ParseOptions = { ...V1, allowUnsigned: true, allowCRLF: true };
 
 function snapshot(r: ParseResult): string {
   const p = r.points;
-  return JSON.stringify([p.data.toString('latin1'), [...p.starts], [...p.seriesLengths], [...p.measurementLengths], r.errors]);
+  return JSON.stringify([p.data.toString('latin1'), [...p.starts], [...p.seriesLengths], [...p.measurementLengths], [...p.lines], r.errors]);
 }
 
 /** '' when both paths agree on the line, else a description of the difference. */
@@ -90,12 +90,13 @@ t.test('fastLines takes consecutive lines in one call, and stops at the first it
   const b = Buffer.from('a v=1\nb v=t 5\nc v=2i\nd\\ v=1\ne v=1\n');
   const out = new BatchWriter(1024, 16);
   out.setTail(Buffer.from(' 9\n'));
-  const stop = fastLines(b, 0, b.lastIndexOf(10), out, 3, Infinity);
+  const stop = fastLines(b, 0, b.lastIndexOf(10), out, 3, Infinity, 7);
   out.flush();
   t.equal(stop, b.indexOf('d'), 'stops at the escaped measurement, untouched');
   t.equal(out.count, 3);
+  t.same([...out.lines.subarray(0, 3)], [7, 8, 9], 'each point keeps its line');
   t.equal(out.data.subarray(0, out.pos).toString(), 'a v=1 9\nb v=true 5\nc v=2i 9\n');
   const limited = new BatchWriter(1024, 16);
   limited.setTail(Buffer.from(' 9\n'));
-  t.equal(fastLines(b, 0, b.lastIndexOf(10), limited, 3, 1), b.indexOf('c'), 'stops once past the limit');
+  t.equal(fastLines(b, 0, b.lastIndexOf(10), limited, 3, 1, 1), b.indexOf('c'), 'stops once past the limit');
 });

@@ -41,6 +41,17 @@ t.test('comments, blank lines, line numbers and neighbours of bad lines', async 
   t.equal(describeLineError(r.errors[0]), "unable to parse 'b v= 2': missing field value");
   t.equal(r.errors[0].column, 4);
   t.equal(measurementOf(r.points, 1), 'c');
+  t.same([...r.points.lines], [4, 6], 'each point keeps its body line');
+});
+
+t.test('the line column: blank, NUL-only and comment lines, quoted and escaped newlines, both paths', async (t) => {
+  // Fast path (ns, a newline ahead) and exact path (the last line, precision) alike.
+  const body = 'a v=1 1\n\0\n\t\n# c\nb v="x\ny" 2\nc v=1 3\nd\\\ne v=1 4\n\r\nf,t=1 v=2i\ng v=1';
+  for (const o of [V1, { ...V1, precision: 's' as const }]) {
+    const r = parseLines(Buffer.from(body), o);
+    t.same(r.errors.map((e) => e.line), [5, 8, 10], 'raw newlines in a string or a name are refused (record rules); `\\r` is not a point');
+    t.same([...r.points.lines], [1, 7, 11, 12], o.precision);
+  }
 });
 
 t.test('escapes: 1.x unescapes only some sequences', async (t) => {

@@ -9,7 +9,6 @@ import { sendError, type Api } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
-import type { Unencodable } from '../../encode/batch-encoder.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, expectsContinue, installBodyBudget, reserveFor } from '../body-budget.js';
 import type { Router } from '../../route/router.js';
@@ -133,7 +132,11 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   // A point no record can carry (too big for any record; not UTF-8 in json records) is a rejected line, never a silent drop.
   const unfit = points.count > 0 ? delivery.unencodable(stream, points) : [];
   if (unfit.length > 0) {
-    errors.push(...unencodableErrors(body, unfit, parsed.badLines));
+    // Quoted from the canonical line, at the body line the point came from (the batch's line column).
+    for (const { index, reason } of unfit.slice(0, MAX_QUOTED_ERRORS)) {
+      const s = points.starts[index];
+      errors.push({ line: points.lines[index], column: 1, text: points.data.toString('utf8', s, Math.min(points.starts[index + 1] - 1, s + 64)), reason });
+    }
     errors.sort((a, b) => a.line - b.line);
     errors.length = Math.min(errors.length, MAX_QUOTED_ERRORS);
     errorCount += unfit.length;
@@ -192,31 +195,4 @@ function describeErrors(errors: LineError[], total: number): string {
   const quoted = errors.slice(0, MAX_QUOTED_ERRORS).map(describeLineErrorAt);
   const more = total - quoted.length;
   return quoted.join('\n') + (more > 0 ? `\n… and ${more} more invalid line${more === 1 ? '' : 's'}` : '');
-}
-
-/**
- * Errors for points no record can carry. The batch does not keep body line numbers (rare path),
- * so they are found again: the k-th line that is neither blank, a comment, nor invalid is point k.
- */
-function unencodableErrors(body: Buffer, unfit: readonly Unencodable[], bad: { has(line: number): boolean }): LineError[] {
-  // Only the first few are quoted (the route counts the rest): no error object per unfit point.
-  const quoted = unfit.slice(0, MAX_QUOTED_ERRORS);
-  const wanted = new Map(quoted.map((u) => [u.index, u.reason]));
-  const out: LineError[] = [];
-  let point = 0;
-  let lineNo = 0;
-  for (let start = 0; start < body.length && out.length < quoted.length; ) {
-    let end = body.indexOf(10, start);
-    if (end < 0) end = body.length;
-    lineNo++;
-    let i = start;
-    while (i < end && (body[i] === 32 || body[i] === 9 || body[i] === 13)) i++;
-    if (i < end && body[i] !== 35 && !bad.has(lineNo)) {
-      const reason = wanted.get(point);
-      if (reason !== undefined) out.push({ line: lineNo, column: 1, text: body.toString('utf8', start, Math.min(end, start + 64)), reason });
-      point++;
-    }
-    start = end + 1;
-  }
-  return out;
 }
