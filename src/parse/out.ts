@@ -92,6 +92,11 @@ export class BatchWriter {
     this.starts[this.count] = this.pos;
   }
 
+  /** Drops a partly written point (PointBuilder). */
+  rollback(start: number): void {
+    this.pos = start;
+  }
+
   copy(src: Buffer, s: number, e: number): void {
     const d = this.data;
     let p = this.pos;

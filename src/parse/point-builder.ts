@@ -211,6 +211,7 @@ export class PointBuilder {
       starts: out.starts.subarray(0, out.count + 1),
       seriesLengths: out.seriesLengths.subarray(0, out.count),
       measurementLengths: out.measurementLengths.subarray(0, out.count),
+      lines: out.lines.subarray(0, out.count),
     };
   }
 
@@ -241,7 +242,7 @@ export class PointBuilder {
     this.open = false;
     const out = this.out;
     const seriesLen = this.seriesLen;
-    out.commit(this.start, seriesLen, this.measurementLen);
+    out.commit(this.start, seriesLen, this.measurementLen, 0); // no body line: structured inputs refuse by name
     return '';
   }
 

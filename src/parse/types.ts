@@ -36,7 +36,7 @@ export interface PointBatch {
   readonly seriesLengths: Uint32Array;
   /** Bytes of point i's escaped measurement, from its start. */
   readonly measurementLengths: Uint32Array;
-  /** 1-based line of the body point i came from (to quote a point refused after parsing). */
+  /** 1-based line of the body point i came from (to quote a point refused after parsing); 0 from PointBuilder. */
   readonly lines: Uint32Array;
 }
 
