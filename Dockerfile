@@ -35,6 +35,8 @@ COPY package.json openapi.yaml ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+# `kinflux` on PATH in the container: `docker exec <container> kinflux read`.
+RUN ln -s /app/bin/kinflux.js /usr/local/bin/kinflux
 USER node
 EXPOSE 8086
 # Slim images have no curl: ask /ready with Node's own fetch. /ready is 503 while a stream is

@@ -85,7 +85,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   if (emulator) {
     // The port really used: `kinflux read` finds the emulator through the same setting.
     const env = `KINFLUX_EMBEDDED_PORT=${emulator.port}`;
-    logger.info(`read records back with: ${env} npm run read -- ${settings.stream}   (or: ${env} kinflux read ${settings.stream})`);
+    logger.info(`read records back with: ${env} npm run read -- ${settings.stream}   (or: ${env} npx kinflux read ${settings.stream})`);
   }
 
   let stopping: Promise<void> | undefined;

@@ -5,7 +5,7 @@ import { SettingError, helpText, loadSettings, startupWarnings } from './config/
 import { USAGE } from './config/schema.js';
 import { unknownSettingWarnings } from './config/unknown-settings.js';
 import { KINFLUX_VERSION } from './http/deps.js';
-import { READ_HELP } from './tools/read-help.js';
+import { READ_HELP } from './cli/read-help.js';
 import cluster from 'node:cluster';
 import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, describeStartupError } from './preflight.js';
 import { createRouter } from './route/router.js';
@@ -15,17 +15,22 @@ import type { KinesisLocal } from './emulator/kinesis-local.js';
 // are imported dynamically below, once the embedded emulator's process is already booting beside them.
 
 /** What the command line asks for; anything else is refused (exit 2) rather than starting a server. */
-type Command = { run: 'serve' | 'help' | 'version' } | { run: 'read'; stream: string | undefined; help: boolean } | { run: 'usage-error'; message: string };
+type Command =
+  | { run: 'serve' | 'help' | 'version' }
+  | { run: 'read'; stream: string | undefined; help: boolean; payloadOnly: boolean }
+  | { run: 'usage-error'; message: string };
+
+const READ_OPTIONS = new Set(['--help', '-h', '--payload', '-p']);
 
 export function parseCommandLine(argv: string[]): Command {
   if (argv[0] === 'read') {
     const rest = argv.slice(1);
     const help = rest.some((a) => a === '--help' || a === '-h');
-    const unknown = rest.find((a) => a.startsWith('-') && a !== '--help' && a !== '-h');
+    const unknown = rest.find((a) => a.startsWith('-') && !READ_OPTIONS.has(a));
     if (unknown) return { run: 'usage-error', message: `kinflux read: unknown option ${JSON.stringify(unknown)}` };
     const positionals = rest.filter((a) => !a.startsWith('-'));
     if (positionals.length > 1) return { run: 'usage-error', message: `kinflux read: one stream at most, got ${positionals.length}` };
-    return { run: 'read', stream: positionals[0], help };
+    return { run: 'read', stream: positionals[0], help, payloadOnly: rest.some((a) => a === '--payload' || a === '-p') };
   }
   if (argv.length === 0) return { run: 'serve' };
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) return { run: 'help' };
@@ -64,8 +69,8 @@ async function main(argv: string[]): Promise<number> {
   const unknownSettings = cluster.isPrimary ? unknownSettingWarnings(process.env) : [];
   if (command.run === 'read') {
     for (const w of unknownSettings) process.stderr.write(`kinflux: warning: ${w}\n`);
-    const { readStreamCommand } = await import('./tools/read-stream.js');
-    return readStreamCommand(settings, command.stream);
+    const { readStreamCommand } = await import('./cli/read-stream.js');
+    return readStreamCommand(settings, command.stream, { payloadOnly: command.payloadOnly });
   }
 
   if (cluster.isPrimary) {

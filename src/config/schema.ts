@@ -142,7 +142,7 @@ export function parseValue(spec: SettingSpec, raw: string): string | number | bo
   }
 }
 
-export const USAGE = 'Usage: kinflux [--help | --version]  |  kinflux read [stream] [--help]';
+export const USAGE = 'Usage: kinflux [--help | --version]  |  kinflux read [stream] [--payload] [--help]';
 
 /** The --help text: every setting with its default, unit and meaning. */
 export function helpText(): string {

@@ -124,6 +124,7 @@ t.test('Dockerfile', async (t) => {
   for (const p of ['dist', 'bin', 'node_modules', 'openapi.yaml', 'package.json']) {
     t.match(runtime, new RegExp(`^COPY .*\\b${p.replace('.', '\\.')}\\b`, 'm'), `runtime has ${p}`);
   }
+  t.match(runtime, /^RUN ln -s \/app\/bin\/kinflux\.js \/usr\/local\/bin\/kinflux$/m, 'kinflux is on PATH in the image (README: kinflux read)');
   t.match(runtime, /^USER (?!root\b|0\b)\S+/m, 'runs as non-root');
   t.match(runtime, /^EXPOSE 8086$/m);
   t.match(runtime, /^HEALTHCHECK [\s\S]*\/ready/m, 'healthcheck asks /ready');

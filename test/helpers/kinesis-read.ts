@@ -1,10 +1,10 @@
 // Reads every record back from a stream (ListShards, GetShardIterator TRIM_HORIZON, GetRecords until
 // caught up), for tests that check what kinflux really stored. Also a client for kinesis-local.
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { StoredRecord } from '../../src/tools/read-stream.js';
+import type { StoredRecord } from '../../src/cli/read-stream.js';
 import { createKinesisClient } from '../../src/deliver/kinesis/client.js';
 
-export type { StoredRecord } from '../../src/tools/read-stream.js';
+export type { StoredRecord } from '../../src/cli/read-stream.js';
 
 /** A client for kinesis-local (or a proxy in front of it): static credentials, plain HTTP keep-alive. */
 export function localClient(endpoint: string): KinesisClient {
@@ -15,7 +15,7 @@ export function localClient(endpoint: string): KinesisClient {
 }
 
 /** Readers shared with `kinflux read`. */
-export { listShards, readAllRecords as readStream } from '../../src/tools/read-stream.js';
+export { listShards, readAllRecords as readStream } from '../../src/cli/read-stream.js';
 
 /** Line-format records split back into lines (without newlines). */
 export function recordLines(records: readonly StoredRecord[]): string[] {
