@@ -58,7 +58,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
       },
     },
     // Malformed HTTP: answered without Fastify's default log entry, which carries the raw bytes (tokens, bodies).
-    clientErrorHandler: clientErrorHandler(opts.logger),
+    clientErrorHandler: clientErrorHandler(opts.logger, http.requestTimeoutMs),
   };
   const transport = { maxHeaderSize: http.maxHeaderBytes, ...connectionTimeouts(http.requestTimeoutMs) };
   const tls = tlsOptions(http);
