@@ -105,6 +105,19 @@ export function errorCode(err: unknown): string {
   return 'UnknownError';
 }
 
+/**
+ * Whole-call errors after which nobody knows whether Kinesis stored the records: the connection was reset
+ * or the call timed out once the request could have reached Kinesis. The records are sent again (nothing
+ * may be lost), so these are the one way kinflux itself can store a point twice. A refused connection or a
+ * failed DNS lookup sent nothing and is not among them.
+ */
+const UNKNOWN_OUTCOME = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'AbortError']);
+
+/** True when a whole PutRecords call failed in a way that leaves its outcome unknown (see UNKNOWN_OUTCOME). */
+export function isUnknownOutcome(code: string): boolean {
+  return UNKNOWN_OUTCOME.has(code);
+}
+
 /** Kind of a whole-request error or of a per-entry ErrorCode. Unknown codes are retried (until the deadline). */
 export function classify(code: string): ErrorKind {
   if (FATAL.has(code)) return 'fatal';

@@ -16,6 +16,7 @@ export interface Metrics {
   readonly putDuration: Histogram<'stream'>;
   readonly recordFailures: Counter<'stream' | 'code'>;
   readonly retries: Counter<'stream'>;
+  readonly unknownOutcomes: Counter<'stream'>;
   readonly pointsPerRecord: Histogram<'stream'>;
   readonly queuePoints: Gauge<'stream'>;
   readonly queueBytes: Gauge<'stream'>;
@@ -103,6 +104,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     retries: new Counter({
       name: 'kinflux_kinesis_retries_total',
       help: 'Records re-sent after a failure, by stream.',
+      labelNames: ['stream'],
+      registers,
+    }),
+    unknownOutcomes: new Counter({
+      name: 'kinflux_kinesis_unknown_outcomes_total',
+      help: 'Records re-sent after a PutRecords call whose outcome is unknown (connection reset or timeout after sending): Kinesis may hold them twice.',
       labelNames: ['stream'],
       registers,
     }),

@@ -3,8 +3,8 @@
 // ProvisionedThroughputExceededException or InternalFailure: those entries are NOT forwarded, and the
 // response is rewritten (FailedRecordCount, ErrorCode/ErrorMessage, no SequenceNumber), so injected
 // failures never create duplicates and tests can count exactly. It can also fail whole requests
-// (500 InternalFailure, or 400 ProvisionedThroughputExceededException), reset connections, add
-// latency, stall, deny chosen actions (AccessDeniedException), e.g. ListShards, and throttle chosen
+// (500 InternalFailure, or 400 ProvisionedThroughputExceededException), reset connections (before
+// forwarding, or after Kinesis stored the call: the one fault that makes duplicates), add latency, stall, deny chosen actions (AccessDeniedException), e.g. ListShards, and throttle chosen
 // control-plane actions (LimitExceededException), e.g. DescribeStreamSummary. It counts calls per action.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,6 +22,8 @@ export interface FaultOptions {
   failStatus: 500 | 400;
   /** Share of PutRecords requests whose connection is reset before any answer. */
   resetShare: number;
+  /** Share of PutRecords requests forwarded (Kinesis stores them) whose connection is then reset mid-answer. */
+  resetAfterForwardShare: number;
   /** Latency added to every request. */
   latencyMs: number;
   /** Hold every PutRecords without an answer until unstalled (then the socket is reset). */
@@ -47,6 +49,11 @@ export interface FaultStats {
   /** Of which answered 400 ProvisionedThroughputExceededException. */
   requestsThrottled: number;
   resets: number;
+  /** Requests reset after being forwarded, and their entries (stored, yet unacknowledged to kinflux). */
+  resetsAfterForward: number;
+  entriesResetAfterForward: number;
+  /** Newline-separated points in those entries (line/json records without compression or KPL). */
+  pointsResetAfterForward: number;
   stalled: number;
   /** Requests per action (DescribeStreamSummary, ListShards, PutRecords, ...), answered or not. */
   actions: Record<string, number>;
@@ -118,6 +125,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     failRequestShare: 0,
     failStatus: 500,
     resetShare: 0,
+    resetAfterForwardShare: 0,
     latencyMs: 0,
     stall: false,
     denyActions: [],
@@ -126,7 +134,7 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
     throttleEntry: undefined,
     ...initial,
   };
-  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, stalled: 0, actions: {} };
+  const stats: FaultStats = { requests: 0, putRecords: 0, entriesForwarded: 0, entriesThrottled: 0, entriesInternal: 0, entriesKms: 0, requestsFailed: 0, requestsThrottled: 0, resets: 0, resetsAfterForward: 0, entriesResetAfterForward: 0, pointsResetAfterForward: 0, stalled: 0, actions: {} };
   const stalled = new Set<Socket>();
   const sockets = new Set<Socket>();
 
@@ -175,6 +183,17 @@ export async function startFaultProxy(targetEndpoint: string, initial: Partial<F
       return;
     }
     const input = JSON.parse(body.toString('utf8')) as { Records: unknown[] } & Record<string, unknown>;
+    if (Math.random() < opts.resetAfterForwardShare) {
+      // Kinesis stores the records; the answer is cut off half-way, so kinflux cannot know.
+      const up = await forward(target, req, body);
+      stats.resetsAfterForward++;
+      stats.entriesResetAfterForward += input.Records.length;
+      for (const r of input.Records as Array<{ Data?: string }>) stats.pointsResetAfterForward += Buffer.from(r.Data ?? '', 'base64').toString('latin1').split('\n').length - 1;
+      res.writeHead(up.status, { 'content-type': JSON_TYPE, 'content-length': String(up.body.length) });
+      res.write(up.body.subarray(0, up.body.length >> 1));
+      setImmediate(() => req.socket.destroy());
+      return;
+    }
     const injected: Array<PutEntryResult | undefined> = input.Records.map((_, i) => {
       const x = Math.random();
       if (x < opts.throttleShare || opts.throttleEntry?.(i, input.Records.length)) {

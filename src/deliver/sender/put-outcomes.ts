@@ -14,7 +14,7 @@ import { retryDelay } from '../../pacing/backoff.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
 import { isOrphan, type QueuedRecord, type StreamQueue } from '../../queue/stream-queue.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { classify, describeError, errorCode, type DeliveryFailure } from '../errors.js';
+import { classify, describeError, errorCode, isUnknownOutcome, type DeliveryFailure } from '../errors.js';
 import { putRecordsCall } from '../kinesis/put-records-call.js';
 import type { RecordPreparation } from './record-preparation.js';
 import type { StreamMetrics } from './stream-metrics.js';
@@ -88,6 +88,8 @@ export class PutOutcomes {
         this.prep.split(records[0].packed, code, true); // it was the head of its shard's line: its halves go back there
       } else {
         if (code === THROTTLED) for (const r of records) this.throttled(r);
+        // Reset or timed out after sending: Kinesis may have stored them, and the retry may store them twice.
+        if (isUnknownOutcome(code)) this.m.unknownOutcomes.inc(records.length);
         for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
         this.d.monitor.notePutError(this.d.stream, code);
       }

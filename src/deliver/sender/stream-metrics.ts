@@ -9,6 +9,7 @@ export function streamMetrics(mm: Metrics, stream: string) {
     records: mm.recordsSent.labels(l),
     bytes: mm.bytesSent.labels(l),
     retries: mm.retries.labels(l),
+    unknownOutcomes: mm.unknownOutcomes.labels(l),
     perRecord: mm.pointsPerRecord.labels(l),
     qPoints: mm.queuePoints.labels(l),
     qBytes: mm.queueBytes.labels(l),
