@@ -14,8 +14,16 @@ type StatementResult = {
   messages?: Array<{ level: 'warning'; text: string }>;
 };
 
-/** Splits `q` on semicolons outside quotes and identifiers. */
-export function splitStatements(q: string): string[] {
+/**
+ * Most statements in one query: InfluxDB sets no such bound, but every statement costs an answer (SHOW DATABASES
+ * up to 64 KiB), and 5,000 of them in a 75 KB form once exhausted a 512 MB heap. Real clients send one.
+ */
+export const MAX_STATEMENTS = 100;
+/** Largest answer /query builds; past it the query gets 400 instead. */
+export const MAX_QUERY_RESPONSE_BYTES = 1024 * 1024;
+
+/** Splits `q` on semicolons outside quotes and identifiers; stops after `limit` statements (the caller refuses more). */
+export function splitStatements(q: string, limit = Infinity): string[] {
   const out: string[] = [];
   let cur = '';
   let quote = '';
@@ -33,6 +41,7 @@ export function splitStatements(q: string): string[] {
     } else if (c === ';') {
       if (cur.trim()) out.push(cur.trim());
       cur = '';
+      if (out.length >= limit) return out;
       continue;
     }
     cur += c;
@@ -45,6 +54,8 @@ const IDENT = String.raw`("(?:[^"\\]|\\.)+"|[A-Za-z_][\w.-]*)`;
 const CREATE_DATABASE = new RegExp(String.raw`^CREATE\s+DATABASE\s+${IDENT}(\s+WITH\b.*)?$`, 'is');
 const DROP_DATABASE = new RegExp(String.raw`^DROP\s+DATABASE\s+${IDENT}$`, 'is');
 const SHOW_DATABASES = /^SHOW\s+DATABASES$/i;
+
+const json = (r: StatementResult): string => JSON.stringify(r);
 
 /** An identifier as written in InfluxQL, unquoted. */
 const unquote = (ident: string): string => (ident.startsWith('"') ? ident.slice(1, -1).replace(/\\(.)/g, '$1') : ident);
@@ -82,8 +93,15 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
       const query = req.query as Record<string, string | undefined>;
       const q = typeof form.q === 'string' ? form.q : query.q;
       if (!q || !q.trim()) return sendError(reply, 'v1', 400, 'missing required parameter "q"');
-      const results: StatementResult[] = [];
-      for (const [i, stmt] of splitStatements(q).entries()) {
+      const statements = splitStatements(q, MAX_STATEMENTS + 1);
+      if (statements.length > MAX_STATEMENTS) {
+        return sendError(reply, 'v1', 400, `query has more than ${MAX_STATEMENTS} statements: send at most ${MAX_STATEMENTS} per query`);
+      }
+      // Each answer is serialized once, and SHOW DATABASES's list once per request however often it is asked.
+      const results: string[] = [];
+      let size = 0;
+      let databases: string | undefined;
+      for (const [i, stmt] of statements.entries()) {
         const create = CREATE_DATABASE.exec(stmt);
         const drop = DROP_DATABASE.exec(stmt);
         if (create) {
@@ -92,17 +110,18 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
           // such writes instead of creating the database and retrying its 404 forever.
           const routed = !('notFound' in deps.router.resolve(db));
           if (routed) deps.router.noteDatabase(db);
-          results.push(routed ? { statement_id: i } : { statement_id: i, error: `database "${db}" is not routed to a stream (KINFLUX_STRICT_ROUTES)` });
+          results.push(json(routed ? { statement_id: i } : { statement_id: i, error: `database "${db}" is not routed to a stream (KINFLUX_STRICT_ROUTES)` }));
         } else if (drop) {
           // Success, as clients expect (test set-ups drop and recreate), with the truth in InfluxDB's warning slot.
           const db = unquote(drop[1]);
           deps.router.forgetDatabase(db);
-          results.push({
+          results.push(json({
             statement_id: i,
             messages: [{ level: 'warning', text: `kinflux stores no data, so nothing was dropped: records already sent to Kinesis stay, and writes to "${db}" are still accepted` }],
-          });
+          }));
         } else if (SHOW_DATABASES.test(stmt)) {
-          results.push({ statement_id: i, series: [{ name: 'databases', columns: ['name'], values: deps.router.databases.map((d) => [d]) }] });
+          databases ??= JSON.stringify([{ name: 'databases', columns: ['name'], values: deps.router.databases.map((d) => [d]) }]);
+          results.push(`{"statement_id":${i},"series":${databases}}`);
         } else {
           return sendError(
             reply,
@@ -111,8 +130,12 @@ export function queryRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
             `kinflux takes writes only: "${stmt.slice(0, 80)}" is not supported (only CREATE DATABASE, DROP DATABASE and SHOW DATABASES are answered)`,
           );
         }
+        size += results[results.length - 1].length + 1;
+        if (size > MAX_QUERY_RESPONSE_BYTES) {
+          return sendError(reply, 'v1', 400, `query answer would pass ${MAX_QUERY_RESPONSE_BYTES} bytes: ask SHOW DATABASES once per query`);
+        }
       }
-      return reply.code(200).type('application/json').send({ results });
+      return reply.code(200).type('application/json; charset=utf-8').send(`{"results":[${results.join(',')}]}`);
     },
   });
 }
