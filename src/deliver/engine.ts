@@ -5,7 +5,7 @@ import type { DeliverySettings, KinesisSettings } from '../config/types.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { PointBatch } from '../parse/types.js';
 import type { Unencodable } from '../encode/batch-encoder.js';
-import { DeliveryError } from './errors.js';
+import { DeliveryError, WriteTooLargeError } from './errors.js';
 import { createKinesisClient } from './kinesis/client.js';
 import type { Logger } from '../log/logger.js';
 import { StreamMonitor } from './control-plane/stream-monitor.js';
@@ -77,8 +77,11 @@ export class DeliveryEngine {
     return this.senders.get(stream)?.unencodable(batch) ?? [];
   }
 
-  /** A 503 to answer before parsing when a shard of the stream is backlogged past admission; else undefined. */
-  saturated(stream: string, bodyBytes = 0): DeliveryError | undefined {
+  /**
+   * The answer to give before parsing: 503 when a shard of the stream is backlogged past admission, 413 when a
+   * body this size could never be delivered before its deadline; else undefined.
+   */
+  saturated(stream: string, bodyBytes = 0): DeliveryError | WriteTooLargeError | undefined {
     if (this.shuttingDown) return undefined;
     return this.senders.get(stream)?.saturated(bodyBytes);
   }

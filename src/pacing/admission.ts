@@ -64,6 +64,16 @@ export function admissionPolicy(deliveryTimeoutMs: number, clientTimeoutMs = del
   return { horizonS: Math.min(ADMIT_HORIZON_S, baseS), minAheadS: Math.min(MIN_AHEAD_S, baseS / 4), deadlineS, deliveryTimeoutMs, maxDeadlineMs };
 }
 
+/**
+ * The most raw bytes of one write a shard can ever take before the write's deadline: its ceiling for the
+ * longest deadline a write can get. A write with more for one shard could never be delivered, whatever the
+ * backlog: it gets 413, not a 503 the client would retry for ever. The one rule, before the body (on an
+ * estimate) and after the parse (exactly).
+ */
+export function shardCapacityBytes(policy: AdmissionPolicy, ceilingBytesPerSecond: number): number {
+  return ceilingBytesPerSecond * policy.deadlineS;
+}
+
 /** The deadline of an admitted write with this estimated drain: the delivery deadline, grown to fit it. */
 export function deadlineMs(policy: AdmissionPolicy, etaS: number): number {
   return Math.round(Math.min(policy.maxDeadlineMs, Math.max(policy.deliveryTimeoutMs, (etaS * 1000) / DEADLINE_SHARE)));

@@ -29,7 +29,7 @@ t.test('at the edge where writes of B bytes are refused after their parse, a wri
   // At the edge itself a write of B bytes may still pass the early check: its estimate is taken a tenth
   // small, so a write that might fit is parsed and judged exactly rather than refused wrongly.
   const early = engine.saturated('early', 2 * bodyBytes);
-  t.ok(early instanceof DeliveryError && early.retryAfterSeconds >= 1, `a write of ${2 * bodyBytes} bytes is now refused before its body, Retry-After ${early?.retryAfterSeconds}`);
+  t.ok(early instanceof DeliveryError && early.retryAfterSeconds >= 1, `a write of ${2 * bodyBytes} bytes is now refused before its body, Retry-After ${(early as DeliveryError | undefined)?.retryAfterSeconds}`);
   if (engine.saturated('early', 0)) t.ok(engine.saturated('early', bodyBytes), 'no size: never refused where a size would not be');
   await Promise.all(pending);
   await engine.shutdown(3000);

@@ -4,7 +4,7 @@
 // way, 413 when even an empty shard at its ceiling could not take the write's share in time.
 import type { DeliverySettings } from '../../config/types.js';
 import type { ShardMap } from '../../encode/shard-map.js';
-import { admissionPolicy, admissionWait, deadlineMs, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
+import { admissionPolicy, admissionWait, deadlineMs, shardCapacityBytes, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
 import type { StreamQueue } from '../../queue/stream-queue.js';
 import { DeliveryError, WriteTooLargeError, answer } from '../errors.js';
@@ -35,12 +35,23 @@ export class AdmissionGate {
    * (A write refused after parsing cost its read, parse and encode: at 16 writes/s on 4 shards most 503s
    * were of that kind, ~2–3 CPU-ms each; README "Pacing cost".)
    */
-  saturated(groups: () => ShardMap, bodyBytes: number): DeliveryError | undefined {
+  saturated(groups: () => ShardMap, bodyBytes: number): DeliveryError | WriteTooLargeError | undefined {
     if (!this.pacer.enabled) return undefined;
     const map = groups();
     const now = Date.now();
     const est = bodyBytes * this.encodedPerBodyByte * 0.9;
-    const parts = map.shards.map(({ shardId }) => ({ group: shardId, bytes: est * (this.shares.get(shardId) ?? 0), backlog: this.queue.backlog(shardId) }));
+    const capacity = this.capacity();
+    // Too large even spread evenly over every shard: never deliverable, whatever the backlog (413).
+    const even = est / Math.max(1, map.shards.length);
+    if (even > capacity) return this.tooLarge(even, bodyBytes, 0, map.shards.length);
+    const parts: AdmissionPart[] = [];
+    for (const { shardId } of map.shards) {
+      const bytes = est * (this.shares.get(shardId) ?? 0);
+      // A share that only its size could get refused (it may be spread otherwise than recent writes): judged
+      // exactly after the parse (413 or not), never a 503 here that would come again on every retry.
+      if (bytes > capacity) continue;
+      parts.push({ group: shardId, bytes, backlog: this.queue.backlog(shardId) });
+    }
     const verdict = admissionWait(parts, this.pacer, now, this.policy);
     return verdict.refuse ? this.overloaded(verdict.seconds) : undefined;
   }
@@ -61,22 +72,10 @@ export class AdmissionGate {
    */
   admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | number {
     if (!this.pacer.enabled || points === 0) return 0;
-    const deadlineS = this.policy.deadlineS;
-    const ceiling = this.pacer.ceilingBytesPerSecond;
+    const capacity = this.capacity();
     const parts: AdmissionPart[] = [];
     for (const [group, w] of byGroup) {
-      if (w > ceiling * deadlineS) {
-        // The same mix of series, scaled down to what this shard can take within the deadline.
-        const fitBytes = Math.floor((ceiling * deadlineS * bytes) / w);
-        const fitLines = Math.max(1, Math.floor((points * ceiling * deadlineS) / w));
-        return new WriteTooLargeError(
-          this.stream,
-          fitBytes,
-          fitLines,
-          `write too large to deliver within the ${this.policy.maxDeadlineMs} ms a write may wait: ${w} bytes of it go to one shard, ` +
-            `which takes at most ${Math.floor(ceiling * deadlineS)} bytes in that time; send at most ${fitLines} lines (about ${fitBytes} bytes) per write`,
-        );
-      }
+      if (w > capacity) return this.tooLarge(w, bytes, points);
       parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
     const verdict = admissionWait(parts, this.pacer, Date.now(), this.policy);
@@ -86,6 +85,33 @@ export class AdmissionGate {
   /** The deadline of an admitted write (admit()'s estimate): the delivery deadline, longer for a large write. */
   deadlineMs(etaS: number): number {
     return deadlineMs(this.policy, etaS);
+  }
+
+  /** Raw bytes of one write a shard can take before the longest deadline, at its ceiling (pacing/admission.ts). */
+  private capacity(): number {
+    return shardCapacityBytes(this.policy, this.pacer.ceilingBytesPerSecond);
+  }
+
+  /**
+   * The 413 of a write with `w` bytes for one shard (of `bytes` in all, `points` points; 0: not parsed yet;
+   * `evenOver`: the shard count, when `w` is an even spread), naming the same mix scaled down to what fits.
+   */
+  private tooLarge(w: number, bytes: number, points: number, evenOver = 0): WriteTooLargeError {
+    const capacity = Math.floor(this.capacity());
+    const fitBytes = Math.floor((capacity * bytes) / w);
+    const fitLines = Math.max(1, Math.floor((points * capacity) / w));
+    const send = points > 0 ? `send at most ${fitLines} lines (about ${fitBytes} bytes) per write` : `send at most about ${fitBytes} bytes per write`;
+    return answer(
+      () =>
+        new WriteTooLargeError(
+          this.stream,
+          fitBytes,
+          fitLines,
+          `write too large to deliver within the ${this.policy.maxDeadlineMs} ms a write may wait: ` +
+            (evenOver > 0 ? `spread evenly over all ${evenOver} shards, ${Math.round(w)} bytes of it would go to each` : `${Math.round(w)} bytes of it go to one shard`) +
+            `, and a shard takes at most ${capacity} bytes in that time; ${send}`,
+        ),
+    );
   }
 
   /** The 503 of a write refused for the backlog: Retry-After when it will have drained enough. */

@@ -149,10 +149,10 @@ export class StreamSender {
     return this.ranges.for(this.d.state.openShardCount);
   }
 
-  /** A write of `bodyBytes` would be refused by admission (admission-gate.ts): its 503, before its body is read. */
-  saturated(bodyBytes = 0): DeliveryError | undefined {
+  /** A write of `bodyBytes` would be refused by admission (admission-gate.ts): its 503 or 413, before its body is read. */
+  saturated(bodyBytes = 0): DeliveryError | WriteTooLargeError | undefined {
     const refusal = this.gate.saturated(() => this.groupMap().map, bodyBytes);
-    if (refusal) this.m.refusedEarly('503').inc();
+    if (refusal) this.m.refusedEarly(refusal instanceof WriteTooLargeError ? '413' : '503').inc();
     return refusal;
   }
 

@@ -71,6 +71,10 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
       const plain = !req.headers['content-encoding'] || req.headers['content-encoding'] === 'identity';
       const bodyBytes = plain ? Number(req.headers['content-length']) || 0 : 0;
       const refusal = route && 'stream' in route ? deps.delivery.saturated(route.stream, bodyBytes) : undefined;
+      if (route && 'stream' in route && refusal instanceof WriteTooLargeError) {
+        // Never deliverable whatever the backlog: sending it again cannot help, so no Retry-After.
+        return sendError(reply, api, 413, refusal.message, { maxLength: refusal.maxBytes });
+      }
       if (route && 'stream' in route && refusal) {
         unavailable.note({ stream: route.stream, reason: 'overloaded' });
         return sendError(reply, api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
