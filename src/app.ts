@@ -54,7 +54,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const metrics = createMetrics();
   if (cluster.isWorker) shareWorkerMetrics(metrics.registry);
   const metricsText = cluster.isWorker ? clusterMetricsText : () => metrics.registry.metrics();
-  const router = createRouter(settings.routes, settings.stream, settings.strictRoutes);
+  const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]);
 
   let emulator: KinesisLocal | undefined;
   let kinesis = settings.kinesis;

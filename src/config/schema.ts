@@ -53,6 +53,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_STREAM', kind: str, default: undefined, help: 'Default Kinesis stream, a name or an ARN. Defaults to "metrics" with the embedded emulator; required with AWS.' },
   { env: 'KINFLUX_ROUTES', kind: { type: 'map' }, default: '', help: 'db=stream,db2=stream2: maps a v1 db or v2 bucket to a stream; others go to the default stream.' },
   { env: 'KINFLUX_STRICT_ROUTES', kind: bool, default: 'false', help: 'Refuse (404) databases that KINFLUX_ROUTES does not name, instead of using the default stream.' },
+  { env: 'KINFLUX_OTLP_SCHEMA', kind: oneOf('prometheus-v2', 'prometheus-v1'), default: 'prometheus-v2', help: 'How POST /v1/metrics (OTLP) maps data points, by InfluxData\'s otel2influx schemas: prometheus-v2 (measurement "prometheus", field = metric name) or prometheus-v1 (measurement = metric name, fields gauge, counter, count, sum, …).' },
+  { env: 'KINFLUX_OTLP_STREAM', kind: str, default: undefined, help: 'Stream for OTLP metrics (POST /v1/metrics); the default stream when unset.' },
   { env: 'KINFLUX_KINESIS_ENDPOINT', kind: str, default: undefined, help: 'Custom Kinesis endpoint, such as LocalStack or kinesis-mock.' },
   { env: 'AWS_REGION', kind: str, default: undefined, help: 'AWS region. With it (or an endpoint) kinflux talks to that Kinesis; without both it starts the embedded emulator.' },
   { env: 'KINFLUX_ROLE_ARN', kind: str, default: undefined, help: 'Role to assume on top of the standard AWS credential chain.' },

@@ -224,6 +224,7 @@ export function loadSettings(env: Env = process.env): Settings {
     },
     stream,
     routes: v.map('KINFLUX_ROUTES'),
+    otlp: { schema: v.str('KINFLUX_OTLP_SCHEMA') as Settings['otlp']['schema'], stream: v.str('KINFLUX_OTLP_STREAM') ?? stream },
     strictRoutes: v.bool('KINFLUX_STRICT_ROUTES'),
     embedded,
     embeddedPort: v.num('KINFLUX_EMBEDDED_PORT'),

@@ -84,6 +84,13 @@ export interface TlsSettings {
   readonly ciphers: string;
 }
 
+export interface OtlpSettings {
+  /** The otel2influx schema data points are mapped by. */
+  readonly schema: 'prometheus-v2' | 'prometheus-v1';
+  /** The stream OTLP points go to (the default stream unless set). */
+  readonly stream: string;
+}
+
 export interface Settings {
   readonly http: HttpSettings;
   readonly kinesis: KinesisSettings;
@@ -92,6 +99,8 @@ export interface Settings {
   readonly stream: string;
   /** db / bucket → stream. */
   readonly routes: ReadonlyMap<string, string>;
+  /** OTLP/HTTP metrics (POST /v1/metrics). */
+  readonly otlp: OtlpSettings;
   readonly strictRoutes: boolean;
   /** True when no AWS target is configured: start the embedded kinesis-local. */
   readonly embedded: boolean;

@@ -28,7 +28,7 @@ export function createTokenChecker(tokens: readonly string[]): TokenChecker {
       const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
       const cred = space > 0 ? header.slice(space + 1).trim() : '';
       if (scheme === 'token' || scheme === 'bearer') return matches(cred);
-      if (api === 'v2') return false;
+      if (api !== 'v1') return false;
       if (scheme === 'basic') {
         const decoded = Buffer.from(cred, 'base64').toString('utf8');
         const colon = decoded.indexOf(':');

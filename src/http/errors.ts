@@ -1,7 +1,9 @@
-// Error bodies in the two shapes InfluxDB clients parse: 1.x `{"error"}` and 2.x `{"code","message"}`.
+// Error bodies in the two shapes InfluxDB clients parse: 1.x `{"error"}` and 2.x `{"code","message"}`; OTLP's
+// google.rpc.Status on /v1/metrics.
 import type { FastifyReply } from 'fastify';
+import { CONTENT_TYPES, encodingOf, statusBody } from '../otlp/response.js';
 
-export type Api = 'v1' | 'v2';
+export type Api = 'v1' | 'v2' | 'otlp';
 
 /** InfluxDB 2.x error codes, by HTTP status. */
 const V2_CODES: Record<number, string> = {
@@ -29,6 +31,11 @@ export interface ErrorExtra {
 /** Sends a JSON error in the dialect of the endpoint; the message names the cause, never a stack. */
 export function sendError(reply: FastifyReply, api: Api, status: number, message: string, extra: ErrorExtra = {}): FastifyReply {
   if (extra.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(extra.retryAfter))));
+  if (api === 'otlp') {
+    // OTLP/HTTP: a google.rpc.Status in the request's encoding (JSON when it named none kinflux reads).
+    const enc = encodingOf(reply.request.headers['content-type']) ?? 'json';
+    return reply.code(status).type(CONTENT_TYPES[enc]).send(statusBody(enc, status, message));
+  }
   reply.code(status).type('application/json; charset=utf-8');
   if (api === 'v1') {
     // Telegraf and the influx CLI read this header; InfluxDB truncates it to 1 KiB.

@@ -14,6 +14,7 @@ import { queryRoutes } from './routes/query.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { openapiRoutes } from './routes/openapi.js';
+import { otlpRoutes } from './routes/otlp.js';
 import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
@@ -142,6 +143,7 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   const budget = new BodyBudget(http.maxInflightBodyBytes);
   app.register(async (scope) => writeRoutes(scope, deps, budget));
   app.register(async (scope) => queryRoutes(scope, deps, budget));
+  app.register(async (scope) => otlpRoutes(scope, deps, budget));
   app.register(async (scope) => {
     pingRoutes(scope);
     healthRoutes(scope, deps);

@@ -17,8 +17,10 @@ export interface Router {
   forgetDatabase(database: string): void;
 }
 
-export function createRouter(routes: ReadonlyMap<string, string>, defaultStream: string, strict: boolean): Router {
-  const streams = strict && routes.size > 0 ? [...new Set(routes.values())] : [...new Set([defaultStream, ...routes.values()])];
+/** `inputStreams`: streams that inputs without a database write to (OTLP's), described and watched like the routed ones. */
+export function createRouter(routes: ReadonlyMap<string, string>, defaultStream: string, strict: boolean, inputStreams: readonly string[] = []): Router {
+  const routed0 = strict && routes.size > 0 ? [...routes.values()] : [defaultStream, ...routes.values()];
+  const streams = [...new Set([...routed0, ...inputStreams])];
   const routed = [...routes.keys()];
   const known = new KnownDatabases();
   return {

@@ -5,7 +5,7 @@ import { BodyError, decodeBody } from '../../decode/body.js';
 import { describeLineErrorAt, parseBody, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
-import { sendError, type Api } from '../errors.js';
+import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
@@ -14,7 +14,7 @@ import { BodyBudget, expectsContinue, installBodyBudget, reserveFor } from '../b
 import type { Router } from '../../route/router.js';
 
 interface Dialect {
-  readonly api: Api;
+  readonly api: 'v1' | 'v2';
   readonly url: string;
   /** The database or bucket the points are for, or an error message. */
   database(q: Record<string, string | undefined>): string | { readonly missing: string };
