@@ -1,13 +1,13 @@
 // Delivery engine benchmark: the engine alone (no HTTP), fed 1,000-line Telegraf requests by
 // concurrent clients, against kinesis-local (default) or a null sink that accepts every PutRecords
 // at once (--sink=null: the engine's own ceiling, since kinesis-local tops out at a few MB/s), or
-// bench/fake-kinesis.mjs (4 shards) in a child process (--sink=http: the same, plus the SDK's serialization,
+// the stand-in in null mode (test/kit/kinesis-standin.ts) in a child process (--sink=http: the same, plus the SDK's serialization,
 // signing and HTTP, which is where much of a delivered point's CPU goes).
 // Prints points/s, points per record, PutRecords calls/s and CPU per point (this process only).
 //
 //   npm run bench:delivery -- [--seconds=10] [--clients=8] [--shards=4] [--aggregation=lines]
 //                             [--format=line] [--compression=none] [--sink=kinesis-local|null|http]
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { createKinesisClient } from '../dist/deliver/kinesis/client.js';
 import { startKinesisLocal } from '../dist/emulator/kinesis-local.js';
 import { createMetrics } from '../dist/metrics/registry.js';
 import { parseLines } from '../dist/parse/index.js';
+import { telegrafLines } from '../test/kit/telegraf-lines.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
@@ -27,8 +28,7 @@ const clients = Number(arg('clients', 8));
 const shards = Number(arg('shards', 4));
 const sink = arg('sink', 'kinesis-local');
 
-const generator = join(here, 'lib/telegraf-lines.mjs');
-const text = execFileSync(process.execPath, [generator, '50000', '42'], { maxBuffer: 1 << 30 }).toString();
+const text = telegrafLines(50000, 42);
 const lines = text.split('\n').filter(Boolean);
 const batches = [];
 for (let i = 0; i < lines.length; i += 1000) {
@@ -57,10 +57,11 @@ function nullClient() {
   };
 }
 
-/** bench/fake-kinesis.mjs in its own process, so that its CPU is not counted as the engine's. */
+/** The stand-in in null mode in its own process, so that its CPU is not counted as the engine's. */
 async function startHttpSink() {
-  const src = `import { startFakeKinesis } from ${JSON.stringify(join(here, 'fake-kinesis.mjs'))}; const f = await startFakeKinesis(); console.log(f.endpoint);`;
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kit = JSON.stringify(join(here, '../test/kit/kinesis-standin.ts'));
+  const src = `import { startKinesisStandin } from ${kit}; const f = await startKinesisStandin({ streams: { bench: ${shards} }, mode: 'null' }); console.log(f.endpoint);`;
+  const proc = spawn(process.execPath, ['--import=@tapjs/typescript/import', '--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(proc.stdout, 'data');
   return { endpoint: line.toString().trim(), stop: async () => void proc.kill() };
 }

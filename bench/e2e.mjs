@@ -2,19 +2,19 @@
 // Starts kinesis-local and kinflux, loads kinflux with 1,000-line Telegraf bodies (plain, then gzip) at 16 connections,
 // and prints points/s, p50/p99 latency, CPU-ms per 1,000 points (summed over kinflux's processes) and peak RSS.
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
-// With --sink null kinflux writes to an endpoint that accepts every PutRecords at once (bench/fake-kinesis.mjs):
+// With --sink null kinflux writes to the stand-in in null mode (test/kit/kinesis-standin.ts), which accepts every PutRecords at once:
 // kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
 // With --pacing-table [--warmup S] [--table-shards 4,64] [--table-limits] it prints issue 11's pacing-cost table instead (see there);
 // --table-limits adds pacing on and off against a stand-in with Kinesis's per-shard limits, where the stream bounds pacing off too.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
-import { startFakeKinesis } from './fake-kinesis.mjs';
-import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
+import { telegrafLineArray } from '../test/kit/telegraf-lines.ts';
 import { startForwarder } from './lib/forwarder.mjs';
 
 const arg = (name, dflt) => {
@@ -36,8 +36,7 @@ const STANDIN_LIMITS = arg('standin-limits', 'off') === 'on';
 const PACING_TABLE = process.argv.includes('--pacing-table');
 const LINES_PER_BODY = 1000;
 
-const gen = new URL('./lib/telegraf-lines.mjs', import.meta.url).pathname;
-const all = execFileSync(process.execPath, [gen, String(LINES_PER_BODY * 8)], { encoding: 'utf8', maxBuffer: 1 << 28 }).trimEnd().split('\n');
+const all = telegrafLineArray(LINES_PER_BODY * 8);
 const bodies = Array.from({ length: 8 }, (_, i) => all.slice(i * LINES_PER_BODY, (i + 1) * LINES_PER_BODY).join('\n') + '\n');
 
 const TICK_MS = 1000 / 100; // /proc stat ticks (USER_HZ = 100 on Linux)
@@ -285,7 +284,7 @@ if (PACING_TABLE) {
 
 const emulator =
   SINK === 'null'
-    ? await startFakeKinesis()
+    ? await startKinesisStandin({ streams: { metrics: SHARDS }, mode: 'null' }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
     : SINK === 'standin'
       ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
       : await startKinesisLocal({ streams: { metrics: 4 } });

@@ -2,7 +2,7 @@
 // the same run, at the largest body size; then /ping latency on the real server while the largest bodies parse.
 // usage: node bench/hostile.mjs [--mib 32] [--no-server]
 import { parseLines } from '../dist/parse/index.js';
-import { CLASSES } from './lib/hostile-bodies.mjs';
+import { CLASSES } from '../test/kit/hostile-bodies.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,14 +1,12 @@
 // npm run bench:parse — kinflux parse + canonical serialize vs influx-line-protocol-parser,
 // on 200k generated Telegraf lines, one core, median of several rounds.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { parseLines } from '../dist/parse/index.js';
+import { telegrafLines } from '../test/kit/telegraf-lines.ts';
 
 const LINES = 200_000;
 const ROUNDS = 7;
-const gen = fileURLToPath(new URL('./lib/telegraf-lines.mjs', import.meta.url));
-const text = execFileSync(process.execPath, [gen, String(LINES)], { encoding: 'utf8', maxBuffer: 1 << 30 });
+const text = telegrafLines(LINES);
 const body = Buffer.from(text);
 const mb = body.length / 1e6;
 const opts = { precision: 'ns', receivedAtNs: BigInt(Date.now()) * 1_000_000n, allowUnsigned: false, allowCRLF: false };

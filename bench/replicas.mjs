@@ -1,7 +1,7 @@
 // npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --trace --dump FILE]
 // Starts the Kinesis stand-in (per-shard 1 MiB/s and 1,000 records/s with one second of burst, answers after
 // --latency ms) and N kinflux processes (dist/cli.js) on it, and drives each with closed-loop clients posting
-// 1,000-line Telegraf bodies (bench/lib/telegraf-lines.mjs) at about twice the stream's capacity; a client that
+// 1,000-line Telegraf bodies (test/kit/telegraf-lines.ts) at about twice the stream's capacity; a client that
 // gets 503 waits its Retry-After (with jitter) and resends. Each client is its own Telegraf agent: its 64 hosts
 // are named in its own domain (dc<client>), so the series, and the shards they hash to, differ per client. Every line carries a unique timestamp naming its
 // request and attempt, so the stream is checked point by point afterwards. Prints the share of entries
@@ -12,8 +12,8 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { telegrafLineArray } from './lib/telegraf-lines.mjs';
-import { startKinesisStandin } from '../dist/emulator/kinesis-standin.js';
+import { telegrafLineArray } from '../test/kit/telegraf-lines.ts';
+import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
 import { freePort } from '../dist/emulator/kinesis-local.js';
 
 const arg = (name, dflt) => {

@@ -3,7 +3,7 @@
 // (7-15 s on a small machine) unless something changed. Run by `prepare` (npm install / npm ci), `prestart`,
 // `preread` and `pretest`. With --check it only reports (exit 0 fresh, 1 stale).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,11 @@ function staleReason() {
     if (built < statSync(file).mtimeMs) return `${relative(root, file)} changed`;
     if (built < newestConfig) return 'tsconfig changed';
   }
+  // An output whose source moved or was deleted would still ship (dist/ is what the image and `npm start` run).
+  for (const file of existsSync(dist) ? files(dist) : []) {
+    if (!file.endsWith('.js')) continue;
+    if (!existsSync(join(src, relative(dist, file)).replace(/\.js$/, '.ts'))) return `${relative(root, file)} has no source`;
+  }
   return undefined;
 }
 
@@ -47,5 +52,6 @@ try {
   process.exit(1);
 }
 process.stderr.write(`kinflux: building dist/ (${reason})\n`);
+rmSync(dist, { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

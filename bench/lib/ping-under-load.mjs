@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { startKinesisLocal, freePort } from '../../dist/emulator/kinesis-local.js';
-import { CLASSES } from './hostile-bodies.mjs';
+import { CLASSES } from '../../test/kit/hostile-bodies.ts';
 
 const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

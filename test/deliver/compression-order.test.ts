@@ -3,7 +3,7 @@
 // lines), gzip and zlib, a stand-in whose shards take a quarter of what kinflux's pacer expects (throttling):
 // on every shard, each writer's points must appear in the order the writer wrote them.
 import t from 'tap';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { decompressPayload } from '../../src/encode/compress.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { makeEngine } from './engine-setup.js';

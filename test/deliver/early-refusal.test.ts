@@ -1,7 +1,7 @@
 // The early 503: a write admission would refuse is refused before its body is read and parsed. Before, the
 // check weighed an empty write against the backlog, so most refusals came after the read, parse and encode.
 import t from 'tap';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { DeliveryError } from '../../src/deliver/engine.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { makeEngine, telegrafLines } from './engine-setup.js';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { decompressPayload } from '../../src/encode/compress.js';
 import { hashKeyOf, shardMapFromListShards } from '../../src/encode/shard-map.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { listShards, readStream, recordLines } from '../helpers/kinesis-read.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { deaggregate } from '../encode/kpl-deagg.js';

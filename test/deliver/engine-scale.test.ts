@@ -3,9 +3,9 @@
 // proxy in front of it). One test per finding of issue 11's hostile review of the engine, plus the
 // convergence of a replica's per-shard rate when a second replica comes and goes.
 import t from 'tap';
-import { startKinesisStandin, type KinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin, type KinesisStandin } from '../kit/kinesis-standin.js';
 import { WriteTooLargeError, type DeliveryEngine } from '../../src/deliver/engine.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { recordLines } from '../helpers/kinesis-read.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { counterValue, makeEngine, seqOf } from './engine-setup.js';

@@ -48,7 +48,7 @@ export function makeEngine(
 }
 
 /** Lines from the repo's Telegraf generator (canonical already: sorted tags, ns timestamps). */
-export { telegrafLineList as telegrafLines } from '../helpers/telegraf-lines.js';
+export { telegrafLineList as telegrafLines } from '../kit/telegraf-lines.js';
 
 /** Splits lines into request-sized batches, tagging each line with a unique field so it can be traced. */
 export function uniqueBatches(lines: readonly string[], perBatch: number, tag = 'r'): PointBatch[] {

@@ -2,7 +2,7 @@
 // fail; the records are released, not kept: the queue empties and shutdown does not wait for them.
 import t from 'tap';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { counterValue, makeEngine } from './engine-setup.js';
 

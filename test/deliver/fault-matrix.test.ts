@@ -2,7 +2,7 @@
 // every resolved submit is in the stream, the rest were rejected, nothing crashes, memory stays bounded.
 import t from 'tap';
 import { startKinesisLocal, type KinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { localClient, readStream } from '../helpers/kinesis-read.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { counterValue, makeEngine } from './engine-setup.js';

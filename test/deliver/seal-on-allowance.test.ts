@@ -2,7 +2,7 @@
 // its open record keeps filling and is sealed when the allowance covers it, so waiting never cuts
 // records short; without pacing the same writes are sealed at once, as before.
 import t from 'tap';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { recordLines } from '../helpers/kinesis-read.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { makeEngine } from './engine-setup.js';

@@ -4,7 +4,7 @@
 // kinflux_kinesis_unknown_outcomes_total, and every duplicate in the stream is one of those.
 import t from 'tap';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { localClient, readStream } from '../helpers/kinesis-read.js';
 import { counterValue, makeEngine } from './engine-setup.js';
 import { runLoad, verify } from './load.js';

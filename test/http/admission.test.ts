@@ -2,7 +2,7 @@
 // the number of lines that fit (Telegraf's v2 output splits on 413), and nothing of it reaches the stream;
 // a write of that size then gets 204. Against the Kinesis stand-in (real per-shard limits).
 import t from 'tap';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
 
 const standin = await startKinesisStandin({ streams: { one: 1 } });

@@ -10,15 +10,12 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
+import { CLASSES } from '../kit/hostile-bodies.js';
 
-type Make = (size: number) => Buffer;
-const BODIES = fileURLToPath(new URL('../../bench/lib/hostile-bodies.mjs', import.meta.url));
-const { CLASSES } = (await import(BODIES)) as { CLASSES: Record<string, Make> };
 
 const MiB = 1 << 20;
 const DECODED = 128 * MiB;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
-import { telegrafLines } from '../helpers/telegraf-lines.js';
+import { telegrafLines } from '../kit/telegraf-lines.js';
 
 const MiB = 1024 * 1024;
 const BUDGET = 128 * MiB;

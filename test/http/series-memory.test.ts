@@ -15,7 +15,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { emulatorEnv, startKinflux } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
 

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { createStream, deleteStream, emulatorEnv, readLines, startKinflux, testClient, waitFor } from '../helpers/kinflux.js';
 import { send, type Reply } from '../helpers/http.js';
-import { telegrafLines } from '../helpers/telegraf-lines.js';
+import { telegrafLines } from '../kit/telegraf-lines.js';
 
 const UA = 'Telegraf/1.36.1 Go/1.24.4';
 const emulator = await startKinesisLocal({ streams: { metrics: 2, v1: 2, v2: 2, gone: 1 } });

@@ -32,7 +32,7 @@ function sendUntilAnswered(port: number, path: string, length: number): Promise<
     sock.on('close', () => (answer ? resolve(answer) : reject(new Error('closed without an answer'))));
   });
 }
-import { oracleDecode, pointKey, telegrafLines } from '../helpers/telegraf-lines.js';
+import { oracleDecode, pointKey, telegrafLines } from '../kit/telegraf-lines.js';
 
 const streams = { metrics: 2, plain: 4, gzip: 2, chunked: 1, gzipchunked: 3, partial: 1, v2: 2, edge: 1 };
 const emulator = await startKinesisLocal({ streams });

@@ -10,7 +10,7 @@ import { DEFAULT_LAW, ShardPacer, type PacerLaw } from '../../src/pacing/shard-p
 import { admissionPolicy, admissionWait } from '../../src/pacing/admission.js';
 import { retryDelay } from '../../src/pacing/backoff.js';
 import { hashKeyOf } from '../../src/encode/shard-map.js';
-import { telegrafLineList } from '../helpers/telegraf-lines.js';
+import { telegrafLineList } from '../kit/telegraf-lines.js';
 
 /**
  * Each bench:replicas client's share of its writes per shard (4 shards, even hash ranges): client c names its

@@ -1,6 +1,6 @@
 // Differential cases: hand-written corners (from the line protocol docs and the shapes InfluxDB's
 // own parser tests exercise) plus seeded mutations of generated Telegraf lines.
-import { telegrafLineList } from '../helpers/telegraf-lines.js';
+import { telegrafLineList } from '../kit/telegraf-lines.js';
 
 export interface Case { body: string; precision?: string }
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { decodeLine, parseLines } from '../../src/parse/index.js';
 import type { ParseOptions } from '../../src/parse/index.js';
 import { readTelegrafLines } from '../helpers/telegraf-grammar.js';
-import { pointKey } from '../helpers/telegraf-lines.js';
+import { pointKey } from '../kit/telegraf-lines.js';
 import { HAND, mutations, telegrafLines } from './cases.js';
 
 const V1: ParseOptions = { precision: 'ns', receivedAtNs: 1732600000123456789n, allowUnsigned: false, allowCRLF: false };

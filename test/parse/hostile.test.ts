@@ -1,14 +1,11 @@
 // Hostile bodies against the parser alone: errors are counted, not kept; the line limit stops the parse;
 // the cost per byte does not grow with the input (each class at 1x and 8x, compared by ratio, never timed).
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
 import { parseLines } from '../../src/parse/index.js';
+import { CLASSES } from '../kit/hostile-bodies.js';
 import type { ParseOptions } from '../../src/parse/types.js';
 
 const V1: ParseOptions = { precision: 'ns', receivedAtNs: 1735689600000000000n, allowUnsigned: false, allowCRLF: false };
-type Make = (size: number) => Buffer;
-const BODIES = fileURLToPath(new URL('../../bench/lib/hostile-bodies.mjs', import.meta.url));
-const { CLASSES } = (await import(BODIES)) as { CLASSES: Record<string, Make> };
 
 /** CPU time of this process in ns (not wall time: waiting for a core on a busy machine is not cost). */
 const cpuNs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };

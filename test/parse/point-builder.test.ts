@@ -6,7 +6,7 @@ import { PointBuilder } from '../../src/parse/point-builder.js';
 import { decodeLine, parseLines } from '../../src/parse/index.js';
 import type { FieldValue, Point } from '../../src/parse/index.js';
 import { readTelegrafLines } from '../helpers/telegraf-grammar.js';
-import { pointKey } from '../helpers/telegraf-lines.js';
+import { pointKey } from '../kit/telegraf-lines.js';
 
 const OPTS = { precision: 'ns' as const, receivedAtNs: 1n, allowUnsigned: true, allowCRLF: false };
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { decodeLine, parseLines } from '../../src/parse/index.js';
 import type { FieldValue, ParseOptions, Point } from '../../src/parse/index.js';
 import { readTelegrafLines } from '../helpers/telegraf-grammar.js';
-import { pointKey } from '../helpers/telegraf-lines.js';
+import { pointKey } from '../kit/telegraf-lines.js';
 import { findInfluxd, startInfluxd } from '../helpers/influxd.js';
 import { norm, stored, valueText, type Row } from '../helpers/influxd-compare.js';
 

@@ -3,7 +3,7 @@
 // PutRecords outcomes), and describes stay bounded per stream with backoff however many writes succeed.
 import t from 'tap';
 import { startKinesisLocal } from '../../../src/emulator/kinesis-local.js';
-import { startFaultProxy } from '../../helpers/fault-proxy.js';
+import { startFaultProxy } from '../../kit/fault-proxy.js';
 import { emulatorEnv, startKinflux } from '../../helpers/kinflux.js';
 import { send } from '../../helpers/http.js';
 import { waitFor } from '../../helpers/kinflux.js';

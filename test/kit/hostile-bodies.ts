@@ -1,9 +1,9 @@
 // Hostile line-protocol bodies, one generator per input class, for bench:hostile and the tests.
 // Each returns a Buffer of about `size` bytes built from the class's worst pattern.
-import { telegrafLines } from './telegraf-lines.mjs';
+import { telegrafLines } from './telegraf-lines.js';
 
 /** `unit` repeated to about `size` bytes (whole units). */
-function fill(unit, size) {
+function fill(unit: string, size: number): Buffer {
   const one = Buffer.from(unit, 'latin1');
   const n = Math.max(1, Math.floor(size / one.length));
   const out = Buffer.allocUnsafe(n * one.length);
@@ -12,16 +12,19 @@ function fill(unit, size) {
 }
 
 /** Distinct short keys: base-36 numbers, so no two share a name. */
-const keys = (n, prefix = 'f') => Array.from({ length: n }, (_, i) => prefix + i.toString(36));
+const keys = (n: number, prefix = 'f'): string[] => Array.from({ length: n }, (_, i) => prefix + i.toString(36));
 
 /** One line of `n` distinct fields. */
-const manyFields = (n) => 'm ' + keys(n).map((k) => `${k}=1i`).join(',') + ' 1\n';
+const manyFields = (n: number): string => 'm ' + keys(n).map((k) => `${k}=1i`).join(',') + ' 1\n';
 /** Tags in reverse order, keys padded so that they share a long prefix (worst for comparisons). */
-const reverseTags = (n, pad) => 'm,' + keys(n, 't').reverse().map((k) => `${'k'.repeat(pad)}${k.padStart(4, '0')}=v`).join(',') + ' f=1i 1\n';
+const reverseTags = (n: number, pad: number): string => 'm,' + keys(n, 't').reverse().map((k) => `${'k'.repeat(pad)}${k.padStart(4, '0')}=v`).join(',') + ' f=1i 1\n';
 /** Field keys of one length with the same first and last byte: they share the fast path's signature. */
-const sameSig = (n) => 'm ' + Array.from({ length: n }, (_, i) => `a${i.toString(36).padStart(6, '0')}z=1i`).join(',') + ' 1\n';
+const sameSig = (n: number): string => 'm ' + Array.from({ length: n }, (_, i) => `a${i.toString(36).padStart(6, '0')}z=1i`).join(',') + ' 1\n';
 
-export const CLASSES = {
+/** A body of about `size` bytes of one class. */
+export type MakeBody = (size: number) => Buffer;
+
+export const CLASSES: Record<string, MakeBody> = {
   'telegraf (baseline)': (size) => fill(telegrafLines(20000), size),
   'many fields, 20k per line': (size) => fill(manyFields(20000), size),
   'many fields, one line (cap)': (size) => Buffer.from('m ' + keys(Math.floor(size / 11)).map((k) => `${k}=1i`).join(',') + ' 1\n'),

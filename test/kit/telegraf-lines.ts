@@ -1,21 +1,22 @@
 // Seeded, deterministic Telegraf-like line protocol (the plugins a Telegraf agent runs by default plus a few
-// common ones) for tests and benchmarks. Canonical already: sorted tags, ns timestamps, one line per point.
-// usage: node bench/lib/telegraf-lines.mjs LINES [SEED] > out.lp   (or import { telegrafLines })
+// common ones) for tests and benchmarks, and an independent oracle that decodes exactly what it emits.
+// Canonical already: sorted tags, ns timestamps, one line per point.
+import type { FieldValue, Point } from '../../src/parse/types.js';
 
 /** A small linear congruential generator: the same seed gives the same lines on every machine. */
-function lcg(seed) {
+function lcg(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 0x100000000);
 }
 
 const HOSTS = Array.from({ length: 64 }, (_, i) => `node-${String(i).padStart(3, '0')}.dc1.example.net`);
-const num = (x) => String(Math.round(x * 1e4) / 1e4);
-const int = (x) => `${Math.floor(x)}i`;
+const num = (x: number): string => String(Math.round(x * 1e4) / 1e4);
+const int = (x: number): string => `${Math.floor(x)}i`;
 
 /** The `n` lines for `seed`, each without its newline. */
-export function telegrafLineArray(n, seed = 42) {
+export function telegrafLineArray(n: number, seed = 42): string[] {
   const rnd = lcg(seed);
-  const out = new Array(n);
+  const out = new Array<string>(n);
   let ts = 1735689600000000000n;
   for (let i = 0; i < n; i++) {
     const host = HOSTS[i % HOSTS.length];
@@ -50,10 +51,79 @@ export function telegrafLineArray(n, seed = 42) {
 }
 
 /** The same lines as one text, each ending in a newline. */
-export function telegrafLines(n, seed = 42) {
+export function telegrafLines(n: number, seed = 42): string {
   return telegrafLineArray(n, seed).join('\n') + '\n';
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(telegrafLines(Number(process.argv[2] ?? 100000), Number(process.argv[3] ?? 42)));
+const lists = new Map<string, string[]>();
+/** The lines as an array, generated once per (n, seed) and shared: do not modify. */
+export function telegrafLineList(n: number, seed = 42): string[] {
+  const key = `${n}:${seed}`;
+  let lines = lists.get(key);
+  if (!lines) {
+    lines = telegrafLineArray(n, seed);
+    lists.set(key, lines);
+  }
+  return lines;
+}
+
+/** Splits at `sep` outside double quotes and not after a backslash. */
+function splitTop(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\' && i + 1 < s.length) {
+      cur += c + s[i + 1];
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === sep && !quoted) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+const unescapeKey = (s: string): string => s.replace(/\\([ ,=])/g, '$1');
+
+function fieldValue(raw: string): FieldValue {
+  if (raw.startsWith('"')) return { type: 'string', value: raw.slice(1, -1).replace(/\\(["\\])/g, '$1') };
+  if (raw.endsWith('i')) return { type: 'integer', value: BigInt(raw.slice(0, -1)) };
+  if (raw.endsWith('u')) return { type: 'unsigned', value: BigInt(raw.slice(0, -1)) };
+  if (/^(t|true|T|True|TRUE)$/.test(raw)) return { type: 'boolean', value: true };
+  if (/^(f|false|F|False|FALSE)$/.test(raw)) return { type: 'boolean', value: false };
+  return { type: 'float', value: Number(raw) };
+}
+
+/** The oracle: decodes one generator line (with a timestamp) independently of kinflux's parser. */
+export function oracleDecode(line: string): Point {
+  const [series, fields, ts] = splitTop(line, ' ');
+  const [measurement, ...tagPairs] = splitTop(series, ',');
+  const tags = tagPairs
+    .map((p) => {
+      const [k, v] = splitTop(p, '=');
+      return [unescapeKey(k), unescapeKey(v)] as const;
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return {
+    measurement: unescapeKey(measurement),
+    tags,
+    fields: splitTop(fields, ',').map((p) => {
+      const eq = p.search(/(?<!\\)=/);
+      return [unescapeKey(p.slice(0, eq)), fieldValue(p.slice(eq + 1))] as const;
+    }),
+    timestamp: BigInt(ts),
+  };
+}
+
+/** A stable text form of a point for comparisons (bigint-safe). */
+export function pointKey(p: Point): string {
+  return JSON.stringify(p, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }

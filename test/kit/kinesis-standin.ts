@@ -4,6 +4,8 @@
 // per entry as AWS does; and per request the API limits: ≤ 500 records, ≤ 10 MiB with partition keys,
 // ≤ 1 MiB per record with its key, keys of 1–256 characters. Latency is settable. It stores what it
 // accepts (GetShardIterator/GetRecords work) unless told only to count.
+// In `null` mode it accepts every PutRecords at once without decoding it (no limits, nothing stored, only
+// calls and entries counted): a sink that costs little next to the gateway a benchmark measures.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -19,6 +21,8 @@ export interface StandinOptions {
   latencyMs?: number;
   /** Keep accepted records for GetRecords (default true); false only counts them. */
   store?: boolean;
+  /** `null`: accept every PutRecords at once, undecoded (benchmarks' sink). Default `kinesis`. */
+  mode?: 'kinesis' | 'null';
   /** Actions answered AccessDeniedException (e.g. ListShards). */
   denyActions?: string[];
   port?: number;
@@ -109,7 +113,8 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
   const bytesRate = opts.bytesPerSecond ?? STANDIN_BYTES_PER_SECOND;
   const recordsRate = opts.recordsPerSecond ?? STANDIN_RECORDS_PER_SECOND;
   const burst = opts.burstSeconds ?? 1;
-  const store = opts.store ?? true;
+  const nullMode = opts.mode === 'null';
+  const store = !nullMode && (opts.store ?? true);
   let latencyMs = opts.latencyMs ?? 0;
   let denied = new Set(opts.denyActions ?? []);
   const streams = new Map<string, Stream>();
@@ -206,6 +211,36 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
     return { FailedRecordCount: failed, Records: out, EncryptionType: 'NONE' };
   }
 
+  const EHK = Buffer.from('"ExplicitHashKey":"');
+  const PK = Buffer.from('"PartitionKey":');
+  const NAME = Buffer.from('"StreamName":"');
+  const ARN = Buffer.from('"StreamARN":"');
+  /** The string value after `needle` in raw JSON (kinflux's values hold no escapes), or undefined. */
+  function scanString(raw: Buffer, needle: Buffer, from = 0): { value: string; at: number } | undefined {
+    const at = raw.indexOf(needle, from);
+    if (at < 0) return undefined;
+    const start = at + needle.length;
+    return { value: raw.toString('latin1', start, raw.indexOf(34, start)), at: start };
+  }
+
+  /** Null mode's PutRecords: scanned, not parsed; each entry lands on its ExplicitHashKey's shard (else the first). */
+  function putRecordsNull(raw: Buffer): unknown {
+    const name = (scanString(raw, NAME) ?? scanString(raw, ARN))?.value.split('/').pop();
+    const s = name !== undefined ? streams.get(name) : undefined;
+    if (!s) throw new ApiError('ResourceNotFoundException', `Stream ${name ?? '(none)'} under account ${ACCOUNT} not found.`);
+    const out: Array<{ SequenceNumber: string; ShardId: string }> = [];
+    for (let e = scanString(raw, EHK); e; e = scanString(raw, EHK, e.at)) {
+      const sh = shardFor(s, BigInt(e.value));
+      out.push({ SequenceNumber: String(++sh.seq).padStart(20, '0'), ShardId: sh.id });
+    }
+    if (out.length === 0) {
+      for (let at = raw.indexOf(PK); at >= 0; at = raw.indexOf(PK, at + 1)) out.push({ SequenceNumber: String(++s.shards[0].seq).padStart(20, '0'), ShardId: s.shards[0].id });
+    }
+    s.calls++;
+    s.entries += out.length;
+    return { FailedRecordCount: 0, Records: out };
+  }
+
   function shardJson(sh: Shard): unknown {
     return {
       ShardId: sh.id,
@@ -285,8 +320,9 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
       let status = 200;
       let out: unknown;
       try {
-        const text = Buffer.concat(chunks).toString('utf8');
-        out = handle(action, (text ? JSON.parse(text) : {}) as Record<string, unknown>);
+        const raw = Buffer.concat(chunks);
+        if (nullMode && action === 'PutRecords' && !denied.has(action)) out = putRecordsNull(raw);
+        else out = handle(action, (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {}) as Record<string, unknown>);
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError('SerializationException', String(err));
         status = e.status;
