@@ -2,7 +2,7 @@
 // at its shard's full rate gets 413, before its body is read as after its parse. Before, once the shards had
 // seen traffic, the check before the body answered such a write 503 + Retry-After, again on every retry.
 import t from 'tap';
-import { startKinesisStandin } from '../../src/emulator/kinesis-standin.js';
+import { startKinesisStandin } from '../kit/kinesis-standin.js';
 import { DeliveryError, WriteTooLargeError } from '../../src/deliver/engine.js';
 import { batchFromLines } from '../encode/batch-from-lines.js';
 import { buildStubServer } from '../helpers/stub-server.js';

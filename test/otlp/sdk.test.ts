@@ -11,7 +11,7 @@ import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metr
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { emulatorEnv, readLines, startKinflux, testClient, waitFor } from '../helpers/kinflux.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { decodeLine } from '../../src/parse/index.js';
 import type { Point } from '../../src/parse/types.js';
 import { formatFloatF } from '../../src/otlp/float-text.js';
