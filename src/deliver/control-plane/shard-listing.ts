@@ -9,6 +9,9 @@ import { describeError, errorCode } from '../errors.js';
 import type { StreamState } from './stream-state.js';
 import { streamParams } from '../kinesis/stream-target.js';
 
+/** The longest pause between listings while records wait for the map (see StreamState.mapWantedSince). */
+const WANTED_LIST_BACKOFF_MS = 4000;
+
 export async function refreshShards(client: KinesisClient, s: StreamState, logger: Logger): Promise<void> {
   if (Date.now() < s.listAt) return; // backing off: the previous map stays
   try {
@@ -30,15 +33,19 @@ export async function refreshShards(client: KinesisClient, s: StreamState, logge
     }
     s.openShardCount = s.shardMap.shards.length;
     s.mapStale = false;
+    s.mapWantedSince = 0;
     s.listBackoffMs = 0;
   } catch (err) {
     if (errorCode(err) === 'AccessDeniedException') {
       s.listShardsDenied = true;
       s.shardMap = undefined;
       s.mapStale = false;
-      logger.warn({ stream: s.stream }, 'ListShards not permitted: records are grouped by partition key instead of by shard');
+      logger.warn({ stream: s.stream }, 'ListShards not permitted: records are grouped by equal hash ranges instead of by shard');
     } else {
       s.listBackoffMs = nextBackoff(s.listBackoffMs);
+      // Writes waiting for the map (a reshard) are answered 503 meanwhile: try again soon, not a minute later
+      // (ListShards allows 100 calls/s per stream, so a fleet listing every few seconds is far from it).
+      if (s.mapWantedSince > 0) s.listBackoffMs = Math.min(s.listBackoffMs, WANTED_LIST_BACKOFF_MS);
       s.listAt = Date.now() + jitter(s.listBackoffMs);
       logger.warn({ stream: s.stream, err: describeError(err), backoffMs: s.listBackoffMs }, 'ListShards failed; keeping the previous shard map');
     }

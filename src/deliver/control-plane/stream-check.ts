@@ -26,6 +26,7 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
     // (its own per-stream limit) is still refreshed when needed.
     // (only when stale: periodic listing waits for describes to succeed, so an outage costs no extra calls).
     if (s.mapStale && !s.listShardsDenied && !s.notFound) await refreshShards(d.client, s, d.logger);
+    d.health.mapBlocked(s);
     return;
   }
   d.describeCalls.set(s.stream, (d.describeCalls.get(s.stream) ?? 0) + 1);
@@ -66,9 +67,14 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
       if (s.message === 'not checked yet') s.message = `DescribeStreamSummary throttled (${code}); retrying`;
       d.logger.debug({ stream: s.stream, code, backoffMs: s.backoffMs }, 'DescribeStreamSummary throttled; backing off');
       if (s.mapStale && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+      d.health.mapBlocked(s);
       return;
     }
     if (code !== 'AccessDeniedException') {
+      // The describe failing says nothing about ListShards (its own limit, maybe its own fault): the map a
+      // reshard made stale is still listed.
+      if (s.mapStale && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+      if (d.health.mapBlocked(s)) return;
       // Not a throttle: the next describe comes after the usual spacing (a stream refused for a put's
       // ResourceNotFound must be seen back soon after Kinesis returns).
       if ((s.lastPutOkAt >= describedAt || Date.now() - s.lastPutOkAt < d.intervalMs) && !s.blocked) {
@@ -86,6 +92,7 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
   }
   // Periodic checks list the shards even when the count is unchanged: a split plus a merge keeps it.
   if ((s.mapStale || periodic) && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+  if (d.health.mapBlocked(s)) return;
   if (Date.now() < s.writeDeniedUntil) return; // PutRecords was denied lately: stay failed until the next period
   s.blocked = false;
   d.health.set(s, 'pass', describeDenied ? 'ok (DescribeStreamSummary not permitted; assuming writable)' : 'ok');

@@ -24,6 +24,17 @@ export class StreamHealthTracker {
     this.metrics.streamUp.labels(s.stream).set(status === 'pass' ? 1 : 0);
   }
 
+  /**
+   * After a check: records wait for a shard the map does not list yet (a reshard) and the listing did not
+   * answer, so the writes they hold cannot be acknowledged. Fails the stream (/ready 503) until a listing
+   * answers; true when it did.
+   */
+  mapBlocked(s: StreamState): boolean {
+    if (s.mapWantedSince === 0) return false;
+    this.set(s, 'fail', 'a reshard moved records to shards not listed yet, and ListShards does not answer: writes cannot be acknowledged until it does');
+    return true;
+  }
+
   /** PutRecords said the stream is gone or not writable: fail it now. */
   fatal(s: StreamState, code: string, message: string): void {
     s.blocked = true;
@@ -40,7 +51,7 @@ export class StreamHealthTracker {
   putOk(s: StreamState): void {
     s.lastPutOkAt = Date.now();
     s.putFailingSince = 0;
-    if (s.status === 'fail' && !s.blocked && !s.notFound && Date.now() >= s.writeDeniedUntil) {
+    if (s.status === 'fail' && !s.blocked && !s.notFound && Date.now() >= s.writeDeniedUntil && s.mapWantedSince === 0) {
       s.unreachable = false;
       this.set(s, 'pass', 'ok (PutRecords succeeding)');
     }

@@ -13,6 +13,9 @@ import { checkStream, type CheckDeps } from './stream-check.js';
 import { StreamHealthTracker } from './stream-health.js';
 import { uncheckedStream, type StreamHealth, type StreamState } from './stream-state.js';
 
+/** How often a record waiting for its landing shard's range looks again (checks themselves stay spaced). */
+const RANGE_POLL_MS = 100;
+
 export class StreamMonitor {
   readonly states = new Map<string, StreamState>();
   private timer: NodeJS.Timeout | undefined;
@@ -112,17 +115,20 @@ export class StreamMonitor {
   }
 
   /**
-   * The hash range of a shard a record landed on. A shard's range never changes, so a known one is
-   * answered at once; an unknown one (a child born in a reshard) is listed first.
+   * The hash range of a shard a record landed on. A shard's range never changes, so a known one is answered
+   * at once; an unknown one (a child born in a reshard) is listed first, as often as the checks' spacing and
+   * the listing's backoff allow, for as long as `wanted()` (someone still waits for the record: never past
+   * its writes' deadline). Undefined when it stopped being wanted first, or cannot be listed (no permission).
+   * Meanwhile the stream is marked as waiting for its map (health: StreamHealthTracker.mapBlocked).
    */
-  async shardRange(stream: string, shardId: string): Promise<ShardRange | undefined> {
+  async shardRange(stream: string, shardId: string, wanted: () => boolean): Promise<ShardRange | undefined> {
     const s = this.states.get(stream);
     if (!s) return undefined;
-    if (!s.shardRanges.has(shardId) && !s.listShardsDenied) {
+    while (!s.shardRanges.has(shardId) && !s.listShardsDenied && !this.stopped && wanted()) {
+      if (s.mapWantedSince === 0) s.mapWantedSince = Date.now();
       s.mapStale = true;
       this.requestCheck(stream);
-      // A check already running may have listed before the reshard: wait for the one queued after it too.
-      for (let i = 0; i < 2 && !s.shardRanges.has(shardId); i++) await this.running.get(stream);
+      await new Promise((r) => setTimeout(r, RANGE_POLL_MS));
     }
     return s.shardRanges.get(shardId);
   }

@@ -26,6 +26,11 @@ export interface StreamState {
   listShardsDenied: boolean;
   openShardCount: number | undefined;
   mapStale: boolean;
+  /**
+   * Since when a record's holders wait for a shard not listed yet (a child born in a reshard; 0: none): until
+   * a listing answers, the writes it holds cannot be acknowledged. Cleared by a listing.
+   */
+  mapWantedSince: number;
   /** A PutRecords AccessDenied/KMS error keeps the stream failed until this time, then writes are tried again. */
   writeDeniedUntil: number;
   /** When a PutRecords last had an entry accepted (0: never). */
@@ -58,6 +63,7 @@ export function uncheckedStream(stream: string): StreamState {
     listShardsDenied: false,
     openShardCount: undefined,
     mapStale: true,
+    mapWantedSince: 0,
     writeDeniedUntil: 0,
     lastPutOkAt: 0,
     putFailingSince: 0,

@@ -156,27 +156,31 @@ export class PutOutcomes {
   }
 
   /**
-   * A KPL aggregate landed on `landed`, not on the predicted shard (the map predates a reshard). Its
-   * sub-records whose hash keys `landed` does not own are re-packed by the current map and sent again;
-   * its holders are answered only when those are stored too. Without the landing shard's range, all
-   * are sent again (duplicates, never loss).
+   * A KPL aggregate landed on `landed`, not on the predicted shard (the map predates a reshard). Once the
+   * landing shard's range is known (listed with the new map), its sub-records that shard does not own are
+   * re-packed by the new map and sent again, and only those: the owned ones are delivered where they are. Its
+   * holders are answered only when those are stored too. The wait for the range ends with the holders'
+   * deadline: then nothing is re-sent (the writes got 503; the sub-records the shard owns are stored, the
+   * others the KCL drops), so a map that cannot be listed never makes a duplicate.
    */
   private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
     this.prep.preparing++; // not idle meanwhile
     const rec = r.packed;
+    let known = false;
     try {
-      const range = await this.d.monitor.shardRange(this.d.stream, landed);
-      if (isOrphan(r)) return;
+      const range = await this.d.monitor.shardRange(this.d.stream, landed, () => !isOrphan(r));
       const map = this.d.state.shardMap;
+      if (!range || !map || isOrphan(r)) return;
+      known = true;
       const groups = new Map<string, { parts: Buffer[]; keys: string[] }>();
       let owned = 0;
       for (let i = 0; i < rec.parts.length; i++) {
         const h = hashKeyOf(rec.keys[i]);
-        if (range && h >= range.start && h <= range.end) {
+        if (h >= range.start && h <= range.end) {
           owned++;
           continue;
         }
-        const group = map ? map.shardIdOf(h) : `key:${rec.keys[i]}`;
+        const group = map.shardIdOf(h);
         let g = groups.get(group);
         if (!g) groups.set(group, (g = { parts: [], keys: [] }));
         g.parts.push(rec.parts[i]);
@@ -185,7 +189,7 @@ export class PutOutcomes {
       this.m.delivered.inc(owned);
       this.d.logger.debug({ stream: this.d.stream, landed, predicted: r.shardId, resent: rec.parts.length - owned }, 'KPL record landed off its shard; re-sending its misplaced sub-records');
       const packer = this.queue.packer;
-      packer.opts.explicitHashKey = map !== undefined;
+      packer.opts.explicitHashKey = true;
       for (const [group, g] of groups) {
         const again = packer.derive(group, g.parts, g.keys, rec.holders);
         this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
@@ -194,7 +198,8 @@ export class PutOutcomes {
     } finally {
       this.prep.preparing--;
       this.queue.release(rec);
-      for (const t of rec.holders) t.recordAccepted();
+      // Unknown range: every holder was answered 503 already (or the sender stops); nothing to count.
+      if (known) for (const t of rec.holders) t.recordAccepted();
       this.host.gauges();
       this.host.pump();
     }
