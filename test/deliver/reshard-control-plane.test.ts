@@ -9,7 +9,7 @@ import t from 'tap';
 import { SplitShardCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { hashKeyOf } from '../../src/encode/shard-map.js';
-import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy } from '../kit/fault-proxy.js';
 import { listShards, localClient, readStream } from '../helpers/kinesis-read.js';
 import { waitFor } from '../helpers/kinflux.js';
 import { deaggregate } from '../encode/kpl-deagg.js';
