@@ -25,7 +25,8 @@ function afterPendingResponses(socket: Socket, maxMs: number, then: () => void):
   }
   const next = (): void => {
     const res = inFlight(socket);
-    if (socket.destroyed || !res || res.writableFinished) return finish();
+    // A response whose request never arrived whole (the client went away mid-body) will never be written.
+    if (socket.destroyed || !res || res.writableFinished || !res.req.complete) return finish();
     // Node's own 'finish' listener (added first) hands the socket to the next queued response.
     res.once('finish', () => setImmediate(next));
     res.once('close', () => setImmediate(next));
