@@ -22,20 +22,19 @@ const MAX_NS = 9223372036854775806n;
 /** Milliseconds whose ns value is inside InfluxDB's range. */
 const MAX_MS = 9223372036854;
 
-/** Bytes that send a token to the escaping path, per kind (a backslash always does). */
-function special(c: number, kind: number): boolean {
-  switch (kind) {
-    case K_MEASUREMENT: return c === 44 || c === 32 || c === 92;
-    case K_STRING: return c === 34 || c === 92;
-    default: return c === 44 || c === 32 || c === 61 || c === 92;
-  }
-}
-
 /**
- * Telegraf's grammar refuses tab, LF, VT, FF and CR in names and keys even escaped; InfluxDB's scanner
- * skips a NUL where a name starts. In strings only `\n` matters: it would split the line.
+ * Per kind, per byte: 0 plain, 1 special (the token takes the escaping path: a byte escape.ts escapes, or a
+ * backslash), 2 refused. Telegraf's grammar refuses tab, LF, VT, FF and CR in names and keys even escaped;
+ * InfluxDB's scanner skips a NUL where a name starts. In strings only LF matters: it would split the line.
  */
-const isControl = (c: number, kind: number): boolean => (kind === K_STRING ? c === 10 : (c >= 9 && c <= 13) || c === 0);
+const CLASSES: Uint8Array[] = [0, 1, 2, 3, 4].map((kind) => {
+  const t = new Uint8Array(256);
+  const specials = kind === K_MEASUREMENT ? ', \\' : kind === K_STRING ? '"\\' : ', =\\';
+  for (const ch of specials) t[ch.charCodeAt(0)] = 1;
+  if (kind === K_STRING) t[10] = 2;
+  else for (const c of [0, 9, 10, 11, 12, 13]) t[c] = 2;
+  return t;
+});
 
 export class PointBuilder {
   readonly out: BatchWriter;
@@ -137,7 +136,7 @@ export class PointBuilder {
   floatField(key: string, v: number): this {
     if (!this.fieldKey(key)) return this;
     if (!Number.isFinite(v)) return this.refuse(`field ${JSON.stringify(key)} is ${v}: line protocol has no NaN or Inf`);
-    this.put(Object.is(v, -0) ? '-0' : String(v));
+    this.float(v);
     return this;
   }
 
@@ -181,7 +180,7 @@ export class PointBuilder {
   floatFieldBytes(b: Uint8Array, s: number, e: number, v: number): this {
     if (!this.fieldKeyBytes(b, s, e)) return this;
     if (!Number.isFinite(v)) return this.refuse(`field ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())} is ${v}: line protocol has no NaN or Inf`);
-    this.put(Object.is(v, -0) ? '-0' : String(v));
+    this.float(v);
     return this;
   }
 
@@ -197,7 +196,12 @@ export class PointBuilder {
   endMs(timestampMs: number): string {
     if (!this.error && (!Number.isInteger(timestampMs) || Math.abs(timestampMs) > MAX_MS)) this.refuse(`timestamp ${timestampMs} ms is outside InfluxDB's range`);
     if (!this.closeFields()) return this.drop();
-    this.put(timestampMs === 0 ? ' 0\n' : ` ${timestampMs}000000\n`);
+    const out = this.out;
+    out.ensure(24);
+    const d = out.data;
+    d[out.pos++] = 32;
+    if (timestampMs !== 0) { this.digits(timestampMs); for (let k = 0; k < 6; k++) d[out.pos++] = 48; } else d[out.pos++] = 48;
+    d[out.pos++] = 10;
     return this.commit();
   }
 
@@ -217,6 +221,24 @@ export class PointBuilder {
 
   get count(): number {
     return this.out.count;
+  }
+
+  /** A finite float in its shortest round-trip text (integral values without a string). */
+  private float(v: number): void {
+    if (Number.isSafeInteger(v) && !Object.is(v, -0)) { this.out.ensure(17); this.digits(v); }
+    else this.put(Object.is(v, -0) ? '-0' : String(v));
+  }
+
+  /** Writes a safe integer's decimal digits (room ensured). */
+  private digits(v: number): void {
+    const out = this.out;
+    const d = out.data;
+    if (v < 0) { d[out.pos++] = 45; v = -v; }
+    let n = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+    let p = out.pos + n;
+    out.pos = p;
+    do { d[--p] = 48 + (v % 10); v = Math.floor(v / 10); } while (v > 0);
   }
 
   /** Appends ASCII text, room ensured. */
@@ -265,12 +287,16 @@ export class PointBuilder {
         this.refuse(`duplicate tag key ${JSON.stringify(tb.toString('utf8', this.tagStart[t], this.tagKeyEnd[t]))}`);
         return false;
       }
-      if (this.tagKeyEnd[t] - this.tagStart[t] === 4 && tb.toString('latin1', this.tagStart[t], this.tagKeyEnd[t]) === 'time') {
+      if (this.tagKeyEnd[t] - this.tagStart[t] === 4 && isTime(tb, this.tagStart[t])) {
         this.refuse('tag key "time" is not allowed (InfluxDB refuses it)');
         return false;
       }
-      out.data[out.pos++] = 44;
-      out.pos += tb.copy(out.data, out.pos, this.tagStart[t], this.tagEnd[t]);
+      const d = out.data;
+      let p = out.pos;
+      d[p++] = 44;
+      // Tags are short: a loop beats a native copy per tag.
+      for (let i = this.tagStart[t], e = this.tagEnd[t]; i < e; i++) d[p++] = tb[i];
+      out.pos = p;
     }
     this.seriesLen = out.pos - this.start;
     if (this.seriesLen > MAX_KEY_LENGTH) { this.refuse(`max key length exceeded: series key of ${this.seriesLen} bytes > ${MAX_KEY_LENGTH}`); return false; }
@@ -295,7 +321,7 @@ export class PointBuilder {
   private fieldKeyBytes(b: Uint8Array, s: number, e: number): boolean {
     if (!this.openFields()) return false;
     if (e === s) { this.refuse('a field key is empty'); return false; }
-    if (e - s === 4 && b[s] === 116 && b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101) {
+    if (e - s === 4 && isTime(b, s)) {
       this.refuse('field key "time" is not allowed (InfluxDB refuses it)');
       return false;
     }
@@ -333,21 +359,24 @@ export class PointBuilder {
    * escaped by the rules of escape.ts and checked by those of consumers.ts.
    */
   private token(d: Buffer, at: number, b: Uint8Array, s: number, e: number, kind: number, key?: string): number {
+    // Copied as it is checked: most tokens need no escape.
+    const cls = CLASSES[kind];
     let plain = true;
+    let o = at;
     for (let i = s; i < e; i++) {
       const c = b[i];
-      if (isControl(c, kind)) {
+      d[o++] = c;
+      const k = cls[c];
+      if (k === 0) continue;
+      if (k === 2) {
         this.refuse(kind === K_STRING
           ? `string field ${JSON.stringify(key)} holds a raw newline, which would split the record line: no record line can carry it`
           : `${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())} holds a NUL, tab, newline, vertical tab, form feed or carriage return, which InfluxDB or Telegraf's influx parser reads differently: no record line can carry it`);
         return -1;
       }
-      if (plain && special(c, kind)) plain = false;
+      plain = false;
     }
-    if (plain) {
-      for (let i = s; i < e; i++) d[at++] = b[i];
-      return at;
-    }
+    if (plain) return o;
     const raw = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
     if (kind !== K_STRING && this.unescapable(raw, kind)) {
       this.refuse(`${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(raw, 'latin1').toString())} holds a backslash sequence that InfluxDB and Telegraf's influx parser read differently: no record line keeps its value for both`);
@@ -457,6 +486,11 @@ export class PointBuilder {
     }
     return this.text.write(s, at, 'utf8');
   }
+}
+
+/** b[at..at+4) is `time`. */
+function isTime(b: Uint8Array, at: number): boolean {
+  return b[at] === 116 && b[at + 1] === 105 && b[at + 2] === 109 && b[at + 3] === 101;
 }
 
 function cmpBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {

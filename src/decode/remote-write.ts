@@ -1,0 +1,491 @@
+// Prometheus remote_write requests (1.0 `prometheus.WriteRequest`, 2.0 `io.prometheus.write.v2.Request`)
+// to points, by Telegraf's `prometheusremotewrite` mapping (plugins/parsers/prometheusremotewrite):
+// - metric_version 2 (default): measurement `prometheus_remote_write`, field = the metric name, tags = the other labels;
+// - metric_version 1: measurement = the metric name, field `value`;
+// - NaN samples are skipped (stale markers among them: counted apart); a timestamp of 0 or less takes the
+//   previous one of the series, or the receive time; a series without `__name__` is refused;
+// - native histograms: v2 writes `<name>_sum`, `<name>_count` and one point per bucket (cumulative count,
+//   tag `<name>_le`); v1 one point with count, sum, schema, zero_*, counter_reset_hint, cumulative counts
+//   per upper bound, spans and buckets as fields.
+// Exemplars and metadata are counted and dropped. Labels are read as byte ranges of the request and copied
+// into the lines (PointBuilder): no string per label.
+import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from './protobuf.js';
+import { PointBuilder } from '../parse/point-builder.js';
+import type { PointBatch } from '../parse/types.js';
+import { goFormatG } from './go-format.js';
+
+export type MetricVersion = 1 | 2;
+
+export interface RemoteWriteOptions {
+  readonly metricVersion: MetricVersion;
+  /** Receive time in ns: the timestamp of samples without one (Telegraf: time.Now()). */
+  readonly receivedAtNs: bigint;
+  /** Most points (samples and histogram points) per request; past it the decode stops with tooManyPoints. */
+  readonly maxPoints: number;
+  /** Most bytes of line protocol the request may expand to; past it the decode stops with tooLarge. */
+  readonly maxOutputBytes: number;
+}
+
+/** A series (or one of its samples) that gave no point, in the terms of a remote_write 400 body. */
+export interface SeriesError {
+  /** 0-based index of the series in the request. */
+  readonly series: number;
+  /** The series' labels, as `{a="b",…}` (cut at 256 bytes). */
+  readonly labels: string;
+  readonly reason: string;
+}
+
+export interface RemoteWriteResult {
+  readonly points: PointBatch;
+  /** Samples and histograms written as points (the 2.0 written-count headers). */
+  readonly samples: number;
+  readonly histograms: number;
+  /** Dropped as Telegraf drops them: stale markers, other NaN samples; exemplars and metadata entries. */
+  readonly staleMarkers: number;
+  readonly nanSamples: number;
+  readonly exemplars: number;
+  readonly metadata: number;
+  /** The first errors (MAX_ERRORS) and how many samples or series were refused in all. */
+  readonly errors: SeriesError[];
+  readonly refused: number;
+  /** The request would expand past maxPoints / maxOutputBytes (413). */
+  readonly tooManyPoints: boolean;
+  readonly tooLarge: boolean;
+}
+
+export const MAX_ERRORS = 10;
+/** Most labels in one series: more is refused (Prometheus' own default limit is none; real series have < 100). */
+export const MAX_LABELS = 1024;
+/** The bits of Prometheus' stale marker NaN (value.StaleNaN). */
+const STALE_HI = 0x7ff00000;
+const STALE_LO = 0x00000002;
+const NAME = Buffer.from('__name__');
+const V2_MEASUREMENT = Buffer.from('prometheus_remote_write');
+
+function isName(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 8; i++) if (b[at + i] !== NAME[i]) return false;
+  return true;
+}
+
+/** Thrown for a request that is not a valid message of the schema (400, nothing kept). */
+export class RemoteWriteError extends Error {}
+
+/** Per-request scratch, reused across the series of one request. */
+class Scratch {
+  /** Label i: name [ls[4i], ls[4i+1]), value [ls[4i+2], ls[4i+3]) in buf. */
+  ls = new Uint32Array(64);
+  n = 0;
+  nameAt = -1;
+  /** Histogram bucket counts and bounds (reused). */
+  counts = new Float64Array(256);
+  bounds = new Float64Array(256);
+}
+
+class Decoder {
+  readonly b = new PointBuilder();
+  samples = 0;
+  histograms = 0;
+  stale = 0;
+  nan = 0;
+  exemplars = 0;
+  metadata = 0;
+  errors: SeriesError[] = [];
+  refused = 0;
+  tooManyPoints = false;
+  tooLarge = false;
+  readonly s = new Scratch();
+  /** The current series' timestamp state (Telegraf's `t`): 0 = none yet, use the receive time. */
+  lastMs = 0;
+  series = 0;
+
+  constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions) {}
+
+  stopped(): boolean {
+    return this.tooManyPoints || this.tooLarge;
+  }
+
+  refuse(reason: string): void {
+    this.refused++;
+    if (this.errors.length < MAX_ERRORS) this.errors.push({ series: this.series, labels: this.labelText(), reason });
+  }
+
+  labelText(): string {
+    const { ls, n } = this.s;
+    let out = '{';
+    for (let j = 0; j < n && out.length < 256; j++) {
+      out += `${j > 0 ? ',' : ''}${Buffer.from(this.buf.buffer, this.buf.byteOffset + ls[4 * j], ls[4 * j + 1] - ls[4 * j]).toString()}=${JSON.stringify(Buffer.from(this.buf.buffer, this.buf.byteOffset + ls[4 * j + 2], ls[4 * j + 3] - ls[4 * j + 2]).toString())}`;
+    }
+    return out.length > 256 ? `${out.slice(0, 256)}...` : `${out}}`;
+  }
+
+  /** Adds label [ns,ne)=[vs,ve) of the current series; '' or why the series is refused. */
+  label(ns: number, ne: number, vs: number, ve: number): string {
+    const s = this.s;
+    if (s.n >= MAX_LABELS) return `more than ${MAX_LABELS} labels`;
+    if (4 * s.n + 4 > s.ls.length) { const g = new Uint32Array(s.ls.length * 2); g.set(s.ls); s.ls = g; }
+    const b = this.buf;
+    if (!isUtf8(b, ns, ne) || !isUtf8(b, vs, ve)) return 'label name or value is not valid UTF-8';
+    if (ne - ns === 8 && isName(b, ns)) s.nameAt = s.n;
+    const ls = s.ls;
+    const k = 4 * s.n;
+    ls[k] = ns; ls[k + 1] = ne; ls[k + 2] = vs; ls[k + 3] = ve;
+    s.n++;
+    return '';
+  }
+
+  /** Begins a point of the current series: measurement and tags. */
+  private head(): void {
+    const { b, s, buf } = this;
+    const ls = s.ls;
+    const nameAt = s.nameAt;
+    b.begin();
+    if (this.o.metricVersion === 2) b.measurementBytes(V2_MEASUREMENT, 0, V2_MEASUREMENT.length);
+    else b.measurementBytes(buf, ls[4 * nameAt + 2], ls[4 * nameAt + 3]);
+    for (let j = 0; j < s.n; j++) if (j !== nameAt) b.tagBytes(buf, ls[4 * j], ls[4 * j + 1], buf, ls[4 * j + 2], ls[4 * j + 3]);
+  }
+
+  /** Ends a point at ms (> 0) or the series' current time; counts it or records its refusal. */
+  private finish(ms: number): boolean {
+    if (ms > 0) this.lastMs = ms;
+    const why = this.lastMs > 0 ? this.b.endMs(this.lastMs) : this.b.end(this.o.receivedAtNs);
+    if (why !== '') { this.refuse(why); return false; }
+    if (this.b.count > this.o.maxPoints) this.tooManyPoints = true;
+    if (this.b.out.pos > this.o.maxOutputBytes) this.tooLarge = true;
+    return true;
+  }
+
+  /** Checks the series' labels before its points: '' or why it is refused. */
+  seriesReady(): string {
+    const s = this.s;
+    if (s.nameAt < 0) return 'metric name "__name__" not found in the labels';
+    const ls = s.ls;
+    if (ls[4 * s.nameAt + 3] === ls[4 * s.nameAt + 2]) return 'metric name "__name__" is empty';
+    return '';
+  }
+
+  sample(value: number, bitsHi: number, bitsLo: number, ms: number): void {
+    if (value !== value) {
+      if (bitsHi === STALE_HI && bitsLo === STALE_LO) this.stale++;
+      else this.nan++;
+      // Telegraf skips the sample, but its timestamp still moves the series' time on.
+      if (ms > 0) this.lastMs = ms;
+      return;
+    }
+    this.head();
+    const s = this.s;
+    const ls = s.ls;
+    if (this.o.metricVersion === 2) this.b.floatFieldBytes(this.buf, ls[4 * s.nameAt + 2], ls[4 * s.nameAt + 3], value);
+    else this.b.floatField('value', value);
+    if (this.finish(ms)) this.samples++;
+  }
+
+  /** A native histogram, already decoded into h. */
+  histogram(h: Histogram): void {
+    const s = this.s;
+    const buf = this.buf;
+    const ls = s.ls;
+    const name = Buffer.from(buf.buffer, buf.byteOffset + ls[4 * s.nameAt + 2], ls[4 * s.nameAt + 3] - ls[4 * s.nameAt + 2]).toString();
+    const nb = bucketBounds(h, s);
+    if (typeof nb === 'string') { this.refuse(nb); return; }
+    const ms = h.timestamp;
+    let ok = true;
+    if (this.o.metricVersion === 2) {
+      this.head(); this.b.floatField(`${name}_sum`, h.sum); ok = this.finish(ms) && ok;
+      this.head(); this.b.floatField(`${name}_count`, h.count); ok = this.finish(ms) && ok;
+      let cum = 0;
+      const le = `${name}_le`;
+      for (let k = 0; k < nb && !this.stopped(); k++) {
+        cum += s.counts[k];
+        this.head();
+        this.b.tag(le, goFormatG(s.bounds[k]));
+        this.b.floatField(name, cum);
+        ok = this.finish(ms) && ok;
+      }
+    } else {
+      this.head();
+      const b = this.b;
+      b.uintField('counter_reset_hint', h.resetHint).intField('schema', h.schema).floatField('zero_threshold', h.zeroThreshold)
+        .floatField('zero_count', h.zeroCount).floatField('count', h.count).floatField('sum', h.sum);
+      let cum = 0;
+      for (let k = 0; k < nb; k++) { cum += s.counts[k]; b.floatField(goFormatG(s.bounds[k]), cum); }
+      const spans = (sp: number[], side: string): void => {
+        for (let i = 0; i < sp.length; i += 2) { b.intField(`${side}_span_${i / 2}_offset`, sp[i]); b.uintField(`${side}_span_${i / 2}_length`, sp[i + 1]); }
+      };
+      spans(h.posSpans, 'positive');
+      spans(h.negSpans, 'negative');
+      h.pos.forEach((c, i) => b.floatField(`positive_bucket_${i}`, c));
+      h.neg.forEach((c, i) => b.floatField(`negative_bucket_${i}`, c));
+      ok = this.finish(ms);
+    }
+    if (ok) this.histograms++;
+  }
+
+  result(): RemoteWriteResult {
+    return {
+      points: this.b.batch(), samples: this.samples, histograms: this.histograms, staleMarkers: this.stale, nanSamples: this.nan,
+      exemplars: this.exemplars, metadata: this.metadata, errors: this.errors, refused: this.refused,
+      tooManyPoints: this.tooManyPoints, tooLarge: this.tooLarge,
+    };
+  }
+}
+
+/** A native histogram as the protobuf carries it (counts made absolute, as ToFloatHistogram does). */
+interface Histogram {
+  count: number;
+  sum: number;
+  schema: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  resetHint: number;
+  timestamp: number;
+  /** offset, length pairs. */
+  negSpans: number[];
+  posSpans: number[];
+  neg: number[];
+  pos: number[];
+  custom: number[];
+}
+
+/**
+ * The buckets in Prometheus' AllBucketIterator order (negative from the lowest, the zero bucket when it
+ * holds observations, positive ascending) into s.counts/s.bounds (upper bounds); their number, or why
+ * the histogram is refused.
+ */
+function bucketBounds(h: Histogram, s: Scratch): number | string {
+  if (h.schema !== -53 && (h.schema < -4 || h.schema > 8)) return `native histogram schema ${h.schema} is not supported (-4 to 8, or -53)`;
+  const need = h.neg.length + h.pos.length + 1;
+  if (need > s.counts.length) { s.counts = new Float64Array(need); s.bounds = new Float64Array(need); }
+  let k = 0;
+  // Bucket indexes: the first span's offset is the first index, each later one the gap after the previous span.
+  const idx = (spans: number[], n: number): number[] | string => {
+    const out: number[] = [];
+    let next = 0;
+    for (let i = 0; i < spans.length && out.length < n; i += 2) {
+      next += spans[i];
+      for (let j = 0; j < spans[i + 1] && out.length < n; j++) out.push(next++);
+    }
+    return out.length === n ? out : 'native histogram has more buckets than its spans cover';
+  };
+  const ni = idx(h.negSpans, h.neg.length);
+  if (typeof ni === 'string') return ni;
+  const pi = idx(h.posSpans, h.pos.length);
+  if (typeof pi === 'string') return pi;
+  for (let i = ni.length - 1; i >= 0; i--) { s.counts[k] = h.neg[i]; s.bounds[k++] = -bound(ni[i] - 1, h.schema, h.custom); }
+  if (h.zeroCount > 0) { s.counts[k] = h.zeroCount; s.bounds[k++] = h.zeroThreshold; }
+  for (let i = 0; i < pi.length; i++) { s.counts[k] = h.pos[i]; s.bounds[k++] = bound(pi[i], h.schema, h.custom); }
+  return k;
+}
+
+/** Upper bound of bucket idx (Prometheus getBound; custom buckets: custom_values, then +Inf). */
+function bound(idx: number, schema: number, custom: number[]): number {
+  if (schema === -53) return idx >= 0 && idx < custom.length ? custom[idx] : Infinity;
+  if (schema <= 0) {
+    const exp = idx * 2 ** -schema;
+    if (exp === 1024) return Number.MAX_VALUE;
+    return 2 ** exp;
+  }
+  const per = 2 ** schema;
+  const fracIdx = ((idx % per) + per) % per;
+  const frac = 2 ** (fracIdx / per) / 2;
+  const exp = Math.floor(idx / per) + 1;
+  if (frac === 0.5 && exp === 1025) return Number.MAX_VALUE;
+  return frac * 2 ** exp;
+}
+
+function readHistogram(r: ProtoReader): Histogram {
+  const h: Histogram = { count: 0, sum: 0, schema: 0, zeroThreshold: 0, zeroCount: 0, resetHint: 0, timestamp: 0, negSpans: [], posSpans: [], neg: [], pos: [], custom: [] };
+  let negDeltas = false;
+  let posDeltas = false;
+  while (r.more()) {
+    const t = r.tag();
+    switch (t) {
+      case (1 << 3) | WIRE_VARINT: h.count = r.int64(); break;
+      case (2 << 3) | WIRE_I64: h.count = r.double(); break;
+      case (3 << 3) | WIRE_I64: h.sum = r.double(); break;
+      case (4 << 3) | WIRE_VARINT: h.schema = r.sint64(); break;
+      case (5 << 3) | WIRE_I64: h.zeroThreshold = r.double(); break;
+      case (6 << 3) | WIRE_VARINT: h.zeroCount = r.int64(); break;
+      case (7 << 3) | WIRE_I64: h.zeroCount = r.double(); break;
+      case (8 << 3) | WIRE_LEN: spans(r, h.negSpans); break;
+      case (11 << 3) | WIRE_LEN: spans(r, h.posSpans); break;
+      case (9 << 3) | WIRE_LEN: case (9 << 3) | WIRE_VARINT: negDeltas = true; repeated(r, t, (x) => h.neg.push(x.sint64())); break;
+      case (12 << 3) | WIRE_LEN: case (12 << 3) | WIRE_VARINT: posDeltas = true; repeated(r, t, (x) => h.pos.push(x.sint64())); break;
+      case (10 << 3) | WIRE_LEN: case (10 << 3) | WIRE_I64: repeated(r, t, (x) => h.neg.push(x.double())); break;
+      case (13 << 3) | WIRE_LEN: case (13 << 3) | WIRE_I64: repeated(r, t, (x) => h.pos.push(x.double())); break;
+      case (16 << 3) | WIRE_LEN: case (16 << 3) | WIRE_I64: repeated(r, t, (x) => h.custom.push(x.double())); break;
+      case (14 << 3) | WIRE_VARINT: h.resetHint = r.uint32(); break;
+      case (15 << 3) | WIRE_VARINT: h.timestamp = r.int64(); break;
+      default: r.skip(t & 7);
+    }
+  }
+  // Integer histograms carry deltas: absolute counts are their running sums.
+  const absolute = (a: number[]): void => { for (let i = 1; i < a.length; i++) a[i] += a[i - 1]; };
+  if (negDeltas) absolute(h.neg);
+  if (posDeltas) absolute(h.pos);
+  return h;
+}
+
+function spans(r: ProtoReader, out: number[]): void {
+  r.len();
+  const sub = new ProtoReader(r.buf, r.s, r.e);
+  let offset = 0;
+  let length = 0;
+  while (sub.more()) {
+    const t = sub.tag();
+    if (t === ((1 << 3) | WIRE_VARINT)) offset = sub.sint64();
+    else if (t === ((2 << 3) | WIRE_VARINT)) length = sub.uint32();
+    else sub.skip(t & 7);
+  }
+  out.push(offset, length);
+}
+
+/** A repeated scalar, packed (one length-delimited run) or not (one value). */
+function repeated(r: ProtoReader, t: number, read: (x: ProtoReader) => void): void {
+  if ((t & 7) !== WIRE_LEN) { read(r); return; }
+  r.len();
+  const sub = new ProtoReader(r.buf, r.s, r.e);
+  while (sub.more()) read(sub);
+}
+
+/** Reads a Sample (both versions: value=1 double, timestamp=2 int64) into the decoder. */
+function readSample(r: ProtoReader, d: Decoder): void {
+  let value = 0;
+  let hi = 0;
+  let lo = 0;
+  let ms = 0;
+  while (r.more()) {
+    const t = r.tag();
+    if (t === ((1 << 3) | WIRE_I64)) { value = r.doubleBits(); hi = r.hiPart; lo = r.lo; }
+    else if (t === ((2 << 3) | WIRE_VARINT)) ms = r.int64();
+    else r.skip(t & 7);
+  }
+  d.sample(value, hi, lo, ms);
+}
+
+function wrap<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ProtobufError) throw new RemoteWriteError(err.message);
+    throw err;
+  }
+}
+
+/** remote_write 1.0: `prometheus.WriteRequest{repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3}`. */
+export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): RemoteWriteResult {
+  const d = new Decoder(buf, o);
+  wrap(() => {
+    const r = new ProtoReader(buf);
+    const ts = new ProtoReader(buf);
+    const item = new ProtoReader(buf);
+    while (r.more() && !d.stopped()) {
+      const t = r.tag();
+      if (t === ((1 << 3) | WIRE_LEN)) {
+        r.len();
+        // Labels first (field 1), wherever they are in the message; then samples (2), exemplars (3), histograms (4).
+        d.s.n = 0; d.s.nameAt = -1; d.lastMs = 0;
+        ts.pos = r.s; ts.end = r.e;
+        let bad = '';
+        let nSamples = 0;
+        while (ts.more()) {
+          const f = ts.tag();
+          if (f === ((1 << 3) | WIRE_LEN)) {
+            ts.len();
+            item.pos = ts.s; item.end = ts.e;
+            let ns = 0, ne = 0, vs = 0, ve = 0;
+            while (item.more()) {
+              const g = item.tag();
+              if (g === ((1 << 3) | WIRE_LEN)) { item.len(); ns = item.s; ne = item.e; }
+              else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
+              else item.skip(g & 7);
+            }
+            if (!bad) bad = d.label(ns, ne, vs, ve);
+          } else if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
+          else { if (f === ((2 << 3) | WIRE_LEN) || f === ((4 << 3) | WIRE_LEN)) nSamples++; ts.skip(f & 7); }
+        }
+        if (!bad) bad = d.seriesReady();
+        if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
+        ts.pos = r.s;
+        while (ts.more() && !d.stopped()) {
+          const f = ts.tag();
+          if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
+          else ts.skip(f & 7);
+        }
+        ts.pos = r.s;
+        while (ts.more() && !d.stopped()) {
+          const f = ts.tag();
+          if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
+          else ts.skip(f & 7);
+        }
+        d.series++;
+      } else if (t === ((3 << 3) | WIRE_LEN)) { r.len(); d.metadata++; }
+      else r.skip(t & 7);
+    }
+  });
+  return d.result();
+}
+
+/** remote_write 2.0: `io.prometheus.write.v2.Request{repeated string symbols = 4; repeated TimeSeries timeseries = 5}`. */
+export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteWriteResult {
+  const d = new Decoder(buf, o);
+  wrap(() => {
+    // Symbols first, wherever they are: [start, end) pairs.
+    let sym = new Uint32Array(256);
+    let nSym = 0;
+    const r = new ProtoReader(buf);
+    while (r.more()) {
+      const t = r.tag();
+      if (t === ((4 << 3) | WIRE_LEN)) {
+        r.len();
+        if (!isUtf8(buf, r.s, r.e)) throw new RemoteWriteError(`symbol ${nSym} is not valid UTF-8`);
+        if (2 * nSym + 2 > sym.length) { const g = new Uint32Array(sym.length * 2); g.set(sym); sym = g; }
+        sym[2 * nSym] = r.s; sym[2 * nSym + 1] = r.e; nSym++;
+      } else r.skip(t & 7);
+    }
+    if (nSym > 0 && sym[1] !== sym[0]) throw new RemoteWriteError('symbols[0] must be the empty string (remote_write 2.0)');
+    r.pos = 0;
+    const ts = new ProtoReader(buf);
+    const item = new ProtoReader(buf);
+    const refs: number[] = [];
+    while (r.more() && !d.stopped()) {
+      const t = r.tag();
+      if (t !== ((5 << 3) | WIRE_LEN)) { r.skip(t & 7); continue; }
+      r.len();
+      d.s.n = 0; d.s.nameAt = -1; d.lastMs = 0;
+      ts.pos = r.s; ts.end = r.e;
+      refs.length = 0;
+      let nSamples = 0;
+      while (ts.more()) {
+        const f = ts.tag();
+        if (f === ((1 << 3) | WIRE_LEN) || f === ((1 << 3) | WIRE_VARINT)) {
+          repeated(ts, f, (x) => { if (refs.length < 2 * MAX_LABELS + 2) refs.push(x.uint32()); else x.uint32(); });
+        } else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
+        else if (f === ((5 << 3) | WIRE_LEN)) { ts.len(); d.metadata++; }
+        else { if (f === ((2 << 3) | WIRE_LEN) || f === ((3 << 3) | WIRE_LEN)) nSamples++; ts.skip(f & 7); }
+      }
+      let bad = '';
+      if (refs.length % 2 !== 0) bad = 'labels_refs has an odd length';
+      for (let j = 0; j < refs.length && !bad; j += 2) {
+        const a = refs[j], v = refs[j + 1];
+        if (a >= nSym || v >= nSym) bad = `labels_refs points past the ${nSym} symbols`;
+        else bad = d.label(sym[2 * a], sym[2 * a + 1], sym[2 * v], sym[2 * v + 1]);
+      }
+      if (!bad) bad = d.seriesReady();
+      if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
+      ts.pos = r.s;
+      while (ts.more() && !d.stopped()) {
+        const f = ts.tag();
+        if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
+        else ts.skip(f & 7);
+      }
+      ts.pos = r.s;
+      while (ts.more() && !d.stopped()) {
+        const f = ts.tag();
+        if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
+        else ts.skip(f & 7);
+      }
+      d.series++;
+    }
+  });
+  return d.result();
+}
