@@ -6,7 +6,9 @@
 // and never in these schemas) are refused, so skipping never recurses; nesting is the schema's own,
 // fixed in the decoder's code; lengths are checked before use.
 
-export class ProtobufError extends Error {}
+export class ProtobufError extends Error {
+  override name = 'ProtobufError';
+}
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -157,7 +159,7 @@ export class ProtoReader {
       case WIRE_I64: if (this.pos + 8 > this.end) throw truncated(); this.pos += 8; return;
       case WIRE_LEN: this.len(); return;
       case WIRE_I32: if (this.pos + 4 > this.end) throw truncated(); this.pos += 4; return;
-      default: throw new ProtobufError(`protobuf: wire type ${wire} is not supported (groups are deprecated and unused by this schema)`);
+      default: throw new ProtobufError(wire === 3 || wire === 4 ? `protobuf: wire type ${wire} (a group) is not supported: groups are deprecated and unused by this schema` : `protobuf: invalid wire type ${wire}`);
     }
   }
 

@@ -68,7 +68,9 @@ function isName(b: Uint8Array, at: number): boolean {
 }
 
 /** Thrown for a request that is not a valid message of the schema (400, nothing kept). */
-export class RemoteWriteError extends Error {}
+export class RemoteWriteError extends Error {
+  override name = 'RemoteWriteError';
+}
 
 /** Per-request scratch, reused across the series of one request. */
 class Scratch {

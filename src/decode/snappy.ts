@@ -4,6 +4,7 @@
 // and it checks the declared length against the limit before allocating anything.
 
 export class SnappyError extends Error {
+  override name = 'SnappyError';
   constructor(readonly status: 400 | 413, message: string) {
     super(message);
   }
