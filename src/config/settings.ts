@@ -171,6 +171,19 @@ export function loadSettings(env: Env = process.env): Settings {
   if (v.present('KINFLUX_AUTH_TOKENS') && authTokens.length === 0) {
     throw new SettingError('KINFLUX_AUTH_TOKENS is set but holds no token: give at least one token, or unset it to run without auth');
   }
+  // No client can put a control character in an Authorization header (HTTP forbids it; Node answers 400), so such a
+  // token could never be used: refused, by position, never quoting it.
+  const unsendable = authTokens.findIndex((tok) => /[\x00-\x1f\x7f]/.test(tok));
+  if (unsendable >= 0) {
+    throw new SettingError(
+      `KINFLUX_AUTH_TOKENS: token ${unsendable + 1} of ${authTokens.length} holds a control character (tab, newline, NUL…), which no client can send in an Authorization header: remove it`,
+    );
+  }
+  // Bytes that are not UTF-8 reach Node as U+FFFD: the token compared would not be the one clients send.
+  const notUtf8 = authTokens.findIndex((tok) => tok.includes('\ufffd'));
+  if (notUtf8 >= 0) {
+    throw new SettingError(`KINFLUX_AUTH_TOKENS: token ${notUtf8 + 1} of ${authTokens.length} is not valid UTF-8 (or holds U+FFFD): use UTF-8 text`);
+  }
 
   const logFormat = v.str('KINFLUX_LOG_FORMAT');
   const maxBody = v.num('KINFLUX_MAX_BODY_BYTES');

@@ -1,4 +1,6 @@
 // Token auth in the schemes InfluxDB clients send. Tokens are compared in constant time and never logged.
+// Compared as bytes: a token's UTF-8 bytes against the bytes the client sent. Node hands header values over as
+// latin1 (one char per byte), base64 and percent-encoding carry bytes too, so a non-ASCII token works in every scheme.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Api } from './errors.js';
@@ -9,12 +11,12 @@ export interface TokenChecker {
 }
 
 // Hashing first gives equal-length inputs, so timingSafeEqual leaks neither content nor length.
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
 
 export function createTokenChecker(tokens: readonly string[]): TokenChecker {
-  const known = tokens.map(digest);
-  const matches = (candidate: string | undefined): boolean => {
-    if (candidate === undefined || candidate === '') return false;
+  const known = tokens.map((t) => digest(Buffer.from(t, 'utf8')));
+  const matches = (candidate: Buffer): boolean => {
+    if (candidate.length === 0) return false;
     const d = digest(candidate);
     let hit = false;
     for (const k of known) hit = timingSafeEqual(k, d) || hit; // no early exit: same work for every token
@@ -27,15 +29,15 @@ export function createTokenChecker(tokens: readonly string[]): TokenChecker {
       const space = header.indexOf(' ');
       const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
       const cred = space > 0 ? header.slice(space + 1).trim() : '';
-      if (scheme === 'token' || scheme === 'bearer') return matches(cred);
+      if (scheme === 'token' || scheme === 'bearer') return matches(Buffer.from(cred, 'latin1'));
       if (api !== 'v1') return false;
       if (scheme === 'basic') {
-        const decoded = Buffer.from(cred, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        return matches(colon >= 0 ? decoded.slice(colon + 1) : decoded);
+        const decoded = Buffer.from(cred, 'base64');
+        const colon = decoded.indexOf(0x3a);
+        return matches(colon >= 0 ? decoded.subarray(colon + 1) : decoded);
       }
       const q = req.query as Record<string, unknown>;
-      return typeof q.p === 'string' && matches(q.p);
+      return typeof q.p === 'string' && matches(Buffer.from(q.p, 'utf8'));
     },
   };
 }

@@ -85,3 +85,34 @@ t.test('KINFLUX_AUTH_PROBES closes the probes too', async (t) => {
     t.ok((await send(closed.url, path, undefined, { headers: { authorization: `Token ${TOKEN}` } })).status < 300, `${path} with a token`);
   }
 });
+
+t.test('a non-ASCII token works in every scheme: compared as the bytes the client sent', async (t) => {
+  const token = 'tökén-ñ-日本-ключ-0123456789';
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_AUTH_TOKENS: `ascii-token-0123456789,${token}` }));
+  t.teardown(() => k.stop('SIGKILL'));
+  // A client sends the token's UTF-8 bytes; Node's client takes a header value as one char per byte (latin1).
+  const raw = Buffer.from(token, 'utf8').toString('latin1');
+  const ok: Array<[string, Record<string, string>]> = [
+    ['/api/v2/write?bucket=b&org=o', { authorization: `Token ${raw}` }],
+    ['/write?db=telegraf', { authorization: `Token ${raw}` }],
+    ['/write?db=telegraf', { authorization: `Basic ${Buffer.from(`telegraf:${token}`, 'utf8').toString('base64')}` }],
+    [`/write?db=telegraf&u=me&p=${encodeURIComponent(token)}`, {}],
+  ];
+  for (const [path, headers] of ok) t.equal((await send(k.url, path, 'utf8tok v=1 1', { headers })).status, 204, `${path} ${JSON.stringify(Object.keys(headers))}`);
+  // The same characters read as latin1 text are another token.
+  const latin1 = Buffer.from(token, 'utf8').toString('latin1');
+  const wrong = await send(k.url, `/write?db=telegraf&u=me&p=${encodeURIComponent(latin1)}`, 'utf8tok v=1 1');
+  t.equal(wrong.status, 401);
+});
+
+t.test('a token no client can send is refused at start, by position, never quoted', async (t) => {
+  for (const [tokens, reason] of [
+    ['good-token-0123456789,bad\ttoken-0123456789', /token 2 of 2 holds a control character/],
+    ['bad\u0001token-0123456789', /token 1 of 1 holds a control character/],
+  ] as const) {
+    const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_AUTH_TOKENS: tokens }), { waitReady: false });
+    t.equal(await k.exited, 2);
+    t.match(k.output(), reason);
+    t.notMatch(k.output(), 'token-0123456789', 'the token is not quoted');
+  }
+});
