@@ -39,8 +39,8 @@ COPY bin ./bin
 RUN ln -s /app/bin/kinflux.js /usr/local/bin/kinflux
 USER node
 EXPOSE 8086
-# Slim images have no curl: ask /ready with Node's own fetch. /ready is 503 while a stream is
-# absent or during shutdown, so the orchestrator stops routing writes there.
+# Slim images have no curl: ask /ready with Node's own fetch. /ready is 503 while no stream can take
+# writes or during shutdown, so the orchestrator stops routing writes there.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KINFLUX_PORT||8086)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node is PID 1 and handles SIGTERM itself: it stops accepting, delivers what it acknowledged, exits 0.

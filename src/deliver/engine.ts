@@ -90,8 +90,20 @@ export class DeliveryEngine {
     return this.monitor.health();
   }
 
+  /**
+   * Whether a write to this stream can be acknowledged now. The one per-stream rule behind /ready: a state in
+   * which no write to a stream can be acknowledged belongs here.
+   */
+  canAcknowledge(stream: string): boolean {
+    return this.started && !this.shuttingDown && this.monitor.state(stream)?.status === 'pass';
+  }
+
+  /**
+   * /ready: some stream can take writes. A stream that is absent or unwritable fails only its own routes (503
+   * naming it) and /health; taking the pod out of the load balancer would stop the other streams' writes too.
+   */
   isReady(): boolean {
-    return this.started && !this.shuttingDown && this.monitor.health().every((h) => h.status === 'pass');
+    return [...this.senders.keys()].some((s) => this.canAcknowledge(s));
   }
 
   /**
@@ -120,8 +132,9 @@ export class DeliveryEngine {
     return this.senders.get(stream)?.shardMismatches ?? 0;
   }
 
+  /** Refused before anything of the write was packed: nothing of it was sent. */
   private refuse(stream: string, reason: DeliveryError['reason'], message?: string): Promise<void> {
-    return Promise.reject(new DeliveryError(reason, stream, message));
+    return Promise.reject(new DeliveryError(reason, stream, message, undefined, { nothingSent: true }));
   }
 }
 

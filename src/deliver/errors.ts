@@ -24,14 +24,18 @@ export function answer<E extends Error>(make: () => E): E {
 export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
   readonly retryAfterSeconds: number;
+  /** True when the write was refused before any of its records was sent: the client's retry duplicates nothing. */
+  readonly nothingSent: boolean;
   constructor(
     readonly reason: DeliveryFailure,
     readonly stream: string,
     message?: string,
     retryAfterSeconds?: number,
+    opts: { nothingSent?: boolean } = {},
   ) {
     super(message ?? defaultMessage(reason, stream));
     this.retryAfterSeconds = retryAfterSeconds ?? RETRY_AFTER[reason];
+    this.nothingSent = opts.nothingSent === true;
   }
 }
 

@@ -111,7 +111,9 @@ t.test('a token no client can send is refused at start, by position, never quote
     ['bad\u0001token-0123456789', /token 1 of 1 holds a control character/],
   ] as const) {
     const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_AUTH_TOKENS: tokens }), { waitReady: false });
-    t.equal(await k.exited, 2);
+    const code = await Promise.race([k.exited, new Promise<string>((r) => setTimeout(() => r('still running after 30 s'), 30_000).unref())]);
+    await k.stop('SIGKILL');
+    t.equal(code, 2);
     t.match(k.output(), reason);
     t.notMatch(k.output(), 'token-0123456789', 'the token is not quoted');
   }

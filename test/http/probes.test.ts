@@ -46,7 +46,7 @@ t.test("/query: Telegraf's CREATE DATABASE form POST, SHOW DATABASES, and nothin
   t.equal((await send(kinflux.url, '/query')).status, 400);
 });
 
-t.test('/health and /ready turn 503 when a stream is deleted and recover when it is recreated', async (t) => {
+t.test('a deleted stream fails only its routes and /health; /ready stays 200 while another stream takes writes', async (t) => {
   const ok = await send(kinflux.url, '/health');
   t.equal(ok.status, 200);
   t.match(ok.json(), { name: 'kinflux', status: 'pass', checks: [{ name: 'metrics', status: 'pass' }, { name: 'apps', status: 'pass' }] });
@@ -57,19 +57,35 @@ t.test('/health and /ready turn 503 when a stream is deleted and recover when it
   t.match(failing.json(), { status: 'fail' });
   t.match(failing.text, /apps/, 'the body names the stream');
   const ready = await send(kinflux.url, '/ready');
-  t.equal(ready.status, 503);
-  t.match(ready.text, /apps/);
+  t.equal(ready.status, 200, 'the pod stays in the load balancer: the other streams take writes');
+  t.same(ready.json(), { status: 'ready', unavailable: ['apps'] });
   const write = await send(kinflux.url, '/write?db=app', 'cpu v=1 1');
   t.equal(write.status, 503, 'writes to the missing stream get 503');
   t.ok(write.headers['retry-after']);
-  // At least once, said truthfully: a 503 cannot promise the points are absent, only that they must be resent.
-  t.match(write.json(), { error: /^points may or may not be stored; send them again: / });
+  t.match(write.json(), { error: /^nothing was stored; send them again: stream "apps" is not available/ }, 'names the stream, says nothing was sent');
+  const v2 = await send(kinflux.url, '/api/v2/write?bucket=app&org=o', 'cpu v=1 1');
+  t.equal(v2.status, 503);
+  t.match(v2.json(), { message: /stream "apps"/ });
   t.equal((await send(kinflux.url, '/write?db=telegraf', 'cpu v=1 1')).status, 204, 'other streams keep working');
 
+  // Every stream gone: no write can be taken, the pod leaves the load balancer.
+  await deleteStream(client, 'metrics');
+  await waitFor(async () => (await send(kinflux.url, '/ready')).status === 503);
+  t.match((await send(kinflux.url, '/ready')).text, /apps/);
+
   await createStream(client, 'apps');
+  await createStream(client, 'metrics');
   await waitFor(async () => (await send(kinflux.url, '/health')).status === 200);
-  t.equal((await send(kinflux.url, '/ready')).status, 200);
+  t.same((await send(kinflux.url, '/ready')).json(), { status: 'ready' });
   t.equal((await send(kinflux.url, '/write?db=app', 'cpu v=2 2')).status, 204);
+});
+
+t.test('a routed stream absent at start still stops kinflux with exit 1, naming it', async (t) => {
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_ROUTES: 'app=nosuchstream' }), { waitReady: false });
+  const code = await Promise.race([k.exited, new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000).unref())]);
+  await k.stop('SIGKILL');
+  t.equal(code, 1);
+  t.match(k.output(), /stream \\?"nosuchstream\\?" does not exist/);
 });
 
 t.test('/metrics passes promtool and its counters match what was sent', async (t) => {

@@ -72,7 +72,7 @@ t.test('outputs.influxdb: an oversized batch gets 413, which Telegraf drops rath
 
 t.test('outputs.influxdb: while the stream is gone writes get 503, Telegraf retries, and the retry lands', async (t) => {
   await deleteStream(client, 'gone');
-  await waitFor(async () => (await send(kinflux.url, '/ready')).status === 503);
+  await waitFor(async () => (await send(kinflux.url, '/health')).status === 503);
   const body = 'retry,host=a v=1 1\n';
   const write = (): Promise<Reply> =>
     send(kinflux.url, '/write?db=gone', gzipSync(body), { headers: { 'content-encoding': 'gzip', 'user-agent': UA } });
@@ -80,7 +80,7 @@ t.test('outputs.influxdb: while the stream is gone writes get 503, Telegraf retr
   t.equal(first.status, 503);
   t.equal(v1Reaction(first), 'retry');
   await createStream(client, 'gone');
-  await waitFor(async () => (await send(kinflux.url, '/ready')).status === 200);
+  await waitFor(async () => (await send(kinflux.url, '/health')).status === 200);
   const second = await write();
   t.equal(v1Reaction(second), 'success', second.text);
   t.same(await readLines(client, 'gone'), ['retry,host=a v=1 1']);

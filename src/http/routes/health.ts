@@ -1,4 +1,5 @@
-// /health and /ready: fail when any stream is absent or unwritable, so orchestrators see it.
+// /health fails when any stream is absent or unwritable, so monitoring sees it. /ready fails only when no stream
+// can take writes (or while shutting down): one absent stream fails its own routes, not the pod's other streams.
 // The reasons a check fails can carry AWS error text (account id, role name): they go to the log always, and
 // into these bodies only for a caller with a valid token, or, with auth off, a caller on this host.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -36,6 +37,7 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const failing = deps.delivery.health().filter((c) => c.status === 'fail');
       return reply.code(503).send({ status: 'not ready', checks: failing.map((c) => (detailed ? { name: c.stream, message: c.message } : { name: c.stream })) });
     }
-    return reply.code(200).send({ status: 'ready' });
+    const absent = deps.delivery.health().filter((c) => c.status === 'fail');
+    return reply.code(200).send(absent.length ? { status: 'ready', unavailable: absent.map((c) => c.stream) } : { status: 'ready' });
   });
 }

@@ -170,7 +170,8 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
       unavailable.note({ stream, reason: err.reason });
       // Records of this write may already be in Kinesis (a PutRecords that answered too late, a partial batch):
       // the client must send the points again, and the retry may duplicate them (README "Guarantees").
-      return sendError(reply, d.api, 503, `points may or may not be stored; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
+      const stored = err.nothingSent ? 'nothing was stored' : 'points may or may not be stored';
+      return sendError(reply, d.api, 503, `${stored}; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
     }
   }
 
