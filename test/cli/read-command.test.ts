@@ -92,5 +92,5 @@ t.test('a hostile record and a bomb: no control character reaches the terminal, 
 t.test('the README says how to get kinflux on PATH', async (t) => {
   const { readFileSync } = await import('node:fs');
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  for (const way of ['npx kinflux read', 'npm link', 'npm run read --', 'docker exec <container> kinflux read']) t.match(readme, way);
+  for (const way of ['npx kinflux read', 'npm link', 'npm run read --', 'the image has it on PATH']) t.match(readme, way);
 });
