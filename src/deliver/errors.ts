@@ -1,5 +1,5 @@
-// Errors the engine raises, and how it sorts the errors Kinesis returns into three kinds:
-// retry (throttling, internal, network), split (size/validation), fatal (stream gone, not writable).
+// The engine's answers to its callers: a write not delivered (503), too large to deliver (413), a stream that
+// does not exist. What each Kinesis error code means is in kinesis/error-codes.ts.
 
 export type DeliveryFailure = 'queue_full' | 'overloaded' | 'deadline' | 'stream_unavailable' | 'shutting_down';
 
@@ -81,55 +81,4 @@ export class StreamNotFoundError extends Error {
   ) {
     super(message ?? `Kinesis stream "${stream}" not found`);
   }
-}
-
-export type ErrorKind = 'retry' | 'split' | 'fatal';
-
-const FATAL = new Set([
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-]);
-// Real AWS answers an oversize record or request with either of these; kinesis-local answers
-// InvalidArgumentException per entry. All mean "smaller, please".
-const SPLIT = new Set(['InvalidArgumentException', 'ValidationException', 'SerializationException']);
-
-/** Code of an SDK or network error, for the failures metric and logs. */
-export function errorCode(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-    if (typeof e.code === 'string' && e.code) return e.code; // ECONNRESET, ECONNREFUSED, ...
-    if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
-    if (e.$metadata?.httpStatusCode) return `HTTP${e.$metadata.httpStatusCode}`;
-  }
-  return 'UnknownError';
-}
-
-/**
- * Whole-call errors after which nobody knows whether Kinesis stored the records: the connection was reset
- * or the call timed out once the request could have reached Kinesis. The records are sent again (nothing
- * may be lost), so these are the one way kinflux itself can store a point twice. A refused connection or a
- * failed DNS lookup sent nothing and is not among them.
- */
-const UNKNOWN_OUTCOME = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'AbortError']);
-
-/** True when a whole PutRecords call failed in a way that leaves its outcome unknown (see UNKNOWN_OUTCOME). */
-export function isUnknownOutcome(code: string): boolean {
-  return UNKNOWN_OUTCOME.has(code);
-}
-
-/** Kind of a whole-request error or of a per-entry ErrorCode. Unknown codes are retried (until the deadline). */
-export function classify(code: string): ErrorKind {
-  if (FATAL.has(code)) return 'fatal';
-  if (SPLIT.has(code)) return 'split';
-  return 'retry'; // ProvisionedThroughputExceeded, LimitExceeded, KMSThrottling, InternalFailure, 5xx, sockets, timeouts
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${errorCode(err)}: ${err.message}`;
-  return String(err);
 }

@@ -25,8 +25,8 @@ export interface PackedRecord<H extends Holder> {
   readonly holders: H[];
 }
 
-export interface PackerOptions {
-  aggregation: Aggregation;
+/** How records are keyed: the stream's shard map decides it, and it may appear or vanish while the stream runs. */
+export interface RecordKeying {
   /** Whether records carry ExplicitHashKey (a shard map is known). */
   explicitHashKey: boolean;
   /**
@@ -34,6 +34,12 @@ export interface PackerOptions {
    * packed by hash range, and every record of a range goes with the same key, so a series keeps one shard).
    */
   groupHashKey?: ReadonlyMap<string, string>;
+}
+
+export interface PackerOptions {
+  aggregation: Aggregation;
+  /** The keying now, asked each time a record is built (sealed, split or derived). */
+  keying: () => RecordKeying;
 }
 
 /** Bytes a record of these points would have on the wire before compression, partition key included. */
@@ -77,7 +83,7 @@ function concatParts(parts: readonly Buffer[]): Buffer {
  * without it the record would land on MD5("a")'s shard, and the KCL would drop every sub-record.
  * Without a shard map, line records carry their hash range's fixed key instead (a series keeps one shard).
  */
-function recordKeys(aggregation: Aggregation, keys: readonly string[], opts: PackerOptions, group: string): { pk: string; ehk: string | undefined } {
+function recordKeys(aggregation: Aggregation, keys: readonly string[], opts: RecordKeying, group: string): { pk: string; ehk: string | undefined } {
   const first = keys[0];
   const aggregate = aggregation === 'kpl' && keys.length > 1;
   const fixed = opts.explicitHashKey && aggregation !== 'kpl' ? opts.groupHashKey?.get(group) : undefined;
@@ -101,8 +107,7 @@ export class RecordPacker<H extends Holder> {
 
   /** `budget` is the largest record (data + partition key) to build; it may change with the stream's limits. */
   constructor(
-    /** Mutable: the shard map may appear or vanish while the stream runs. */
-    readonly opts: PackerOptions,
+    private readonly opts: PackerOptions,
     public budget: number,
   ) {}
 
@@ -172,18 +177,19 @@ export class RecordPacker<H extends Holder> {
     return this.toRecord(group, rec.parts, rec.keys, rec.rawBytes, rec.holders);
   }
 
-  private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[]): PackedRecord<H> {
-    const k = recordKeys(this.opts.aggregation, keys, this.opts, group);
+  private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[], keying = this.opts.keying()): PackedRecord<H> {
+    const k = recordKeys(this.opts.aggregation, keys, keying, group);
     return { group, partitionKey: k.pk, explicitHashKey: k.ehk, parts, keys, rawBytes, holders };
   }
 
   /**
    * A record of some of another record's points (re-sent after a reshard put them on a shard that
-   * does not own them). Every holder of the original waits for it too, as in split().
+   * does not own them). Every holder of the original waits for it too, as in split(). `keying`: the
+   * packer's own unless given.
    */
-  derive(group: string, parts: Buffer[], keys: string[], holders: readonly H[]): PackedRecord<H> {
+  derive(group: string, parts: Buffer[], keys: string[], holders: readonly H[], keying?: RecordKeying): PackedRecord<H> {
     for (const h of holders) h.hold();
-    return this.toRecord(group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...holders]);
+    return this.toRecord(group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...holders], keying);
   }
 
   /**

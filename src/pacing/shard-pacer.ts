@@ -280,7 +280,7 @@ export class ShardPacer {
 
   /**
    * A throttled record bigger than this (a quarter second of the shard's paced rate) is split before it
-   * is retried: see StreamSender.retry. Infinity without pacing.
+   * is retried: see PutOutcomes.retry (src/deliver/sender). Infinity without pacing.
    */
   splitAbove(shard: string): number {
     if (!this.enabled) return Infinity;

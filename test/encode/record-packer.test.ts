@@ -15,7 +15,7 @@ const line = (i: number, pad = 100): Buffer => Buffer.from(`m,host=h${i % 7} v=$
 
 t.test('lines: records never exceed the budget, partition key included, and pack tightly', async (t) => {
   const budget = 64 * 1024;
-  const p = new RecordPacker<H>({ aggregation: 'lines', explicitHashKey: true }, budget);
+  const p = new RecordPacker<H>({ aggregation: 'lines', keying: () => ({ explicitHashKey: true }) }, budget);
   const h = new H();
   const sealed: PackedRecord<H>[] = [];
   for (let i = 0; i < 5000; i++) p.add('shard-0', `m,host=h${i % 7}`, line(i), h, sealed);
@@ -32,7 +32,7 @@ t.test('lines: records never exceed the budget, partition key included, and pack
 });
 
 t.test('groups fill separately; holders are listed once per record', async (t) => {
-  const p = new RecordPacker<H>({ aggregation: 'lines', explicitHashKey: false }, 1 << 20);
+  const p = new RecordPacker<H>({ aggregation: 'lines', keying: () => ({ explicitHashKey: false }) }, 1 << 20);
   const a = new H();
   const b = new H();
   const sealed: PackedRecord<H>[] = [];
@@ -49,7 +49,7 @@ t.test('groups fill separately; holders are listed once per record', async (t) =
 });
 
 t.test('none: one point per record', async (t) => {
-  const p = new RecordPacker<H>({ aggregation: 'none', explicitHashKey: true }, 1 << 20);
+  const p = new RecordPacker<H>({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20);
   const sealed: PackedRecord<H>[] = [];
   const h = new H();
   for (let i = 0; i < 10; i++) p.add('s', `k${i}`, line(i), h, sealed);
@@ -59,7 +59,7 @@ t.test('none: one point per record', async (t) => {
 });
 
 t.test('split halves a record and makes every holder wait for both halves', async (t) => {
-  const p = new RecordPacker<H>({ aggregation: 'lines', explicitHashKey: true }, 1 << 20);
+  const p = new RecordPacker<H>({ aggregation: 'lines', keying: () => ({ explicitHashKey: true }) }, 1 << 20);
   const sealed: PackedRecord<H>[] = [];
   const h = new H();
   for (let i = 0; i < 9; i++) p.add('s', `k${i}`, line(i), h, sealed);
@@ -94,7 +94,7 @@ t.test('kpl: exact bytes of the reference aggregator, de-aggregated by aws-kines
 
 t.test('kpl packing: per-shard aggregate within budget, outer key "a", one-record aggregates sent plain', async (t) => {
   const budget = 50 * 1024;
-  const p = new RecordPacker<H>({ aggregation: 'kpl', explicitHashKey: true }, budget);
+  const p = new RecordPacker<H>({ aggregation: 'kpl', keying: () => ({ explicitHashKey: true }) }, budget);
   const h = new H();
   const sealed: PackedRecord<H>[] = [];
   for (let i = 0; i < 2000; i++) p.add('shard', `cpu,host=h${i % 50}`, line(i), h, sealed);
@@ -117,7 +117,7 @@ t.test('kpl packing: per-shard aggregate within budget, outer key "a", one-recor
 });
 
 t.test('kpl without a shard map: an aggregate still routes by its first key, never by MD5("a")', async (t) => {
-  const p = new RecordPacker<H>({ aggregation: 'kpl', explicitHashKey: false }, 50 * 1024);
+  const p = new RecordPacker<H>({ aggregation: 'kpl', keying: () => ({ explicitHashKey: false }) }, 50 * 1024);
   const h = new H();
   const sealed: PackedRecord<H>[] = [];
   for (let i = 0; i < 10; i++) p.add('key:cpu,host=a', 'cpu,host=a', line(i), h, sealed);

@@ -218,7 +218,7 @@ export function simulate(o: SimOptions): SimResult {
             res.throttledBy[r][i]++;
             rep.pacer.throttled(id, now, rec.bytes);
             rec.attempts++;
-            rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay('ProvisionedThroughputExceededException', rec.attempts, timeout, true, random));
+            rec.notBefore = now + (o.throttleRetryMs ? o.throttleRetryMs(rec.attempts) : retryDelay(true, rec.attempts, timeout, true, random));
             if (o.splitThrottled !== false && rec.bytes > rep.pacer.splitAbove(id) && rec.holders.length > 1) {
               // Halves by holders, as the sender splits a record by its points.
               const half = rec.holders.length >> 1;

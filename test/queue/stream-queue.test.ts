@@ -22,7 +22,7 @@ function rec(q: StreamQueue, group: string, ticket: Ticket, size = 100, key = `k
 }
 
 t.test('take: 500 records and byte caps, round robin over shards, backoff and orphans', async (t) => {
-  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', explicitHashKey: true }, 1 << 20));
+  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', keying: () => ({ explicitHashKey: true }) }, 1 << 20));
   const live = new Ticket(1, () => {});
   const pacer = new ShardPacer(0);
   for (let i = 0; i < 700; i++) rec(q, `s${i % 3}`, live);
@@ -56,7 +56,7 @@ t.test('take: 500 records and byte caps, round robin over shards, backoff and or
 });
 
 t.test('take: one record per group per call (aggregated records), or distinct partition keys', async (t) => {
-  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', explicitHashKey: true }, 1 << 20));
+  const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', keying: () => ({ explicitHashKey: true }) }, 1 << 20));
   const live = new Ticket(1, () => {});
   const pacer = new ShardPacer(0);
   for (let i = 0; i < 6; i++) rec(q, `s${i % 2}`, live);
@@ -65,7 +65,7 @@ t.test('take: one record per group per call (aggregated records), or distinct pa
   t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 0, 'later records wait for the earlier to land');
   for (const r of a.records) q.landed(r);
   t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 2);
-  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', explicitHashKey: true }, 1 << 20));
+  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20));
   rec(k, 's0', live, 100, 'x');
   rec(k, 's0', live, 100, 'y');
   rec(k, 's0', live, 100, 'x');

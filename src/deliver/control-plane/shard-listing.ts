@@ -4,8 +4,9 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import { shardMapFromListShards } from '../../encode/shard-map.js';
 import type { Logger } from '../../log/logger.js';
-import { CONTROL_TIMEOUT_MS, jitter, nextBackoff } from './limits.js';
-import { describeError, errorCode } from '../errors.js';
+import { jitter, nextBackoff } from '../../pacing/backoff.js';
+import { describeError, errorCode } from '../kinesis/error-codes.js';
+import { CONTROL_BACKOFF, CONTROL_TIMEOUT_MS } from './limits.js';
 import type { StreamState } from './stream-state.js';
 import { streamParams } from '../kinesis/stream-target.js';
 
@@ -42,7 +43,7 @@ export async function refreshShards(client: KinesisClient, s: StreamState, logge
       s.mapStale = false;
       logger.warn({ stream: s.stream }, 'ListShards not permitted: records are grouped by equal hash ranges instead of by shard');
     } else {
-      s.listBackoffMs = nextBackoff(s.listBackoffMs);
+      s.listBackoffMs = nextBackoff(CONTROL_BACKOFF, s.listBackoffMs);
       // Writes waiting for the map (a reshard) are answered 503 meanwhile: try again soon, not a minute later
       // (ListShards allows 100 calls/s per stream, so a fleet listing every few seconds is far from it).
       if (s.mapWantedSince > 0) s.listBackoffMs = Math.min(s.listBackoffMs, WANTED_LIST_BACKOFF_MS);

@@ -3,8 +3,9 @@
 // nothing about the stream, so it never changes health; it only makes the next describe wait longer.
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../../log/logger.js';
-import { CONTROL_THROTTLES, CONTROL_TIMEOUT_MS, MIN_CHECK_GAP_MS, jitter, nextBackoff } from './limits.js';
-import { describeError, errorCode } from '../errors.js';
+import { jitter, nextBackoff } from '../../pacing/backoff.js';
+import { describeError, errorCode, isControlThrottle } from '../kinesis/error-codes.js';
+import { CONTROL_BACKOFF, CONTROL_TIMEOUT_MS, MIN_CHECK_GAP_MS } from './limits.js';
 import { refreshShards } from './shard-listing.js';
 import type { StreamHealthTracker } from './stream-health.js';
 import { DEFAULT_MAX_RECORD_BYTES, type StreamState } from './stream-state.js';
@@ -60,9 +61,9 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
       d.health.set(s, 'fail', 'stream not found');
       return;
     }
-    if (CONTROL_THROTTLES.has(code)) {
+    if (isControlThrottle(code)) {
       // Says nothing about the stream: health stays as it was; only the next describe waits longer.
-      s.backoffMs = nextBackoff(s.backoffMs);
+      s.backoffMs = nextBackoff(CONTROL_BACKOFF, s.backoffMs);
       s.describeAt = Date.now() + jitter(s.backoffMs);
       if (s.message === 'not checked yet') s.message = `DescribeStreamSummary throttled (${code}); retrying`;
       d.logger.debug({ stream: s.stream, code, backoffMs: s.backoffMs }, 'DescribeStreamSummary throttled; backing off');

@@ -3,7 +3,7 @@
 // again, puts failing for a whole health interval fail it, and a throttled control plane changes nothing.
 import type { Metrics } from '../../metrics/registry.js';
 import type { Logger } from '../../log/logger.js';
-import { CONTROL_THROTTLES } from './limits.js';
+import { isControlThrottle, isShardThrottle } from '../kinesis/error-codes.js';
 import type { StreamState } from './stream-state.js';
 
 export class StreamHealthTracker {
@@ -60,7 +60,7 @@ export class StreamHealthTracker {
   /** A whole PutRecords call failed with a retryable error (network, 5xx, throttling). */
   putFailed(s: StreamState, code: string): void {
     // Throttling means the stream is full, which is not "cannot write"; the other errors count.
-    if (CONTROL_THROTTLES.has(code) || code === 'ProvisionedThroughputExceededException') return;
+    if (isControlThrottle(code) || isShardThrottle(code)) return;
     const now = Date.now();
     if (s.putFailingSince === 0) s.putFailingSince = now;
     else if (now - s.putFailingSince >= this.intervalMs && s.status === 'pass') {

@@ -3,7 +3,7 @@
 // soon after any error the senders report. This file schedules the checks (one at a time per stream,
 // spaced, requests made meanwhile folded into one) and is the face the engine and the senders use;
 // a check itself is in stream-check.ts, the listing in shard-listing.ts, pass/fail in stream-health.ts,
-// the control plane's spacing and backoff in limits.ts.
+// the control plane's spacing in limits.ts.
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ShardRange } from '../../encode/shard-map.js';

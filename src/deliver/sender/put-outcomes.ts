@@ -6,44 +6,57 @@
 // front of their shard's line in their original order (order per series), until every submit holding the
 // record has been answered. A record whose submits were all answered (deadline, shutdown, fatal error) is
 // dropped: nobody was promised it, the clients got 503 and will resend, and dropping keeps memory bounded
-// under a long outage. Packing and the pump stay with the sender (stream-sender.ts), reached through OutcomeHost.
-import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+// under a long outage. Packing and the pump stay with the sender (stream-sender.ts), which asks after each
+// call when the earliest retry is due (retryDue).
+import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../../config/types.js';
 import { hashKeyOf } from '../../encode/shard-map.js';
+import type { Logger } from '../../log/logger.js';
 import { retryDelay } from '../../pacing/backoff.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
 import { isOrphan, type QueuedRecord, type StreamQueue } from '../../queue/stream-queue.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { classify, describeError, errorCode, isUnknownOutcome, type DeliveryFailure } from '../errors.js';
+import type { StreamMonitor } from '../control-plane/stream-monitor.js';
+import type { StreamState } from '../control-plane/stream-state.js';
+import type { DeliveryFailure } from '../errors.js';
+import { classify, describeError, errorCode, isShardThrottle, isUnknownOutcome, retriesSlowly } from '../kinesis/error-codes.js';
 import { putRecordsCall } from '../kinesis/put-records-call.js';
 import type { RecordPreparation } from './record-preparation.js';
-import type { StreamMetrics } from './stream-metrics.js';
-import type { StreamSenderDeps } from './stream-sender.js';
+import { queueGauges, type StreamMetrics } from './stream-metrics.js';
 import { streamParams } from '../kinesis/stream-target.js';
 
-const THROTTLED = 'ProvisionedThroughputExceededException';
+/** What outcomes use of their stream. */
+export interface OutcomeDeps {
+  readonly stream: string;
+  readonly settings: Pick<DeliverySettings, 'deliveryTimeoutMs' | 'compression' | 'aggregation'>;
+  readonly client: KinesisClient;
+  readonly logger: Logger;
+  readonly monitor: Pick<StreamMonitor, 'notePutOk' | 'notePutError' | 'markMapStale' | 'markFatal' | 'shardRange'>;
+  readonly state: Pick<StreamState, 'shardMap'>;
+}
 
 /** What outcomes need of their stream's sender. */
 export interface OutcomeHost {
-  /** Drops a record nobody waits for any more. */
-  drop(r: QueuedRecord): void;
+  /** The stream is not writable: answer every waiting submit. */
   failAll(reason: DeliveryFailure, message?: string): void;
-  gauges(): void;
+  /** Records went back into the queue outside a call (misplaced sub-records): look again now. */
   pump(): void;
-  /** Pumps again at this time (a retry's backoff). */
-  wakeAt(ms: number): void;
 }
 
 export class PutOutcomes {
   /** Records that landed on another shard than predicted (tests check this stays 0). */
   shardMismatches = 0;
-  private readonly s: DeliverySettings;
+  /** Misplaced sub-records being re-sent: work under way that keeps the sender from being idle. */
+  private resends = 0;
+  /** When the earliest record sent back for a retry since retryDue() was last asked may go (Infinity: none). */
+  private retryAt = Infinity;
+  private readonly s: OutcomeDeps['settings'];
   private readonly params: ReturnType<typeof streamParams>;
   private readonly abort = new AbortController();
   private readonly retryWarning: RateLimitedWarning;
 
   constructor(
-    private readonly d: StreamSenderDeps,
+    private readonly d: OutcomeDeps,
     private readonly m: StreamMetrics,
     private readonly pacer: ShardPacer,
     private readonly queue: StreamQueue,
@@ -53,6 +66,17 @@ export class PutOutcomes {
     this.s = d.settings;
     this.params = streamParams(d.stream);
     this.retryWarning = new RateLimitedWarning(d.logger, 'Kinesis refused records (throttling or failures); retrying them with backoff');
+  }
+
+  get resending(): number {
+    return this.resends;
+  }
+
+  /** When the earliest retry since the last ask is due (Infinity: none): the sender wakes then. */
+  retryDue(): number {
+    const at = this.retryAt;
+    this.retryAt = Infinity;
+    return at;
   }
 
   /** Shutdown deadline passed: calls still out are aborted. */
@@ -87,7 +111,7 @@ export class PutOutcomes {
       } else if (kind === 'split') {
         this.prep.split(records[0].packed, code, true); // it was the head of its shard's line: its halves go back there
       } else {
-        if (code === THROTTLED) for (const r of records) this.throttled(r);
+        if (isShardThrottle(code)) for (const r of records) this.throttled(r);
         // Reset or timed out after sending: Kinesis may have stored them, and the retry may store them twice.
         if (isUnknownOutcome(code)) this.m.unknownOutcomes.inc(records.length);
         for (let i = records.length - 1; i >= 0; i--) this.retry(records[i], code);
@@ -109,7 +133,7 @@ export class PutOutcomes {
       }
       failed++;
       this.m.failures(e.ErrorCode).inc();
-      if (e.ErrorCode === THROTTLED) this.throttled(r);
+      if (isShardThrottle(e.ErrorCode)) this.throttled(r);
       const kind = classify(e.ErrorCode);
       if (kind === 'split') this.prep.split(r.packed, e.ErrorCode, true);
       else if (kind === 'fatal') {
@@ -127,7 +151,7 @@ export class PutOutcomes {
     // Back to the front of their shard's line in their original order.
     for (let i = retryLater.length - 1; i >= 0; i--) this.retry(retryLater[i][0], retryLater[i][1]);
     if (failed < records.length) this.d.monitor.notePutOk(this.d.stream);
-    this.host.gauges();
+    queueGauges(this.m, this.queue);
   }
 
   private throttled(r: QueuedRecord): void {
@@ -164,7 +188,7 @@ export class PutOutcomes {
    * others the KCL drops), so a map that cannot be listed never makes a duplicate.
    */
   private async resendMisplaced(r: QueuedRecord, landed: string): Promise<void> {
-    this.prep.preparing++; // not idle meanwhile
+    this.resends++; // not idle meanwhile
     const rec = r.packed;
     let known = false;
     try {
@@ -188,26 +212,32 @@ export class PutOutcomes {
       }
       this.m.delivered.inc(owned);
       this.d.logger.debug({ stream: this.d.stream, landed, predicted: r.shardId, resent: rec.parts.length - owned }, 'KPL record landed off its shard; re-sending its misplaced sub-records');
-      const packer = this.queue.packer;
-      packer.opts.explicitHashKey = true;
+      const keying = { explicitHashKey: true };
       for (const [group, g] of groups) {
-        const again = packer.derive(group, g.parts, g.keys, rec.holders);
+        const again = this.queue.packer.derive(group, g.parts, g.keys, rec.holders, keying);
         this.queue.admitted(again.parts.length, again.rawBytes, new Map([[group, again.rawBytes]]));
         this.prep.prepare(again);
       }
     } finally {
-      this.prep.preparing--;
+      this.resends--;
       this.queue.release(rec);
       // Unknown range: every holder was answered 503 already (or the sender stops); nothing to count.
       if (known) for (const t of rec.holders) t.recordAccepted();
-      this.host.gauges();
+      queueGauges(this.m, this.queue);
       this.host.pump();
     }
   }
 
+  /** A record nobody waits for any more leaves the queue (counted as `Expired`). */
+  drop(r: QueuedRecord): void {
+    this.m.failures('Expired').inc();
+    this.queue.release(r.packed);
+    queueGauges(this.m, this.queue);
+  }
+
   retry(r: QueuedRecord, code: string): void {
     if (isOrphan(r)) {
-      this.host.drop(r);
+      this.drop(r);
       return;
     }
     r.attempts++;
@@ -217,18 +247,19 @@ export class PutOutcomes {
     // records: a big record needs it fuller than they ever leave it and would be throttled again and again
     // (and its replica starve). Halves go back at the front, in order, and the pacer spaces them. Not with
     // compression: its halves come back from the thread pool in any order.
-    if (code === THROTTLED && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
+    const shardThrottle = isShardThrottle(code);
+    if (shardThrottle && this.s.compression === 'none' && r.packed.parts.length > 1 && r.size > this.pacer.splitAbove(r.packed.group)) {
       this.prep.split(r.packed, code, true);
       return;
     }
-    r.notBefore = Date.now() + retryDelay(code, r.attempts, this.s.deliveryTimeoutMs, code === THROTTLED && this.pacer.enabled);
+    r.notBefore = Date.now() + retryDelay(retriesSlowly(code), r.attempts, this.s.deliveryTimeoutMs, shardThrottle && this.pacer.enabled);
     this.queue.push(r, true);
-    this.host.wakeAt(r.notBefore);
+    this.retryAt = Math.min(this.retryAt, r.notBefore);
   }
 
   /** After a fatal error the records' submits are answered; whatever is left is an orphan. */
   private afterFailure(r: QueuedRecord, code: string): void {
-    if (isOrphan(r)) this.host.drop(r);
+    if (isOrphan(r)) this.drop(r);
     else this.retry(r, code);
   }
 

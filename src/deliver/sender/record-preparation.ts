@@ -3,13 +3,25 @@
 // compression ratio seen lately lets the sender pack compressed records near the limit and pace them on
 // their compressed size. The thread pool finishes records in any order; a shard's records are queued in the
 // order they were sealed (order per series), each waiting for those sealed before it.
-import type { PackedRecord } from '../../encode/record-packer.js';
+import type { DeliverySettings } from '../../config/types.js';
+import type { PackedRecord, RecordKeying } from '../../encode/record-packer.js';
 import { recordData } from '../../encode/record-packer.js';
 import { compressPayload } from '../../encode/compress.js';
+import type { Logger } from '../../log/logger.js';
 import type { StreamQueue } from '../../queue/stream-queue.js';
 import type { Ticket } from '../../queue/ticket.js';
-import { describeError } from '../errors.js';
-import type { StreamSenderDeps } from './stream-sender.js';
+import { describeError } from '../kinesis/error-codes.js';
+
+/** What preparation uses of its stream. */
+export interface PreparationDeps {
+  readonly stream: string;
+  readonly settings: Pick<DeliverySettings, 'aggregation' | 'compression'>;
+  readonly logger: Logger;
+  /** Largest record: data plus partition key. */
+  readonly recordLimit: () => number;
+  /** The stream's record keying now (a hash range, without a shard map, is not a shard id). */
+  readonly keying: () => RecordKeying;
+}
 
 /** What preparation needs of its stream's sender. */
 export interface PreparationHost {
@@ -27,8 +39,8 @@ interface Slot {
 }
 
 export class RecordPreparation {
-  /** Records on the thread pool, and other work under way that keeps the sender from being idle. */
-  preparing = 0;
+  /** Records on the thread pool: work under way that keeps the sender from being idle. */
+  private onPool = 0;
   /** Raw bytes per compressed byte seen lately, so compressed records can be packed near the limit. */
   ratio = 2;
   /**
@@ -40,15 +52,18 @@ export class RecordPreparation {
   private readonly front = new Map<string, Slot[]>();
 
   constructor(
-    private readonly d: StreamSenderDeps,
+    private readonly d: PreparationDeps,
     private readonly queue: StreamQueue,
-    private readonly recordLimit: () => number,
     private readonly host: PreparationHost,
   ) {}
 
+  get preparing(): number {
+    return this.onPool;
+  }
+
   /** Raw bytes to pack per record: the limit itself, or more when compression will shrink it. */
   packBudget(): number {
-    const limit = this.recordLimit();
+    const limit = this.d.recordLimit();
     if (this.d.settings.compression === 'none') return limit;
     return Math.floor(limit * Math.min(4, Math.max(1, this.ratio * 0.85)));
   }
@@ -102,17 +117,17 @@ export class RecordPreparation {
   }
 
   private compress(slot: Slot, raw: Buffer, front: boolean): void {
-    this.preparing++;
+    this.onPool++;
     compressPayload(this.d.settings.compression, raw).then(
       (data) => {
-        this.preparing--;
+        this.onPool--;
         this.ratio = this.ratio * 0.8 + (raw.length / Math.max(1, data.length)) * 0.2;
         slot.data = data;
         this.flush(slot.rec.group, front);
         this.host.compressed();
       },
       (err: unknown) => {
-        this.preparing--;
+        this.onPool--;
         this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'compression failed');
         slot.failed = true;
         this.flush(slot.rec.group, front);
@@ -135,7 +150,7 @@ export class RecordPreparation {
       }
       if (!slot.data) break;
       const rec = slot.rec;
-      if (this.size(rec, slot.data) > this.recordLimit() && rec.parts.length > 1) {
+      if (this.size(rec, slot.data) > this.d.recordLimit() && rec.parts.length > 1) {
         // Came out too large: its halves take its place, in the order they must be queued.
         const [a, b] = this.queue.packer.split(rec);
         const halves = front ? [b, a] : [a, b];
@@ -159,12 +174,12 @@ export class RecordPreparation {
 
   private place(rec: PackedRecord<Ticket>, data: Buffer, front: boolean): void {
     const size = this.size(rec, data);
-    if (size > this.recordLimit()) {
+    if (size > this.d.recordLimit()) {
       this.split(rec, 'RecordTooLarge', front);
       return;
     }
     // A hash range (no shard map) is not a shard id: nothing to check the landing shard against.
-    const shardId = rec.explicitHashKey !== undefined && !this.queue.packer.opts.groupHashKey?.has(rec.group) ? rec.group : undefined;
+    const shardId = rec.explicitHashKey !== undefined && !this.d.keying().groupHashKey?.has(rec.group) ? rec.group : undefined;
     this.queue.push({ packed: rec, data, size, shardId, attempts: 0, notBefore: 0 }, front);
   }
 }

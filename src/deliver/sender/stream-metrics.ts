@@ -23,3 +23,9 @@ export function streamMetrics(mm: Metrics, stream: string) {
 }
 
 export type StreamMetrics = ReturnType<typeof streamMetrics>;
+
+/** The queue gauges, after records entered or left the queue. */
+export function queueGauges(m: StreamMetrics, q: { readonly points: number; readonly bytes: number }): void {
+  m.qPoints.set(q.points);
+  m.qBytes.set(q.bytes);
+}

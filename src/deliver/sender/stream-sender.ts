@@ -8,14 +8,15 @@ import type { DeliverySettings } from '../../config/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { PointBatch } from '../../parse/types.js';
 import { BatchEncoder, type Unencodable } from '../../encode/batch-encoder.js';
-import { RecordPacker, type PackedRecord } from '../../encode/record-packer.js';
+import { RecordPacker, type PackedRecord, type RecordKeying } from '../../encode/record-packer.js';
 import type { ShardMap } from '../../encode/shard-map.js';
 import { ShardPacer } from '../../pacing/shard-pacer.js';
 import { StreamQueue, type QueuedRecord } from '../../queue/stream-queue.js';
 import { Ticket } from '../../queue/ticket.js';
-import { DeliveryError, WriteTooLargeError, answer, describeError, type DeliveryFailure } from '../errors.js';
+import { DeliveryError, WriteTooLargeError, answer, type DeliveryFailure } from '../errors.js';
+import { describeError } from '../kinesis/error-codes.js';
 import type { Logger } from '../../log/logger.js';
-import { streamMetrics, type StreamMetrics } from './stream-metrics.js';
+import { queueGauges, streamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { StreamMonitor } from '../control-plane/stream-monitor.js';
 import type { StreamState } from '../control-plane/stream-state.js';
 import { Alarm } from './alarm.js';
@@ -70,28 +71,34 @@ export class StreamSender {
   private readonly ranges = new HashRangeGroups();
   private idleWaiters: Array<() => void> = [];
   private readonly m: StreamMetrics;
+  /** How records are keyed: set by each submit from the stream's shard map (or hash ranges). */
+  private keying: RecordKeying = { explicitHashKey: false };
 
   constructor(private readonly d: StreamSenderDeps) {
     this.s = d.settings;
     this.m = streamMetrics(d.metrics, d.stream);
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
-    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, explicitHashKey: false }, this.recordLimit()));
+    const keying = (): RecordKeying => this.keying;
+    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()));
     this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
-    this.prep = new RecordPreparation(d, this.queue, () => this.recordLimit(), {
+    const prepDeps = { stream: d.stream, settings: d.settings, logger: d.logger, recordLimit: () => this.recordLimit(), keying };
+    this.prep = new RecordPreparation(prepDeps, this.queue, {
       compressed: () => {
         // Wait for the records compressed alongside, so they share a request.
-        if (this.prep.preparing === 0 || this.queue.ready.count >= MAX_RECORDS_PER_REQUEST) this.pump();
+        if (this.preparing() === 0 || this.queue.ready.count >= MAX_RECORDS_PER_REQUEST) this.pump();
       },
       fail: (rec, message) => this.failRecord(rec, message),
     });
     this.outcomes = new PutOutcomes(d, this.m, this.pacer, this.queue, this.prep, {
-      drop: (r) => this.drop(r),
       failAll: (reason, message) => this.failAll(reason, message),
-      gauges: () => this.gauges(),
       pump: () => this.pump(),
-      wakeAt: (ms) => this.wake.set(ms),
     });
+  }
+
+  /** Records on the thread pool, and misplaced sub-records being re-sent: work that keeps the pipe busy. */
+  private preparing(): number {
+    return this.prep.preparing + this.outcomes.resending;
   }
 
   /** Records that landed on another shard than predicted (tests check this stays 0). */
@@ -125,8 +132,7 @@ export class StreamSender {
     q.live.add(ticket);
     ticket.timer = setTimeout(() => this.reject(ticket, 'deadline'), this.gate.deadlineMs(verdict));
     const packer = q.packer;
-    packer.opts.explicitHashKey = true;
-    packer.opts.groupHashKey = keys;
+    this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
     q.admitted(enc.data.length, enc.bytes, enc.byGroup);
@@ -202,8 +208,7 @@ export class StreamSender {
   }
 
   private gauges(): void {
-    this.m.qPoints.set(this.queue.points);
-    this.m.qBytes.set(this.queue.bytes);
+    queueGauges(this.m, this.queue);
   }
 
   private onLinger(): void {
@@ -259,7 +264,7 @@ export class StreamSender {
       // Sealed records are full (or the linger sealed them): they go as soon as a call slot is free. With
       // no call in flight a long linger only adds latency (Nagle's rule): points gather while calls are
       // out, which is when it pays; a few ms on an idle pipe still merge writes that arrive together.
-      const pipeIdle = this.inflight === 0 && this.prep.preparing === 0;
+      const pipeIdle = this.inflight === 0 && this.preparing() === 0;
       if (pipeIdle && !this.flushDue && q.ready.count === 0 && q.packer.hasOpen) {
         this.seal.set(Date.now() + Math.min(this.s.lingerMs, IDLE_LINGER_MS));
         break;
@@ -286,13 +291,11 @@ export class StreamSender {
   }
 
   private drop(r: QueuedRecord): void {
-    this.m.failures('Expired').inc();
-    this.queue.release(r.packed);
-    this.gauges();
+    this.outcomes.drop(r);
   }
 
   private isIdle(): boolean {
-    return this.queue.idle && this.inflight === 0 && this.prep.preparing === 0;
+    return this.queue.idle && this.inflight === 0 && this.preparing() === 0;
   }
 
   private checkIdle(): void {
@@ -312,6 +315,7 @@ export class StreamSender {
     } finally {
       for (const r of records) this.queue.landed(r);
       this.inflight--;
+      this.wake.set(this.outcomes.retryDue());
       // Nagle per shard: what gathered in a shard's open record while its call was out may go now.
       if (this.queue.packer.hasOpen) this.flushDue = true;
       this.pump();
