@@ -98,8 +98,14 @@ function addInto(into: Map<string, MetricJson>, snap: Snapshot): void {
 
 /** The primary's side of /metrics: every worker's metrics summed, plus the totals of workers that died. */
 class ClusterMetrics {
-  private readonly last = new Map<number, Snapshot>();
+  /**
+   * The newest snapshot of each worker not retired yet, with the number of the request that fetched it: answers
+   * to overlapping scrapes can arrive out of order, and an older one must never replace a newer one.
+   */
+  private readonly last = new Map<number, { seq: number; snap: Snapshot }>();
   private readonly retired = new Map<string, MetricJson>();
+  /** Workers whose totals are in `retired`: a late answer from one is not counted again. */
+  private readonly retiredIds = new Set<number>();
   private seq = 0;
   readonly registry = new Registry();
   readonly running = new Gauge({ name: 'kinflux_workers_running', help: 'Worker processes running (KINFLUX_WORKERS).', registers: [this.registry] });
@@ -110,53 +116,60 @@ class ClusterMetrics {
     registers: [this.registry],
   });
 
-  /** A worker is gone: its last counters and histograms stay in every later sum. */
+  /** A worker is gone: its last counters and histograms stay in every later sum, once. */
   retire(worker: Worker): void {
-    const snap = this.last.get(worker.id);
+    if (this.retiredIds.has(worker.id)) return;
+    this.retiredIds.add(worker.id);
+    const known = this.last.get(worker.id);
     this.last.delete(worker.id);
-    if (snap) addInto(this.retired, cumulative(snap));
+    if (known) addInto(this.retired, cumulative(known.snap));
   }
 
+  /**
+   * Every worker's newest known snapshot plus the retired totals. A worker that answered this scrape adds its
+   * gauges too; one that did not (stalled, dying, or dead with its exit not handled yet) adds its last counters
+   * and histograms, so no counter dips while it cannot answer, and none is counted twice once it is retired.
+   */
   async text(): Promise<string> {
     const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
-    const answers = await Promise.all(alive.map((w) => this.ask(w)));
+    const answered = new Set<number>();
+    await Promise.all(alive.map(async (w) => (await this.ask(w)) && answered.add(w.id)));
     const parts: Snapshot[] = [];
-    alive.forEach((w, i) => {
-      const fresh = answers[i];
-      if (fresh) {
-        this.last.set(w.id, fresh);
-        parts.push(fresh);
-        return;
-      }
-      const old = this.last.get(w.id);
-      if (old) parts.push(cumulative(old));
-    });
+    for (const [id, { snap }] of this.last) parts.push(answered.has(id) ? snap : cumulative(snap));
     if (this.retired.size > 0) parts.push([...this.retired.values()]);
     parts.push(await this.registry.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(parts).metrics();
   }
 
-  /** One worker's metrics, or undefined when it does not answer in time (dead, dying, or stuck). */
-  private ask(w: Worker): Promise<Snapshot | undefined> {
+  private remember(workerId: number, seq: number, snap: Snapshot): void {
+    if (this.retiredIds.has(workerId)) return;
+    const known = this.last.get(workerId);
+    if (!known || known.seq < seq) this.last.set(workerId, { seq, snap });
+  }
+
+  /** Asks one worker for its metrics; true when it answered in time (its snapshot is remembered at once). */
+  private ask(w: Worker): Promise<boolean> {
     return new Promise((resolve) => {
       const id = ++this.seq;
-      const done = (snap: Snapshot | undefined): void => {
+      const done = (ok: boolean): void => {
         clearTimeout(timer);
         w.off('message', onMessage);
         w.off('exit', onExit);
-        resolve(snap);
+        resolve(ok);
       };
       const onMessage = (msg: MetricsMessage): void => {
-        if (msg?.type === SNAPSHOT_RES && msg.id === id) done(msg.metrics);
+        if (msg?.type !== SNAPSHOT_RES || msg.id !== id) return;
+        if (msg.metrics) this.remember(w.id, id, msg.metrics);
+        done(msg.metrics !== undefined);
       };
-      const onExit = (): void => done(undefined);
-      const timer = setTimeout(() => done(undefined), WORKER_SCRAPE_TIMEOUT_MS);
+      const onExit = (): void => done(false);
+      const timer = setTimeout(() => done(false), WORKER_SCRAPE_TIMEOUT_MS);
       w.on('message', onMessage);
       w.once('exit', onExit);
       try {
-        w.send({ type: SNAPSHOT_REQ, id }, undefined, (err: Error | null) => err && done(undefined));
+        w.send({ type: SNAPSHOT_REQ, id }, undefined, (err: Error | null) => err && done(false));
       } catch {
-        done(undefined);
+        done(false);
       }
     });
   }

@@ -110,6 +110,55 @@ t.test('a worker killed: counters never go backwards, scrapes answer at once', a
   t.equal(await k.stop('SIGTERM'), 0);
 });
 
+t.test('a stalled worker (SIGSTOP) and killed ones, in either order, mid-scrape: counters never go backwards or count twice', async (t) => {
+  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
+  t.teardown(() => emulator.stop());
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_WORKERS: '3' }));
+  const stopped = new Set<number>();
+  t.teardown(async () => {
+    for (const pid of stopped) process.kill(pid, 'SIGCONT');
+    await k.stop('SIGKILL');
+  });
+  await waitFor(async () => workerPids(k.output()).length === 3);
+  const N = 60;
+  const writes = await Promise.all(Array.from({ length: N }, (_, i) => send(k.url, '/write?db=telegraf', `s,i=${i} v=${i}i ${i + 1}`, fresh)));
+  t.same(writes.map((w) => w.status), Array(N).fill(204));
+  const ok204 = 'kinflux_http_requests_total{route="/write",code="204"}';
+  // No writes from here on: every scrape must say N, whichever worker is stalled or gone.
+  const seen: number[] = [];
+  const scrape = (): Promise<void> =>
+    Promise.race([
+      send(k.url, '/metrics', undefined, fresh).then(
+        (r) => void (r.status === 200 && seen.push(sample(r.text, ok204))),
+        () => undefined, // served by the worker killed meanwhile
+      ),
+      new Promise<void>((r) => setTimeout(r, 5000)), // served by the stalled worker
+    ]);
+  await scrape();
+  t.same(seen, [N], 'every worker counted once');
+
+  const [a, b, c] = workerPids(k.output());
+  // 1. A stalls; B is killed while scrapes wait on A (the primary's 1 s per-worker timeout).
+  process.kill(a, 'SIGSTOP');
+  stopped.add(a);
+  const during = Array.from({ length: 6 }, () => scrape());
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(b, 'SIGKILL');
+  await Promise.all(during);
+  for (let i = 0; i < 4; i++) await scrape();
+  // 2. The stalled A is killed while scrapes wait on it; C goes on.
+  const during2 = Array.from({ length: 4 }, () => scrape());
+  await new Promise((r) => setTimeout(r, 300));
+  process.kill(a, 'SIGKILL');
+  stopped.delete(a);
+  await Promise.all(during2);
+  await waitFor(async () => workerPids(k.output()).length >= 5, 30_000); // both replaced
+  for (let i = 0; i < 4; i++) await scrape();
+  t.ok(seen.length >= 8, `${seen.length} scrapes answered`);
+  t.same(seen, Array(seen.length).fill(N), `every scrape says ${N}: ${seen.join(' ')}`);
+  t.ok(workerPids(k.output()).includes(c));
+});
+
 t.test('stream deleted, then a worker dies: the replacement starts with the stream failed, no fork loop', async (t) => {
   const emulator = await startKinesisLocal({ streams: { gone: 1 } });
   const client = testClient(emulator.endpoint);
