@@ -1,5 +1,6 @@
 // Composition root: settings → (embedded emulator) → delivery engine → HTTP server, and the ordered shutdown.
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './log/create-logger.js';
 import type { FastifyInstance } from 'fastify';
 import type { Settings } from './config/types.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -30,19 +31,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-export function createLogger(settings: Pick<Settings, 'logLevel' | 'logFormat'>): Logger {
-  return pino({
-    level: settings.logLevel,
-    // Tokens travel in these (the Authorization header, `p=` in the URL, the raw bytes of a malformed request);
-    // none is ever logged. A URL keeps its path, so the entry still says which route it was.
-    redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'req.headers.cookie', 'err.rawPacket', 'rawPacket', 'req.url', 'url', 'req.query', 'query'],
-      censor: (value: unknown, path: string[]) =>
-        path[path.length - 1] === 'url' && typeof value === 'string' ? value.split('?')[0] : '[Redacted]',
-    },
-    ...(settings.logFormat === 'pretty' ? { transport: { target: 'pino-pretty', options: { destination: 2 } } } : {}),
-  });
-}
 
 
 export interface StartOptions {

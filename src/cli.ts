@@ -4,7 +4,7 @@
 import { SettingError, helpText, loadSettings, startupWarnings } from './config/settings.js';
 import { USAGE } from './config/schema.js';
 import { unknownSettingWarnings } from './config/unknown-settings.js';
-import { KINFLUX_VERSION } from './http/deps.js';
+import { KINFLUX_VERSION } from './version.js';
 import { READ_HELP } from './cli/read-help.js';
 import cluster from 'node:cluster';
 import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, describeStartupError } from './preflight.js';
@@ -91,8 +91,9 @@ async function main(argv: string[]): Promise<number> {
     earlyEmulator = startEmbeddedKinesis(settings, createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]));
     earlyEmulator.catch(() => undefined); // awaited (and reported) by startApp
   }
-  const [{ createLogger, startApp }, { StreamNotFoundError }, { runPrimary, workerCount }] = await Promise.all([
+  const [{ startApp }, { createLogger }, { StreamNotFoundError }, { runPrimary, workerCount }] = await Promise.all([
     import('./app.js'),
+    import('./log/create-logger.js'),
     import('./deliver/engine.js'),
     import('./cluster.js'),
   ]);

@@ -127,11 +127,6 @@ export class DeliveryEngine {
     this.client.destroy();
   }
 
-  /** For tests: records that landed on another shard than predicted, per stream. */
-  shardMismatches(stream: string): number {
-    return this.senders.get(stream)?.shardMismatches ?? 0;
-  }
-
   /** Refused before anything of the write was packed: nothing of it was sent. */
   private refuse(stream: string, reason: DeliveryError['reason'], message?: string): Promise<void> {
     return Promise.reject(new DeliveryError(reason, stream, message, undefined, { nothingSent: true }));

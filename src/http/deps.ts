@@ -43,4 +43,3 @@ export interface HttpDeps {
 
 /** Reported in X-Influxdb-Version: 1.x clients need a 1.x version to talk to us; the suffix says who answers. */
 export const INFLUX_VERSION = '1.8.10-kinflux';
-export const KINFLUX_VERSION = '0.1.0';

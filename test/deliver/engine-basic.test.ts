@@ -58,7 +58,6 @@ t.test('four shards: records carry ExplicitHashKey and land on the predicted sha
     }
   }
   t.equal(wrong, 0, 'every point sits in the shard its series key hashes to');
-  t.equal(engine.shardMismatches('four'), 0, 'Kinesis reported no unexpected shard');
   await engine.shutdown(2000);
 });
 

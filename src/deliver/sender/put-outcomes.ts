@@ -44,8 +44,6 @@ export interface OutcomeHost {
 }
 
 export class PutOutcomes {
-  /** Records that landed on another shard than predicted (tests check this stays 0). */
-  shardMismatches = 0;
   /** Misplaced sub-records being re-sent: work under way that keeps the sender from being idle. */
   private resends = 0;
   /** When the earliest record sent back for a retry since retryDue() was last asked may go (Infinity: none). */
@@ -166,7 +164,6 @@ export class PutOutcomes {
     this.m.bytes.inc(r.size);
     this.m.perRecord.observe(points);
     if (shardId && r.shardId && shardId !== r.shardId) {
-      this.shardMismatches++;
       this.d.monitor.markMapStale(this.d.stream);
       // The KCL drops de-aggregated sub-records the landing shard does not own: they are not delivered yet.
       if (this.s.aggregation === 'kpl' && points > 1) {

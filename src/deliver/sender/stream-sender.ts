@@ -101,11 +101,6 @@ export class StreamSender {
     return this.prep.preparing + this.outcomes.resending;
   }
 
-  /** Records that landed on another shard than predicted (tests check this stays 0). */
-  get shardMismatches(): number {
-    return this.outcomes.shardMismatches;
-  }
-
   /** Largest record: the stream's max record size, partition key included, and never above the request cap. */
   recordLimit(): number {
     return Math.min(this.d.state.maxRecordBytes, this.s.putRequestMaxBytes);
