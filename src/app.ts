@@ -45,30 +45,33 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]);
 
   let emulator: KinesisLocal | undefined;
-  let kinesis = settings.kinesis;
-  if (settings.embedded) {
-    emulator = await (opts.emulator ?? startEmbeddedKinesis(settings, router));
-    kinesis = { region: 'us-east-1', endpoint: emulator.endpoint, roleArn: undefined };
-    logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started (no AWS_REGION or KINFLUX_KINESIS_ENDPOINT set)');
-  }
-
-  const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
-  const engine = new DeliveryEngine({ settings: settings.delivery, kinesis, streams: [...router.streams], metrics, logger, client });
+  let engine: DeliveryEngine | undefined;
+  let server: FastifyInstance | undefined;
+  let url: string;
+  let shuttingDown = false;
   try {
+    if (settings.embedded) {
+      emulator = await (opts.emulator ?? startEmbeddedKinesis(settings, router));
+      logger.info({ endpoint: emulator.endpoint, streams: router.streams }, 'embedded kinesis-local started (no AWS_REGION or KINFLUX_KINESIS_ENDPOINT set)');
+    }
+    const kinesis = emulator ? { region: 'us-east-1', endpoint: emulator.endpoint, roleArn: undefined } : settings.kinesis;
+    const client = createKinesisClient(kinesis, settings.embedded ? { staticCredentials: EMULATOR_CREDENTIALS } : {});
+    engine = new DeliveryEngine({ settings: settings.delivery, kinesis, streams: [...router.streams], metrics, logger, client });
     // A worker started again after a death tolerates an absent stream, as the running gateway it replaces did.
     await engine.start({ tolerateAbsent: isReplacementWorker(settings) });
+    server = buildServer(
+      { settings, metrics, metricsText, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown, extraChecks: cluster.isWorker ? supervisionChecks : undefined },
+      { logger },
+    );
+    url = await server.listen({ host: settings.http.host, port: settings.http.port });
   } catch (err) {
-    await engine.shutdown(0).catch(() => undefined);
-    await emulator?.stop();
+    // A failed start leaves nothing behind: the emulator is stopped (its port free) before the error is reported.
+    await server?.close().catch(() => undefined);
+    await engine?.shutdown(0).catch(() => undefined);
+    await (emulator ?? (await opts.emulator?.catch(() => undefined)))?.stop();
     throw err;
   }
-
-  let shuttingDown = false;
-  const server = buildServer(
-    { settings, metrics, metricsText, delivery: engine, router, tokens: createTokenChecker(settings.http.authTokens), shuttingDown: () => shuttingDown, extraChecks: cluster.isWorker ? supervisionChecks : undefined },
-    { logger },
-  );
-  const url = await server.listen({ host: settings.http.host, port: settings.http.port });
+  const started = engine;
   logger.info({ url, streams: router.streams }, 'kinflux listening');
   if (emulator) {
     // The port really used: `kinflux read` finds the emulator through the same setting.
@@ -77,9 +80,10 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   }
 
   let stopping: Promise<void> | undefined;
+  const listening = server;
   return {
-    server,
-    engine,
+    server: listening,
+    engine: started,
     metrics,
     logger,
     url,
@@ -94,18 +98,18 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
         const answerAt = budget - reserve;
         // The server stops accepting and waits for in-flight requests while the engine flushes at once
         // instead of lingering: each in-flight write ends with a 204 once delivered, or a 503 at answerAt.
-        const closed = server.close();
-        const drained = engine.shutdown(answerAt);
+        const closed = listening.close();
+        const drained = started.shutdown(answerAt);
         const inTime = await Promise.race([Promise.all([closed, drained]).then(() => true), sleep(answerAt).then(() => false)]);
         if (!inTime) {
           await drained;
           // Let the writes the engine just failed send their own 503s first.
           await sleep(20);
-          const answered = answerOpenRequests(server, 'kinflux is shutting down: the request did not finish before the shutdown deadline');
+          const answered = answerOpenRequests(listening, 'kinflux is shutting down: the request did not finish before the shutdown deadline');
           logger.warn({ timeoutMs: budget, answered }, 'shutdown deadline: undelivered writes and unfinished requests were answered 503');
           if (!(await Promise.race([closed.then(() => true), sleep(reserve / 2).then(() => false)]))) {
             // What is left cannot be answered (an answer already under way to a client that does not read): close it.
-            server.server.closeAllConnections();
+            listening.server.closeAllConnections();
             await Promise.race([closed, sleep(reserve / 4)]);
           }
         }

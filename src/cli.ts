@@ -7,7 +7,7 @@ import { unknownSettingWarnings } from './config/unknown-settings.js';
 import { KINFLUX_VERSION } from './version.js';
 import { READ_HELP } from './cli/read-help.js';
 import cluster from 'node:cluster';
-import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, describeStartupError } from './preflight.js';
+import { StartupError, checkCredentials, checkEmbeddedPort, checkHttpPort, checkTls, describeStartupError } from './preflight.js';
 import { createRouter } from './route/router.js';
 import { startEmbeddedKinesis } from './emulator/embedded.js';
 import type { KinesisLocal } from './emulator/kinesis-local.js';
@@ -76,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
   if (cluster.isPrimary) {
     // One line naming the setting, before the emulator or anything else starts.
     try {
+      checkTls(settings);
       await checkHttpPort(settings);
       await checkEmbeddedPort(settings);
       await checkCredentials(settings);

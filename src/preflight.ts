@@ -1,8 +1,12 @@
 // Checks that fail startup in a second with one line naming the setting to fix, before anything starts:
-// the HTTP port, the embedded emulator's port, and AWS credentials. Later failures of the same kind (a port
-// taken in between) get the same line from describeStartupError.
+// the TLS files, the HTTP port, the embedded emulator's port, and AWS credentials. Later failures of the same
+// kind (a port taken in between, Kinesis unreachable) get one line too, from describeStartupError.
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { Settings } from './config/types.js';
+import { KinesisUnreachableError } from './deliver/errors.js';
 import { EmulatorPortTakenError } from './emulator/kinesis-local.js';
 
 /** A startup failure the user fixes with a setting; the CLI prints its message as one line and exits 1. */
@@ -25,6 +29,54 @@ function probeListen(host: string, port: number): Promise<string | undefined> {
     srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
     srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(undefined)));
   });
+}
+
+function readSettingFile(env: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new StartupError(`${env}: cannot read ${JSON.stringify(path)} (${code}): give the path of a PEM file kinflux can read`);
+  }
+}
+
+/**
+ * The certificate, its key and the client CA, read and matched as the HTTPS server will: a missing file, a file
+ * that holds no PEM certificate or key, or a key of another certificate is one line naming the setting.
+ */
+export function checkTls(settings: Settings): void {
+  const tls = settings.http.tls;
+  if (!tls) return;
+  const cert = readSettingFile('KINFLUX_TLS_CERT', tls.certFile);
+  const key = readSettingFile('KINFLUX_TLS_KEY', tls.keyFile);
+  const ca = tls.clientCaFile ? readSettingFile('KINFLUX_TLS_CLIENT_CA', tls.clientCaFile) : undefined;
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(cert);
+  } catch {
+    throw new StartupError(`KINFLUX_TLS_CERT: ${JSON.stringify(tls.certFile)} holds no PEM certificate`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new StartupError(`KINFLUX_TLS_KEY: ${JSON.stringify(tls.keyFile)} holds no unencrypted PEM private key`);
+  }
+  if (!leaf.checkPrivateKey(privateKey)) {
+    throw new StartupError('KINFLUX_TLS_KEY is not the key of the certificate in KINFLUX_TLS_CERT: give the key the certificate was issued for');
+  }
+  if (ca) {
+    try {
+      new X509Certificate(ca);
+    } catch {
+      throw new StartupError(`KINFLUX_TLS_CLIENT_CA: ${JSON.stringify(tls.clientCaFile)} holds no PEM certificate`);
+    }
+  }
+  try {
+    createSecureContext({ cert, key, ca, minVersion: tls.minVersion, ciphers: tls.ciphers });
+  } catch (err) {
+    throw new StartupError(`KINFLUX_TLS_CERT / KINFLUX_TLS_KEY: OpenSSL refuses them: ${(err as Error).message}`);
+  }
 }
 
 export async function checkHttpPort(settings: Settings): Promise<void> {
@@ -71,5 +123,14 @@ export function describeStartupError(err: unknown, settings: Settings): StartupE
   if (err instanceof StartupError) return err;
   if (err instanceof EmulatorPortTakenError) return embeddedPortTaken(err.port);
   if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') return httpPortTaken(settings.http.host, settings.http.port);
+  if (err instanceof KinesisUnreachableError) {
+    const where = settings.kinesis.endpoint
+      ? `Kinesis at ${settings.kinesis.endpoint} (KINFLUX_KINESIS_ENDPOINT)`
+      : `Kinesis in ${settings.kinesis.region ?? 'the default region'} (AWS_REGION)`;
+    const reason = err.reason.split('\n')[0];
+    return new StartupError(
+      `cannot reach ${where} within KINFLUX_STARTUP_TIMEOUT_MS (${err.timeoutMs} ms): ${reason}; check the setting, that Kinesis runs there, and the network`,
+    );
+  }
   return undefined;
 }

@@ -12,7 +12,7 @@ import { StreamMonitor } from './control-plane/stream-monitor.js';
 import type { StreamHealth } from './control-plane/stream-state.js';
 import { StreamSender } from './sender/stream-sender.js';
 
-export { DeliveryError, StreamNotFoundError, WriteTooLargeError } from './errors.js';
+export { DeliveryError, KinesisUnreachableError, StreamNotFoundError, WriteTooLargeError } from './errors.js';
 export type { DeliveryFailure } from './errors.js';
 export type { Logger } from '../log/logger.js';
 export type { StreamHealth } from './control-plane/stream-state.js';

@@ -72,6 +72,19 @@ function defaultMessage(reason: DeliveryFailure, stream: string): string {
   }
 }
 
+/** Kinesis did not answer within KINFLUX_STARTUP_TIMEOUT_MS at startup (the CLI says so in one line and exits 1). */
+export class KinesisUnreachableError extends Error {
+  override readonly name = 'KinesisUnreachableError';
+  constructor(
+    readonly stream: string,
+    readonly timeoutMs: number,
+    /** Why the last attempt failed (error code and text). */
+    readonly reason: string,
+  ) {
+    super(`Kinesis unreachable for stream "${stream}" within ${timeoutMs} ms: ${reason}`);
+  }
+}
+
 /** The stream does not exist (at startup the CLI logs it and exits 1). */
 export class StreamNotFoundError extends Error {
   override readonly name = 'StreamNotFoundError';

@@ -7,7 +7,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ShardRange } from '../../encode/shard-map.js';
-import { StreamNotFoundError } from '../errors.js';
+import { KinesisUnreachableError, StreamNotFoundError } from '../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { checkStream, type CheckDeps } from './stream-check.js';
 import { StreamHealthTracker } from './stream-health.js';
@@ -55,7 +55,7 @@ export class StreamMonitor {
           }
           if (s.status === 'pass' || this.stopped) return;
           if (Date.now() >= deadline) {
-            if (s.unreachable && !tolerateAbsent) throw new Error(`Kinesis unreachable for stream "${s.stream}" within ${startupTimeoutMs} ms: ${s.message}`);
+            if (s.unreachable && !tolerateAbsent) throw new KinesisUnreachableError(s.stream, startupTimeoutMs, s.message);
             this.logger.warn({ stream: s.stream, reason: s.message }, 'stream not writable yet; starting with it failed');
             return;
           }
