@@ -24,6 +24,7 @@ import { AdmissionGate } from './admission-gate.js';
 import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
 import { RecordPreparation } from './record-preparation.js';
+import { weighRecords } from '../../pacing/admission.js';
 import { MAX_RECORDS_PER_REQUEST } from '../kinesis/put-records-call.js';
 
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
@@ -117,8 +118,10 @@ export class StreamSender {
     }
     const { map, keys } = this.groupMap();
     const enc = this.encoder.encodePoints(batch, map, this.recordLimit());
-    if (this.pacer.enabled && enc.bytes > 0) this.gate.noteSpread(enc.byGroup, enc.bytes, batch.data.length);
-    const verdict = this.gate.admit(enc.byGroup, enc.bytes, enc.data.length);
+    // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
+    const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.data) : enc;
+    if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
+    const verdict = this.gate.admit(byGroup, bytes, enc.data.length);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -130,7 +133,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.data.length, enc.bytes, enc.byGroup);
+    q.admitted(enc.data.length, enc.bytes, byGroup);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
