@@ -50,7 +50,11 @@ export class StreamQueue {
   /** Records per group in a PutRecords call now: later records of the group wait for them (order). */
   private readonly busy = new Map<string, number>();
 
-  constructor(packer: RecordPacker<Ticket>) {
+  /** `onePointRecords`: records hold one point each (`none`), weighed by the record limit too (recordWeight). */
+  constructor(
+    packer: RecordPacker<Ticket>,
+    private readonly onePointRecords = false,
+  ) {
     this.packer = packer;
   }
 
@@ -79,7 +83,7 @@ export class StreamQueue {
     this.points -= rec.parts.length;
     this.bytes -= rec.rawBytes;
     // One point per record: each weighed as admitted, by the record limit too (pacing/admission.ts).
-    const weight = this.packer.opts.aggregation === 'none' ? recordWeight(rec.rawBytes) : rec.rawBytes;
+    const weight = this.onePointRecords ? recordWeight(rec.rawBytes) : rec.rawBytes;
     const left = (this.groupBytes.get(rec.group) ?? 0) - weight;
     if (left > 0) this.groupBytes.set(rec.group, left);
     else this.groupBytes.delete(rec.group);

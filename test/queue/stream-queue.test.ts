@@ -65,7 +65,7 @@ t.test('take: one record per group per call (aggregated records), or every recor
   t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 0, 'later records wait for the earlier to land');
   for (const r of a.records) q.landed(r);
   t.equal(q.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, true).records.length, 2);
-  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20));
+  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20), true);
   rec(k, 's0', live, 100, 'x');
   rec(k, 's0', live, 100, 'y');
   rec(k, 's0', live, 100, 'x');

@@ -81,7 +81,7 @@ export class StreamSender {
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
     const keying = (): RecordKeying => this.keying;
-    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()));
+    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()), d.settings.aggregation === 'none');
     this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
     const prepDeps = { stream: d.stream, settings: d.settings, logger: d.logger, recordLimit: () => this.recordLimit(), keying };
     this.prep = new RecordPreparation(prepDeps, this.queue, {
