@@ -197,7 +197,8 @@ export class StreamSender {
   }
 
   private refuse(reason: DeliveryFailure): Promise<void> {
-    return Promise.reject(answer(() => new DeliveryError(reason, this.d.stream)));
+    // Refused before anything of the write was packed: nothing of it can be stored.
+    return Promise.reject(answer(() => new DeliveryError(reason, this.d.stream, undefined, undefined, { nothingSent: true })));
   }
 
   private reject(t: Ticket, reason: DeliveryFailure, message?: string): void {
