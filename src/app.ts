@@ -42,7 +42,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   const metrics = createMetrics();
   if (cluster.isWorker) shareWorkerMetrics(metrics.registry);
   const metricsText = cluster.isWorker ? clusterMetricsText : () => metrics.registry.metrics();
-  const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]);
+  const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream, settings.remoteWrite.stream]);
 
   let emulator: KinesisLocal | undefined;
   let engine: DeliveryEngine | undefined;

@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   // Start in about two seconds: the emulator boots in its own process while this one loads the gateway.
   let earlyEmulator: Promise<KinesisLocal> | undefined;
   if (cluster.isPrimary && settings.embedded && settings.workers === 1) {
-    earlyEmulator = startEmbeddedKinesis(settings, createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]));
+    earlyEmulator = startEmbeddedKinesis(settings, createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream, settings.remoteWrite.stream]));
     earlyEmulator.catch(() => undefined); // awaited (and reported) by startApp
   }
   const [{ startApp }, { createLogger }, { StreamNotFoundError }, { runPrimary, workerCount }] = await Promise.all([

@@ -182,7 +182,7 @@ export async function runPrimary(settings: Settings, logger: Logger): Promise<nu
   const env: Record<string, string> = {};
   if (settings.embedded) {
     // One emulator for all workers; they reach it like any custom endpoint.
-    const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream]);
+    const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream, settings.remoteWrite.stream]);
     emulator = await startEmbeddedKinesis(settings, router);
     Object.assign(env, {
       KINFLUX_KINESIS_ENDPOINT: emulator.endpoint,

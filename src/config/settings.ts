@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { SETTINGS, SettingError, parseValue, type SettingSpec } from './schema.js';
-import type { PartitionKeyMethod, Settings } from './types.js';
+import { INPUTS, type Input, type PartitionKeyMethod, type Settings } from './types.js';
 
 export { SettingError, helpText } from './schema.js';
 
@@ -238,6 +238,8 @@ export function loadSettings(env: Env = process.env): Settings {
     stream,
     routes: v.map('KINFLUX_ROUTES'),
     otlp: { schema: v.str('KINFLUX_OTLP_SCHEMA') as Settings['otlp']['schema'], stream: v.str('KINFLUX_OTLP_STREAM') ?? stream },
+    remoteWrite: { metricVersion: v.num('KINFLUX_REMOTE_WRITE_METRIC_VERSION') as 1 | 2, stream: v.str('KINFLUX_REMOTE_WRITE_STREAM') ?? stream },
+    inputs: parseInputs(v.list('KINFLUX_INPUTS')),
     strictRoutes: v.bool('KINFLUX_STRICT_ROUTES'),
     embedded,
     embeddedPort: v.num('KINFLUX_EMBEDDED_PORT'),
@@ -246,6 +248,14 @@ export function loadSettings(env: Env = process.env): Settings {
     logLevel: v.str('KINFLUX_LOG_LEVEL') as Settings['logLevel'],
     logFormat: logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : (logFormat as Settings['logFormat']),
   };
+}
+
+/** KINFLUX_INPUTS: known names only (a typo never turns an input off in silence). */
+function parseInputs(names: string[]): ReadonlySet<Input> {
+  for (const n of names) {
+    if (!(INPUTS as readonly string[]).includes(n)) throw new SettingError(`KINFLUX_INPUTS: unknown input ${JSON.stringify(n)} (use ${INPUTS.join(', ')})`);
+  }
+  return new Set(names as Input[]);
 }
 
 /** Startup warnings for settings that work but leave kinflux open: logged once by the CLI. Never quotes a token. */

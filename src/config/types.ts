@@ -91,6 +91,17 @@ export interface OtlpSettings {
   readonly stream: string;
 }
 
+/** The write endpoints that can be turned off (KINFLUX_INPUTS). */
+export type Input = 'v1' | 'v2' | 'v3' | 'remote_write' | 'otlp';
+export const INPUTS: readonly Input[] = ['v1', 'v2', 'v3', 'remote_write', 'otlp'];
+
+export interface RemoteWriteSettings {
+  /** Telegraf's prometheusremotewrite metric_version. */
+  readonly metricVersion: 1 | 2;
+  /** The stream of requests without ?db= (the default stream unless set). */
+  readonly stream: string;
+}
+
 export interface Settings {
   readonly http: HttpSettings;
   readonly kinesis: KinesisSettings;
@@ -101,6 +112,10 @@ export interface Settings {
   readonly routes: ReadonlyMap<string, string>;
   /** OTLP/HTTP metrics (POST /v1/metrics). */
   readonly otlp: OtlpSettings;
+  /** Prometheus remote_write (POST /api/v1/write, /api/v1/prom/write). */
+  readonly remoteWrite: RemoteWriteSettings;
+  /** The write endpoints served. */
+  readonly inputs: ReadonlySet<Input>;
   readonly strictRoutes: boolean;
   /** True when no AWS target is configured: start the embedded kinesis-local. */
   readonly embedded: boolean;

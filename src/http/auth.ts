@@ -30,12 +30,14 @@ export function createTokenChecker(tokens: readonly string[]): TokenChecker {
       const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
       const cred = space > 0 ? header.slice(space + 1).trim() : '';
       if (scheme === 'token' || scheme === 'bearer') return matches(Buffer.from(cred, 'latin1'));
-      if (api !== 'v1') return false;
+      // Basic with the token as password: InfluxDB 1.x clients, and Prometheus' remote_write basic_auth.
+      if (api !== 'v1' && api !== 'prom') return false;
       if (scheme === 'basic') {
         const decoded = Buffer.from(cred, 'base64');
         const colon = decoded.indexOf(0x3a);
         return matches(colon >= 0 ? decoded.subarray(colon + 1) : decoded);
       }
+      if (api !== 'v1') return false;
       const q = req.query as Record<string, unknown>;
       return typeof q.p === 'string' && matches(Buffer.from(q.p, 'utf8'));
     },

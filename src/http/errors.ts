@@ -1,9 +1,9 @@
-// Error bodies in the two shapes InfluxDB clients parse: 1.x `{"error"}` and 2.x `{"code","message"}`; OTLP's
-// google.rpc.Status on /v1/metrics.
+// Error bodies in the shapes clients parse: InfluxDB 1.x `{"error"}`, 2.x `{"code","message"}`, 3.x
+// `{"error","data"}` (/api/v3/write_lp); OTLP's google.rpc.Status on /v1/metrics; plain text for remote_write.
 import type { FastifyReply } from 'fastify';
 import { CONTENT_TYPES, encodingOf, statusBody } from '../otlp/response.js';
 
-export type Api = 'v1' | 'v2' | 'otlp';
+export type Api = 'v1' | 'v2' | 'v3' | 'otlp' | 'prom';
 
 /** InfluxDB 2.x error codes, by HTTP status. */
 const V2_CODES: Record<number, string> = {
@@ -26,6 +26,8 @@ export interface ErrorExtra {
   /** v2 only: the first bad line's number, as InfluxDB 2.x reports it. */
   line?: number;
   maxLength?: number;
+  /** v3 only: the `data` member (a partial write's rejected lines). */
+  data?: unknown;
 }
 
 /** Sends a JSON error in the dialect of the endpoint; the message names the cause, never a stack. */
@@ -36,7 +38,15 @@ export function sendError(reply: FastifyReply, api: Api, status: number, message
     const enc = encodingOf(reply.request.headers['content-type']) ?? 'json';
     return reply.code(status).type(CONTENT_TYPES[enc]).send(statusBody(enc, status, message));
   }
+  if (api === 'prom') {
+    // Prometheus remote_write: senders ignore the body; a line of text for the operator reading their logs.
+    return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+  }
   reply.code(status).type('application/json; charset=utf-8');
+  if (api === 'v3') {
+    // InfluxDB 3: `{"error": …}`, with `data` for write_lp's rejected lines (Telegraf's influxdb_v3 output parses both).
+    return reply.send(JSON.stringify(extra.data === undefined ? { error: message } : { error: message, data: extra.data }));
+  }
   if (api === 'v1') {
     // Telegraf and the influx CLI read this header; InfluxDB truncates it to 1 KiB.
     reply.header('x-influxdb-error', headerSafe(message).slice(0, 1024));

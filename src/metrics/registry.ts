@@ -9,6 +9,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'route'>;
   readonly pointsReceived: Counter<'stream'>;
   readonly pointsRejected: Counter<'reason'>;
+  readonly remoteWriteDropped: Counter<'kind'>;
   readonly pointsDelivered: Counter<'stream'>;
   readonly recordsSent: Counter<'stream'>;
   readonly bytesSent: Counter<'stream'>;
@@ -62,6 +63,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       name: 'kinflux_points_rejected_total',
       help: 'Points refused, by reason (parse, too_large, not_found, queue_full, deadline, unavailable, ...).',
       labelNames: ['reason'],
+      registers,
+    }),
+    remoteWriteDropped: new Counter({
+      name: 'kinflux_remote_write_dropped_total',
+      help: "remote_write data dropped as Telegraf's prometheusremotewrite parser drops it, by kind (stale_marker, nan, exemplar, metadata).",
+      labelNames: ['kind'],
       registers,
     }),
     pointsDelivered: new Counter({

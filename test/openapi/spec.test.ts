@@ -15,6 +15,10 @@ type Obj = Record<string, any>;
 const CONTRACT_ROUTES: Record<string, string[]> = {
   '/write': ['post'],
   '/api/v2/write': ['post'],
+  '/api/v3/write_lp': ['post'],
+  '/api/v1/write': ['post'],
+  '/api/v1/prom/write': ['post'],
+  '/v1/metrics': ['post'],
   '/ping': ['get', 'head'],
   '/query': ['get', 'post'],
   '/health': ['get'],
@@ -152,7 +156,10 @@ t.test('auth: schemes, protected writes and queries, open probes', async (t) => 
     } else {
       const names = op.security.flatMap((r: Obj) => Object.keys(r));
       t.ok(names.includes('TokenAuth'), `${where} takes a token`);
-      if (path !== '/api/v2/write') t.ok(names.includes('BasicAuth') && names.includes('QueryAuth'), `${where} v1 auth`);
+      // Basic and ?p= are InfluxDB 1.x's (/write, /query); remote_write takes Basic too; the others Token/Bearer only.
+      if (path === '/write' || path === '/query') t.ok(names.includes('BasicAuth') && names.includes('QueryAuth'), `${where} v1 auth`);
+      else if (path.startsWith('/api/v1/')) t.ok(names.includes('BasicAuth') && !names.includes('QueryAuth'), `${where} Basic, no ?p=`);
+      else t.notOk(names.includes('BasicAuth') || names.includes('QueryAuth'), `${where} Token/Bearer only`);
       t.ok(op.responses['401'], `${where} documents 401`);
     }
   }

@@ -167,7 +167,7 @@ t.test('random points: refused with a reason, or read back alike by every reader
     accepted++;
     const bad = readsBack(b, p);
     if (bad !== '') found.push(`${pointKey(p)}: ${bad}`);
-  }), { numRuns: 20000, seed: 18 });
+  }), { numRuns: 6000, seed: 18 });
   t.same(found.slice(0, 5), []);
-  t.ok(accepted > 500, `${accepted} points accepted`);
+  t.ok(accepted > 150, `${accepted} points accepted`);
 });

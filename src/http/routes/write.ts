@@ -1,5 +1,5 @@
-// The write endpoints: HTTP → decode → parse → route → delivery → acknowledge.
-// One handler serves both APIs; a dialect holds what differs between InfluxDB 1.x and 2.x.
+// The line-protocol write endpoints: HTTP → decode → parse → route → delivery → acknowledge.
+// One handler serves InfluxDB 1.x /write, 2.x /api/v2/write and 3.x /api/v3/write_lp; a dialect holds what differs.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
 import { describeLineErrorAt, parseBody, parsePrecision, precisionError } from '../../parse/index.js';
@@ -12,10 +12,16 @@ import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, expectsContinue, installBodyBudget, reserveFor } from '../body-budget.js';
 import type { Router } from '../../route/router.js';
+import { applyAutoPrecision } from '../auto-precision.js';
+
+type Precisionish = Precision | 'auto';
 
 interface Dialect {
-  readonly api: 'v1' | 'v2';
+  readonly api: 'v1' | 'v2' | 'v3';
   readonly url: string;
+  /** The query's precision (absent: the API's default), or undefined with the API's error text in precisionError. */
+  precision(raw: string | undefined): Precisionish | undefined;
+  precisionError(raw: string): string;
   /** The database or bucket the points are for, or an error message. */
   database(q: Record<string, string | undefined>): string | { readonly missing: string };
   readonly allowUnsigned: boolean;
@@ -34,6 +40,8 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
       api: 'v1',
       url: '/write',
       database: (q) => (q.db ? q.db : { missing: 'database is required' }),
+      precision: (raw) => parsePrecision(raw, 'v1'),
+      precisionError: (raw) => precisionError(raw, 'v1'),
       allowUnsigned: settings.http.v1AllowUnsigned,
       allowCRLF: settings.http.v1AllowCRLF,
     },
@@ -42,6 +50,17 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
       url: '/api/v2/write',
       // InfluxDB 2.x answers a missing bucket with 404 "bucket not found"; the status stays, the text says what to add.
       database: (q) => (q.bucket ? q.bucket : { missing: 'bucket is required: add ?bucket=<name> to the URL (InfluxDB 2.x answers this 404 as "bucket not found")' }),
+      precision: (raw) => parsePrecision(raw, 'v2'),
+      precisionError: (raw) => precisionError(raw, 'v2'),
+      allowUnsigned: true,
+      allowCRLF: true,
+    },
+    {
+      api: 'v3',
+      url: '/api/v3/write_lp',
+      database: (q) => (q.db ? q.db : { missing: 'missing query parameter "db": add ?db=<name> to the URL' }),
+      precision: (raw) => (raw === undefined ? 'auto' : Object.hasOwn(V3_PRECISION, raw) ? V3_PRECISION[raw] : undefined),
+      precisionError: (raw) => `invalid precision ${JSON.stringify(raw)}: use auto, nanosecond, microsecond, millisecond, second, or ns, n, us, u, ms, s`,
       allowUnsigned: true,
       allowCRLF: true,
     },
@@ -65,7 +84,7 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
     const neverFits = announced > Math.min(settings.http.maxBodyBytes, budget.max);
     if (api !== undefined && deps.delivery.saturated && !neverFits) {
       const q = req.query as Record<string, unknown>;
-      const db = api === 'v1' ? q.db : q.bucket;
+      const db = api === 'v2' ? q.bucket : q.db;
       const route = typeof db === 'string' && db ? deps.router.resolve(db) : undefined;
       // A plain body's size says what the write will weigh on each shard; a compressed one's does not.
       const plain = !req.headers['content-encoding'] || req.headers['content-encoding'] === 'identity';
@@ -96,6 +115,7 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   for (const d of dialects) {
+    if (!settings.inputs.has(d.api)) continue; // KINFLUX_INPUTS: an input left out answers 404
     app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable, budget));
   }
 }
@@ -107,7 +127,7 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 
   const target = writeTarget(q, d, router);
   if ('refusal' in target) return sendError(reply, d.api, target.status, target.refusal);
-  const { precision, db, stream } = target;
+  const { precision, db, stream, acceptPartial } = target;
   // SHOW DATABASES then lists it, as InfluxDB would after a write (clients check before `use`).
   router.noteDatabase(db);
 
@@ -123,13 +143,13 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 
   // The parse counts every bad line but keeps only the first few, and stops at the line past the limit.
   const maxLines = settings.http.maxLinesPerRequest;
-  const parsed = await parseBody(body, { precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF, maxErrors: MAX_QUOTED_ERRORS, maxLines });
+  const parsed = await parseBody(body, { precision: precision === 'auto' ? 'ns' : precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF, maxErrors: MAX_QUOTED_ERRORS, maxLines });
   body = parsed.body; // a large body went to the parse thread and came back
   if (parsed.tooManyLines) {
     metrics.pointsRejected.inc({ reason: 'too_many_lines' }, maxLines + 1);
     return sendError(reply, d.api, 413, `request has at least ${maxLines + 1} lines, more than the limit of ${maxLines}`);
   }
-  let points = parsed.points;
+  let points = precision === 'auto' ? applyAutoPrecision(parsed.points) : parsed.points;
   const errors: LineError[] = [...parsed.errors];
   let errorCount = parsed.errorCount;
 
@@ -149,7 +169,12 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   if (parsed.errorCount) metrics.pointsRejected.inc({ reason: 'parse' }, parsed.errorCount);
   for (const u of unfit) metrics.pointsRejected.inc({ reason: u.kind });
 
-  if (errorCount > 0 && (d.api === 'v2' || points.count === 0)) {
+  if (d.api === 'v3' && errorCount > 0 && !acceptPartial) {
+    // InfluxDB 3 with accept_partial=false: nothing is written; `data` is the first rejected line, as one object.
+    if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
+    return sendError(reply, 'v3', 400, 'parsing failed for write_lp endpoint', { data: v3LineError(errors[0]) });
+  }
+  if (d.api !== 'v3' && errorCount > 0 && (d.api === 'v2' || points.count === 0)) {
     // InfluxDB 2.x rejects the whole batch; 1.x does so only when no line is valid.
     if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
     return sendError(reply, d.api, 400, describeErrors(errors, errorCount), { line: errors[0].line });
@@ -175,6 +200,10 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     }
   }
 
+  if (errorCount > 0 && d.api === 'v3') {
+    // InfluxDB 3 partial write: the valid lines are in Kinesis; `data` names the first rejected lines.
+    return sendError(reply, 'v3', 400, 'partial write of line protocol occurred', { data: errors.slice(0, MAX_QUOTED_ERRORS).map(v3LineError) });
+  }
   if (errorCount > 0) {
     // 1.x partial write: the valid lines are in Kinesis, the 400 names the rest.
     return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors, errorCount)} dropped=${errorCount}`);
@@ -182,17 +211,44 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   return reply.code(204).send();
 }
 
-type WriteTarget = { readonly precision: Precision; readonly db: string; readonly stream: string } | { readonly status: 400 | 404; readonly refusal: string };
+type WriteTarget = { readonly precision: Precisionish; readonly db: string; readonly stream: string; readonly acceptPartial: boolean } | { readonly status: 400 | 404; readonly refusal: string };
+
+/** InfluxDB 3's precision words (PR #26926 added the short forms); `auto` guesses per timestamp. */
+const V3_PRECISION: Readonly<Record<string, Precisionish>> = {
+  auto: 'auto', nanosecond: 'ns', ns: 'ns', n: 'ns', microsecond: 'us', us: 'us', u: 'us', millisecond: 'ms', ms: 'ms', second: 's', s: 's',
+};
+
+/** A v3 boolean query parameter: absent gives the default; anything but true/false is refused. */
+function v3Flag(q: Record<string, string | undefined>, name: string, dflt: boolean): boolean | string {
+  const v = q[name];
+  if (v === undefined) return dflt;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return `invalid query parameter "${name}": use true or false`;
+}
+
+/** One rejected line as InfluxDB 3 reports it in a write_lp error's `data`. */
+function v3LineError(e: LineError): { original_line: string; line_number: number; error_message: string } {
+  return { original_line: e.text, line_number: e.line, error_message: e.reason };
+}
 
 /** What the query string alone decides: the precision and the stream, or the 400/404 that refuses the write. */
 function writeTarget(q: Record<string, string | undefined>, d: Dialect, router: Router): WriteTarget {
-  const precision: Precision | undefined = parsePrecision(q.precision, d.api);
-  if (precision === undefined) return { status: 400, refusal: precisionError(q.precision ?? '', d.api) };
+  const precision = d.precision(q.precision);
+  if (precision === undefined) return { status: 400, refusal: d.precisionError(q.precision ?? '') };
+  let acceptPartial = true;
+  if (d.api === 'v3') {
+    // no_sync is accepted and changes nothing: every answer waits for Kinesis (README "InfluxDB 3").
+    const flags = [v3Flag(q, 'accept_partial', true), v3Flag(q, 'no_sync', false)];
+    const bad = flags.find((f) => typeof f === 'string');
+    if (typeof bad === 'string') return { status: 400, refusal: bad };
+    acceptPartial = flags[0] === true;
+  }
   const db = d.database(q);
-  if (typeof db !== 'string') return { status: d.api === 'v1' ? 400 : 404, refusal: db.missing };
+  if (typeof db !== 'string') return { status: d.api === 'v2' ? 404 : 400, refusal: db.missing };
   const route = router.resolve(db);
-  if ('notFound' in route) return { status: 404, refusal: d.api === 'v1' ? `database not found: "${db}"` : `bucket "${db}" not found` };
-  return { precision, db, stream: route.stream };
+  if ('notFound' in route) return { status: 404, refusal: d.api === 'v2' ? `bucket "${db}" not found` : `database not found: "${db}"` };
+  return { precision, db, stream: route.stream, acceptPartial };
 }
 
 /** The first errors quoted, then how many more there were (`total` counts every bad line). */
