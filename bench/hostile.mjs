@@ -3,6 +3,8 @@
 // usage: node bench/hostile.mjs [--mib 32] [--no-server]
 import { parseLines } from '../dist/parse/index.js';
 import { CLASSES } from '../test/kit/hostile-bodies.ts';
+import { OTLP_CLASSES } from '../test/kit/otlp-bodies.ts';
+import { convertRequest } from '../dist/otlp/convert.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,6 +48,41 @@ for (const [name, make] of Object.entries(CLASSES)) {
   console.log(`${name.padEnd(36)} ${mbs.toFixed(1).padStart(8)} ${ratio.toFixed(2).padStart(10)} ${lin.toFixed(2).padStart(10)} ${String(b.points).padStart(9)} ${String(b.errors).padStart(9)}`);
 }
 console.log(`\nworst class: ${worst.name}, ${worst.ratio.toFixed(2)}× the cost per byte of Telegraf lines`);
+
+// OTLP (POST /v1/metrics): decode + bounds + mapping, as the route does it with the default limits
+// (KINFLUX_MAX_LINES 1,000,000, KINFLUX_MAX_DECODED_BYTES 128 MiB), per byte of the decoded body, as a ratio to
+// an SDK-like protobuf request in the same run. OTLP_MIB: protobuf bodies a client would send are far smaller.
+const OTLP_SIZE = Number(arg('otlp-mib', 8)) << 20;
+const otlpLimits = { maxPoints: 1_000_000, maxBytes: 128 << 20 };
+function timeOtlp(c, body, rounds, reps = 1) {
+  convertRequest(body.subarray(0, 0), c.encoding, 'prometheus-v2', otlpLimits);
+  let best = Infinity;
+  let r;
+  for (let k = 0; k < rounds; k++) {
+    const t0 = cpuS();
+    for (let i = 0; i < reps; i++) r = convertRequest(body, c.encoding, 'prometheus-v2', otlpLimits);
+    best = Math.min(best, (cpuS() - t0) / reps);
+  }
+  const outcome = r.ok ? `${r.points.count} pts, ${r.mapped.rejected} refused` : `${r.status}`;
+  return { s: best, outcome };
+}
+console.log(`\nOTLP: decode + map cost per byte at ${OTLP_SIZE >> 20} MiB (--otlp-mib), best of 3; ×baseline = vs the SDK-like protobuf request; linearity as above`);
+console.log(`${'class'.padEnd(52)} ${'MB/s'.padStart(8)} ${'×baseline'.padStart(10)} ${'linearity'.padStart(10)}  outcome`);
+let otlpBase = 0;
+let otlpWorst = { name: '', ratio: 0 };
+for (const [name, c] of Object.entries(OTLP_CLASSES)) {
+  const big = c.make(OTLP_SIZE);
+  const small = c.make(OTLP_SIZE >> 3);
+  const b = timeOtlp(c, big, 3);
+  const sm = timeOtlp(c, small, 3, 8);
+  const mbs = big.length / 1e6 / b.s;
+  if (otlpBase === 0) otlpBase = mbs;
+  const ratio = otlpBase / mbs;
+  if (ratio > otlpWorst.ratio) otlpWorst = { name, ratio };
+  const lin = (b.s / big.length) / (sm.s / small.length);
+  console.log(`${name.padEnd(52)} ${mbs.toFixed(1).padStart(8)} ${ratio.toFixed(2).padStart(10)} ${lin.toFixed(2).padStart(10)}  ${b.outcome}`);
+}
+console.log(`\nworst OTLP class: ${otlpWorst.name}, ${otlpWorst.ratio.toFixed(2)}× the cost per byte of an SDK-like request`);
 
 if (!process.argv.includes('--no-server')) {
   const { pingUnderLoad } = await import('./lib/ping-under-load.mjs');

@@ -48,10 +48,11 @@ export function mapRequest(req: ExportRequest, schema: OtlpSchema, b: PointBuild
     for (const rm of req.resourceMetrics) {
       for (const sm of rm.scopeMetrics) {
         // Resource attributes, then the scope's name, version and attributes (a later key wins, as in otel2influx).
-        const base: Attributes = [...rm.resource];
-        if (sm.scope.name) base.push(['otel.library.name', sm.scope.name]);
-        if (sm.scope.version) base.push(['otel.library.version', sm.scope.version]);
-        base.push(...sm.scope.attributes);
+        const attrs: Attributes = [...rm.resource];
+        if (sm.scope.name) attrs.push(['otel.library.name', sm.scope.name]);
+        if (sm.scope.version) attrs.push(['otel.library.version', sm.scope.version]);
+        attrs.push(...sm.scope.attributes);
+        const base = m.dedupe(attrs);
         for (const metric of sm.metrics) m.metric(metric, base);
       }
     }
@@ -71,11 +72,17 @@ class Mapper {
   tooMany: 'points' | 'bytes' | undefined;
   /** Why the current data point is refused ('' while it maps). */
   private why = '';
-  private tags: Tags = [];
+  /** The scope's tags (resource and scope attributes) and the data point's own, which win over them. */
+  private base: Tags = [];
+  private own: Tags = [];
+  private ownKeys: Set<string> | undefined;
+  /** UTF-8 of the strings written so far (names and attribute values repeat from point to point). */
+  private readonly utf8 = new Map<string, Buffer>();
 
   constructor(private readonly schema: OtlpSchema, private readonly b: PointBuilder, private readonly limits: MapLimits) {}
 
-  metric(metric: Metric, base: Attributes): void {
+  metric(metric: Metric, base: { tags: Tags; why: string }): void {
+    this.base = base.tags;
     for (const p of metric.points) {
       this.dataPoints++;
       const pos = this.b.out.pos;
@@ -86,7 +93,8 @@ class Mapper {
         continue;
       }
       if (p.timeUnixNano === 0n) this.why = 'the data point has no timestamp (time_unix_nano is 0)';
-      else this.tags = this.merge(base, p.attributes);
+      else if (base.why) this.why = base.why;
+      else this.setOwn(p.attributes);
       if (!this.why) {
         switch (metric.kind) {
           case 'gauge': this.number(metric.name, p as NumberPoint, 'gauge'); break;
@@ -120,35 +128,83 @@ class Mapper {
     out.starts[count] = pos;
   }
 
-  /** Resource + scope + point attributes, a later key winning; refuses the point for a value no tag holds. */
-  private merge(base: Attributes, own: Attributes): Tags {
-    const all = own.length === 0 ? base : base.concat(own);
+  /** Attributes as tags, a later key winning, with the reason a value no tag holds refuses the points. */
+  dedupe(attrs: Attributes): { tags: Tags; why: string } {
     const tags: Tags = [];
     let seen: Map<string, number> | undefined;
-    for (const [k, v] of all) {
+    for (const [k, v] of attrs) {
       if (k === '') continue;
-      if (typeof v !== 'string') {
-        this.why = unmappable(k, v);
-        return tags;
-      }
+      if (typeof v !== 'string') return { tags, why: unmappable(k, v) };
       // Few attributes: a scan; many: a map (a request of many attributes costs linear time).
       if (seen === undefined && tags.length >= 16) seen = new Map(tags.map(([key], i) => [key, i]));
-      const at = seen ? seen.get(k) ?? -1 : tags.findIndex(([key]) => key === k);
+      let at = -1;
+      if (seen) at = seen.get(k) ?? -1;
+      else for (let i = 0; i < tags.length; i++) if (tags[i][0] === k) { at = i; break; }
       if (at >= 0) tags[at] = [k, v];
       else {
         seen?.set(k, tags.length);
         tags.push([k, v]);
       }
     }
-    return tags;
+    return { tags, why: '' };
   }
 
-  /** Begins a point with the data point's tags (plus one more, such as `le`). */
-  private begin(measurement: string, extra?: readonly [string, string]): PointBuilder {
-    const b = this.b.begin().measurement(measurement);
-    for (const [k, v] of this.tags) if (extra === undefined || k !== extra[0]) b.tag(k, v);
-    if (extra) b.tag(extra[0], extra[1]);
+  /** The data point's own attributes (no allocation for the usual few, all strings, distinct keys). */
+  private setOwn(attrs: Attributes): void {
+    this.ownKeys = undefined;
+    let plain = attrs.length <= 8;
+    for (let i = 0; plain && i < attrs.length; i++) {
+      const [k, v] = attrs[i];
+      if (typeof v !== 'string' || k === '') plain = false;
+      for (let j = 0; plain && j < i; j++) if (attrs[j][0] === k) plain = false;
+    }
+    if (plain) {
+      this.own = attrs as Tags;
+      return;
+    }
+    const d = this.dedupe(attrs);
+    if (d.why) this.why = d.why;
+    this.own = d.tags;
+    if (d.tags.length > 8) this.ownKeys = new Set(d.tags.map(([k]) => k));
+  }
+
+  private ownHas(k: string): boolean {
+    if (this.ownKeys) return this.ownKeys.has(k);
+    const own = this.own;
+    for (let i = 0; i < own.length; i++) if (own[i][0] === k) return true;
+    return false;
+  }
+
+  private bytes(s: string): Buffer {
+    let b = this.utf8.get(s);
+    if (b === undefined) {
+      b = Buffer.from(s, 'utf8');
+      this.utf8.set(s, b);
+    }
     return b;
+  }
+
+  /** A float field, its key's UTF-8 cached. */
+  private float(key: string, v: number): void {
+    const kb = this.bytes(key);
+    this.b.floatFieldBytes(kb, 0, kb.length, v);
+  }
+
+  private tag(k: string, v: string): void {
+    const kb = this.bytes(k);
+    const vb = this.bytes(v);
+    this.b.tagBytes(kb, 0, kb.length, vb, 0, vb.length);
+  }
+
+  /** Begins a point with the data point's tags (plus one more, such as `le`, which wins over an attribute of its name). */
+  private begin(measurement: string, extra?: readonly [string, string]): PointBuilder {
+    const mb = this.bytes(measurement);
+    this.b.begin().measurementBytes(mb, 0, mb.length);
+    const x = extra?.[0];
+    for (const [k, v] of this.base) if (k !== x && !this.ownHas(k)) this.tag(k, v);
+    for (const [k, v] of this.own) if (k !== x) this.tag(k, v);
+    if (extra) this.tag(extra[0], extra[1]);
+    return this.b;
   }
 
   private end(p: { readonly timeUnixNano: bigint }): void {
@@ -169,7 +225,7 @@ class Mapper {
     const b = this.begin(this.schema === 'prometheus-v2' ? 'prometheus' : name);
     const key = this.schema === 'prometheus-v2' ? name : v1Field;
     if (typeof p.value === 'bigint') b.intField(key, p.value);
-    else b.floatField(key, p.value);
+    else this.float(key, p.value);
     this.start(p);
     this.end(p);
     if (!this.why) this.exemplars(name, p.exemplars);
@@ -205,47 +261,49 @@ class Mapper {
   /** A histogram's lines: count, sum, min, max and the cumulative buckets, by the schema. */
   private buckets(name: string, p: HistogramPoint | ExpHistogramPoint, bounds: number[], counts: number[]): void {
     if (this.schema === 'prometheus-v2') {
-      const b = this.begin('prometheus');
-      b.floatField(`${name}_count`, p.count);
-      if (p.sum !== undefined) b.floatField(`${name}_sum`, p.sum);
-      if (p.min !== undefined) b.floatField(`${name}_min`, p.min);
-      if (p.max !== undefined) b.floatField(`${name}_max`, p.max);
+      this.begin('prometheus');
+      this.float(`${name}_count`, p.count);
+      if (p.sum !== undefined) this.float(`${name}_sum`, p.sum);
+      if (p.min !== undefined) this.float(`${name}_min`, p.min);
+      if (p.max !== undefined) this.float(`${name}_max`, p.max);
       this.start(p);
       this.end(p);
       for (let j = 0; j < bounds.length && !this.why; j++) {
-        this.begin('prometheus', ['le', formatFloatF(bounds[j])]).floatField(`${name}_bucket`, counts[j]);
+        this.begin('prometheus', ['le', formatFloatF(bounds[j])]);
+        this.float(`${name}_bucket`, counts[j]);
         this.end(p);
       }
       return;
     }
-    const b = this.begin(name);
-    b.floatField('count', p.count);
-    if (p.sum !== undefined) b.floatField('sum', p.sum);
-    if (p.min !== undefined) b.floatField('min', p.min);
-    if (p.max !== undefined) b.floatField('max', p.max);
-    for (let j = 0; j < bounds.length; j++) b.floatField(formatFloatF(bounds[j]), counts[j]);
+    this.begin(name);
+    this.float('count', p.count);
+    if (p.sum !== undefined) this.float('sum', p.sum);
+    if (p.min !== undefined) this.float('min', p.min);
+    if (p.max !== undefined) this.float('max', p.max);
+    for (let j = 0; j < bounds.length; j++) this.float(formatFloatF(bounds[j]), counts[j]);
     this.start(p);
     this.end(p);
   }
 
   private summary(name: string, p: SummaryPoint): void {
     if (this.schema === 'prometheus-v2') {
-      const b = this.begin('prometheus');
-      b.floatField(`${name}_count`, p.count);
-      b.floatField(`${name}_sum`, p.sum);
+      this.begin('prometheus');
+      this.float(`${name}_count`, p.count);
+      this.float(`${name}_sum`, p.sum);
       this.start(p);
       this.end(p);
       for (let j = 0; j < p.quantiles.length && !this.why; j++) {
         const [q, v] = p.quantiles[j];
-        this.begin('prometheus', ['quantile', formatFloatF(q)]).floatField(name, v);
+        this.begin('prometheus', ['quantile', formatFloatF(q)]);
+        this.float(name, v);
         this.end(p);
       }
       return;
     }
-    const b = this.begin(name);
-    b.floatField('count', p.count);
-    b.floatField('sum', p.sum);
-    for (const [q, v] of p.quantiles) b.floatField(formatFloatF(q), v);
+    this.begin(name);
+    this.float('count', p.count);
+    this.float('sum', p.sum);
+    for (const [q, v] of p.quantiles) this.float(formatFloatF(q), v);
     this.start(p);
     this.end(p);
   }
@@ -265,7 +323,7 @@ class Mapper {
       for (const [k, v] of e.attributes) if (k !== 'trace_id' && k !== 'span_id') b.tag(k, v as string);
       b.tag('trace_id', e.traceId).tag('span_id', e.spanId);
       if (typeof e.value === 'bigint') b.intField('gauge', e.value);
-      else b.floatField('gauge', e.value);
+      else this.float('gauge', e.value);
       b.end(e.timeUnixNano);
     }
   }

@@ -215,9 +215,9 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
   const PK = Buffer.from('"PartitionKey":');
   const NAME = Buffer.from('"StreamName":"');
   const ARN = Buffer.from('"StreamARN":"');
-  /** The string value after `needle` in raw JSON (kinflux's values hold no escapes), or undefined. */
-  function scanString(raw: Buffer, needle: Buffer, from = 0): { value: string; at: number } | undefined {
-    const at = raw.indexOf(needle, from);
+  /** The string value after `needle` in raw JSON (kinflux's values hold no escapes), or undefined; `last`: its last one. */
+  function scanString(raw: Buffer, needle: Buffer, from = 0, last = false): { value: string; at: number } | undefined {
+    const at = last ? raw.lastIndexOf(needle) : raw.indexOf(needle, from);
     if (at < 0) return undefined;
     const start = at + needle.length;
     return { value: raw.toString('latin1', start, raw.indexOf(34, start)), at: start };
@@ -225,7 +225,8 @@ export async function startKinesisStandin(opts: StandinOptions): Promise<Kinesis
 
   /** Null mode's PutRecords: scanned, not parsed; each entry lands on its ExplicitHashKey's shard (else the first). */
   function putRecordsNull(raw: Buffer): unknown {
-    const name = (scanString(raw, NAME) ?? scanString(raw, ARN))?.value.split('/').pop();
+    // The SDK writes the stream after the records: look from the end.
+    const name = (scanString(raw, NAME, 0, true) ?? scanString(raw, ARN, 0, true))?.value.split('/').pop();
     const s = name !== undefined ? streams.get(name) : undefined;
     if (!s) throw new ApiError('ResourceNotFoundException', `Stream ${name ?? '(none)'} under account ${ACCOUNT} not found.`);
     const out: Array<{ SequenceNumber: string; ShardId: string }> = [];

@@ -24,7 +24,7 @@ class TestReader extends MetricReader {
 type Exporter = JsonExporter | ProtoExporter;
 const EXPORTERS: Array<[string, (url: string) => Exporter]> = [
   ['json', (url) => new JsonExporter({ url, timeoutMillis: 60_000 })],
-  // PROTO ['protobuf', (url) => new ProtoExporter({ url, timeoutMillis: 60_000 })],
+  ['protobuf', (url) => new ProtoExporter({ url, timeoutMillis: 60_000 })],
 ];
 
 /** Records one of each instrument kind, returns what the SDK collected (the data points exported). */

@@ -9,20 +9,9 @@ import type { HttpDeps } from '../deps.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
-import { PointBuilder } from '../../parse/point-builder.js';
-import { decodeJsonRequest } from '../../otlp/json.js';
-import { decodeProtobufRequest } from '../../otlp/protobuf.js';
-import { OtlpDecodeError, type ExportRequest } from '../../otlp/model.js';
-import { MAX_QUOTED, mapRequest } from '../../otlp/map.js';
+import { convertRequest } from '../../otlp/convert.js';
+import { MAX_QUOTED } from '../../otlp/map.js';
 import { CONTENT_TYPES, encodingOf, exportResponse, type OtlpEncoding } from '../../otlp/response.js';
-
-/**
- * The canonical lines a request may map to, per byte of its decoded body (plus a floor): resource attributes
- * become tags on every line and a histogram's become tags on every bucket line, so ordinary requests grow
- * several times; this bounds what an attacker can make one byte cost.
- */
-export const MAPPED_BYTES_PER_BODY_BYTE = 32;
-const MAPPED_BYTES_FLOOR = 4 << 20;
 
 export function otlpRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBudget): void {
   const { settings } = deps;
@@ -59,25 +48,13 @@ async function handleExport(req: FastifyRequest, reply: FastifyReply, deps: Http
     return sendError(reply, 'otlp', err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, err.status === 503 ? { retryAfter: 1 } : {});
   }
 
-  const limits = { maxDataPoints: settings.http.maxLinesPerRequest || Number.MAX_SAFE_INTEGER };
-  let request: ExportRequest;
-  try {
-    request = enc === 'json' ? decodeJsonRequest(body, limits) : decodeProtobufRequest(body, limits);
-  } catch (err) {
-    if (!(err instanceof OtlpDecodeError)) throw err;
-    metrics.pointsRejected.inc({ reason: err.status === 413 ? 'too_many_lines' : 'otlp_invalid' });
-    return sendError(reply, 'otlp', err.status, `invalid OTLP ${enc === 'json' ? 'JSON' : 'protobuf'} request: ${err.message}`);
+  const converted = convertRequest(body, enc, settings.otlp.schema, { maxPoints: settings.http.maxLinesPerRequest, maxBytes: settings.http.maxDecodedBytes });
+  if (!converted.ok) {
+    metrics.pointsRejected.inc({ reason: converted.reason }, Math.max(1, converted.points));
+    return sendError(reply, 'otlp', converted.status, converted.message);
   }
-
-  const builder = new PointBuilder();
-  const maxBytes = Math.min(settings.http.maxDecodedBytes, Math.max(MAPPED_BYTES_FLOOR, MAPPED_BYTES_PER_BODY_BYTE * body.length));
-  const mapped = mapRequest(request, settings.otlp.schema, builder, { maxPoints: limits.maxDataPoints, maxBytes });
-  if (mapped.tooMany) {
-    metrics.pointsRejected.inc({ reason: 'too_many_lines' }, builder.count);
-    const what = mapped.tooMany === 'points' ? `more than ${limits.maxDataPoints} points (KINFLUX_MAX_LINES)` : `more than ${maxBytes} bytes of line protocol`;
-    return sendError(reply, 'otlp', 413, `the request maps to ${what}: send fewer data points, buckets or attributes per request`);
-  }
-  let points = builder.batch();
+  const { mapped } = converted;
+  let points = converted.points;
   let rejected = mapped.rejected;
   const errors = [...mapped.errors];
   if (mapped.rejected) metrics.pointsRejected.inc({ reason: 'otlp_unmappable' }, mapped.rejected);

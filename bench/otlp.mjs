@@ -1,0 +1,152 @@
+// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local]
+// CPU per 1,000 data points and points/s of POST /v1/metrics with OTLP protobuf and JSON requests of 1,000 data
+// points (made by the OpenTelemetry JS SDK and its own serializers: counters and gauges, 50 metrics × 20
+// attribute sets, a resource of 6 attributes), next to line protocol's figure from the same run (bench:e2e's
+// 1,000-line Telegraf bodies on /write). Turns alternate (line, protobuf, JSON, line, …) so drift in the
+// machine's load hits all three alike; CPU is kinflux's own (utime + stime from /proc), the sink accepts every
+// PutRecords at once by default (the stand-in's null mode, test/kit/kinesis-standin.ts), so the figures are kinflux's cost alone.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { MeterProvider, MetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ProtobufMetricsSerializer, JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
+import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
+import { telegrafLineArray } from '../test/kit/telegraf-lines.ts';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const SECONDS = Number(arg('seconds', 5));
+const CONNECTIONS = Number(arg('connections', 8));
+const ROUNDS = Number(arg('rounds', 3));
+const SINK = arg('sink', 'null');
+const POINTS_PER_BODY = 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Line protocol: bench:e2e's bodies.
+const all = telegrafLineArray(POINTS_PER_BODY * 8);
+const lineBodies = Array.from({ length: 8 }, (_, i) => Buffer.from(all.slice(i * POINTS_PER_BODY, (i + 1) * POINTS_PER_BODY).join('\n') + '\n'));
+
+// OTLP: what an SDK exports, 1,000 data points per request.
+class Reader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+async function otlpBodies() {
+  const out = { protobuf: [], json: [] };
+  for (let b = 0; b < 8; b++) {
+    const reader = new Reader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    const mp = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'checkout', 'service.instance.id': `i-${b}`, 'host.name': `web-${b}.example.com`, 'deployment.environment': 'prod', 'telemetry.sdk.language': 'nodejs', 'telemetry.sdk.version': '2.12.0' }),
+      readers: [reader],
+    });
+    const m = mp.getMeter('bench', '1.0.0');
+    for (let i = 0; i < 50; i++) {
+      const inst = i % 2 ? m.createCounter(`http_server_requests_${i}_total`) : m.createGauge(`process_memory_${i}_bytes`);
+      for (let a = 0; a < 20; a++) {
+        const attrs = { route: `/api/v1/items/${a}`, method: a % 3 ? 'GET' : 'POST', status_code: 200 + (a % 5) };
+        if (i % 2) inst.add(1 + a * b + i, attrs);
+        else inst.record(1e6 * (a + 1) + b + i / 7, attrs);
+      }
+    }
+    const { resourceMetrics } = await reader.collect();
+    const points = resourceMetrics.scopeMetrics.reduce((n, sm) => n + sm.metrics.reduce((k, md) => k + md.dataPoints.length, 0), 0);
+    if (points !== POINTS_PER_BODY) throw new Error(`${points} data points, not ${POINTS_PER_BODY}`);
+    out.protobuf.push(Buffer.from(ProtobufMetricsSerializer.serializeRequest(resourceMetrics)));
+    out.json.push(Buffer.from(JsonMetricsSerializer.serializeRequest(resourceMetrics)));
+    await mp.shutdown();
+  }
+  return out;
+}
+const otlp = await otlpBodies();
+
+const TICK_MS = 1000 / 100;
+function tree(pid) {
+  const kids = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (!kids.has(ppid)) kids.set(ppid, []);
+      kids.get(ppid).push(Number(d));
+    } catch {}
+  }
+  const res = [pid];
+  for (let i = 0; i < res.length; i++) res.push(...(kids.get(res[i]) ?? []));
+  return res;
+}
+function cpuMs(pids) {
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks * TICK_MS;
+}
+
+async function startKinflux(endpoint) {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: '000000000000', AWS_SECRET_ACCESS_KEY: 'bench',
+    KINFLUX_KINESIS_ENDPOINT: endpoint, KINFLUX_STREAM: 'metrics', KINFLUX_HOST: '127.0.0.1', KINFLUX_PORT: String(port),
+    KINFLUX_LOG_LEVEL: 'warn', KINFLUX_LOG_FORMAT: 'json', KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0',
+  };
+  const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600 && !(await fetch(`${url}/ready`).then((r) => r.ok, () => false)); i++) await sleep(100);
+  return { proc, url };
+}
+
+const KINDS = {
+  line: { path: '/write?db=telegraf', type: 'text/plain; charset=utf-8', bodies: lineBodies, ok: 204 },
+  protobuf: { path: '/v1/metrics', type: 'application/x-protobuf', bodies: otlp.protobuf, ok: 200 },
+  json: { path: '/v1/metrics', type: 'application/json', bodies: otlp.json, ok: 200 },
+};
+
+async function load(kind, kinflux) {
+  const k = KINDS[kind];
+  const requests = k.bodies.map((body) => ({ method: 'POST', path: k.path, headers: { 'content-type': k.type }, body }));
+  const pids = tree(kinflux.proc.pid);
+  const cpu0 = cpuMs(pids);
+  const r = await autocannon({ url: kinflux.url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const cpu = cpuMs(pids) - cpu0;
+  const points = r['2xx'] * POINTS_PER_BODY;
+  return { kind, pointsPerSec: points / SECONDS, cpuMsPer1k: points ? cpu / (points / 1000) : NaN, non2xx: r.non2xx, p99: r.latency.p99 };
+}
+
+const sink = SINK === 'null'
+  ? await startKinesisStandin({ streams: { metrics: 4 }, mode: 'null' }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
+  : await startKinesisLocal({ streams: { metrics: 4 } });
+const kinflux = await startKinflux(sink.endpoint);
+const sizes = Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, Math.round(v.bodies.reduce((n, b) => n + b.length, 0) / v.bodies.length)]));
+console.log(`bench:otlp  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per turn, ${ROUNDS} rounds, ${POINTS_PER_BODY} points per request; body bytes: line ${sizes.line}, protobuf ${sizes.protobuf}, json ${sizes.json}`);
+const runs = { line: [], protobuf: [], json: [] };
+try {
+  for (const kind of Object.keys(KINDS)) await load(kind, kinflux); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const kind of Object.keys(KINDS)) {
+      const r = await load(kind, kinflux);
+      runs[kind].push(r);
+      console.log(`  round ${round + 1} ${kind.padEnd(8)} ${Math.round(r.pointsPerSec).toString().padStart(8)} points/s  ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points  p99 ${r.p99} ms${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
+    }
+  }
+} finally {
+  kinflux.proc.kill('SIGTERM');
+  sink.stop();
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const lineCpu = median(runs.line.map((r) => r.cpuMsPer1k));
+console.log(`\n| request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol |`);
+console.log(`|---|---|---|---|`);
+for (const kind of Object.keys(KINDS)) {
+  const cpu = median(runs[kind].map((r) => r.cpuMsPer1k));
+  console.log(`| ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(runs[kind].map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} |`);
+}
+console.log('(medians of the rounds)');
+process.exit(0);
