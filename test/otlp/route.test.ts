@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
+import { gaugeMetric, keyValue, numberPoint, request as pbRequest } from '../kit/otlp-bodies.js';
 
 const T = '1700000000000000000';
 const gauge = (name: string, dp: Record<string, unknown>) => ({ name, gauge: { dataPoints: [dp] } });
@@ -76,3 +77,56 @@ t.test('gzip bodies', async (t) => {
   t.equal(r.status, 200);
   t.ok((await readLines(client, 'otlp')).some((l) => l.includes('zipped=3')));
 });
+
+t.test('protobuf: partial success answered in protobuf, refusals as a protobuf google.rpc.Status', async (t) => {
+  const body = pbRequest([keyValue('service.name', { s: 'route-pb' })], [
+    gaugeMetric('pb_good', [numberPoint([keyValue('k', { s: 'v' })], 2.5, 1700000000000000001n)]),
+    gaugeMetric('pb_nan', [numberPoint([], NaN)]),
+    gaugeMetric('pb_arr', [numberPoint([keyValue('a', { arrayDepth: 2 })], 1)]),
+  ]);
+  const r = await sendRaw('/v1/metrics', body, { 'content-type': 'application/x-protobuf' });
+  t.equal(r.status, 200);
+  t.equal(r.headers['content-type'], 'application/x-protobuf');
+  // ExportMetricsServiceResponse { partial_success (1) { rejected_data_points (1) = 2, error_message (2) } }
+  const ps = readFields(readFields(r.body).get(1) as Buffer);
+  t.equal(ps.get(1), 2);
+  t.match((ps.get(2) as Buffer).toString(), /"pb_nan"[\s\S]*NaN[\s\S]*"pb_arr"[\s\S]*"a" is an array/);
+  t.ok((await readLines(client, 'otlp')).includes('prometheus,k=v,otel.library.name=kit,otel.library.version=1.0,service.name=route-pb pb_good=2.5 1700000000000000001'));
+
+  const bad = await sendRaw('/v1/metrics', Buffer.from([0x0a, 0x05, 0x01]), { 'content-type': 'application/x-protobuf' });
+  t.equal(bad.status, 400);
+  const st = readFields(bad.body);
+  t.equal(st.get(1), 3, 'INVALID_ARGUMENT');
+  t.match((st.get(2) as Buffer).toString(), /truncated/);
+});
+
+async function sendRaw(path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  const res = await fetch(kf.url + path, { method: 'POST', body, headers });
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** Top-level varint and length-delimited fields of a small protobuf message (last one wins). */
+function readFields(b: Buffer): Map<number, number | Buffer> {
+  const out = new Map<number, number | Buffer>();
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    let m = 1;
+    for (;;) {
+      const c = b[i++];
+      v += (c & 0x7f) * m;
+      m *= 128;
+      if (c < 0x80) return v;
+    }
+  };
+  while (i < b.length) {
+    const tag = varint();
+    if ((tag & 7) === 0) out.set(tag >>> 3, varint());
+    else {
+      const n = varint();
+      out.set(tag >>> 3, b.subarray(i, i + n));
+      i += n;
+    }
+  }
+  return out;
+}
