@@ -3,6 +3,7 @@
 // Token auth, gzip (multi-member too), routing by db, and the body limit.
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { startKinesisLocal } from '../../src/emulator/kinesis-local.js';
 import { emulatorEnv, readLines, startKinflux, testClient } from '../helpers/kinflux.js';
 import { send } from '../helpers/http.js';
@@ -104,4 +105,29 @@ t.test('413 over the body limit', async (t) => {
 t.test('the route label of the request metrics', async (t) => {
   const m = await send(kf.url, '/metrics');
   t.match(m.text, /kinflux_http_requests_total\{route="\/api\/v3\/write_lp",code="204"\} \d+/);
+});
+
+t.test("Telegraf's outputs.influxdb_v3 request (plugins/outputs/influxdb_v3/http.go): what it sends, and what it reads back", async (t) => {
+  // URL <url>/api/v3/write_lp?db=<database> (no precision: auto), Bearer token, User-Agent, gzip by default,
+  // Content-Type text/plain; charset=utf-8; the body is its influx serializer's lines, ns timestamps.
+  const headers = { authorization: `Bearer ${TOKEN}`, 'user-agent': 'Telegraf/1.38.0 Go/1.25.0', 'content-type': 'text/plain; charset=utf-8', 'content-encoding': 'gzip' };
+  const lines = 'cpu,cpu=cpu0,host=web01 usage_idle=98.5,usage_user=1.25 1765100000000000000\nmem,host=web01 used=1234567i,available_percent=61.2 1765100000000000000\n';
+  const ok = await post('db=db_s8', gzipSync(lines), headers);
+  t.equal(ok.status, 204, 'counted as success (200-208)');
+  t.same(await readLines(client, 's8'), lines.trim().split('\n'));
+  // A 400: Telegraf drops the batch and decodes {"error": string, "data": [{original_line, line_number, error_message}]}.
+  const bad = await post('db=db_s8', gzipSync('cpu usage=1 1765100000000000000\ncpu usage=\n'), headers);
+  t.equal(bad.status, 400);
+  const body = bad.json<{ error: unknown; data: Array<Record<string, unknown>> }>();
+  t.type(body.error, 'string');
+  t.ok(Array.isArray(body.data));
+  for (const d of body.data) {
+    t.type(d.original_line, 'string');
+    t.ok(Number.isInteger(d.line_number));
+    t.type(d.error_message, 'string');
+  }
+  // A 413 makes it split the batch in half and send both halves.
+  const noise = Array.from({ length: 5000 }, () => `m s="${randomBytes(300).toString('hex')}" 1765100000000000000`).join('\n');
+  const big = await post('db=db_s9', gzipSync(noise), headers);
+  t.ok(big.status === 413, `over KINFLUX_MAX_BODY_BYTES (1 MiB) gzip: ${big.status} ${big.text}`);
 });
