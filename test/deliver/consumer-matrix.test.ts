@@ -29,6 +29,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { convertRequest } from '../../src/otlp/convert.js';
 
 interface Mode {
   format: RecordFormat;
@@ -70,6 +71,22 @@ const POINTS: Array<{ what: string; line: string }> = [
   { what: NEWLINE, line: 'multi,kind=newline s="line1\nline2" 8' },
   { what: 'a point close to the record limit', line: nearLimit() },
 ];
+
+/**
+ * An OTLP/JSON export (POST /v1/metrics): its points must come out of every record format as the canonical lines
+ * the otel2influx mapping makes of it. Distinct timestamps: the consumers' tallies key points by measurement and time.
+ */
+const OTLP_EXPORT = JSON.stringify({ resourceMetrics: [{
+  resource: { attributes: [{ key: 'service.name', value: { stringValue: 'matrix svc,1=2' } }, { key: 'host', value: { stringValue: 'Zürich 東京' } }] },
+  scopeMetrics: [{ scope: { name: 'matrix', version: '1.0' }, metrics: [
+    { name: 'otlp_gauge', gauge: { dataPoints: [{ timeUnixNano: '1700000000000000011', asDouble: -0.5, attributes: [{ key: 'q"uote', value: { stringValue: 'back\\slash' } }] }] } },
+    { name: 'otlp_counter_total', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: '1700000000000000012', startTimeUnixNano: '1700000000000000000', asInt: '9223372036854775807' }] } },
+    { name: 'otlp.dotted.name', gauge: { dataPoints: [{ timeUnixNano: '1700000000000000013', asDouble: 1e-300, attributes: [{ key: 'b', value: { boolValue: false } }] }] } },
+  ] }],
+}] });
+const otlpConverted = convertRequest(Buffer.from(OTLP_EXPORT), 'json', 'prometheus-v2', { maxPoints: 1000, maxBytes: 1 << 20 });
+if (!otlpConverted.ok) throw new Error(otlpConverted.message);
+const OTLP_LINES = Array.from({ length: otlpConverted.points.count }, (_, i) => otlpConverted.points.data.toString('utf8', otlpConverted.points.starts[i], otlpConverted.points.starts[i + 1] - 1));
 
 const k = await startKinesisLocal({ streams: Object.fromEntries(MODES.map((m) => [nameOf(m), 2])) });
 t.teardown(() => k.stop());
@@ -153,6 +170,11 @@ for (const mode of MODES) {
         if (res.status === 204) acked.push(p.line);
       }
     }
+    let otlp = await send(kf.url, '/v1/metrics', OTLP_EXPORT, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    for (let i = 0; i < 5 && otlp.status === 503; i++) otlp = await send(kf.url, '/v1/metrics', OTLP_EXPORT, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    t.equal(otlp.status, 200, `OTLP export stored (${otlp.text.slice(0, 200)})`);
+    t.equal(otlp.text, '{}', 'no data point refused');
+    if (otlp.status === 200) acked.push(...OTLP_LINES);
     t.equal(await kf.stop('SIGTERM'), 0);
 
     const ranges = new Map((await listShards(client, name)).map((s) => [s.ShardId ?? '', [BigInt(s.HashKeyRange?.StartingHashKey ?? '0'), BigInt(s.HashKeyRange?.EndingHashKey ?? '0')] as const]));
