@@ -123,7 +123,9 @@ t.test('oversized points are reported and skipped; the rest is delivered', async
 });
 
 t.test('pacing: 10% of a shard is 100 records/s', async (t) => {
-  const { engine } = makeEngine(k.endpoint, ['paced'], { aggregation: 'none', shardRateLimitPercent: 10 });
+  // The pace is the check (a lower bound on the time); a deadline far above it keeps a loaded machine's slower
+  // puts from failing the write (at the default 4 s, 3 s of pacing left no slack).
+  const { engine } = makeEngine(k.endpoint, ['paced'], { aggregation: 'none', shardRateLimitPercent: 10, deliveryTimeoutMs: 30_000 });
   await engine.start();
   const t0 = Date.now();
   await engine.submit('paced', batchFromLines(lines.slice(0, 300)));

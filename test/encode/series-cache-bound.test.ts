@@ -11,10 +11,27 @@ import { loadSettings } from '../../src/config/settings.js';
 import { batchFromLines } from './batch-from-lines.js';
 
 const MiB = 1024 * 1024;
-const held = (): number => {
+/**
+ * Heap plus array buffers once a full collection has finished. V8 frees the backing stores of dead ArrayBuffers on
+ * a background thread after the collection (concurrent sweeping): on a loaded machine that thread runs late, and a
+ * reading taken at once still counted ~20 MiB the cache had already let go. So the reading waits until the figure
+ * stops falling (at most 5 s).
+ */
+const held = async (): Promise<number> => {
   collectGarbage();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  const read = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  let low = read();
+  let steady = 0;
+  for (const deadline = Date.now() + 5000; steady < 5 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = read();
+    steady = now < low ? 0 : steady + 1;
+    low = Math.min(low, now);
+  }
+  return low;
 };
 
 /** Feeds `n` distinct series of about `size` bytes through the cache, `batch` per buffer (as requests would). */
@@ -70,24 +87,24 @@ t.test('the cache keeps no buffer it read: once a batch is encoded, its output c
 });
 
 t.test('one million distinct series, some with 40 KB keys: memory stays within the byte bound', async (t) => {
-  const base = held();
+  const base = await held();
   const cache = new SeriesKeyCache();
   let peak = 0;
   for (let round = 0; round < 10; round++) {
     feed(cache, 100_000, (i) => (i % 1000 === 0 ? 40_000 : 60 + (i % 80)));
     t.ok(cache.heldBytes <= DEFAULT_SERIES_CACHE_BYTES, `estimate within the bound (round ${round})`);
-    peak = Math.max(peak, held() - base);
+    peak = Math.max(peak, (await held()) - base);
   }
   t.comment(`peak ${(peak / MiB).toFixed(1)} MiB held for a ${DEFAULT_SERIES_CACHE_BYTES / MiB} MiB bound`);
   t.ok(peak <= 2 * DEFAULT_SERIES_CACHE_BYTES + 16 * MiB, `held ${(peak / MiB).toFixed(1)} MiB <= 2 × bound + 16 MiB (arrays grow by doubling)`);
   cache.reset();
-  const after = held() - base;
+  const after = (await held()) - base;
   t.ok(after <= 8 * MiB, `reset gives the memory back: ${(after / MiB).toFixed(1)} MiB left`);
 });
 
 t.test('172,000 distinct series with 2 KB keys (the longest cached): memory stays within the byte bound, reset gives it back', async (t) => {
   // Once RSS grew linearly with them (128 → 608 MiB) and reset() kept the arena at its largest.
-  const base = held();
+  const base = await held();
   const baseSum = seriesCachesHeldBytes();
   const cache = new SeriesKeyCache();
   let peak = 0;
@@ -98,22 +115,22 @@ t.test('172,000 distinct series with 2 KB keys (the longest cached): memory stay
     fullest = Math.max(fullest, cache.heldBytes);
     if (cache.heldBytes > DEFAULT_SERIES_CACHE_BYTES) t.fail(`estimate past the bound: ${cache.heldBytes}`);
     if (seriesCachesHeldBytes() - baseSum !== cache.heldBytes) t.fail('the process-wide figure (kinflux_series_cache_bytes) differs');
-    peak = Math.max(peak, held() - base);
+    peak = Math.max(peak, (await held()) - base);
   }
   t.ok(fullest > DEFAULT_SERIES_CACHE_BYTES / 2, `the cache filled up to ${(fullest / MiB).toFixed(1)} MiB by its estimate`);
   t.comment(`peak ${(peak / MiB).toFixed(1)} MiB held for a ${DEFAULT_SERIES_CACHE_BYTES / MiB} MiB bound (344 MB of series fed)`);
   t.ok(peak <= 2 * DEFAULT_SERIES_CACHE_BYTES + 16 * MiB, `held ${(peak / MiB).toFixed(1)} MiB <= 2 × bound + 16 MiB`);
   cache.reset();
   t.equal(seriesCachesHeldBytes(), baseSum, 'reset takes its bytes off the process-wide figure');
-  const after = held() - base;
+  const after = (await held()) - base;
   t.ok(after <= 8 * MiB, `reset gives the memory back: ${(after / MiB).toFixed(1)} MiB left`);
 });
 
 t.test('13,000 distinct 40 KB series (once 905 MB) are looked up without being cached', async (t) => {
-  const base = held();
+  const base = await held();
   const cache = new SeriesKeyCache();
   feed(cache, 13_000, () => 40_000, 100);
-  const grew = held() - base;
+  const grew = (await held()) - base;
   t.comment(`held ${(grew / MiB).toFixed(1)} MiB`);
   t.ok(grew <= 16 * MiB, `${(grew / MiB).toFixed(1)} MiB`);
   t.ok(cache.heldBytes < 1 * MiB);
