@@ -1,4 +1,6 @@
-// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --trace --dump FILE]
+// npm run bench:replicas [-- --replicas 3 --shards 4 --seconds 20 --clients N --latency 20 --percent 100 --load 0.8 --trace --dump FILE]
+// --load X: open loop instead: new writes are started at X times the stream's capacity (spread over the clients,
+// each resent after a 503 as Telegraf does), and the share of writes answered 503 is printed (issue 22: <= 1% below 0.8x).
 // Starts the Kinesis stand-in (per-shard 1 MiB/s and 1,000 records/s with one second of burst, answers after
 // --latency ms) and N kinflux processes (dist/cli.js) on it, and drives each with closed-loop clients posting
 // 1,000-line Telegraf bodies (test/kit/telegraf-lines.ts) at about twice the stream's capacity; a client that
@@ -33,7 +35,10 @@ const BODY_BYTES_APPROX = 211_000;
 const CAPACITY = SHARDS * 1024 * 1024; // bytes/s
 // Closed loop: a client answered within ~0.7 s, or told to wait ~0.75 s after a 503, posts ~1.4 bodies/s: 32 clients
 // for 4 shards offer about twice the capacity; spread evenly over the replicas.
-const CLIENTS = Number(arg('clients', Math.max(REPLICAS * 2, Math.ceil(((2 * CAPACITY) / BODY_BYTES_APPROX) * 0.8))));
+const LOAD = arg('load', undefined) === undefined ? undefined : Number(arg('load', 1));
+const CLIENTS = Number(arg('clients', LOAD !== undefined ? Math.max(REPLICAS * 2, 16) : Math.max(REPLICAS * 2, Math.ceil(((2 * CAPACITY) / BODY_BYTES_APPROX) * 0.8))));
+/** --load: ms between a client's new writes, so that all clients together offer LOAD × capacity. */
+const INTERVAL_MS = LOAD !== undefined ? (CLIENTS * BODY_BYTES_APPROX * 1000) / (LOAD * CAPACITY) : 0;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TS_PREFIX = '17356896';
@@ -143,7 +148,13 @@ await Promise.all(
     const mine = templates.map((lines) => lines.map((l) => l.replaceAll('.dc1.', `.dc${c + 1}.`)));
     let req = nextReq++;
     let attempt = 0;
+    // Open loop: clients start at random phases, then each new write is due INTERVAL_MS after the last was due.
+    let due = Date.now() + Math.random() * INTERVAL_MS;
     while (Date.now() < end) {
+      if (LOAD !== undefined && attempt === 0) {
+        await sleep(Math.max(0, due - Date.now()));
+        due += INTERVAL_MS;
+      }
       const lines = mine[req % 8];
       let text = '';
       for (let j = 0; j < LINES; j++) text += lines[j] + tsOf(req, attempt, j) + '\n';
@@ -223,9 +234,10 @@ const cpu = cpuEnd.reduce((s, x, i) => s + x - cpuStart[i], 0);
 const offered = measured.length / SECONDS;
 
 console.log(
-  `bench:replicas  ${REPLICAS} replica(s), ${SHARDS} shards (capacity ${(CAPACITY / 1048576).toFixed(0)} MiB/s), stand-in latency ${LATENCY} ms, ${CLIENTS} closed-loop clients, ${LINES}-line bodies, ${SECONDS} s measured after ${WARMUP} s warm-up${PERCENT !== undefined ? `, KINFLUX_SHARD_RATE_LIMIT_PERCENT=${PERCENT}` : ''}`,
+  `bench:replicas  ${REPLICAS} replica(s), ${SHARDS} shards (capacity ${(CAPACITY / 1048576).toFixed(0)} MiB/s), stand-in latency ${LATENCY} ms, ${CLIENTS} ${LOAD !== undefined ? 'open-loop' : 'closed-loop'} clients, ${LINES}-line bodies, ${SECONDS} s measured after ${WARMUP} s warm-up${PERCENT !== undefined ? `, KINFLUX_SHARD_RATE_LIMIT_PERCENT=${PERCENT}` : ''}`,
 );
-console.log(`  attempts/s offered        ${offered.toFixed(1)} (${((offered * BODY_BYTES_APPROX) / CAPACITY).toFixed(1)}× capacity)`);
+console.log(`  attempts/s offered        ${offered.toFixed(1)} (${((offered * BODY_BYTES_APPROX) / CAPACITY).toFixed(2)}× capacity)${LOAD !== undefined ? `; new writes at ${LOAD}× capacity (open loop)` : ''}`);
+console.log(`  503 share                 ${((refused.length / Math.max(1, measured.length)) * 100).toFixed(2)}% of ${measured.length} attempts (${((refused.length / Math.max(1, ok.length + refused.length)) * 100).toFixed(2)}% of 204s + 503s)`);
 console.log(`  entries throttled         ${((throttled / Math.max(1, entries)) * 100).toFixed(2)}% of ${entries} PutRecords entries`);
 console.log(`  answered writes           p50 ${pct(measured.map((a) => a.ms), 50)} ms   p99 ${pct(measured.map((a) => a.ms), 99)} ms`);
 console.log(`  204s                      ${ok.length}   p50 ${pct(ok.map((a) => a.ms), 50)} ms   p99 ${pct(ok.map((a) => a.ms), 99)} ms`);

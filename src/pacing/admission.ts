@@ -35,6 +35,36 @@ export interface AdmissionPolicy {
 /** Drain estimate that answers a write well inside 1 s (p99 of 204s, issue 11), with room for a rate cut. */
 export const ADMIT_HORIZON_S = 0.25;
 /**
+ * The horizon while a shard is not overloaded (what writes offered it lately, taken or not, is below its rate:
+ * OfferedRate). Writes come
+ * in bursts, so a shard's backlog passes 0.25 s long before the stream is busy (issue 22: 25–32% of writes got
+ * 503 at 0.57× capacity). bench:replicas --load, 1 replica, 4 shards, load average ~20, 503 share at 0.5× /
+ * 0.8× capacity: 0.25 s 1.3% / 14.5%, 0.5 s 0% / 0.4%, 1 s 0% / 0%; switched by OfferedRate (a shard offered
+ * 1.25× its rate is overloaded): 0% / 1.7%. Under overload the short horizon comes back, for issue 11's p99 of
+ * 204s (at 2×, closed loop: 0.25 s 1.2 s, 0.5 s 0.9 s, 1 s 2.4 s, one noisy run each).
+ */
+export const CALM_HORIZON_S = 0.5;
+/** Seconds over which OfferedRate averages what writes offer a shard. */
+const OFFERED_WINDOW_S = 2;
+
+/** Bytes per second that writes offered one shard lately (taken or refused; a resent write counts again). */
+export class OfferedRate {
+  private rate = 0;
+  private at = 0;
+
+  /** Adds a write's bytes for this shard at `now` (ms). */
+  add(bytes: number, now: number): void {
+    this.rate = this.at ? this.rate * Math.exp(-(now - this.at) / 1000 / OFFERED_WINDOW_S) : 0;
+    this.at = now;
+    this.rate += bytes / OFFERED_WINDOW_S;
+  }
+
+  /** The average at `now`. */
+  get(now: number): number {
+    return this.at ? this.rate * Math.exp(-(now - this.at) / 1000 / OFFERED_WINDOW_S) : 0;
+  }
+}
+/**
  * Backlog a write waits behind when its own share takes the horizon or more (a replica's share of a shared
  * shard is a third of it: a 53 KB share then takes 0.15 s). Short, because what waits ahead is what a rate
  * cut stretches: in the simulation 0.2 s gave a p99 of 204s of 0.67 s with 3 replicas, 0.1 s gave 0.43 s

@@ -40,3 +40,12 @@ t.test('a large write waits behind at most 0.05 s of backlog, and its deadline g
   t.equal(fixed.maxDeadlineMs, 4000, 'clients that wait less than the delivery deadline: no growth');
   t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: 0 }], new ShardPacer(100), now, fixed).refuse, true);
 });
+
+t.test('OfferedRate: what writes offered a shard lately, averaged over about 2 s (the longer horizon holds below its rate)', async (t) => {
+  const { OfferedRate } = await import('../../src/pacing/admission.js');
+  const o = new OfferedRate();
+  t.equal(o.get(1000), 0, 'nothing offered yet');
+  for (let ms = 0; ms <= 10_000; ms += 100) o.add(50_000, 1000 + ms); // 500 kB/s for 10 s
+  t.ok(Math.abs(o.get(11_000) - 500_000) < 30_000, `steady 500 kB/s reads as such: ${Math.round(o.get(11_000))}`);
+  t.ok(o.get(19_000) < 25_000, 'and fades within a few windows once writes stop');
+});

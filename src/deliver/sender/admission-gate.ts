@@ -4,16 +4,25 @@
 // way, 413 when even an empty shard at its ceiling could not take the write's share in time.
 import type { DeliverySettings } from '../../config/types.js';
 import type { ShardMap } from '../../encode/shard-map.js';
-import { admissionPolicy, admissionWait, deadlineMs, shardCapacityBytes, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
+import { CALM_HORIZON_S, OfferedRate, admissionPolicy, admissionWait, deadlineMs, shardCapacityBytes, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
 import type { StreamQueue } from '../../queue/stream-queue.js';
 import { DeliveryError, WriteTooLargeError, answer } from '../errors.js';
+
+/**
+ * A shard counts as overloaded (the short horizon) once writes offer it this many times its rate: refused writes
+ * come back, and clients' keys spread unevenly, so a hot shard sees more than its rate below 1× the stream's.
+ */
+const OVERLOAD = 1.25;
 
 /** Telegraf's default HTTP timeout, when the settings do not name the clients' timeout. */
 const TELEGRAF_TIMEOUT_MS = 5000;
 
 export class AdmissionGate {
   private readonly policy: AdmissionPolicy;
+  private readonly calmPolicy: AdmissionPolicy;
+  /** What writes offered each shard lately (a refused one included: it is demand), for the horizon. */
+  private readonly offered = new Map<string, OfferedRate>();
   /** Each group's share of a write's encoded bytes lately, and encoded bytes per canonical body byte (saturated()). */
   private readonly shares = new Map<string, number>();
   private encodedPerBodyByte = 1;
@@ -25,6 +34,28 @@ export class AdmissionGate {
     private readonly queue: StreamQueue,
   ) {
     this.policy = admissionPolicy(settings.deliveryTimeoutMs, settings.clientTimeoutMs ?? TELEGRAF_TIMEOUT_MS);
+    this.calmPolicy = { ...this.policy, horizonS: Math.max(this.policy.horizonS, Math.min(CALM_HORIZON_S, this.policy.deadlineS / 2)) };
+  }
+
+  /** Whether every shard offered anything lately is offered less than its rate (the longer horizon applies). */
+  private calmNow(now: number): boolean {
+    for (const [group, o] of this.offered) if (o.get(now) >= OVERLOAD * this.pacer.bytesRate(group, now)) return false;
+    return true;
+  }
+
+  /**
+   * The policy for a write to these shards, whose shares are added to what each was offered lately: the longer
+   * horizon (pacing/admission.ts CALM_HORIZON_S) while every one of them is offered less than its rate.
+   */
+  private policyFor(parts: readonly AdmissionPart[], now: number): AdmissionPolicy {
+    let calm = true;
+    for (const p of parts) {
+      let o = this.offered.get(p.group);
+      if (!o) this.offered.set(p.group, (o = new OfferedRate()));
+      o.add(p.bytes, now);
+      if (o.get(now) >= OVERLOAD * this.pacer.bytesRate(p.group, now)) calm = false;
+    }
+    return calm ? this.calmPolicy : this.policy;
   }
 
   /**
@@ -52,7 +83,8 @@ export class AdmissionGate {
       if (bytes > capacity) continue;
       parts.push({ group: shardId, bytes, backlog: this.queue.backlog(shardId) });
     }
-    const verdict = admissionWait(parts, this.pacer, now, this.policy);
+    // Not counted as offered here: a write that passes is counted after its parse, one refused here comes again.
+    const verdict = admissionWait(parts, this.pacer, now, this.calmNow(now) ? this.calmPolicy : this.policy);
     return verdict.refuse ? this.overloaded(verdict.seconds) : undefined;
   }
 
@@ -78,7 +110,8 @@ export class AdmissionGate {
       if (w > capacity) return this.tooLarge(w, bytes, points);
       parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
-    const verdict = admissionWait(parts, this.pacer, Date.now(), this.policy);
+    const now = Date.now();
+    const verdict = admissionWait(parts, this.pacer, now, this.policyFor(parts, now));
     return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
   }
 
