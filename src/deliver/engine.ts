@@ -7,6 +7,8 @@ import type { PointBatch } from '../parse/types.js';
 import type { Unencodable } from '../encode/batch-encoder.js';
 import { DeliveryError, WriteTooLargeError } from './errors.js';
 import { createKinesisClient } from './kinesis/client.js';
+import type { KinesisPort } from './kinesis/port.js';
+import { sdkKinesisPort } from './kinesis/sdk-port.js';
 import type { Logger } from '../log/logger.js';
 import { StreamMonitor } from './control-plane/stream-monitor.js';
 import type { StreamHealth } from './control-plane/stream-state.js';
@@ -24,27 +26,29 @@ export interface DeliveryEngineOptions {
   streams: string[];
   metrics: Metrics;
   logger: Logger;
-  /** Tests may inject one; otherwise created by createKinesisClient. */
+  /** The SDK client to use; otherwise created by createKinesisClient. */
   client?: KinesisClient;
+  /** Kinesis itself, when not through an SDK client (tests: an in-process Kinesis). */
+  port?: KinesisPort;
 }
 
 export class DeliveryEngine {
-  private readonly client: KinesisClient;
+  private readonly kinesis: KinesisPort;
   private readonly monitor: StreamMonitor;
   private readonly senders = new Map<string, StreamSender>();
   private shuttingDown = false;
   private started = false;
 
   constructor(private readonly opts: DeliveryEngineOptions) {
-    this.client = opts.client ?? createKinesisClient(opts.kinesis);
+    this.kinesis = opts.port ?? sdkKinesisPort(opts.client ?? createKinesisClient(opts.kinesis));
     const streams = [...new Set(opts.streams)];
-    this.monitor = new StreamMonitor(this.client, streams, opts.settings.healthIntervalMs, opts.metrics, opts.logger);
+    this.monitor = new StreamMonitor(this.kinesis, streams, opts.settings.healthIntervalMs, opts.metrics, opts.logger);
     for (const stream of streams) {
       const state = this.monitor.state(stream);
       if (!state) continue;
       this.senders.set(
         stream,
-        new StreamSender({ stream, settings: opts.settings, client: this.client, metrics: opts.metrics, logger: opts.logger, monitor: this.monitor, state }),
+        new StreamSender({ stream, settings: opts.settings, kinesis: this.kinesis, metrics: opts.metrics, logger: opts.logger, monitor: this.monitor, state }),
       );
     }
   }
@@ -108,7 +112,7 @@ export class DeliveryEngine {
 
   /**
    * Stops accepting, sends everything queued or in flight within timeoutMs, then answers whatever is
-   * left with shutting_down (so nothing undelivered was ever acknowledged), stops timers, destroys the client.
+   * left with shutting_down (so nothing undelivered was ever acknowledged), stops timers, closes the Kinesis port.
    */
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.shuttingDown) return;
@@ -124,7 +128,7 @@ export class DeliveryEngine {
     if (outcome === 'timeout') this.opts.logger.warn({ timeoutMs }, 'shutdown deadline reached; answering the rest with 503');
     for (const s of senders) s.stop();
     this.monitor.stop();
-    this.client.destroy();
+    this.kinesis.destroy();
   }
 
   /** Refused before anything of the write was packed: nothing of it was sent. */

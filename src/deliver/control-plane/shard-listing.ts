@@ -1,11 +1,12 @@
 // ListShards into a stream's shard map (where points are packed) and its known hash ranges (every shard ever
 // listed, closed ones too, so a record that lands on a child of a reshard can be placed). ListShards has its
 // own per-stream limit, so it backs off on its own; a failed listing keeps the previous map.
-import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { Shard } from '@aws-sdk/client-kinesis';
 import { shardMapFromListShards } from '../../encode/shard-map.js';
 import type { Logger } from '../../log/logger.js';
 import { jitter, nextBackoff } from '../../pacing/backoff.js';
 import { describeError, errorCode } from '../kinesis/error-codes.js';
+import type { KinesisPort } from '../kinesis/port.js';
 import { CONTROL_BACKOFF, CONTROL_TIMEOUT_MS } from './limits.js';
 import type { StreamState } from './stream-state.js';
 import { streamParams } from '../kinesis/stream-target.js';
@@ -13,7 +14,7 @@ import { streamParams } from '../kinesis/stream-target.js';
 /** The longest pause between listings while records wait for the map (see StreamState.mapWantedSince). */
 const WANTED_LIST_BACKOFF_MS = 4000;
 
-export async function refreshShards(client: KinesisClient, s: StreamState, logger: Logger): Promise<void> {
+export async function refreshShards(kinesis: KinesisPort, s: StreamState, logger: Logger): Promise<void> {
   if (Date.now() < s.listAt) return; // backing off: the previous map stays
   try {
     const shards: Shard[] = [];
@@ -21,7 +22,7 @@ export async function refreshShards(client: KinesisClient, s: StreamState, logge
     do {
       // With a NextToken the stream must not be named again.
       const input = token ? { NextToken: token } : { ...streamParams(s.stream), MaxResults: 1000 };
-      const out = await client.send(new ListShardsCommand(input), { abortSignal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
+      const out = await kinesis.listShards(input, AbortSignal.timeout(CONTROL_TIMEOUT_MS));
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);

@@ -1,10 +1,10 @@
 // One check of a stream: DescribeStreamSummary (status, MaxRecordSizeInKiB, open shards), read into the
 // stream's state and health, then ListShards when the map may be out of date. A throttled describe says
 // nothing about the stream, so it never changes health; it only makes the next describe wait longer.
-import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../../log/logger.js';
 import { jitter, nextBackoff } from '../../pacing/backoff.js';
 import { describeError, errorCode, isControlThrottle } from '../kinesis/error-codes.js';
+import type { KinesisPort } from '../kinesis/port.js';
 import { CONTROL_BACKOFF, CONTROL_TIMEOUT_MS, MIN_CHECK_GAP_MS } from './limits.js';
 import { refreshShards } from './shard-listing.js';
 import type { StreamHealthTracker } from './stream-health.js';
@@ -12,7 +12,7 @@ import { DEFAULT_MAX_RECORD_BYTES, type StreamState } from './stream-state.js';
 import { streamParams } from '../kinesis/stream-target.js';
 
 export interface CheckDeps {
-  readonly client: KinesisClient;
+  readonly kinesis: KinesisPort;
   readonly intervalMs: number;
   readonly logger: Logger;
   readonly health: StreamHealthTracker;
@@ -26,7 +26,7 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
     // Describes are backing off: health stays as the last describe and the puts left it; the shard map
     // (its own per-stream limit) is still refreshed when needed.
     // (only when stale: periodic listing waits for describes to succeed, so an outage costs no extra calls).
-    if (s.mapStale && !s.listShardsDenied && !s.notFound) await refreshShards(d.client, s, d.logger);
+    if (s.mapStale && !s.listShardsDenied && !s.notFound) await refreshShards(d.kinesis, s, d.logger);
     d.health.mapBlocked(s);
     return;
   }
@@ -34,9 +34,7 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
   const describedAt = Date.now();
   let describeDenied = false;
   try {
-    const out = await d.client.send(new DescribeStreamSummaryCommand(streamParams(s.stream)), {
-      abortSignal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
-    });
+    const out = await d.kinesis.describeStreamSummary(streamParams(s.stream), AbortSignal.timeout(CONTROL_TIMEOUT_MS));
     const summary = out.StreamDescriptionSummary;
     s.backoffMs = 0;
     s.unreachable = false;
@@ -67,14 +65,14 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
       s.describeAt = Date.now() + jitter(s.backoffMs);
       if (s.message === 'not checked yet') s.message = `DescribeStreamSummary throttled (${code}); retrying`;
       d.logger.debug({ stream: s.stream, code, backoffMs: s.backoffMs }, 'DescribeStreamSummary throttled; backing off');
-      if (s.mapStale && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+      if (s.mapStale && !s.listShardsDenied) await refreshShards(d.kinesis, s, d.logger);
       d.health.mapBlocked(s);
       return;
     }
     if (code !== 'AccessDeniedException') {
       // The describe failing says nothing about ListShards (its own limit, maybe its own fault): the map a
       // reshard made stale is still listed.
-      if (s.mapStale && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+      if (s.mapStale && !s.listShardsDenied) await refreshShards(d.kinesis, s, d.logger);
       if (d.health.mapBlocked(s)) return;
       // Not a throttle: the next describe comes after the usual spacing (a stream refused for a put's
       // ResourceNotFound must be seen back soon after Kinesis returns).
@@ -92,7 +90,7 @@ export async function checkStream(d: CheckDeps, s: StreamState, periodic = false
     s.unreachable = false;
   }
   // Periodic checks list the shards even when the count is unchanged: a split plus a merge keeps it.
-  if ((s.mapStale || periodic) && !s.listShardsDenied) await refreshShards(d.client, s, d.logger);
+  if ((s.mapStale || periodic) && !s.listShardsDenied) await refreshShards(d.kinesis, s, d.logger);
   if (d.health.mapBlocked(s)) return;
   if (Date.now() < s.writeDeniedUntil) return; // PutRecords was denied lately: stay failed until the next period
   s.blocked = false;

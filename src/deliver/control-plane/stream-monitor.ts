@@ -4,10 +4,10 @@
 // spaced, requests made meanwhile folded into one) and is the face the engine and the senders use;
 // a check itself is in stream-check.ts, the listing in shard-listing.ts, pass/fail in stream-health.ts,
 // the control plane's spacing in limits.ts.
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ShardRange } from '../../encode/shard-map.js';
 import { KinesisUnreachableError, StreamNotFoundError } from '../errors.js';
+import type { KinesisPort } from '../kinesis/port.js';
 import type { Logger } from '../../log/logger.js';
 import { checkStream, type CheckDeps } from './stream-check.js';
 import { StreamHealthTracker } from './stream-health.js';
@@ -26,7 +26,7 @@ export class StreamMonitor {
   private stopped = false;
 
   constructor(
-    client: KinesisClient,
+    kinesis: KinesisPort,
     streams: readonly string[],
     private readonly intervalMs: number,
     metrics: Metrics,
@@ -34,7 +34,7 @@ export class StreamMonitor {
   ) {
     for (const stream of streams) this.states.set(stream, uncheckedStream(stream));
     this.healthTracker = new StreamHealthTracker(intervalMs, metrics, logger);
-    this.checkDeps = { client, intervalMs, logger, health: this.healthTracker, describeCalls: new Map() };
+    this.checkDeps = { kinesis, intervalMs, logger, health: this.healthTracker, describeCalls: new Map() };
   }
 
   state(stream: string): StreamState | undefined {

@@ -1,16 +1,16 @@
-// One PutRecords call: the request from queued records, a per-call timeout, and a check that the answer
-// has one entry per record (entries are matched to records by index).
-import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
-import type { QueuedRecord } from '../../queue/stream-queue.js';
-import { streamParams } from './stream-target.js';
+// One PutRecords call through the port: a per-call timeout (and the sender's shutdown) aborts it, and the answer
+// must have one entry per record (entries are matched to records by index).
+import type { PutRecordsRequestEntry, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { KinesisPort } from './port.js';
+import type { streamParams } from './stream-target.js';
 
 /** Kinesis takes at most this many records in one PutRecords call. */
 export const MAX_RECORDS_PER_REQUEST = 500;
 
 export async function putRecordsCall(
-  client: KinesisClient,
+  kinesis: KinesisPort,
   params: ReturnType<typeof streamParams>,
-  records: readonly QueuedRecord[],
+  records: PutRecordsRequestEntry[],
   timeoutMs: number,
   abort: AbortSignal,
 ): Promise<PutRecordsResultEntry[]> {
@@ -23,13 +23,7 @@ export async function putRecordsCall(
   const timer = setTimeout(() => call.abort(new DOMException('PutRecords timed out', 'TimeoutError')), timeoutMs);
   let out;
   try {
-    out = await client.send(
-      new PutRecordsCommand({
-        ...params,
-        Records: records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey })),
-      }),
-      { abortSignal: call.signal },
-    );
+    out = await kinesis.putRecords({ ...params, Records: records }, call.signal);
   } finally {
     clearTimeout(timer);
     abort.removeEventListener('abort', onShutdown);

@@ -8,7 +8,7 @@
 // dropped: nobody was promised it, the clients got 503 and will resend, and dropping keeps memory bounded
 // under a long outage. Packing and the pump stay with the sender (stream-sender.ts), which asks after each
 // call when the earliest retry is due (retryDue).
-import type { KinesisClient, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
+import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../../config/types.js';
 import { hashKeyOf } from '../../encode/shard-map.js';
 import type { Logger } from '../../log/logger.js';
@@ -20,6 +20,7 @@ import type { StreamMonitor } from '../control-plane/stream-monitor.js';
 import type { StreamState } from '../control-plane/stream-state.js';
 import type { DeliveryFailure } from '../errors.js';
 import { classify, describeError, errorCode, isShardThrottle, isUnknownOutcome, retriesSlowly } from '../kinesis/error-codes.js';
+import type { KinesisPort } from '../kinesis/port.js';
 import { putRecordsCall } from '../kinesis/put-records-call.js';
 import type { RecordPreparation } from './record-preparation.js';
 import { queueGauges, type StreamMetrics } from './stream-metrics.js';
@@ -29,7 +30,7 @@ import { streamParams } from '../kinesis/stream-target.js';
 export interface OutcomeDeps {
   readonly stream: string;
   readonly settings: Pick<DeliverySettings, 'deliveryTimeoutMs' | 'compression' | 'aggregation'>;
-  readonly client: KinesisClient;
+  readonly kinesis: KinesisPort;
   readonly logger: Logger;
   readonly monitor: Pick<StreamMonitor, 'notePutOk' | 'notePutError' | 'markMapStale' | 'markFatal' | 'shardRange'>;
   readonly state: Pick<StreamState, 'shardMap'>;
@@ -90,7 +91,8 @@ export class PutOutcomes {
     const putTimeout = Math.max(1000, this.s.deliveryTimeoutMs);
     let entries: PutRecordsResultEntry[];
     try {
-      entries = await putRecordsCall(this.d.client, this.params, records, putTimeout, this.abort.signal);
+      const request = records.map((r) => ({ Data: r.data, PartitionKey: r.packed.partitionKey, ExplicitHashKey: r.packed.explicitHashKey }));
+      entries = await putRecordsCall(this.d.kinesis, this.params, request, putTimeout, this.abort.signal);
     } catch (err) {
       this.m.duration.observe((performance.now() - started) / 1000);
       const code = errorCode(err);

@@ -3,7 +3,6 @@
 // flush rule (see pump) says go, PutRecords calls (at most maxInflightPerStream) carry them, and each record's
 // outcome (put-outcomes.ts) resolves, retries, splits or fails the submits holding it. This file is the loop:
 // when open records are sealed (linger, allowance, Nagle per shard), when calls go, and the sender's lifecycle.
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../../config/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { PointBatch } from '../../parse/types.js';
@@ -24,6 +23,7 @@ import { AdmissionGate } from './admission-gate.js';
 import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
 import { RecordPreparation } from './record-preparation.js';
+import type { KinesisPort } from '../kinesis/port.js';
 import { MAX_RECORDS_PER_REQUEST } from '../kinesis/put-records-call.js';
 
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
@@ -32,7 +32,7 @@ const IDLE_LINGER_MS = 5;
 export interface StreamSenderDeps {
   stream: string;
   settings: DeliverySettings;
-  client: KinesisClient;
+  kinesis: KinesisPort;
   metrics: Metrics;
   logger: Logger;
   monitor: StreamMonitor;
