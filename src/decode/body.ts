@@ -26,7 +26,17 @@ export function isGzip(contentEncoding: string | undefined): boolean {
  * claimed from `reserve` chunk by chunk, so inflating stops (503) as soon as the process-wide budget is spent,
  * not after the whole body is in memory.
  */
-export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxDecodedBytes: number, reserve: Reserve = () => true): Promise<Buffer> {
+export async function decodeBody(
+  raw: Buffer,
+  contentEncoding: string | undefined,
+  maxDecodedBytes: number,
+  reserve: Reserve = () => true,
+  /**
+   * Asked after each inflated MiB: an error stops inflating and is thrown (a write that is already too large
+   * for its stream gets its 413 at once, not after inflating and joining up to KINFLUX_MAX_DECODED_BYTES).
+   */
+  stop?: (inflatedBytes: number) => Error | undefined,
+): Promise<Buffer> {
   if (!isGzip(contentEncoding)) {
     if (raw.length > maxDecodedBytes) throw tooLarge(maxDecodedBytes);
     // The gzip magic (1f 8b) can never start line protocol: say what is wrong instead of quoting
@@ -43,7 +53,8 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
     const parts: Buffer[] = [];
     let total = 0;
     let failed = false;
-    const fail = (err: BodyError): void => {
+    let nextCheck = CHECK_EVERY;
+    const fail = (err: Error): void => {
       if (failed) return;
       failed = true;
       parts.length = 0;
@@ -56,6 +67,11 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
       // The limit is checked per chunk, so a bomb stops within 64 KiB of it.
       if (total > maxDecodedBytes) return fail(tooLarge(maxDecodedBytes));
       if (!reserve(chunk.length)) return fail(overBudget());
+      if (stop && total >= nextCheck) {
+        nextCheck = total + CHECK_EVERY;
+        const err = stop(total);
+        if (err) return fail(err);
+      }
       parts.push(chunk);
     });
     gunzip.on('error', (err) => fail(new BodyError(400, 'bad_gzip', `gzip: invalid body: ${err.message}`)));
@@ -65,6 +81,9 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
     gunzip.end(raw);
   });
 }
+
+/** How often (inflated bytes) `stop` is asked. */
+const CHECK_EVERY = 1 << 20;
 
 function overBudget(): BodyError {
   return new BodyError(503, 'over_budget', 'kinflux is busy: request bodies being received and decoded fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly');

@@ -35,6 +35,13 @@ export interface EncodedPoints {
   readonly byGroup: Map<string, number>;
 }
 
+/** CPU per slice of a sliced encode: well under the ~50 ms an event loop may be held. */
+export const SLICE_MS = 10;
+
+type MutableEncoded = { -readonly [K in keyof EncodedPoints]: EncodedPoints[K] };
+
+const emptyEncoded = (): MutableEncoded => ({ keys: [], groups: [], data: [], bytes: 0, byGroup: new Map() });
+
 export class BatchEncoder {
   private readonly keyOf: PartitionKeyFn;
   private readonly encode: PointEncoder;
@@ -91,39 +98,69 @@ export class BatchEncoder {
    * that fits, plus the bytes per group: enough to decide admission before anything is packed.
    */
   encodePoints(batch: PointBatch, map: ShardMap, limit: number): EncodedPoints {
-    const keys: string[] = [];
-    const groups: string[] = [];
-    const data: Buffer[] = [];
-    const byGroup = new Map<string, number>();
-    let bytes = 0;
-    const series = this.series;
-    const valid = this.textValid(batch);
+    const out = emptyEncoded();
     try {
-      for (let i = 0; i < batch.count; i++) {
-        if (this.badText(batch, i, valid)) continue; // unencodable() reported it
-        let key: string;
-        let group: string;
-        if (series) {
-          const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
-          key = e.key;
-          group = series.shardIdOf(e, map);
-        } else {
-          key = this.keyOf(batch, i);
-          group = map.shardIdOf(this.hashes.get(key));
-        }
-        const d = this.encode(batch, i);
-        if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
-        keys.push(key);
-        groups.push(group);
-        data.push(d);
-        bytes += d.length;
-        byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
-      }
+      this.encodeRange(batch, map, limit, 0, batch.count, this.textValid(batch), out);
     } finally {
       // The cache must not keep this batch's buffer alive once the request is answered.
-      series?.release();
+      this.series?.release();
     }
-    return { keys, groups, data, bytes, byGroup };
+    return out;
+  }
+
+  /**
+   * encodePoints in slices of about `sliceMs` of CPU, yielding to the event loop between them: a batch of a
+   * million points takes seconds to key, hash and encode, and /ping and other writes must not wait for it
+   * (issue 20: one /ping took 8.3 s). Other batches may be encoded between the slices; the series cache
+   * finds its view of each batch's buffer again after a switch.
+   */
+  async encodePointsSliced(batch: PointBatch, map: ShardMap, limit: number, sliceMs = SLICE_MS): Promise<EncodedPoints> {
+    const out = emptyEncoded();
+    const valid = this.textValid(batch);
+    try {
+      let step = 1024;
+      for (let from = 0; from < batch.count; ) {
+        const t0 = performance.now();
+        const to = Math.min(batch.count, from + step);
+        this.encodeRange(batch, map, limit, from, to, valid, out);
+        from = to;
+        if (from >= batch.count) break;
+        // Grow or shrink the step so that a slice takes about sliceMs.
+        const ms = performance.now() - t0;
+        step = Math.max(256, Math.min(1 << 20, Math.round(step * (ms > 0 ? sliceMs / ms : 2))));
+        this.series?.release();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.series?.release();
+    }
+    return out;
+  }
+
+  /** Encodes points [from, to) of `batch` into `out`. */
+  private encodeRange(batch: PointBatch, map: ShardMap, limit: number, from: number, to: number, valid: boolean, out: MutableEncoded): void {
+    const series = this.series;
+    const { keys, groups, data, byGroup } = out;
+    for (let i = from; i < to; i++) {
+      if (this.badText(batch, i, valid)) continue; // unencodable() reported it
+      let key: string;
+      let group: string;
+      if (series) {
+        const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
+        key = e.key;
+        group = series.shardIdOf(e, map);
+      } else {
+        key = this.keyOf(batch, i);
+        group = map.shardIdOf(this.hashes.get(key));
+      }
+      const d = this.encode(batch, i);
+      if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
+      keys.push(key);
+      groups.push(group);
+      data.push(d);
+      out.bytes += d.length;
+      byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
+    }
   }
 
   /** Adds encoded points to the packer; returns the records sealed to make room. */

@@ -6,7 +6,7 @@
 import type { DeliverySettings } from '../../config/types.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { PointBatch } from '../../parse/types.js';
-import { BatchEncoder, type Unencodable } from '../../encode/batch-encoder.js';
+import { BatchEncoder, type EncodedPoints, type Unencodable } from '../../encode/batch-encoder.js';
 import { RecordPacker, type PackedRecord, type RecordKeying } from '../../encode/record-packer.js';
 import type { ShardMap } from '../../encode/shard-map.js';
 import { ShardPacer } from '../../pacing/shard-pacer.js';
@@ -38,6 +38,9 @@ export interface StreamSenderDeps {
   monitor: StreamMonitor;
   state: StreamState;
 }
+
+/** Batches of more points than this are weighed before their encode and encoded in slices (batch-encoder.ts). */
+const SLICED_POINTS = 20_000;
 
 export class StreamSender {
   readonly queue: StreamQueue;
@@ -116,7 +119,21 @@ export class StreamSender {
       return this.refuse('queue_full');
     }
     const { map, keys } = this.groupMap();
-    const enc = this.encoder.encodePoints(batch, map, this.recordLimit());
+    // Too large for the stream even spread evenly over its shards: 413 from the parse result, before the encode.
+    const early = batch.count > SLICED_POINTS ? this.gate.saturated(() => map, batch.data.length) : undefined;
+    if (early instanceof WriteTooLargeError) {
+      this.m.refusedEarly('413').inc();
+      return Promise.reject(early);
+    }
+    // A large batch is encoded in slices that yield, so the event loop is never held for long.
+    if (batch.count > SLICED_POINTS) {
+      return this.encoder.encodePointsSliced(batch, map, this.recordLimit()).then((enc) => this.admitEncoded(batch, enc, keys));
+    }
+    return this.admitEncoded(batch, this.encoder.encodePoints(batch, map, this.recordLimit()), keys);
+  }
+
+  private admitEncoded(batch: PointBatch, enc: EncodedPoints, keys: Map<string, string> | undefined): Promise<void> {
+    const q = this.queue;
     if (this.pacer.enabled && enc.bytes > 0) this.gate.noteSpread(enc.byGroup, enc.bytes, batch.data.length);
     const verdict = this.gate.admit(enc.byGroup, enc.bytes, enc.data.length);
     if (verdict instanceof Error) {

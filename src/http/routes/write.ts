@@ -1,7 +1,7 @@
 // The line-protocol write endpoints: HTTP → decode → parse → route → delivery → acknowledge.
 // One handler serves InfluxDB 1.x /write, 2.x /api/v2/write and 3.x /api/v3/write_lp; a dialect holds what differs.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BodyError, decodeBody } from '../../decode/body.js';
+import { BodyError, decodeBody, isGzip } from '../../decode/body.js';
 import { describeLineErrorAt, parseBody, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
@@ -133,12 +133,31 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 
   let body: Buffer;
   try {
-    body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes, reserveFor(req, reply, budget));
+    // A gzip body is weighed by what it inflates to, as it inflates: one too large for the stream whatever the
+    // backlog gets its 413 as soon as its inflated size says so (the check before the body could not weigh it).
+    const tooLarge = (bytes: number): Error | undefined => {
+      const refusal = delivery.saturated?.(stream, bytes);
+      return refusal instanceof WriteTooLargeError ? refusal : undefined;
+    };
+    body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes, reserveFor(req, reply, budget), tooLarge);
   } catch (err) {
+    if (err instanceof WriteTooLargeError) return sendError(reply, d.api, 413, err.message, { maxLength: err.maxBytes });
     if (!(err instanceof BodyError)) throw err;
     metrics.pointsRejected.inc({ reason: err.reason });
     const extra = err.status === 413 ? { maxLength: settings.http.maxDecodedBytes } : err.status === 503 ? { retryAfter: 1 } : {};
     return sendError(reply, d.api, err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, extra);
+  }
+
+  // Inflated, a gzip body is weighed whole before the parse: the backlog's 503 too.
+  if (isGzip(req.headers['content-encoding']) && delivery.saturated) {
+    const refusal = delivery.saturated(stream, body.length);
+    if (refusal instanceof WriteTooLargeError) {
+      return sendError(reply, d.api, 413, refusal.message, { maxLength: refusal.maxBytes });
+    }
+    if (refusal) {
+      unavailable.note({ stream, reason: 'overloaded' });
+      return sendError(reply, d.api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
+    }
   }
 
   // The parse counts every bad line but keeps only the first few, and stops at the line past the limit.
