@@ -1,17 +1,20 @@
-// The process-wide memory budget for request bodies (KINFLUX_MAX_INFLIGHT_BODY_BYTES): bytes of write bodies
-// being received and decoded, across all connections, count against one bound until their request is answered.
-// Past it a new write gets 503 + Retry-After before its body is read: with a Content-Length the whole body is
-// claimed up front; a chunked body is claimed as it arrives and refused when the next chunk would pass the bound;
-// inflated gzip is claimed as it is inflated. A body bigger than the whole budget alone gets 413. /query form bodies
-// count too. A client that sends `Expect: 100-continue` gets these answers instead of the 100 (server.ts sends
-// the 100 only once a request has passed them), so it never sends a body that would be refused.
-import { Transform, type TransformCallback } from 'node:stream';
+// The process-wide memory budget for request bodies (KINFLUX_MAX_INFLIGHT_BODY_BYTES): bytes of bodies being
+// received and decoded, across all connections, count against one bound until their request is answered.
+// Bytes are claimed as they arrive (body-intake.ts), never as announced: a head promising a large
+// Content-Length that then idles holds nothing. A write whose Content-Length does not fit what is free now gets
+// 503 + Retry-After before its body is read; a body that passes the bound while arriving, or its gzip while
+// inflating, gets the same 503. A body bigger than the whole budget alone gets 413. One connection's claims are
+// capped (pipelined requests cannot stack up past one request's worth). /query form bodies count too. A client
+// that sends `Expect: 100-continue` gets these answers instead of the 100 (server.ts sends the 100 only once a
+// request has passed them), so it never sends a body that would be refused.
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Reserve } from '../decode/body.js';
 import type { Logger } from '../log/logger.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { sendError, type Api } from './errors.js';
 import { collectGarbage } from '../reclaim.js';
+import { bodyIntake, CHUNK_FLOOR_BYTES } from './body-intake.js';
 
 /** Seconds a refused client waits: bodies in flight take about that long to be parsed and handed on. */
 const RETRY_AFTER_S = 1;
@@ -23,15 +26,41 @@ const RETRY_AFTER_S = 1;
 const RECLAIM_AFTER_BYTES = 32 * 1024 * 1024;
 const RECLAIM_DELAY_MS = 1000;
 
+/** A body that sends nothing for this long (or KINFLUX_REQUEST_TIMEOUT_MS, if shorter) is cut off. */
+export const BODY_IDLE_MS = 5000;
+
 export class BodyBudget {
   private used = 0;
+  /** What each connection holds: claims of its requests (pipelined ones included) until each is answered. */
+  private readonly perSocket = new WeakMap<Socket, number>();
   /** Bytes claimed since the last collection: bodies sent one after another free nothing until a GC finds them. */
   private claimed = 0;
   private timer: NodeJS.Timeout | undefined;
   constructor(
     readonly max: number,
     private readonly reclaim: () => void = collectGarbage,
+    /** Most one connection may hold at once: one request's worst (its raw body plus what it inflates to). */
+    readonly perConnection = max,
+    /** Cut-off for a body that makes no progress. */
+    readonly idleMs = BODY_IDLE_MS,
   ) {}
+  /** Claims `bytes` for a request on `socket`; false past the bound or past the connection's cap. */
+  tryReserveOn(socket: Socket, bytes: number): boolean {
+    const held = this.perSocket.get(socket) ?? 0;
+    if (held + bytes > this.perConnection || !this.tryReserve(bytes)) return false;
+    this.perSocket.set(socket, held + bytes);
+    return true;
+  }
+  releaseOn(socket: Socket, bytes: number): void {
+    const held = (this.perSocket.get(socket) ?? 0) - bytes;
+    if (held > 0) this.perSocket.set(socket, held);
+    else this.perSocket.delete(socket);
+    this.release(bytes);
+  }
+  /** Bytes not claimed now. */
+  get free(): number {
+    return Math.max(0, this.max - this.used);
+  }
   /** Claims `bytes`; false (and nothing claimed) when that would pass the bound. */
   tryReserve(bytes: number): boolean {
     if (this.used + bytes > this.max) return false;
@@ -80,8 +109,9 @@ const claims = new WeakMap<FastifyRequest, { bytes: number }>();
 
 /** The reserve function of one request (for decodeBody): claims add up to what is released at its end. */
 export function reserveFor(req: FastifyRequest, reply: FastifyReply, budget: BodyBudget): Reserve {
+  const socket = req.raw.socket;
   return (bytes) => {
-    if (!budget.tryReserve(bytes)) return false;
+    if (!budget.tryReserveOn(socket, bytes)) return false;
     const claim = claims.get(req);
     if (claim) {
       claim.bytes += bytes;
@@ -92,7 +122,7 @@ export function reserveFor(req: FastifyRequest, reply: FastifyReply, budget: Bod
     // 'close' on the response fires once, whether the answer was sent or the client went away mid-body.
     reply.raw.once('close', () => {
       claims.delete(req);
-      budget.release(created.bytes);
+      budget.releaseOn(socket, created.bytes);
     });
     return true;
   };
@@ -117,7 +147,7 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     if (waits && length > maxBodyBytes) {
       return sendBodyTooLarge(reply, api, maxBodyBytes);
     }
-    if (waits && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined && budget.inUse >= budget.max) {
+    if (waits && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined && budget.free < CHUNK_FLOOR_BYTES) {
       busy.note({ inUse: budget.inUse, wanted: 'chunked' });
       return sendError(reply, api, 503, busyMessage(what), { retryAfter: RETRY_AFTER_S });
     }
@@ -126,7 +156,9 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     if (length > budget.max) {
       return sendError(reply, api, 413, `request body too large: ${length} bytes alone pass the in-flight body budget of ${budget.max} bytes (KINFLUX_MAX_INFLIGHT_BODY_BYTES)`, { maxLength: budget.max });
     }
-    if (!reserveFor(req, reply, budget)(length)) {
+    // Nothing is claimed yet (bytes are claimed as they arrive), but a body that cannot fit beside what is
+    // held now is refused before it is read.
+    if (length > budget.free) {
       busy.note({ inUse: budget.inUse, wanted: length });
       // Node discards the unread body without buffering it, and the client reads the 503.
       reply.header('connection', 'close');
@@ -134,21 +166,22 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     }
   });
 
-  // A body without Content-Length (chunked) is claimed as it arrives. One with a Content-Length was claimed
-  // above, or is left alone for Fastify's 413 (which drains it so the client reads the answer).
+  // Every body is read through the intake: claimed as it arrives, small chunks joined, cut off when it stalls.
+  // A body over the size limit is left to Fastify's 413 (which drains it so the client reads the answer).
   app.addHook('preParsing', async (req: FastifyRequest, reply: FastifyReply, payload) => {
-    if (claims.has(req) || req.headers['content-length'] !== undefined) return payload;
-    const reserve = reserveFor(req, reply, budget);
+    const length = Number(req.headers['content-length']);
+    if (length > maxBodyBytes) return payload;
+    const socket = req.raw.socket;
     let noted = false;
-    return payload.pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, cb: TransformCallback) {
-          if (reserve(chunk.length)) return cb(null, chunk);
-          if (!noted) busy.note({ inUse: budget.inUse, wanted: chunk.length });
-          noted = true;
-          cb(new BodyBudgetError(busyMessage(what)));
-        },
-      }),
-    );
+    return bodyIntake(payload, {
+      reserve: reserveFor(req, reply, budget),
+      refused: () => {
+        if (!noted) busy.note({ inUse: budget.inUse, wanted: 'more of a body' });
+        noted = true;
+        return new BodyBudgetError(busyMessage(what));
+      },
+      idleMs: budget.idleMs,
+      onIdle: () => socket.destroy(),
+    });
   });
 }

@@ -20,7 +20,8 @@ import { parseQueryString, queryProblem } from './query-params.js';
 import { clientErrorHandler } from './client-error.js';
 import { RateLimitedWarning } from '../log/rate-limited-warning.js';
 import { trackOpenRequests } from './open-requests.js';
-import { BodyBudget, BodyBudgetError, expectsContinue, sendBodyTooLarge } from './body-budget.js';
+import { BODY_IDLE_MS, BodyBudget, BodyBudgetError, expectsContinue, sendBodyTooLarge } from './body-budget.js';
+import { collectGarbage } from '../reclaim.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -103,6 +104,14 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   app.addHook('preHandler', clearDeadline);
   app.addHook('onRequestAbort', clearDeadline);
 
+  // An answer sent before its request's body was read (a refusal before the body, a route that ignores it):
+  // the connection closes after it, rather than staying open for a body the client may never send.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const hasBody = Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.raw.complete) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     clearTimeout(bodyDeadlines.get(req));
     const route = req.routeOptions.url ?? 'unmatched';
@@ -141,7 +150,9 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   });
 
   // One budget for the bodies of every request in this process (README "Memory budget"): writes and /query forms.
-  const budget = new BodyBudget(http.maxInflightBodyBytes);
+  // One connection holds at most one request's worst (its body plus what it inflates to); a body idle for
+  // BODY_IDLE_MS (at most the request timeout) is cut off.
+  const budget = new BodyBudget(http.maxInflightBodyBytes, collectGarbage, http.maxBodyBytes + http.maxDecodedBytes, Math.min(BODY_IDLE_MS, http.requestTimeoutMs));
   app.register(async (scope) => writeRoutes(scope, deps, budget));
   app.register(async (scope) => queryRoutes(scope, deps, budget));
   if (deps.settings.inputs.has('otlp')) app.register(async (scope) => otlpRoutes(scope, deps, budget));

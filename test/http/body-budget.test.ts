@@ -29,7 +29,7 @@ function openWrite(length: number, first: number): Promise<Socket> {
 const lines = (bytes: number): Buffer => Buffer.from('m v=1i 1\n'.repeat(Math.floor(bytes / 9)));
 
 t.test('past the budget a Content-Length write gets 503 + Retry-After at once; alone too big gets 413', async (t) => {
-  const held = await openWrite(900 * KiB, 10);
+  const held = await openWrite(900 * KiB, 890 * KiB);
   const busy = await send(url, '/write?db=telegraf', lines(200 * KiB));
   t.equal(busy.status, 503);
   t.equal(busy.headers['retry-after'], '1');
@@ -48,7 +48,7 @@ t.test('past the budget a Content-Length write gets 503 + Retry-After at once; a
 });
 
 t.test('a chunked body is counted as it arrives and refused when it passes the budget', async (t) => {
-  const held = await openWrite(600 * KiB, 10);
+  const held = await openWrite(600 * KiB, 590 * KiB);
   const res = await send(url, '/write?db=telegraf', lines(600 * KiB), { chunks: 12 });
   t.equal(res.status, 503);
   t.equal(res.headers['retry-after'], '1');
@@ -72,7 +72,7 @@ t.test('/query form bodies count against the same budget, and are bounded at 1 M
     const head = 'q=SHOW+DATABASES&pad=';
     return head + 'x'.repeat(bytes - head.length);
   };
-  const held = await openWrite(900 * KiB, 10);
+  const held = await openWrite(900 * KiB, 890 * KiB);
   const busy = await send(url, '/query', body(200 * KiB), { headers: form });
   t.equal(busy.status, 503, 'a form with a Content-Length, refused before it is read');
   t.equal(busy.headers['retry-after'], '1');

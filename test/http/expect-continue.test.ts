@@ -85,7 +85,8 @@ function holdBudget(length: number): Promise<Socket> {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1', () => {
       sock.write(`POST /write?db=telegraf HTTP/1.1\r\nHost: k\r\n${auth}Content-Length: ${length}\r\n\r\n`);
-      sock.write(Buffer.alloc(10, 'a'));
+      // Bytes are claimed as they arrive: all but the last 10 are sent, and held until the client goes.
+      sock.write(Buffer.alloc(length - 10, 'a'));
       setTimeout(() => resolve(sock), 100);
     });
     sock.on('error', () => undefined);

@@ -24,7 +24,8 @@ const lines = telegrafLines(Math.ceil(BODY / 100));
 const body = Buffer.concat([Buffer.from(lines.slice(0, BODY - 16 - (BODY - 16 - lines.lastIndexOf('\n', BODY - 16)))), Buffer.from('\n')]);
 const payload = Buffer.concat([body, Buffer.alloc(BODY - body.length - 1, 'x'.charCodeAt(0)), Buffer.from('\n')]);
 
-const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
+// 16 shards: an 8 MiB write is deliverable within the deadline (on one shard it gets 413 before its body).
+const emulator = await startKinesisLocal({ streams: { metrics: 16 } });
 t.teardown(() => emulator.stop());
 
 /** Sends the head, then the body in slices over `ms`; resolves with the status line (or '' if none came). */
@@ -74,7 +75,8 @@ t.test('64 connections trickling 8 MiB bodies: early 503s past the budget, bound
   t.equal(refused.length + answered.length, CONNECTIONS, 'every connection got 503 or its body answered (400: the bad last line)');
   t.ok(answered.length >= BUDGET / BODY - 1, `at least the budget's worth of bodies were taken (${answered.length})`);
   t.ok(refused.length >= CONNECTIONS - 2 * (BUDGET / BODY), `the rest were refused (${refused.length})`);
-  t.ok(refused.every((r) => r.early && r.retryAfter === '1'), 'each 503 came before its body was sent, with Retry-After');
+  // Bytes are claimed as they arrive (issue 20 finding 4), so a 503 may come at any point of the body.
+  t.ok(refused.every((r) => r.retryAfter === '1'), `each 503 came with Retry-After (${refused.filter((r) => r.early).length} before the body was all sent)`);
   t.ok(peak < budgetRss, `peak RSS ${(peak / MiB).toFixed(0)} MiB < idle + budget × ${FACTOR} = ${(budgetRss / MiB).toFixed(0)} MiB`);
   t.equal((await send(k.url, '/ping')).status, 204, 'alive');
 
