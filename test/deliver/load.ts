@@ -25,6 +25,13 @@ export interface LoadOptions {
   pauseAfterRejectMs?: number;
   /** Stop early when this returns true. */
   stop?: () => boolean;
+  /**
+   * Each client makes at least this many writes, even past durationMs: on a loaded machine a write can take the
+   * whole duration, and a test that needs some acknowledged writes would see one per client.
+   */
+  minWritesPerClient?: number;
+  /** Writing goes on past durationMs (at most a minute more) until this returns true: a fault seen often enough. */
+  until?: () => boolean;
   /** Called with each outcome as it settles, for tests that wait on progress instead of sleeping. */
   onOutcome?: (o: SubmitOutcome) => void;
 }
@@ -45,7 +52,9 @@ export async function runLoad(engine: DeliveryEngine, stream: string, o: LoadOpt
   const end = Date.now() + o.durationMs;
   await Promise.all(
     Array.from({ length: o.clients }, async (_, c) => {
-      for (let n = 0; Date.now() < end && !o.stop?.(); n++) {
+      const more = (n: number): boolean =>
+        Date.now() < end || n < (o.minWritesPerClient ?? 0) || (o.until !== undefined && !o.until() && Date.now() < end + 60_000);
+      for (let n = 0; more(n) && !o.stop?.(); n++) {
         const prefix = `${o.tag}-${c}-${n}`;
         const lines = pool.slice(((n + c) % 4) * per, ((n + c) % 4) * per + per).map((l, j) => {
           const seq = `${prefix}-${j}`;
