@@ -152,13 +152,13 @@ function row(name, r, extra = '') {
   await k.stop();
 }
 
-// 3. gzip, 15,000-line single-series writes, a stand-in whose shards take an eighth of Kinesis' 1 MiB/s (kinflux unpaced: it is throttled).
+// 3. gzip, 15,000-line single-series writes, a stand-in whose shards take a quarter of Kinesis' 1 MiB/s (kinflux unpaced: it is throttled).
 {
-  const s = await startKinesisStandin({ streams: { gz: 2 }, bytesPerSecond: 128 * 1024, latencyMs: 5 });
+  const s = await startKinesisStandin({ streams: { gz: 2 }, bytesPerSecond: 256 * 1024, latencyMs: 5 });
   const { engine } = makeEngine(s.endpoint, ['gz'], { compression: 'gzip', deliveryTimeoutMs: 15_000, shardRateLimitPercent: 0 });
   await engine.start();
   const load = writers(engine, 'gz', { count: 4, lines: 15_000, series: 1 });
-  await sleep(SECONDS * 1000);
+  await sleep(2 * SECONDS * 1000);
   const { acked, writes, refused } = await load.stop();
   await engine.shutdown(20_000);
   row('gzip, 15,000-line single-series writes, throttled', ledger(s.records('gz'), acked, { compression: 'gzip' }), `(writes ${writes}, 503 ${refused}, throttled entries ${s.stats('gz').throttledEntries})`);
