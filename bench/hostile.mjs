@@ -1,6 +1,6 @@
 // npm run bench:hostile — parse cost per byte of every hostile input class, as a ratio to Telegraf lines in
 // the same run, at the largest body size; then /ping latency on the real server while the largest bodies parse.
-// usage: node bench/hostile.mjs [--mib 32] [--no-server]
+// usage: node bench/hostile.mjs [--mib 32] [--no-server] [--attack-ms 5000] [--only-attacks]
 import { parseLines } from '../dist/parse/index.js';
 import { CLASSES } from '../test/kit/hostile-bodies.ts';
 import { OTLP_CLASSES } from '../test/kit/otlp-bodies.ts';
@@ -11,6 +11,11 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const MIB = Number(arg('mib', 32));
+if (process.argv.includes('--only-attacks')) {
+  const { httpAttacks } = await import('./lib/http-attacks.mjs');
+  await httpAttacks(Number(arg('attack-ms', 5000)));
+  process.exit(0);
+}
 const SIZE = MIB << 20;
 const SMALL = SIZE >> 3;
 const opts = { precision: 'ns', receivedAtNs: 1735689600000000000n, allowUnsigned: false, allowCRLF: false };
@@ -87,4 +92,7 @@ console.log(`\nworst OTLP class: ${otlpWorst.name}, ${otlpWorst.ratio.toFixed(2)
 if (!process.argv.includes('--no-server')) {
   const { pingUnderLoad } = await import('./lib/ping-under-load.mjs');
   await pingUnderLoad(MIB);
+  // Issue 20's HTTP classes: many statements, tiny chunks, small gzip of many points, idle claims.
+  const { httpAttacks } = await import('./lib/http-attacks.mjs');
+  await httpAttacks(Number(arg('attack-ms', 5000)));
 }
