@@ -2,7 +2,7 @@
 // only if, on each shard it touches, what is queued ahead of it drains soon enough at the shard's current
 // paced rate for the write to be answered within the latency target. Otherwise it is refused before any
 // point is sent, and the refusal is demand the pacer hears (see ShardPacer.demanded).
-import type { ShardPacer } from './shard-pacer.js';
+import { SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND, type ShardPacer } from './shard-pacer.js';
 
 export interface AdmissionPart {
   group: string;
@@ -30,6 +30,30 @@ export interface AdmissionPolicy {
   /** A write's deadline: the delivery deadline, or longer for a write whose drain needs it (see deadlineMs). */
   deliveryTimeoutMs: number;
   maxDeadlineMs: number;
+}
+
+/**
+ * A record's share of a shard's record limit, in bytes of its byte limit (1 MiB/s ÷ 1,000 records/s). With one
+ * point per record (`none`), a point weighs at least this much in the backlog and in admission, so a write of
+ * many small points is judged by the record limit that really bounds it, not by its few bytes.
+ */
+export const RECORD_SLOT_BYTES = SHARD_BYTES_PER_SECOND / SHARD_RECORDS_PER_SECOND;
+
+/** The weight of a one-point record of `bytes` (see RECORD_SLOT_BYTES). */
+export function recordWeight(bytes: number): number {
+  return Math.max(bytes, RECORD_SLOT_BYTES);
+}
+
+/** Weights per group of one-point records (`groups[i]`'s point of `data[i].length` bytes), and their sum. */
+export function weighRecords(groups: readonly string[], data: readonly Buffer[]): { byGroup: Map<string, number>; bytes: number } {
+  const byGroup = new Map<string, number>();
+  let bytes = 0;
+  for (let i = 0; i < data.length; i++) {
+    const w = recordWeight(data[i].length);
+    bytes += w;
+    byGroup.set(groups[i], (byGroup.get(groups[i]) ?? 0) + w);
+  }
+  return { byGroup, bytes };
 }
 
 /** Drain estimate that answers a write well inside 1 s (p99 of 204s, issue 11), with room for a rate cut. */

@@ -5,6 +5,7 @@ import type { PackedRecord } from '../encode/record-packer.js';
 import { RecordPacker } from '../encode/record-packer.js';
 import { Deque } from './deque.js';
 import type { ShardPacer } from '../pacing/shard-pacer.js';
+import { recordWeight } from '../pacing/admission.js';
 import type { Ticket } from './ticket.js';
 
 /** A sealed record, encoded (and compressed) and ready to be put, with its retry state. */
@@ -41,12 +42,19 @@ export class StreamQueue {
   /** Raw point bytes and points admitted and not yet done (accepted or dropped). */
   bytes = 0;
   points = 0;
-  /** The same raw bytes per group (shard): the backlog admission weighs against the shard's rate. */
+  /**
+   * The same raw bytes per group (shard): the backlog admission weighs against the shard's rate. With one point
+   * per record, each point weighs at least its share of the record limit (recordWeight).
+   */
   private readonly groupBytes = new Map<string, number>();
   /** Records per group in a PutRecords call now: later records of the group wait for them (order). */
   private readonly busy = new Map<string, number>();
 
-  constructor(packer: RecordPacker<Ticket>) {
+  /** `onePointRecords`: records hold one point each (`none`), weighed by the record limit too (recordWeight). */
+  constructor(
+    packer: RecordPacker<Ticket>,
+    private readonly onePointRecords = false,
+  ) {
     this.packer = packer;
   }
 
@@ -74,7 +82,9 @@ export class StreamQueue {
   release(rec: PackedRecord<Ticket>): void {
     this.points -= rec.parts.length;
     this.bytes -= rec.rawBytes;
-    const left = (this.groupBytes.get(rec.group) ?? 0) - rec.rawBytes;
+    // One point per record: each weighed as admitted, by the record limit too (pacing/admission.ts).
+    const weight = this.onePointRecords ? recordWeight(rec.rawBytes) : rec.rawBytes;
+    const left = (this.groupBytes.get(rec.group) ?? 0) - weight;
     if (left > 0) this.groupBytes.set(rec.group, left);
     else this.groupBytes.delete(rec.group);
   }
@@ -120,10 +130,12 @@ export class StreamQueue {
 
   /**
    * Takes records for one PutRecords request, group by group (shard by shard), honouring backoff and
-   * pacing. A group with records in flight is skipped, and a call carries one record per group
-   * (`onePerGroup`: records holding many series) or records of distinct partition keys: so a partial
-   * failure can never let a later record of a series land before an earlier one. Orphans met on the
-   * way are handed to `drop`. Returns the records and when to look again (Infinity: not waiting on time).
+   * pacing. A group with records in flight is skipped. A call carries one record per group (`onePerGroup`:
+   * records holding many series, so a partial failure can never let a later record of a series land before
+   * an earlier one), or, with one point per record, as many of the group's records as the limits and the
+   * pacer allow, the same partition key more than once as Kinesis allows (a shard moves as many records per
+   * round trip as it may, not one per series). Orphans met on the way are handed to `drop`. Returns the
+   * records and when to look again (Infinity: not waiting on time).
    */
   take(
     limits: TakeLimits,
@@ -139,7 +151,6 @@ export class StreamQueue {
     outer: for (const [group, line] of this.lines) {
       visited.push(group);
       if (this.busy.has(group)) continue;
-      let keys: Set<string> | undefined;
       for (let r = line.peek(); r; r = line.peek()) {
         if (isOrphan(r)) {
           line.shift();
@@ -152,10 +163,6 @@ export class StreamQueue {
           break;
         }
         if (records.length >= limits.maxRecords || (records.length > 0 && bytes + r.size > limits.maxBytes)) break outer;
-        if (!onePerGroup) {
-          keys ??= new Set<string>();
-          if (keys.has(r.packed.partitionKey)) break;
-        }
         const wait = pacer.reserve(group, r.size, now);
         if (wait > 0) {
           wakeAt = Math.min(wakeAt, now + wait);
@@ -167,7 +174,6 @@ export class StreamQueue {
         bytes += r.size;
         this.busy.set(group, (this.busy.get(group) ?? 0) + 1);
         if (onePerGroup) break;
-        keys?.add(r.packed.partitionKey);
       }
     }
     // Round robin: the groups served go to the back, so a busy shard cannot starve the others.

@@ -26,6 +26,7 @@ t.test('at the edge where writes of B bytes are refused after their parse, a wri
     await new Promise((r) => setImmediate(r));
   }
   t.ok(refusedLate instanceof DeliveryError, 'admission refused a write after its parse');
+  t.equal((refusedLate as DeliveryError).nothingSent, true, 'and says nothing of it was sent (issue 22: honest texts)');
   // At the edge itself a write of B bytes may still pass the early check: its estimate is taken a tenth
   // small, so a write that might fit is parsed and judged exactly rather than refused wrongly.
   const early = engine.saturated('early', 2 * bodyBytes);

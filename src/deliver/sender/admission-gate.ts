@@ -149,6 +149,6 @@ export class AdmissionGate {
 
   /** The 503 of a write refused for the backlog: Retry-After when it will have drained enough. */
   private overloaded(seconds: number): DeliveryError {
-    return answer(() => new DeliveryError('overloaded', this.stream, undefined, Math.max(1, Math.ceil(seconds))));
+    return answer(() => new DeliveryError('overloaded', this.stream, undefined, Math.max(1, Math.ceil(seconds)), { nothingSent: true }));
   }
 }

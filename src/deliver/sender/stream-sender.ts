@@ -24,6 +24,7 @@ import { HashRangeGroups } from './hash-range-groups.js';
 import { PutOutcomes } from './put-outcomes.js';
 import { RecordPreparation } from './record-preparation.js';
 import type { KinesisPort } from '../kinesis/port.js';
+import { weighRecords } from '../../pacing/admission.js';
 import { MAX_RECORDS_PER_REQUEST } from '../kinesis/put-records-call.js';
 
 /** Wait on an idle pipe: merges writes that arrive within a few ms of each other. */
@@ -83,7 +84,7 @@ export class StreamSender {
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
     const keying = (): RecordKeying => this.keying;
-    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()));
+    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()), d.settings.aggregation === 'none');
     this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
     const prepDeps = { stream: d.stream, settings: d.settings, logger: d.logger, recordLimit: () => this.recordLimit(), keying };
     this.prep = new RecordPreparation(prepDeps, this.queue, {
@@ -134,8 +135,10 @@ export class StreamSender {
 
   private admitEncoded(batch: PointBatch, enc: EncodedPoints, keys: Map<string, string> | undefined): Promise<void> {
     const q = this.queue;
-    if (this.pacer.enabled && enc.bytes > 0) this.gate.noteSpread(enc.byGroup, enc.bytes, batch.data.length);
-    const verdict = this.gate.admit(enc.byGroup, enc.bytes, enc.data.length);
+    // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
+    const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.data) : enc;
+    if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
+    const verdict = this.gate.admit(byGroup, bytes, enc.data.length);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -147,7 +150,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.data.length, enc.bytes, enc.byGroup);
+    q.admitted(enc.data.length, enc.bytes, byGroup);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
@@ -211,7 +214,8 @@ export class StreamSender {
   }
 
   private refuse(reason: DeliveryFailure): Promise<void> {
-    return Promise.reject(answer(() => new DeliveryError(reason, this.d.stream)));
+    // Refused before anything of the write was packed: nothing of it can be stored.
+    return Promise.reject(answer(() => new DeliveryError(reason, this.d.stream, undefined, undefined, { nothingSent: true })));
   }
 
   private reject(t: Ticket, reason: DeliveryFailure, message?: string): void {
