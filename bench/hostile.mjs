@@ -5,6 +5,11 @@ import { parseLines } from '../dist/parse/index.js';
 import { CLASSES } from '../test/kit/hostile-bodies.ts';
 import { OTLP_CLASSES } from '../test/kit/otlp-bodies.ts';
 import { convertRequest } from '../dist/otlp/convert.js';
+import { REMOTE_WRITE_CLASSES } from '../test/kit/remote-write-bodies.ts';
+import { decodeRequestV2, decodeWriteRequestV1 } from '../dist/decode/remote-write.js';
+import { snappyDecode } from '../dist/decode/snappy.js';
+import { LINE_BYTES_PER_PROTOBUF_BYTE } from '../dist/http/routes/remote-write.js';
+import { snappy as snappyCompress } from '../test/helpers/remote-write.ts';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -88,6 +93,44 @@ for (const [name, c] of Object.entries(OTLP_CLASSES)) {
   console.log(`${name.padEnd(52)} ${mbs.toFixed(1).padStart(8)} ${ratio.toFixed(2).padStart(10)} ${lin.toFixed(2).padStart(10)}  ${b.outcome}`);
 }
 console.log(`\nworst OTLP class: ${otlpWorst.name}, ${otlpWorst.ratio.toFixed(2)}× the cost per byte of an SDK-like request`);
+
+// Prometheus remote_write (POST /api/v1/write): snappy + protobuf decode + Telegraf's mapping, with the route's
+// bounds (KINFLUX_MAX_LINES 1,000,000; output at most LINE_BYTES_PER_PROTOBUF_BYTE × the protobuf past 4 MiB), per byte of the decoded protobuf, as a
+// ratio to Prometheus-like requests in the same run.
+const RW_SIZE = Number(arg('rw-mib', 8)) << 20;
+function timeRw(c, body, rounds, reps = 1) {
+  const o = { metricVersion: 2, receivedAtNs: 1n, maxPoints: 1_000_000, maxOutputBytes: Math.min(256 << 20, Math.max(4 << 20, LINE_BYTES_PER_PROTOBUF_BYTE * body.length)) };
+  const snappyBody = Buffer.from(snappyCompress(body));
+  let best = Infinity;
+  let r;
+  for (let k = 0; k < rounds; k++) {
+    const t0 = cpuS();
+    for (let i = 0; i < reps; i++) {
+      const raw = snappyDecode(snappyBody, 256 << 20);
+      r = c.version === 2 ? decodeRequestV2(raw, o) : decodeWriteRequestV1(raw, o);
+    }
+    best = Math.min(best, (cpuS() - t0) / reps);
+  }
+  const outcome = r.tooManyPoints || r.tooLarge ? '413' : `${r.points.count} pts, ${r.refused} refused`;
+  return { s: best, outcome };
+}
+console.log(`\nremote_write: snappy + decode + map cost per byte at ${RW_SIZE >> 20} MiB of protobuf (--rw-mib), best of 3; ×baseline = vs Prometheus-like requests; linearity as above`);
+console.log(`${'class'.padEnd(52)} ${'MB/s'.padStart(8)} ${'×baseline'.padStart(10)} ${'linearity'.padStart(10)}  outcome`);
+let rwBase = 0;
+let rwWorst = { name: '', ratio: 0 };
+for (const [name, c] of Object.entries(REMOTE_WRITE_CLASSES)) {
+  const big = c.make(RW_SIZE);
+  const small = c.make(RW_SIZE >> 3);
+  const b = timeRw(c, big, 3);
+  const sm = timeRw(c, small, 3, 8);
+  const mbs = big.length / 1e6 / b.s;
+  if (rwBase === 0) rwBase = mbs;
+  const ratio = rwBase / mbs;
+  if (ratio > rwWorst.ratio) rwWorst = { name, ratio };
+  const lin = (b.s / big.length) / (sm.s / small.length);
+  console.log(`${name.padEnd(52)} ${mbs.toFixed(1).padStart(8)} ${ratio.toFixed(2).padStart(10)} ${lin.toFixed(2).padStart(10)}  ${b.outcome}`);
+}
+console.log(`\nworst remote_write class: ${rwWorst.name}, ${rwWorst.ratio.toFixed(2)}× the cost per byte of Prometheus-like requests`);
 
 if (!process.argv.includes('--no-server')) {
   const { pingUnderLoad } = await import('./lib/ping-under-load.mjs');

@@ -30,6 +30,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { convertRequest } from '../../src/otlp/convert.js';
+import { labels, snappy, v1Proto, v2FromSeries } from '../helpers/remote-write.js';
+
+const PROM_V1 = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' };
+const PROM_V2 = { ...PROM_V1, 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' };
+/** Sends a point through its input. */
+function sendPoint(url: string, p: { line: string; via?: 'v3' | 'rw1' | 'rw2' }) {
+  if (p.via === 'v3') return send(url, '/api/v3/write_lp?db=b&precision=ns', p.line);
+  if (p.via === 'rw1') return send(url, '/api/v1/write', snappy(v1Proto({ timeseries: [RW_SAMPLE] })), { method: 'POST', headers: PROM_V1 });
+  if (p.via === 'rw2') return send(url, '/api/v1/write', snappy(v2FromSeries([{ labels: { __name__: 'rw2_gauge', job: 'v2', kind: 'rw2' }, samples: [{ value: -0.25, timestamp: 1765100000124 }] }])), { method: 'POST', headers: PROM_V2 });
+  return send(url, '/api/v2/write?bucket=b&org=o', p.line);
+}
 
 interface Mode {
   format: RecordFormat;
@@ -58,8 +69,16 @@ const nearLimit = (): string => {
   return head + 'x'.repeat(NEAR_LIMIT - head.length - tail.length - 1) + tail;
 };
 
-/** One point per request (so one refused point cannot take the others with it on /api/v2/write). */
-const POINTS: Array<{ what: string; line: string }> = [
+/**
+ * One point per request (so one refused point cannot take the others with it on /api/v2/write). `via`: the
+ * input it is sent through (default /api/v2/write); for remote_write, `line` is the point Telegraf's mapping
+ * gives the sample, which the consumers must read back.
+ */
+const RW_SAMPLE = { labels: labels({ __name__: 'rw_requests_total', job: 'api server', zone: 'Zürich', le: '+Inf' }), samples: [{ value: 42.5, timestamp: 1765100000123 }] };
+const POINTS: Array<{ what: string; line: string; via?: 'v3' | 'rw1' | 'rw2' }> = [
+  { what: 'InfluxDB 3 /api/v3/write_lp', line: 'v3in,kind=write_lp f=1.5,i=-2i,u=3u,s="x y",b=true 1765100000000000001', via: 'v3' },
+  { what: 'remote_write 1.0 sample', line: 'prometheus_remote_write,job=api\\ server,le=+Inf,zone=Zürich rw_requests_total=42.5 1765100000123000000', via: 'rw1' },
+  { what: 'remote_write 2.0 sample', line: 'prometheus_remote_write,job=v2,kind=rw2 rw2_gauge=-0.25 1765100000124000000', via: 'rw2' },
   { what: 'int64 min/max, 2^53+1', line: 'edge,kind=int imin=-9223372036854775808i,imax=9223372036854775807i,i53=9007199254740993i,zero=0i 1' },
   { what: 'uint64 max', line: 'edge,kind=uint umax=18446744073709551615u,uzero=0u,u53=9007199254740993u 2' },
   { what: 'floats: -0.0, 5e-324, 1e+300, integral', line: 'edge,kind=float negzero=-0.0,tiny=5e-324,huge=1e+300,one=1.0,two=2,f53=9007199254740993.0,small=-1.5e-7,tenth=0.1 3' },
@@ -160,8 +179,8 @@ for (const mode of MODES) {
     const acked: string[] = [];
     for (const p of POINTS) {
       // As Telegraf does: a 503 (Kinesis slow under the test machine's load) is sent again.
-      let res = await send(kf.url, '/api/v2/write?bucket=b&org=o', p.line);
-      for (let i = 0; i < 5 && res.status === 503; i++) res = await send(kf.url, '/api/v2/write?bucket=b&org=o', p.line);
+      let res = await sendPoint(kf.url, p);
+      for (let i = 0; i < 5 && res.status === 503; i++) res = await sendPoint(kf.url, p);
       if (p.what === NEWLINE) {
         t.equal(res.status, 400, 'a raw newline in a string is refused, never written');
         t.match(res.text, /raw newline/, 'with a reason that says so');

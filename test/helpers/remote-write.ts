@@ -1,3 +1,4 @@
+/// <reference path="./snappyjs.d.ts" />
 // remote_write requests built from the pinned schemas (test/decode/remote-write.proto) with protobufjs, an
 // encoder independent of kinflux's decoder, and compressed with snappyjs (snappy block format).
 import { fileURLToPath } from 'node:url';

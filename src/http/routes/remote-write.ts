@@ -22,11 +22,13 @@ const H_HISTOGRAMS = 'x-prometheus-remote-write-histograms-written';
 const H_EXEMPLARS = 'x-prometheus-remote-write-exemplars-written';
 
 /**
- * Canonical line bytes a request may expand to, per byte of its decoded protobuf (plus a floor). Prometheus
- * sends one sample per series entry (the line is about as long as the entry); a native histogram's buckets
- * each become a line in metric_version 2. Past it: 413, so one request byte never costs unbounded work.
+ * Canonical line bytes a request may expand to, per byte of its decoded protobuf, past a floor of 4 MiB. Prometheus
+ * sends one sample per series entry, so its lines are about as long as its protobuf (1×), and its batches
+ * (max_samples_per_send) stay under the floor whatever their shape; a native histogram's buckets each become a
+ * line in metric_version 2, and many samples of one series repeat its labels. Past it: 413, so a request byte
+ * costs at most a few bytes of line writing (bench:hostile: every class ≤ 5× Prometheus-like requests).
  */
-export const LINE_BYTES_PER_PROTOBUF_BYTE = 16;
+export const LINE_BYTES_PER_PROTOBUF_BYTE = 4;
 const LINE_BYTES_FLOOR = 4 << 20;
 
 /** The schema the Content-Type names: 1 or 2, or undefined (415). */
