@@ -19,6 +19,13 @@ export const JOIN_BYTES = 16 * 1024;
  * chunks are kilobytes (a line per chunk, ~100 B, is charged ~10x: still far below the budget).
  */
 export const CHUNK_FLOOR_BYTES = 1024;
+/**
+ * A body whose chunks average under this many bytes after TINY_CHUNKS_AFTER chunks is cut off (connection
+ * closed): no line-protocol client streams chunks smaller than a line, and each 64 KiB read of 1-byte chunks
+ * holds the event loop ~10-15 ms in Node's parser alone.
+ */
+export const TINY_CHUNK_BYTES = 8;
+export const TINY_CHUNKS_AFTER = 4096;
 
 export interface IntakeOptions {
   /** Claims bytes as they arrive; false when the budget is spent (the body is then refused with `refused()`). */
@@ -27,7 +34,7 @@ export interface IntakeOptions {
   refused(): Error;
   /** Cut-off after about this long without a byte (checked every idleMs / 2). */
   idleMs: number;
-  /** Called once when the body stalled past idleMs: closes the connection. */
+  /** Called once when the body stalled past idleMs, or came in chunks far too small: closes the connection. */
   onIdle(): void;
 }
 
@@ -94,8 +101,14 @@ export function bodyIntake(source: Readable, o: IntakeOptions): Readable {
     stop();
     out.destroy(err);
   };
+  let chunks = 0;
   function onData(chunk: Buffer): void {
     received += chunk.length;
+    if (++chunks > TINY_CHUNKS_AFTER && received < chunks * TINY_CHUNK_BYTES) {
+      stop();
+      out.destroy();
+      return o.onIdle();
+    }
     if (!charge(Math.max(chunk.length, CHUNK_FLOOR_BYTES))) return fail(o.refused());
     if (chunk.length >= JOIN_BYTES) {
       if (used > 0) out.push(takeStaging());
