@@ -1,5 +1,6 @@
-// npm run bench:parse — kinflux parse + canonical serialize vs influx-line-protocol-parser,
-// on 200k generated Telegraf lines, one core, median of several rounds.
+// npm run bench:parse — kinflux parse + canonical serialize, with its fast path on and off (rounds
+// interleaved), vs influx-line-protocol-parser, on 200k generated Telegraf lines, one core, median of
+// several rounds. src/parse keeps the fast path only while it gains at least 1.5x here.
 import { createRequire } from 'node:module';
 import { parseLines } from '../dist/parse/index.js';
 import { telegrafLines } from '../test/kit/telegraf-lines.ts';
@@ -34,11 +35,30 @@ function measure(name, fn, rounds) {
 }
 
 let check = 0;
-const ours = measure('kinflux parse+canonical serialize', () => {
-  const r = parseLines(body, opts);
+const parse = (o) => {
+  const r = parseLines(body, o);
   if (r.points.count !== LINES || r.errors.length) throw new Error(`parsed ${r.points.count} points, ${r.errors.length} errors`);
   check += r.points.data.length;
-}, ROUNDS);
+};
+// The fast path on and off: rounds alternate, so a noisy moment costs both alike.
+const slow = { ...opts, fastPath: false };
+const times = { on: [], off: [] };
+parse(opts); parse(slow);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [k, o] of [['on', opts], ['off', slow]]) {
+    const t0 = process.hrtime.bigint();
+    parse(o);
+    times[k].push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+}
+const report = (name, xs) => {
+  const s = median(xs);
+  console.log(`${name.padEnd(34)} ${(LINES / s / 1e6).toFixed(3)} M lines/s  ${(mb / s).toFixed(1)} MB/s  (median of ${xs.length}, ${(s * 1000).toFixed(1)} ms/round, spread ${(Math.min(...xs) * 1000).toFixed(1)}-${(Math.max(...xs) * 1000).toFixed(1)} ms)`);
+  return LINES / s;
+};
+const ours = report('kinflux parse, fast path on', times.on);
+const exact = report('kinflux parse, fast path off', times.off);
+console.log(`fast path gain: ${(ours / exact).toFixed(2)}x (src/parse keeps it while >= 1.5x)`);
 
 // It parses one line per call: split the body as its users must.
 const theirs = measure('influx-line-protocol-parser', () => { for (const l of text.split('\n')) if (l !== '') check += other(l).fields.length; }, 3);

@@ -4,8 +4,8 @@ import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js'
 import { scanPoint } from './scan.js';
 import { latin1 } from './numbers.js';
 import { unescapeName, unescapeString, unescapeTag } from './escape.js';
+import { Byte, TIME_KEY, booleanValue, escapedAt } from './grammar.js';
 
-const st = new LineState();
 const u8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
 
 function value(b: Buffer, t: number, vs: number, ve: number): FieldValue {
@@ -14,17 +14,17 @@ function value(b: Buffer, t: number, vs: number, ve: number): FieldValue {
     case T_INT: return { type: 'integer', value: BigInt(latin1(b, vs, ve - 1)) };
     case T_UINT: return { type: 'unsigned', value: BigInt(latin1(b, vs, ve - 1)) };
     case T_STRING: return { type: 'string', value: u8(unescapeString(latin1(b, vs + 1, ve - 1))) };
-    case T_BOOL: return { type: 'boolean', value: b[vs] === 116 || b[vs] === 84 };
+    case T_BOOL: return { type: 'boolean', value: booleanValue(b, vs, ve) === 1 };
     default: throw new Error(`unknown field type ${t}`);
   }
 }
 
-/** Decodes one line (canonical, or any line InfluxDB 1.x accepts) of data[start..end). */
-export function decodeLine(data: Buffer, start: number, end: number): Point {
-  if (end > start && data[end - 1] === 10) end--;
+/** Decodes one line (canonical, or any line InfluxDB 1.x accepts) of data[start..end); `st` is scan scratch to reuse. */
+export function decodeLine(data: Buffer, start: number, end: number, st = new LineState()): Point {
+  if (end > start && data[end - 1] === Byte.LF) end--;
   // First backslash of the line, searched within the line only (decoding a batch stays linear).
   let bs = start;
-  while (bs < end && data[bs] !== 92) bs++;
+  while (bs < end && data[bs] !== Byte.BACKSLASH) bs++;
   if (!scanPoint(st, data, start, end, bs < end ? bs : data.length, 1n, true)) {
     throw new Error(`not a valid line: ${st.reason}`);
   }
@@ -39,7 +39,7 @@ export function decodeLine(data: Buffer, start: number, end: number): Point {
   for (let j = 0; j < st.nFields; j++) {
     const f = st.fields;
     const key = u8(unescapeName(latin1(data, f[j * 4], f[j * 4 + 1])));
-    if (key === 'time') continue;
+    if (key === TIME_KEY) continue;
     const v = value(data, st.ftypes[j], f[j * 4 + 2], f[j * 4 + 3]);
     const at = index.get(key);
     if (at === undefined) { index.set(key, fields.length); fields.push([key, v]); } else fields[at][1] = v;
@@ -64,9 +64,9 @@ export function tagValueOf(batch: PointBatch, i: number, key: string): string | 
     // p is at the ',' before a tag; a byte after a backslash never ends a token.
     const ks = p + 1;
     let k = ks;
-    while (k < end && !(b[k] === 61 && b[k - 1] !== 92)) k++;
+    while (k < end && !(b[k] === Byte.EQUALS && !escapedAt(b, k))) k++;
     let v = k + 1;
-    while (v < end && !(b[v] === 44 && b[v - 1] !== 92)) v++;
+    while (v < end && !(b[v] === Byte.COMMA && !escapedAt(b, v))) v++;
     if (u8(unescapeTag(latin1(b, ks, k))) === key) return u8(unescapeTag(latin1(b, k + 1, v)));
     p = v;
   }

@@ -1,44 +1,46 @@
 // Writes the canonical form of a scanned line, applying what InfluxDB 1.x's storage layer does
 // after parsing (tag or field named `time`, duplicate field keys). Canonical tokens are copied
 // byte for byte; only tokens that are not canonical are rebuilt.
-import { LineState, T_BOOL, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
+import { LineState, ParseScratch, T_BOOL, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
 import { BatchWriter } from './out.js';
 import { latin1 } from './numbers.js';
 import { unescapeName } from './escape.js';
+import {
+  Byte, CANONICAL_FALSE, CANONICAL_TRUE, ESCAPE_AFTER_BACKSLASH_BYTES, ESCAPE_ALWAYS_BYTES, FIELD_KEY_RAW_BYTES, K_FIELD_KEY,
+  K_MEASUREMENT, K_STRING, TIME_KEY, TIME_KEY_SIGNATURE, UNESCAPED_NAME_BYTES, UNESCAPED_STRING_BYTES, booleanCanonical,
+  booleanValue, intCanonical, isTimeKey, keySignature,
+} from './grammar.js';
 
-/** Keep mask per field: 0 = dropped (a `time` field, or an earlier duplicate). Reused. */
-let keep = new Uint8Array(64);
-/** Index of the field whose value a kept slot takes (the last duplicate). Reused. */
-let source = new Int32Array(64);
-/** Signatures of the first SMALL field keys (pairwise path). */
-const sig = new Int32Array(8);
-/** Open-addressing table of first occurrences (field index + 1; 0 = empty), for lines with many fields. Reused. */
-let table = new Int32Array(64);
-/** The hash of each table entry's key: most probes of a taken slot end on it, without comparing bytes. */
-let tableHash = new Int32Array(64);
-const TIME_SIG = (4 << 16) | (116 << 8) | 101;
+const STRING_ESCAPES = ESCAPE_ALWAYS_BYTES[K_STRING];
+
 /** Up to this many fields, keys are compared pairwise (cheaper than hashing for Telegraf-sized lines). */
 const SMALL = 8;
+const M_ALWAYS = ESCAPE_ALWAYS_BYTES[K_MEASUREMENT];
+const M_AFTER_BACKSLASH = ESCAPE_AFTER_BACKSLASH_BYTES[K_MEASUREMENT];
+const FK_ALWAYS = ESCAPE_ALWAYS_BYTES[K_FIELD_KEY];
+// Local names of grammar tables: V8 inlines a module's own constants more readily than imports.
+const NAME_UNESCAPES = UNESCAPED_NAME_BYTES;
+const STRING_UNESCAPES = UNESCAPED_STRING_BYTES;
+const FK_RAW = FIELD_KEY_RAW_BYTES;
+const timeKey = isTimeKey;
+const signature = keySignature;
 
 function sameBytes(b: Buffer, x: number, y: number, len: number): boolean {
   for (let k = 0; k < len; k++) if (b[x + k] !== b[y + k]) return false;
   return true;
 }
 
-const isTime = (b: Buffer, s: number, e: number): boolean =>
-  e - s === 4 && b[s] === 116 && b[s + 1] === 105 && b[s + 2] === 109 && b[s + 3] === 101;
-
-/** Bytes 1.x's unescape drops the backslash before, in measurements and field keys: , " space =. */
-const isNameEscape = (c: number): boolean => c === 44 || c === 34 || c === 32 || c === 61;
+/** Bytes 1.x's unescape drops the backslash before, in measurements and field keys. */
+const isNameEscape = (c: number): boolean => NAME_UNESCAPES[c] === 1;
 
 /** Two field keys are equal (unescaped when `unesc`). */
 function sameName(b: Buffer, x: number, xe: number, y: number, ye: number, unesc: boolean): boolean {
   if (!unesc) return xe - x === ye - y && sameBytes(b, x, y, xe - x);
   while (x < xe && y < ye) {
     let cx = b[x++];
-    if (cx === 92 && x < xe && isNameEscape(b[x])) cx = b[x++];
+    if (cx === Byte.BACKSLASH && x < xe && isNameEscape(b[x])) cx = b[x++];
     let cy = b[y++];
-    if (cy === 92 && y < ye && isNameEscape(b[y])) cy = b[y++];
+    if (cy === Byte.BACKSLASH && y < ye && isNameEscape(b[y])) cy = b[y++];
     if (cx !== cy) return false;
   }
   return x === xe && y === ye;
@@ -46,17 +48,16 @@ function sameName(b: Buffer, x: number, xe: number, y: number, ye: number, unesc
 
 /** The key b[s..e) is `time` (after unescaping when `unesc`). */
 function isTimeName(b: Buffer, s: number, e: number, unesc: boolean): boolean {
-  if (!unesc || e - s === 4) return isTime(b, s, e);
-  if (e - s > 8) return false;
+  if (!unesc || e - s === TIME_KEY.length) return timeKey(b, s, e);
+  if (e - s > 2 * TIME_KEY.length) return false;
   let k = 0;
   for (let i = s; i < e; i++, k++) {
     let c = b[i];
-    if (c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
-    if (k >= 4 || c !== TIME.charCodeAt(k)) return false;
+    if (c === Byte.BACKSLASH && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
+    if (k >= TIME_KEY.length || c !== TIME_KEY.charCodeAt(k)) return false;
   }
-  return k === 4;
+  return k === TIME_KEY.length;
 }
-const TIME = 'time';
 
 function fieldKey(st: LineState, j: number): string {
   return unescapeName(latin1(st.buf, st.fields[j * 4], st.fields[j * 4 + 1]));
@@ -69,12 +70,14 @@ export function measurementName(st: LineState): string {
 const u8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
 
 /** Earlier kept field with the same key as field j, or -1; records j as a first occurrence otherwise. */
-function firstOccurrence(st: LineState, j: number, mask: number): number {
+function firstOccurrence(st: LineState, sc: ParseScratch, j: number, mask: number): number {
   const b = st.buf;
   const f = st.fields;
   const ks = f[j * 4], ke = f[j * 4 + 1];
   const unesc = st.bsFields;
-  const h = st.fieldHash[j]; // of the unescaped key, by consumerCheck's pass over it
+  const table = sc.table;
+  const tableHash = sc.tableHash;
+  const h = sc.keyHashes[j]; // of the unescaped key, by consumerCheck's pass over it
   let slot = h & mask;
   for (;;) {
     const at = table[slot];
@@ -90,9 +93,12 @@ function firstOccurrence(st: LineState, j: number, mask: number): number {
  * ('-' when some field was dropped). Linear in the fields' bytes: pairwise for a few fields,
  * a hash table of first occurrences beyond.
  */
-function selectFields(st: LineState): string {
+function selectFields(st: LineState, sc: ParseScratch): string {
   const n = st.nFields;
-  if (keep.length < n) { keep = new Uint8Array(n * 2); source = new Int32Array(n * 2); }
+  if (sc.keep.length < n) { sc.keep = new Uint8Array(n * 2); sc.source = new Int32Array(n * 2); }
+  const keep = sc.keep;
+  const source = sc.source;
+  const sig = sc.sig;
   const b = st.buf;
   const f = st.fields;
   let kept = 0;
@@ -101,7 +107,7 @@ function selectFields(st: LineState): string {
   if (!small) {
     let size = 64;
     while (size < n * 2) size *= 2;
-    if (table.length < size) { table = new Int32Array(size); tableHash = new Int32Array(size); } else table.fill(0, 0, size);
+    if (sc.table.length < size) { sc.table = new Int32Array(size); sc.tableHash = new Int32Array(size); } else sc.table.fill(0, 0, size);
     mask = size - 1;
   }
   for (let j = 0; j < n; j++) {
@@ -112,16 +118,16 @@ function selectFields(st: LineState): string {
     if (small) {
       const len = ke - ks;
       // Length, first and last byte in one number: most pairs differ there and need no byte loop.
-      const sg = (len << 16) | (b[ks] << 8) | b[ke - 1];
+      const sg = signature(b, ks, ke);
       sig[j] = sg;
-      if (sg === TIME_SIG && isTime(b, ks, ke)) continue;
+      if (sg === TIME_KEY_SIGNATURE && timeKey(b, ks, ke)) continue;
       for (let i = 0; i < j; i++) {
         if (sig[i] !== sg || keep[i] === 0) continue;
         if (sameBytes(b, ks, f[i * 4], len)) { first = i; break; }
       }
     } else {
       if (isTimeName(b, ks, ke, st.bsFields)) continue;
-      first = firstOccurrence(st, j, mask);
+      first = firstOccurrence(st, sc, j, mask);
     }
     if (first < 0) { keep[j] = 1; kept++; continue; }
     if (st.ftypes[first] !== st.ftypes[j]) {
@@ -133,29 +139,17 @@ function selectFields(st: LineState): string {
   return kept === n ? '' : '-';
 }
 
-/** Gives back scratch grown past `keep` entries by one huge line. */
-export function shrinkEmitScratch(max: number): void {
-  if (keep.length > max) { keep = new Uint8Array(64); source = new Int32Array(64); }
-  if (table.length > max * 2) { table = new Int32Array(64); tableHash = new Int32Array(64); }
-}
-
 /** True when field j's value bytes are already canonical. */
 function valueCanonical(st: LineState, j: number): boolean {
   const b = st.buf;
   const vs = st.fields[j * 4 + 2], ve = st.fields[j * 4 + 3];
   const t = st.ftypes[j];
-  if (t === T_BOOL) return ve - vs === 4 ? b[vs] === 116 && b[vs + 1] === 114 : ve - vs === 5 && b[vs] === 102 && b[vs + 1] === 97;
+  if (t === T_BOOL) return booleanCanonical(b, vs, ve);
   if (t === T_INT || t === T_UINT) return intCanonical(b, vs, ve - 1);
   if (t !== T_STRING) return true; // floats keep the text InfluxDB accepted (README: Canonical form)
-  if (b[ve - 1] !== 34 || ve - vs < 2) return false;
-  for (let i = vs + 1; i < ve - 1; i++) { const c = b[i]; if (c === 34 || c === 92) return false; }
+  if (b[ve - 1] !== Byte.QUOTE || ve - vs < 2) return false;
+  for (let i = vs + 1; i < ve - 1; i++) if (STRING_ESCAPES[b[i]] === 1) return false;
   return true;
-}
-
-/** Digits b[s..e) with an optional '-': no leading zero, and not `-0`. */
-function intCanonical(b: Buffer, s: number, e: number): boolean {
-  const d = b[s] === 45 ? s + 1 : s;
-  return b[d] !== 48 || (e - d === 1 && d === s);
 }
 
 function writeValue(st: LineState, out: BatchWriter, j: number): void {
@@ -164,34 +158,30 @@ function writeValue(st: LineState, out: BatchWriter, j: number): void {
   if (valueCanonical(st, j)) { out.copy(b, vs, ve); return; }
   const t = st.ftypes[j];
   if (t === T_BOOL) {
-    const d = out.data;
-    let p = out.pos;
-    if (b[vs] === 116 || b[vs] === 84) { d[p++] = 116; d[p++] = 114; d[p++] = 117; d[p++] = 101; } // true
-    else { d[p++] = 102; d[p++] = 97; d[p++] = 108; d[p++] = 115; d[p++] = 101; } // false
-    out.pos = p;
+    out.latin1(booleanValue(b, vs, ve) === 1 ? CANONICAL_TRUE : CANONICAL_FALSE);
     return;
   }
   if (t === T_INT || t === T_UINT) {
     // Telegraf's grammar refuses leading zeros in integers: `007i` is written `7i`, `-0i` `0i`.
     // Byte by byte: leading zeros, however many, cost no string.
-    let d = b[vs] === 45 ? vs + 1 : vs;
+    let d = b[vs] === Byte.MINUS ? vs + 1 : vs;
     const e = ve - 1;
     while (d < e - 1 && b[d] === 48) d++;
-    if (d > vs && b[vs] === 45 && !(e - d === 1 && b[d] === 48)) out.byte(45);
+    if (d > vs && b[vs] === Byte.MINUS && !(e - d === 1 && b[d] === 48)) out.byte(45);
     out.copy(b, d, ve); // the digits and the i or u suffix
     return;
   }
   // InfluxDB's StringValue: the bytes between the first and the last byte, with \\ and \" unescaped;
   // then our escapes of \ and ". One pass over the bytes.
-  out.byte(34);
+  out.byte(Byte.QUOTE);
   const e = ve - 1;
   for (let i = vs + 1; i < e; i++) {
     let c = b[i];
-    if (c === 92 && i + 1 < e && (b[i + 1] === 92 || b[i + 1] === 34)) c = b[++i];
-    if (c === 92 || c === 34) out.byte(92);
+    if (c === Byte.BACKSLASH && i + 1 < e && STRING_UNESCAPES[b[i + 1]] === 1) c = b[++i];
+    if (STRING_ESCAPES[c] === 1) out.byte(Byte.BACKSLASH);
     out.byte(c);
   }
-  out.byte(34);
+  out.byte(Byte.QUOTE);
 }
 
 function writeFieldKey(st: LineState, out: BatchWriter, j: number): void {
@@ -207,13 +197,13 @@ function writeFieldKey(st: LineState, out: BatchWriter, j: number): void {
   let prev = -1;
   for (let i = ks; i < ke; i++) {
     let c = b[i];
-    if (c === 92 && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
-    if (prev === 92 && (c === 44 || c === 32 || c === 61 || c === 34 || c === 92)) { prev = -2; break; }
-    if (c === 44 || c === 32 || c === 61) d[p++] = 92;
+    if (c === Byte.BACKSLASH && i + 1 < ke && isNameEscape(b[i + 1])) c = b[++i];
+    if (prev === Byte.BACKSLASH && FK_RAW[c] === 1) { prev = -2; break; }
+    if (FK_ALWAYS[c] === 1) d[p++] = Byte.BACKSLASH;
     d[p++] = c;
     prev = c;
   }
-  if (prev === 92 || prev === -2) { out.copy(b, ks, ke); return; }
+  if (prev === Byte.BACKSLASH || prev === -2) { out.copy(b, ks, ke); return; }
   out.pos = p;
 }
 
@@ -224,8 +214,8 @@ function writeMeasurement(out: BatchWriter, b: Buffer, s: number, e: number): vo
   let prev = -1;
   for (let i = s; i < e; i++) {
     let c = b[i];
-    if (c === 92 && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
-    if (c === 44 || c === 32 || ((c === 61 || c === 34) && prev === 92)) d[p++] = 92;
+    if (c === Byte.BACKSLASH && i + 1 < e && isNameEscape(b[i + 1])) c = b[++i];
+    if (M_ALWAYS[c] === 1 || (prev === Byte.BACKSLASH && M_AFTER_BACKSLASH[c] === 1)) d[p++] = Byte.BACKSLASH;
     d[p++] = c;
     prev = c;
   }
@@ -236,22 +226,22 @@ function writeMeasurement(out: BatchWriter, b: Buffer, s: number, e: number): vo
  * Emits the canonical line for a scanned point, from the body's line `line`. Returns '' on success, else the reason InfluxDB's
  * storage layer gives for dropping it.
  */
-export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer, line: number): string {
+export function emitPoint(st: LineState, keysAsWritten: boolean, sc: ParseScratch, out: BatchWriter, defaultTs: Buffer, line: number): string {
   const b = st.buf;
   const t = st.tags;
   for (let j = 0; j < st.nTags; j++) {
-    if (isTime(b, t[j * 4], t[j * 4 + 1])) return `invalid tag key: input tag "time" on measurement "${measurementName(st)}" is invalid`;
+    if (timeKey(b, t[j * 4], t[j * 4 + 1])) return `invalid tag key: input tag "time" on measurement "${measurementName(st)}" is invalid`;
   }
-  const sel = selectFields(st);
+  const sel = selectFields(st, sc);
   if (sel !== '' && sel !== '-') return sel;
   const s = st.start;
-  if (sel === '' && prefixCanonical(st)) {
+  if (sel === '' && prefixCanonical(st, keysAsWritten)) {
     if (st.tsText === '' && st.tsStart !== st.tsEnd && st.tsStart === st.fEnd + 1) {
       // The common Telegraf case: the line is already canonical, one copy.
       out.ensure(st.tsEnd - s + 1);
       const at = out.pos;
-      if (b[st.tsEnd] === 10) out.run(b, s, st.tsEnd + 1); // the input's newline ends the line
-      else { out.copy(b, s, st.tsEnd); out.byte(10); }
+      if (b[st.tsEnd] === Byte.LF) out.run(b, s, st.tsEnd + 1); // the input's newline ends the line
+      else { out.copy(b, s, st.tsEnd); out.byte(Byte.LF); }
       out.commit(at, st.keyEnd - s, st.mEnd - s, line);
       return '';
     }
@@ -260,9 +250,9 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer, li
     out.ensure(st.fEnd - s + ts + 2);
     const at = out.pos;
     out.copy(b, s, st.fEnd);
-    out.byte(32);
+    out.byte(Byte.SPACE);
     writeTimestamp(st, out, defaultTs);
-    out.byte(10);
+    out.byte(Byte.LF);
     out.commit(at, st.keyEnd - s, st.mEnd - s, line);
     return '';
   }
@@ -278,34 +268,36 @@ export function emitPoint(st: LineState, out: BatchWriter, defaultTs: Buffer, li
     out.copy(b, st.mEnd, st.keyEnd);
   } else {
     for (let j = 0; j < st.nTags; j++) {
-      out.byte(44);
+      out.byte(Byte.COMMA);
       out.copy(b, t[j * 4], t[j * 4 + 1]);
-      out.byte(61);
-      if (b[t[j * 4 + 2]] === 61) out.byte(92); // a value may start with a bare '='; canonical escapes it
+      out.byte(Byte.EQUALS);
+      if (b[t[j * 4 + 2]] === Byte.EQUALS) out.byte(Byte.BACKSLASH); // a value may start with a bare '='; canonical escapes it
       out.copy(b, t[j * 4 + 2], t[j * 4 + 3]);
     }
   }
   const sLen = out.pos - lineStart;
-  out.byte(32);
+  out.byte(Byte.SPACE);
 
-  let copyFields = sel === '' && (!st.bsFields || st.keysAsWritten);
+  let copyFields = sel === '' && (!st.bsFields || keysAsWritten);
   if (copyFields) for (let j = 0; j < st.nFields && copyFields; j++) copyFields = valueCanonical(st, j);
   if (copyFields && fieldsContiguous(st)) {
     out.copy(b, st.fStart, st.fEnd);
   } else {
     let first = true;
+    const keep = sc.keep;
+    const source = sc.source;
     for (let j = 0; j < st.nFields; j++) {
       if (keep[j] === 0) continue;
-      if (!first) out.byte(44);
+      if (!first) out.byte(Byte.COMMA);
       first = false;
       writeFieldKey(st, out, j);
-      out.byte(61);
+      out.byte(Byte.EQUALS);
       writeValue(st, out, source[j]);
     }
   }
-  out.byte(32);
+  out.byte(Byte.SPACE);
   writeTimestamp(st, out, defaultTs);
-  out.byte(10);
+  out.byte(Byte.LF);
   out.commit(lineStart, sLen, mLen, line);
   return '';
 }
@@ -317,15 +309,15 @@ function writeTimestamp(st: LineState, out: BatchWriter, defaultTs: Buffer): voi
 }
 
 /** The line up to the end of its fields is canonical as written (the timestamp may not be). */
-function prefixCanonical(st: LineState): boolean {
-  if (st.bsMeasurement || (st.bsFields && !st.keysAsWritten) || !st.tagsSorted) return false;
+function prefixCanonical(st: LineState, keysAsWritten: boolean): boolean {
+  if (st.bsMeasurement || (st.bsFields && !keysAsWritten) || !st.tagsSorted) return false;
   if (st.fStart !== st.keyEnd + 1 || leadingEquals(st) || !fieldsContiguous(st)) return false;
   for (let j = 0; j < st.nFields; j++) if (!valueCanonical(st, j)) return false;
   return true;
 }
 
 function leadingEquals(st: LineState): boolean {
-  for (let j = 0; j < st.nTags; j++) if (st.buf[st.tags[j * 4 + 2]] === 61) return true;
+  for (let j = 0; j < st.nTags; j++) if (st.buf[st.tags[j * 4 + 2]] === Byte.EQUALS) return true;
   return false;
 }
 

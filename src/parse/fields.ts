@@ -3,14 +3,14 @@
 // fields hold a backslash are re-walked with those exact rules.
 import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
 import { fitsInt64, fitsUint64, latin1Capped, validFloatBytes } from './numbers.js';
-import { MAX_FIELDS, MAX_KEY_LENGTH } from './limits.js';
+import { Byte, MAX_FIELDS, MAX_KEY_LENGTH, SAFE_INT_DIGITS, booleanValue } from './grammar.js';
 
 /** The iterator's type rule: first byte of the value, then the last byte for numbers. */
 function typeOf(b: Buffer, vs: number, ve: number): number {
   if (ve <= vs) return 0;
   const c = b[vs];
-  if (c === 34) return T_STRING;
-  if ((c >= 48 && c <= 57) || c === 45 || c === 46 || c === 110 || c === 78 || c === 105 || c === 73 || c === 117) {
+  if (c === Byte.QUOTE) return T_STRING;
+  if ((c >= 48 && c <= 57) || c === Byte.MINUS || c === 46 || c === 110 || c === 78 || c === 105 || c === 73 || c === 117) {
     const l = b[ve - 1];
     return l === 105 ? T_INT : l === 117 ? T_UINT : T_FLOAT;
   }
@@ -18,8 +18,6 @@ function typeOf(b: Buffer, vs: number, ve: number): number {
 }
 
 const short = (b: Buffer, s: number, e: number): string => e - s <= 64 ? b.toString('latin1', s, e) : b.toString('latin1', s, s + 64) + '...';
-
-const BOOLS = ['t', 'T', 'true', 'True', 'TRUE', 'f', 'F', 'false', 'False', 'FALSE'];
 
 /**
  * Whether 1.x's storage engine can parse the value the iterator typed. The scanner checked the
@@ -30,14 +28,14 @@ const BOOLS = ['t', 'T', 'true', 'True', 'TRUE', 'f', 'F', 'false', 'False', 'FA
 function engineReads(b: Buffer, vs: number, ve: number, t: number, unsigned: boolean): boolean {
   if (t === T_STRING) return true;
   if (t === T_FLOAT) return validFloatBytes(b, vs, ve);
-  if (t === T_BOOL) return ve - vs <= 5 && BOOLS.includes(b.toString('latin1', vs, ve));
+  if (t === T_BOOL) return booleanValue(b, vs, ve) >= 0;
   if (t === T_UINT && !unsigned) return false;
   const e = ve - 1; // the i or u suffix
-  const d = t === T_INT && b[vs] === 45 ? vs + 1 : vs;
+  const d = t === T_INT && b[vs] === Byte.MINUS ? vs + 1 : vs;
   if (d >= e) return false;
   for (let i = d; i < e; i++) if (b[i] < 48 || b[i] > 57) return false;
   // Up to 18 digits always fit; only longer ones are compared with the bounds.
-  return e - d < 19 || (t === T_INT ? fitsInt64(b, vs, e) : fitsUint64(b, vs, e));
+  return e - d <= SAFE_INT_DIGITS || (t === T_INT ? fitsInt64(b, vs, e) : fitsUint64(b, vs, e));
 }
 
 export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): boolean {
@@ -48,15 +46,15 @@ export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): bo
   st.badValueAt = -1;
   while (p < end) {
     let k = p;
-    while (k < end && !(b[k] === 61 && (k === p || b[k - 1] !== 92))) k++;
+    while (k < end && !(b[k] === Byte.EQUALS && (k === p || b[k - 1] !== Byte.BACKSLASH))) k++;
     if (k > end - 2) return st.fail(k, `invalid value: field-key=${latin1Capped(b, p, k)}`);
     let v = k + 1;
     let quoted = false;
     while (v < end) {
       const c = b[v];
-      if (c === 92 && v + 1 < end && (b[v + 1] === 34 || b[v + 1] === 92)) { v += 2; continue; }
-      if (c === 34) { quoted = !quoted; v++; continue; }
-      if (c === 44 && !quoted) break;
+      if (c === Byte.BACKSLASH && v + 1 < end && (b[v + 1] === Byte.QUOTE || b[v + 1] === Byte.BACKSLASH)) { v += 2; continue; }
+      if (c === Byte.QUOTE) { quoted = !quoted; v++; continue; }
+      if (c === Byte.COMMA && !quoted) break;
       v++;
     }
     const sz = keyLen + 4 + (k - p);

@@ -6,4 +6,5 @@ export { serializePoint } from './serialize.js';
 export { PointBuilder } from './point-builder.js';
 export { parsePrecision, precisionError, v1PrecisionError, V2_PRECISION_ERROR } from './precision.js';
 export { describeLineError, describeLineErrorAt, MAX_ERROR_TEXT } from './errors.js';
-export { parseBody, OFF_THREAD_BYTES, type BodyParse } from './off-thread.js';
+export { BodyParser, OFF_THREAD_BYTES, type BodyParse } from './off-thread.js';
+export { ParseScratch } from './state.js';

@@ -1,13 +1,7 @@
 // Number and timestamp checks done on bytes, matching Go's strconv as InfluxDB 1.x calls it.
 // Only the rare cases (long literals, non-ns precision) leave the byte loop.
 
-const MAX_I64 = '9223372036854775807';
-const MIN_I64_ABS = '9223372036854775808';
-const MAX_U64 = '18446744073709551615';
-/** InfluxDB's time range: MinInt64 + 2 … MaxInt64 - 1. */
-export const MIN_NS = -9223372036854775806n;
-export const MAX_NS = 9223372036854775806n;
-export const TIME_RANGE_REASON = 'time outside range -9223372036854775806 - 9223372036854775806';
+import { MAX_I64_TEXT, MAX_NS, MAX_U64_TEXT, MIN_I64_ABS_TEXT, MIN_NS, TIME_RANGE_REASON } from './grammar.js';
 
 /** Compare the decimal digits buf[s..e) (no sign) with a decimal string, ignoring leading zeros. */
 function cmpDigits(buf: Uint8Array, s: number, e: number, limit: string): number {
@@ -23,12 +17,12 @@ function cmpDigits(buf: Uint8Array, s: number, e: number, limit: string): number
 
 /** True when the optionally signed decimal buf[s..e) fits an int64. */
 export function fitsInt64(buf: Uint8Array, s: number, e: number): boolean {
-  if (buf[s] === 45) return cmpDigits(buf, s + 1, e, MIN_I64_ABS) <= 0;
-  return cmpDigits(buf, s, e, MAX_I64) <= 0;
+  if (buf[s] === 45) return cmpDigits(buf, s + 1, e, MIN_I64_ABS_TEXT) <= 0;
+  return cmpDigits(buf, s, e, MAX_I64_TEXT) <= 0;
 }
 
 export function fitsUint64(buf: Uint8Array, s: number, e: number): boolean {
-  return cmpDigits(buf, s, e, MAX_U64) <= 0;
+  return cmpDigits(buf, s, e, MAX_U64_TEXT) <= 0;
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
@@ -106,7 +100,7 @@ export function latin1Capped(buf: Uint8Array, s: number, e: number): string {
 const latin1 = (buf: Uint8Array, s: number, e: number): string => Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
 
 /** Nanoseconds per precision unit. */
-export const UNIT_NS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n };
+export const UNIT_NS: Readonly<Record<string, bigint>> = Object.freeze({ ns: 1n, us: 1000n, ms: 1000000n, s: 1000000000n, m: 60000000000n, h: 3600000000000n });
 
 /**
  * Converts the timestamp text buf[s..e) (already checked: optional '-' then digits) to canonical ns text.
@@ -123,21 +117,6 @@ export function timestampToNs(buf: Uint8Array, s: number, e: number, unit: bigin
   const v = BigInt((neg ? '-' : '') + latin1(buf, d, e)) * unit;
   if (v < MIN_NS || v > MAX_NS) return { reason: TIME_RANGE_REASON };
   return { ns: v.toString() };
-}
-
-/**
- * Fast check for the common case: ns precision, canonical digits (no leading zero), inside the range.
- * Then the text can be copied as is.
- */
-export function isCanonicalNsInRange(buf: Uint8Array, s: number, e: number): boolean {
-  let d = s;
-  if (buf[d] === 45) d++;
-  const n = e - d;
-  if (n === 0 || n > 19) return false;
-  if (buf[d] === 48) return n === 1 && d === s; // "0" is canonical, "-0" and "007" are not
-  if (n < 19) return true;
-  // 19 digits: the range is ±9223372036854775806, the same bound on both sides.
-  return cmpDigits(buf, d, e, '9223372036854775806') <= 0;
 }
 
 export { latin1 };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseLines } from './parse.js';
 import { LineSet } from './line-set.js';
+import { ParseScratch } from './state.js';
 import type { LineError, ParseOptions, ParseResult } from './types.js';
 
 /** Bodies smaller than this are parsed inline: a few ms at worst, less than a thread hop is worth. */
@@ -125,13 +126,20 @@ class ParseThread {
   }
 }
 
-let thread: ParseThread | undefined;
 /** The compiled worker exists in dist/; tests that run the TypeScript sources parse inline. */
 const canOffload = existsSync(WORKER_FILE);
 
-/** parseLines, on the parse thread for bodies of OFF_THREAD_BYTES or more. */
-export async function parseBody(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
-  if (body.length < OFF_THREAD_BYTES || !canOffload) return { ...parseLines(body, opts), body };
-  thread ??= new ParseThread();
-  return thread.parse(body, opts);
+/**
+ * parseLines for the write route: bodies of OFF_THREAD_BYTES or more on the parse thread (started on
+ * first use), smaller ones inline with this thread's scratch. One per process, made by the route.
+ */
+export class BodyParser {
+  private readonly scratch = new ParseScratch();
+  private thread: ParseThread | undefined;
+
+  async parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
+    if (body.length < OFF_THREAD_BYTES || !canOffload) return { ...parseLines(body, opts, this.scratch), body };
+    this.thread ??= new ParseThread();
+    return this.thread.parse(body, opts);
+  }
 }

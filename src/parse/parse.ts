@@ -1,30 +1,25 @@
 // parseLines: splits the body into InfluxDB 1.x "lines", scans each and writes canonical lines.
 import type { LineError, ParseOptions, ParseResult } from './types.js';
-import { LineState } from './state.js';
+import { ParseScratch } from './state.js';
 import { BatchWriter } from './out.js';
 import { scanPoint } from './scan.js';
 import { emitPoint } from './emit.js';
-import { consumerCheck } from './consumers.js';
+import { CONSUMERS_OK, consumerCheck, rejectedAt, rejectionReason } from './consumers.js';
 import { fastLines } from './fast.js';
 import { newlineEscaped, scanLineEnd, skipWs } from './split.js';
 import { UNIT_NS } from './numbers.js';
 import { errorText } from './errors.js';
 import { LineSet } from './line-set.js';
-import { shrinkEmitScratch } from './emit.js';
-import { shrinkScanScratch } from './scan.js';
+import { Byte, MAX_NS, isBlank } from './grammar.js';
 
 /** Rejected lines kept with their text by default; the rest are only counted. */
 export const DEFAULT_MAX_ERRORS = 10;
 
-let st = new LineState();
-const SPACE = Buffer.from(' ');
-const NEWLINE = Buffer.from('\n');
-
-/** Receive time truncated to the precision, as InfluxDB's SetPrecision does, in ns text. */
-function defaultTimestamp(receivedAtNs: bigint, unit: bigint): Buffer {
+/** Receive time truncated to the precision, as InfluxDB's SetPrecision does: the tail (space, ns text, newline) of a point without timestamp. */
+function defaultTail(receivedAtNs: bigint, unit: bigint): Buffer {
   let t = receivedAtNs - (((receivedAtNs % unit) + unit) % unit);
-  if (t > 9223372036854775806n) t = 9223372036854775806n;
-  return Buffer.from(t.toString(), 'latin1');
+  if (t > MAX_NS) t = MAX_NS;
+  return Buffer.from(` ${t}\n`, 'latin1');
 }
 
 /** Bodies from this size on reserve their output at its largest size (see parseLines). */
@@ -36,15 +31,20 @@ const SAMPLE_BYTES = 8192;
 function estimateLines(body: Buffer): number {
   const end = Math.min(body.length, SAMPLE_BYTES);
   let n = 0;
-  for (let i = body.indexOf(10); i >= 0 && i < end; i = body.indexOf(10, i + 1)) n++;
+  for (let i = body.indexOf(Byte.LF); i >= 0 && i < end; i = body.indexOf(Byte.LF, i + 1)) n++;
   if (n === 0) return 16;
   return Math.ceil(((body.length * n) / end) * 1.25) + 16;
 }
 
-export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
+/**
+ * Parses a body. `sc` is the calling thread's scratch (one per thread, reused by every parse; a fresh one
+ * when absent): it holds no state between parses, only reusable arrays, shrunk at the end.
+ */
+export function parseLines(body: Buffer, opts: ParseOptions, sc: ParseScratch = new ParseScratch()): ParseResult {
   const len = body.length;
   const unit = UNIT_NS[opts.precision] ?? 1n;
-  const defTs = defaultTimestamp(opts.receivedAtNs, unit);
+  const tail = defaultTail(opts.receivedAtNs, unit);
+  const defTs = tail.subarray(1, tail.length - 1);
   const errors: LineError[] = [];
   const maxErrors = opts.maxErrors ?? DEFAULT_MAX_ERRORS;
   const badLines = new LineSet();
@@ -62,32 +62,32 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
   const maxPoints = Math.min(maxLines + 1, Math.ceil(len / 6) + 1);
   const lines = len >= RESERVE_ALL_BYTES ? maxPoints : Math.min(maxPoints, estimateLines(body));
   const out = new BatchWriter(len >= RESERVE_ALL_BYTES ? 2 * len + 22 * maxPoints + 64 : len + 22 * lines + 1024, lines);
-  out.setTail(Buffer.concat([SPACE, defTs, NEWLINE]));
+  out.setTail(tail);
   const tailLength = out.tailLength();
   // Cursors to the next quote / backslash / newline: each found once with a native search,
   // so the whole body is searched in linear time however lines are split. (q may also stand at a
   // newline with no quote before it: it only ever answers "a quote before this newline?".)
-  let q = body.indexOf(34);
+  let q = body.indexOf(Byte.QUOTE);
   if (q < 0) q = len;
-  let bs = body.indexOf(92);
+  let bs = body.indexOf(Byte.BACKSLASH);
   if (bs < 0) bs = len;
-  let nl = body.indexOf(10);
+  let nl = body.indexOf(Byte.LF);
   if (nl < 0) nl = len;
   let pos = 0;
   let line = 1;
   // The fast path needs a newline ahead (its loops stop there instead of checking bounds), and ns.
-  const fastEnd = unit === 1n ? body.lastIndexOf(10) : -1;
+  const fastEnd = unit === 1n && opts.fastPath !== false ? body.lastIndexOf(Byte.LF) : -1;
   // Lines in a row that gave no point (rejected, blank, comments): from the fourth on, the fast path
   // is not tried until a line gives a point again, so a run of such lines pays for no try per line.
   let idleRun = 0;
   while (pos < len) {
     // Empty lines: nothing to scan.
-    while (body[pos] === 10) { pos++; line++; }
+    while (body[pos] === Byte.LF) { pos++; line++; }
     if (pos >= len) break;
     if (pos < fastEnd && idleRun < 4) {
       // The fast path takes what it can (one line, one point each); the line it stops at goes below.
       const before = out.count;
-      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount, line);
+      pos = fastLines(body, pos, fastEnd, out, tailLength, maxLines - errorCount, line, sc);
       if (out.count > before) idleRun = 0;
       line += out.count - before;
       if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
@@ -97,8 +97,8 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         // It is counted without the exact scan when nothing can carry it past its newline.
         let k = pos;
         let c = 0;
-        do c = body[++k]; while (k < len && c !== 10 && c !== 34 && c !== 92);
-        if (k >= len || c === 10) {
+        do c = body[++k]; while (k < len && c !== Byte.LF && c !== Byte.QUOTE && c !== Byte.BACKSLASH);
+        if (k >= len || c === Byte.LF) {
           errorCount++;
           badLines.add(line);
           line++;
@@ -118,16 +118,16 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
       // bytes: longer lines cost little per byte the usual way.
       while (pos < len && out.count + errorCount <= maxLines) {
         let c = body[pos];
-        if (c <= 32 || c === 35 || c === 34 || c === 92) break;
+        if (c <= Byte.SPACE || c === Byte.COMMENT || c === Byte.QUOTE || c === Byte.BACKSLASH) break;
         const lim = pos + 64 < len ? pos + 64 : len;
         let k = pos;
         let space = false;
         do {
           c = body[++k];
-          if (c === 32) space = true;
-          else if (c === 61 && space) break;
-        } while (k < lim && c !== 10 && c !== 34 && c !== 92);
-        if (k < len && c !== 10) break; // not such a line, or longer than 64 bytes
+          if (c === Byte.SPACE) space = true;
+          else if (c === Byte.EQUALS && space) break;
+        } while (k < lim && c !== Byte.LF && c !== Byte.QUOTE && c !== Byte.BACKSLASH);
+        if (k < len && c !== Byte.LF) break; // not such a line, or longer than 64 bytes
         errorCount++;
         badLines.add(line);
         line++;
@@ -138,7 +138,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     }
     if (nl < pos) nl = nextNewline(body, pos, len);
     if (q < pos) q = nextQuote(body, pos, nl, len);
-    if (bs < pos) { bs = body.indexOf(92, pos); if (bs < 0) bs = len; }
+    if (bs < pos) { bs = body.indexOf(Byte.BACKSLASH, pos); if (bs < 0) bs = len; }
     // Only a quote or a backslash can move the end of a line past the next newline. A line with
     // quotes but no backslash and no leading blank ends at the newline whenever it scans as valid
     // (InfluxDB's line splitter and its field scanner then agree), so it is only checked on error.
@@ -146,13 +146,13 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     // Without a quote, a backslash moves the end only when it escapes the newline itself.
     let verify = false;
     if (bs < nl) { if (q < nl || newlineEscaped(body, pos, nl, len)) blockEnd = scanLineEnd(body, pos, len); }
-    else if (q < nl && (body[pos] === 32 || body[pos] === 9 || body[pos] === 0)) blockEnd = scanLineEnd(body, pos, len);
+    else if (q < nl && isBlank(body[pos])) blockEnd = scanLineEnd(body, pos, len);
     else if (q < nl) {
       // An odd number of quotes before the newline: most likely a string runs past it, and the
       // optimistic scan would fail and be redone; the block end is found first instead.
       // Only short lines are counted: a long one costs more to count than a wasted scan.
       let quotes = 0;
-      if (nl - q < 64) for (let k = q; k < nl; k++) if (body[k] === 34) quotes++;
+      if (nl - q < 64) for (let k = q; k < nl; k++) if (body[k] === Byte.QUOTE) quotes++;
       if ((quotes & 1) === 1) blockEnd = scanLineEnd(body, pos, len);
       else verify = true;
     }
@@ -160,10 +160,10 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     const outBefore = out.count;
     for (;;) {
       let e = blockEnd;
-      if (e > pos && body[e - 1] === 10) e--; // InfluxDB strips one trailing newline of the block
-      if (opts.allowCRLF && e > pos && body[e - 1] === 13) e--; // 2.x: CRLF ends a line
+      if (e > pos && body[e - 1] === Byte.LF) e--; // InfluxDB strips one trailing newline of the block
+      if (opts.allowCRLF && e > pos && body[e - 1] === Byte.CR) e--; // 2.x: CRLF ends a line
       const s = skipWs(body, pos, e);
-      if (s >= e || body[s] === 35) break; // blank lines and '#' comments are skipped
+      if (s >= e || body[s] === Byte.COMMENT) break; // blank lines and '#' comments are skipped
       if (nl < e && blockEnd !== nl && bs >= blockEnd && errorCount > errors.length) {
         // Error texts are full and the block holds a raw newline (in quotes; no backslash): no
         // point holding one is ever written (consumers.ts), so it is counted bad without a scan.
@@ -171,6 +171,7 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         badLines.add(blockLine);
         break;
       }
+      const st = sc.line;
       let ok = scanPoint(st, body, s, e, bs, unit, opts.allowUnsigned);
       if (!ok && verify) {
         verify = false;
@@ -178,20 +179,25 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
         if (real !== blockEnd) { blockEnd = real; continue; }
       }
       let reason = st.reason;
+      let errPos = st.errPos;
       let stage: 'parse' | 'storage' | 'record' = 'parse';
       if (ok) {
-        reason = consumerCheck(st);
-        if (reason !== '') { ok = false; stage = 'record'; }
-      }
-      if (ok) {
-        reason = emitPoint(st, out, defTs, blockLine);
-        if (reason !== '') { ok = false; stage = 'storage'; st.errPos = s; }
+        const verdict = consumerCheck(st, sc.hashesFor(st.nFields), sc.hashSeed);
+        if (verdict >= 0) {
+          ok = false;
+          stage = 'record';
+          errPos = rejectedAt(verdict);
+          if (errors.length < maxErrors) reason = rejectionReason(verdict);
+        } else {
+          reason = emitPoint(st, verdict === CONSUMERS_OK, sc, out, defTs, blockLine);
+          if (reason !== '') { ok = false; stage = 'storage'; errPos = s; }
+        }
       }
       if (!ok) {
         errorCount++;
         badLines.add(blockLine);
         if (errors.length < maxErrors) {
-          let err: LineError = { line: blockLine, column: st.errPos - pos + 1, text: errorText(body, s, e), reason };
+          let err: LineError = { line: blockLine, column: errPos - pos + 1, text: errorText(body, s, e), reason };
           if (stage !== 'parse') err = { ...err, stage };
           if (stage === 'parse' && st.hint !== '') err = { ...err, hint: st.hint };
           errors.push(err);
@@ -204,15 +210,12 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
     idleRun = out.count !== outBefore || errorCount === maxErrors ? 0 : idleRun + 1;
     // Count the newlines the block spanned (more than one only for quoted or escaped newlines).
     line++;
-    if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === 10) line++;
+    if (blockEnd !== nl) for (let i = nl; i < blockEnd; i++) if (body[i] === Byte.LF) line++;
     pos = blockEnd + 1;
     if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
   }
   out.flush();
-  // Scratch grown by one huge line is given back, so it is not kept for the life of the process.
-  if (st.fields.length > SCRATCH_KEEP || st.tags.length > SCRATCH_KEEP) st = new LineState();
-  shrinkScanScratch(SCRATCH_KEEP);
-  shrinkEmitScratch(SCRATCH_KEEP);
+  sc.shrink();
   return {
     points: {
       data: out.data.subarray(0, out.pos),
@@ -232,9 +235,9 @@ export function parseLines(body: Buffer, opts: ParseOptions): ParseResult {
 /** The next '\n' at or after pos, or len: a short loop first (a native call costs more than a short line). */
 function nextNewline(body: Buffer, pos: number, len: number): number {
   const lim = pos + 64 < len ? pos + 64 : len;
-  for (let k = pos; k < lim; k++) if (body[k] === 10) return k;
+  for (let k = pos; k < lim; k++) if (body[k] === Byte.LF) return k;
   if (lim === len) return len;
-  const nl = body.indexOf(10, lim);
+  const nl = body.indexOf(Byte.LF, lim);
   return nl < 0 ? len : nl;
 }
 
@@ -244,11 +247,8 @@ function nextNewline(body: Buffer, pos: number, len: number): number {
  */
 function nextQuote(body: Buffer, pos: number, nl: number, len: number): number {
   const lim = nl < pos + 64 ? nl : pos + 64;
-  for (let k = pos; k < lim; k++) if (body[k] === 34) return k;
+  for (let k = pos; k < lim; k++) if (body[k] === Byte.QUOTE) return k;
   if (lim === nl) return nl;
-  const q = body.indexOf(34, lim);
+  const q = body.indexOf(Byte.QUOTE, lim);
   return q < 0 ? len : q;
 }
-
-/** Entries of per-line scratch arrays kept between parses. */
-const SCRATCH_KEEP = 1 << 14;

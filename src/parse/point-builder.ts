@@ -6,35 +6,29 @@
 import { BatchWriter } from './out.js';
 import type { PointBatch } from './types.js';
 import { escapeFieldKey, escapeMeasurement, escapeString, escapeTag, fieldKeyNeedsRaw } from './escape.js';
-import { FK_READ_ALIKE, K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, fieldKeyFacts, readAlike } from './consumers.js';
-import { MAX_KEY_LENGTH } from './limits.js';
+import { FK_READ_ALIKE, fieldKeyFacts, readAlike } from './consumers.js';
+import {
+  Byte, CANONICAL_FALSE, CANONICAL_TRUE, ESCAPE_ALWAYS_BYTES, KIND_TEXT, K_FIELD_KEY, K_MEASUREMENT, K_STRING, K_TAG_KEY, K_TAG_VALUE,
+  MAX_I64, MAX_KEY_LENGTH, MAX_NS, MAX_U64, MIN_I64, MIN_NS, UNESCAPED_NAME_BYTES, isTelegrafControl, isTimeKey,
+} from './grammar.js';
 
-const KIND_TEXT = ['measurement', 'tag key', 'tag value', 'field key', 'string field'] as const;
-const K_FIELD_KEY = 3;
-const K_STRING = 4;
-
-/** int64 and InfluxDB's time range (MinInt64 + 2 … MaxInt64 - 1). */
-const MIN_I64 = -(2n ** 63n);
-const MAX_I64 = 2n ** 63n - 1n;
-const MAX_U64 = 2n ** 64n - 1n;
-const MIN_NS = -9223372036854775806n;
-const MAX_NS = 9223372036854775806n;
 /** Milliseconds whose ns value is inside InfluxDB's range. */
-const MAX_MS = 9223372036854;
+const MAX_MS = Number(MAX_NS / 1000000n);
 
 /**
- * Per kind, per byte: 0 plain, 1 special (the token takes the escaping path: a byte escape.ts escapes, or a
- * backslash), 2 refused. Telegraf's grammar refuses tab, LF, VT, FF and CR in names and keys even escaped;
- * InfluxDB's scanner skips a NUL where a name starts. In strings only LF matters: it would split the line.
+ * Per kind, per byte: 0 plain, 1 special (the token takes the escaping path: a byte its canonical spelling
+ * escapes (grammar.ts), or a backslash), 2 refused. Telegraf's grammar refuses tab, LF, VT, FF and CR in
+ * names and keys even escaped; InfluxDB's scanner skips a NUL where a name starts. In strings only LF
+ * matters: it would split the line.
  */
-const CLASSES: Uint8Array[] = [0, 1, 2, 3, 4].map((kind) => {
+const CLASSES: readonly Uint8Array[] = Object.freeze([K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, K_FIELD_KEY, K_STRING].map((kind) => {
   const t = new Uint8Array(256);
-  const specials = kind === K_MEASUREMENT ? ', \\' : kind === K_STRING ? '"\\' : ', =\\';
-  for (const ch of specials) t[ch.charCodeAt(0)] = 1;
-  if (kind === K_STRING) t[10] = 2;
-  else for (const c of [0, 9, 10, 11, 12, 13]) t[c] = 2;
+  for (let c = 0; c < 256; c++) {
+    if (kind === K_STRING ? c === Byte.LF : isTelegrafControl(c) || c === Byte.NUL) t[c] = 2;
+    else if (c === Byte.BACKSLASH || ESCAPE_ALWAYS_BYTES[kind][c] === 1) t[c] = 1;
+  }
   return t;
-});
+}));
 
 export class PointBuilder {
   readonly out: BatchWriter;
@@ -87,7 +81,7 @@ export class PointBuilder {
   measurementBytes(b: Uint8Array, s: number, e: number): this {
     if (this.error) return this;
     if (e === s) return this.refuse('measurement is empty');
-    if (b[s] === 35) return this.refuse('measurement starts with "#", which line protocol reads as a comment');
+    if (b[s] === Byte.COMMENT) return this.refuse('measurement starts with "#", which line protocol reads as a comment');
     const out = this.out;
     out.ensure(3 * (e - s) + 2);
     const end = this.token(out.data, out.pos, b, s, e, K_MEASUREMENT);
@@ -124,7 +118,7 @@ export class PointBuilder {
     const k = this.token(this.tagBuf, this.tagPos, kb, ks, ke, K_TAG_KEY);
     if (k < 0) return this;
     this.tagKeyEnd[t] = k;
-    this.tagBuf[k] = 61;
+    this.tagBuf[k] = Byte.EQUALS;
     const v = this.token(this.tagBuf, k + 1, vb, vs, ve, K_TAG_VALUE);
     if (v < 0) return this;
     this.tagEnd[t] = v;
@@ -160,7 +154,7 @@ export class PointBuilder {
 
   boolField(key: string, v: boolean): this {
     if (!this.fieldKey(key)) return this;
-    this.put(v ? 'true' : 'false');
+    this.put(v ? CANONICAL_TRUE : CANONICAL_FALSE);
     return this;
   }
 
@@ -199,9 +193,9 @@ export class PointBuilder {
     const out = this.out;
     out.ensure(24);
     const d = out.data;
-    d[out.pos++] = 32;
+    d[out.pos++] = Byte.SPACE;
     if (timestampMs !== 0) { this.digits(timestampMs); for (let k = 0; k < 6; k++) d[out.pos++] = 48; } else d[out.pos++] = 48;
-    d[out.pos++] = 10;
+    d[out.pos++] = Byte.LF;
     return this.commit();
   }
 
@@ -287,20 +281,20 @@ export class PointBuilder {
         this.refuse(`duplicate tag key ${JSON.stringify(tb.toString('utf8', this.tagStart[t], this.tagKeyEnd[t]))}`);
         return false;
       }
-      if (this.tagKeyEnd[t] - this.tagStart[t] === 4 && isTime(tb, this.tagStart[t])) {
+      if (isTimeKey(tb, this.tagStart[t], this.tagKeyEnd[t])) {
         this.refuse('tag key "time" is not allowed (InfluxDB refuses it)');
         return false;
       }
       const d = out.data;
       let p = out.pos;
-      d[p++] = 44;
+      d[p++] = Byte.COMMA;
       // Tags are short: a loop beats a native copy per tag.
       for (let i = this.tagStart[t], e = this.tagEnd[t]; i < e; i++) d[p++] = tb[i];
       out.pos = p;
     }
     this.seriesLen = out.pos - this.start;
     if (this.seriesLen > MAX_KEY_LENGTH) { this.refuse(`max key length exceeded: series key of ${this.seriesLen} bytes > ${MAX_KEY_LENGTH}`); return false; }
-    out.data[out.pos++] = 32;
+    out.data[out.pos++] = Byte.SPACE;
     return true;
   }
 
@@ -321,13 +315,13 @@ export class PointBuilder {
   private fieldKeyBytes(b: Uint8Array, s: number, e: number): boolean {
     if (!this.openFields()) return false;
     if (e === s) { this.refuse('a field key is empty'); return false; }
-    if (e - s === 4 && isTime(b, s)) {
+    if (isTimeKey(b, s, e)) {
       this.refuse('field key "time" is not allowed (InfluxDB refuses it)');
       return false;
     }
     const out = this.out;
     out.ensure(3 * (e - s) + 2);
-    if (this.nFields > 0) out.data[out.pos++] = 44;
+    if (this.nFields > 0) out.data[out.pos++] = Byte.COMMA;
     const ks = out.pos;
     const end = this.token(out.data, out.pos, b, s, e, K_FIELD_KEY);
     if (end < 0) return false;
@@ -337,7 +331,7 @@ export class PointBuilder {
     this.fieldKeys[2 * this.nFields] = ks;
     this.fieldKeys[2 * this.nFields + 1] = end;
     this.nFields++;
-    out.data[end] = 61;
+    out.data[end] = Byte.EQUALS;
     out.pos = end + 1;
     return true;
   }
@@ -345,10 +339,10 @@ export class PointBuilder {
   private stringValue(b: Uint8Array, s: number, e: number, key: string): this {
     const out = this.out;
     out.ensure(2 * (e - s) + 2);
-    out.data[out.pos] = 34;
+    out.data[out.pos] = Byte.QUOTE;
     const end = this.token(out.data, out.pos + 1, b, s, e, K_STRING, key);
     if (end < 0) return this;
-    out.data[end] = 34;
+    out.data[end] = Byte.QUOTE;
     out.pos = end + 1;
     return this;
   }
@@ -404,10 +398,10 @@ export class PointBuilder {
     if (kind === K_FIELD_KEY) return fieldKeyNeedsRaw(raw);
     for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', i)) {
       let j = i;
-      while (j < raw.length && raw.charCodeAt(j) === 92) j++;
+      while (j < raw.length && raw.charCodeAt(j) === Byte.BACKSLASH) j++;
       if (j === raw.length) return true;
       const c = raw.charCodeAt(j);
-      if (c === 44 || c === 32 || c === 61 || c === 34) return true;
+      if (UNESCAPED_NAME_BYTES[c] === 1) return true; // , space = "
       i = j;
     }
     return false;
@@ -486,11 +480,6 @@ export class PointBuilder {
     }
     return this.text.write(s, at, 'utf8');
   }
-}
-
-/** b[at..at+4) is `time`. */
-function isTime(b: Uint8Array, at: number): boolean {
-  return b[at] === 116 && b[at + 1] === 105 && b[at + 2] === 109 && b[at + 3] === 101;
 }
 
 function cmpBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {

@@ -1,18 +1,20 @@
 // Validation of one line, step for step as InfluxDB 1.x's parsePoint (models/points.go) checks it,
 // recording token offsets on the way. Error reasons are InfluxDB's own words.
 import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT } from './state.js';
-import { fitsInt64, fitsUint64, isCanonicalNsInRange, latin1Capped, timestampToNs, validFloatBytes } from './numbers.js';
+import { fitsInt64, fitsUint64, latin1Capped, timestampToNs, validFloatBytes } from './numbers.js';
 import { skipWs } from './split.js';
 import { walkFieldsExact } from './fields.js';
-
-import { MAX_FIELDS, MAX_KEY_LENGTH } from './limits.js';
+import {
+  Byte, MAX_FIELDS, MAX_KEY_LENGTH, SAFE_FLOAT_CHARS, SAFE_INT_DIGITS, booleanValue, escapedAt, startsBoolean, startsNumber,
+  timestampCanonical,
+} from './grammar.js';
 
 function hasByte(b: Buffer, x: number, s: number, e: number): boolean {
   for (let i = s; i < e; i++) if (b[i] === x) return true;
   return false;
 }
 
-const isNumeric = (c: number): boolean => (c >= 48 && c <= 57) || c === 46;
+const isNumeric = (c: number): boolean => (c >= 48 && c <= 57) || c === Byte.DOT;
 
 // Hints: the likely cause of InfluxDB's terse reasons, and the fix.
 const HINT_SPLIT = 'a quote or \'=\' out of place makes InfluxDB split the fields differently than written: quote string values, escape \'=\' and \',\' in keys';
@@ -20,21 +22,21 @@ const HINT_BOOLEAN = 'a field value is a number, a "quoted string" or true/false
   '(tags follow the measurement after a comma, `cpu,host=a value=1`), or a string without its double quotes?';
 const HINT_UNSIGNED = 'the u suffix (unsigned integer) is InfluxDB 2.x syntax: send it to /api/v2/write, ' +
   'or set KINFLUX_V1_ALLOW_UNSIGNED=true to accept it on /write';
-const HINT_CRLF = 'the line ends in CR LF (Windows line ends), which InfluxDB 1.x refuses: send LF line ends, ' +
+const HINT_CRLF = 'the line ends in CR Byte.LF (Windows line ends), which InfluxDB 1.x refuses: send Byte.LF line ends, ' +
   'use /api/v2/write, or set KINFLUX_V1_ALLOW_CRLF=true';
 const HINT_NO_FIELDS = 'a point needs at least one field after a space (`cpu,host=a value=1`)';
 
 /** Scans the key (measurement and tags). Returns false with st.reason set on error. */
 function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
   let i = s;
-  if (i >= e || b[i] === 44) return st.fail(i, 'missing measurement');
+  if (i >= e || b[i] === Byte.COMMA) return st.fail(i, 'missing measurement');
   for (;;) {
     i++;
     if (i >= e) return st.fail(i, 'missing fields', HINT_NO_FIELDS);
-    if (b[i - 1] === 92) continue; // the previous byte escapes this one
+    if (escapedAt(b, i)) continue;
     const c = b[i];
-    if (c === 44) break;
-    if (c === 32) { st.mEnd = i; st.keyEnd = i; st.nTags = 0; return true; }
+    if (c === Byte.COMMA) break;
+    if (c === Byte.SPACE) { st.mEnd = i; st.keyEnd = i; st.nTags = 0; return true; }
   }
   st.mEnd = i;
   i++;
@@ -46,28 +48,28 @@ function scanKey(st: LineState, b: Buffer, s: number, e: number): boolean {
     if ((n + 1) * 4 > st.tags.length) st.growTags();
     const ks = i;
     let c = b[i];
-    if (i >= e || c === 32 || c === 44 || c === 61) return st.fail(i, 'missing tag key');
+    if (i >= e || c === Byte.SPACE || c === Byte.COMMA || c === Byte.EQUALS) return st.fail(i, 'missing tag key');
     for (;;) {
       i++;
       if (i >= e) return st.fail(i, 'missing tag value');
       c = b[i];
-      if ((c === 32 || c === 44) && b[i - 1] !== 92) return st.fail(i, 'missing tag value');
-      if (c === 61 && b[i - 1] !== 92) break;
+      if ((c === Byte.SPACE || c === Byte.COMMA) && !escapedAt(b, i)) return st.fail(i, 'missing tag value');
+      if (c === Byte.EQUALS && !escapedAt(b, i)) break;
     }
     const ke = i;
     i++;
     const vs = i;
     c = b[i];
-    if (i >= e || c === 44 || c === 32) return st.fail(i, 'missing tag value');
+    if (i >= e || c === Byte.COMMA || c === Byte.SPACE) return st.fail(i, 'missing tag value');
     let last = false;
     for (;;) {
       i++;
       if (i >= e) return st.fail(i, 'missing fields', HINT_NO_FIELDS);
       c = b[i];
-      if (b[i - 1] === 92) continue;
-      if (c === 61) return st.fail(i, 'invalid tag format');
-      if (c === 44) break;
-      if (c === 32) { last = true; break; }
+      if (escapedAt(b, i)) continue;
+      if (c === Byte.EQUALS) return st.fail(i, 'invalid tag format');
+      if (c === Byte.COMMA) break;
+      if (c === Byte.SPACE) { last = true; break; }
     }
     if (i <= recordUntil) {
       const t = st.tags;
@@ -115,19 +117,14 @@ function checkTagOrder(st: LineState, b: Buffer): boolean {
   return true;
 }
 
-/** Scratch of sortTags: tag indices and the records in sorted order. */
-let order = new Int32Array(64);
-let orderTmp = new Int32Array(64);
-let sortedRecs = new Int32Array(256);
-
 /** Stable merge sort of the tag records by escaped key: O(n log n) whatever the input order. */
 function sortTags(st: LineState, b: Buffer): void {
   const t = st.tags;
   const n = st.nTags;
-  if (order.length < n) { order = new Int32Array(n * 2); orderTmp = new Int32Array(n * 2); }
-  if (sortedRecs.length < n * 4) sortedRecs = new Int32Array(n * 8);
-  let a = order;
-  let c = orderTmp;
+  if (st.order.length < n) { st.order = new Int32Array(n * 2); st.orderTmp = new Int32Array(n * 2); }
+  if (st.sortedRecs.length < n * 4) st.sortedRecs = new Int32Array(n * 8);
+  let a = st.order;
+  let c = st.orderTmp;
   for (let i = 0; i < n; i++) a[i] = i;
   for (let w = 1; w < n; w *= 2) {
     for (let lo = 0; lo < n; lo += 2 * w) {
@@ -143,18 +140,12 @@ function sortTags(st: LineState, b: Buffer): void {
     }
     const swap = a; a = c; c = swap;
   }
-  const r = sortedRecs;
+  const r = st.sortedRecs;
   for (let i = 0; i < n; i++) {
     const x = a[i] * 4;
     r[i * 4] = t[x]; r[i * 4 + 1] = t[x + 1]; r[i * 4 + 2] = t[x + 2]; r[i * 4 + 3] = t[x + 3];
   }
   t.set(r.subarray(0, n * 4));
-}
-
-/** Gives back sort scratch grown past `keep` entries by one huge line. */
-export function shrinkScanScratch(keep: number): void {
-  if (order.length > keep) { order = new Int32Array(64); orderTmp = new Int32Array(64); }
-  if (sortedRecs.length > keep * 4) sortedRecs = new Int32Array(256);
 }
 
 /** scanNumber: returns the end of the number, or -1 with st.reason set. Sets st.ftypes[n]. */
@@ -163,17 +154,17 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
   // The common short integer (`-?digits` then `i`, fewer than 19 digits, then `,` space or the end)
   // needs none of the checks below.
   {
-    let k = b[i] === 45 ? i + 1 : i;
+    let k = b[i] === Byte.MINUS ? i + 1 : i;
     const ds = k;
     while (k < e && b[k] >= 48 && b[k] <= 57) k++;
-    if (k > ds && k - ds < 19 && k < e && b[k] === 105 && (k + 1 === e || b[k + 1] === 44 || b[k + 1] === 32)) {
+    if (k > ds && k - ds <= SAFE_INT_DIGITS && k < e && b[k] === 105 && (k + 1 === e || b[k + 1] === Byte.COMMA || b[k + 1] === Byte.SPACE)) {
       st.ftypes[n] = T_INT;
       return k + 1;
     }
   }
   let isInt = false;
   let isUint = false;
-  if (i < e && b[i] === 45) {
+  if (i < e && b[i] === Byte.MINUS) {
     i++;
     if (i === e) { st.fail(i, 'invalid number'); return -1; }
   }
@@ -184,7 +175,7 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
     // Runs of digits are the bulk of a Telegraf line: take them in a tight loop.
     while (c >= 48 && c <= 57 && i + 1 < e) c = b[++i];
     if (c >= 48 && c <= 57) continue;
-    if (c === 44 || c === 32) break;
+    if (c === Byte.COMMA || c === Byte.SPACE) break;
     if (c === 105 && i > start && !(isInt || isUint)) { isInt = true; continue; }
     if (c === 117 && i > start && !(isInt || isUint)) { isUint = true; continue; }
     if (c === 46) {
@@ -192,18 +183,18 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
       decimal = true;
     }
     if (i > start && (c === 101 || c === 69)) { sci = true; continue; }
-    if ((c === 43 || c === 45) && (b[i - 1] === 101 || b[i - 1] === 69)) continue;
+    if ((c === 43 || c === Byte.MINUS) && (b[i - 1] === 101 || b[i - 1] === 69)) continue;
     if (!isNumeric(c)) { st.fail(i, 'invalid number'); return -1; } // NaN, Inf and stray bytes alike
   }
   if ((isInt || isUint) && (decimal || sci)) { st.fail(i, 'invalid number'); return -1; }
   let digits = i - start;
   if (isInt) digits--;
   if (decimal) digits--;
-  if (b[start] === 45) digits--;
+  if (b[start] === Byte.MINUS) digits--;
   if (digits === 0) { st.fail(i, 'invalid number'); return -1; }
   if (isInt) {
     if (b[i - 1] !== 105) { st.fail(i, 'invalid number'); return -1; }
-    if (i - 1 - start >= 19 && !fitsInt64(b, start, i - 1)) {
+    if (i - 1 - start > SAFE_INT_DIGITS && !fitsInt64(b, start, i - 1)) {
       const txt = latin1Capped(b, start, i - 1);
       st.fail(i, `unable to parse integer ${txt}: strconv.ParseInt: parsing "${txt}": value out of range`);
       return -1;
@@ -211,40 +202,29 @@ function scanNumber(st: LineState, b: Buffer, i: number, e: number, n: number, u
     st.ftypes[n] = T_INT;
   } else if (isUint) {
     // InfluxDB 1.x ships with unsigned support switched off; 2.x accepts it.
-    if (!unsigned && b[i - 1] === 117 && b[start] !== 45) { st.fail(i, 'invalid number', HINT_UNSIGNED); return -1; }
-    if (!unsigned || b[i - 1] !== 117 || b[start] === 45) { st.fail(i, 'invalid number'); return -1; }
-    if (i - 1 - start >= 20 && !fitsUint64(b, start, i - 1)) {
+    if (!unsigned && b[i - 1] === 117 && b[start] !== Byte.MINUS) { st.fail(i, 'invalid number', HINT_UNSIGNED); return -1; }
+    if (!unsigned || b[i - 1] !== 117 || b[start] === Byte.MINUS) { st.fail(i, 'invalid number'); return -1; }
+    if (i - 1 - start > SAFE_INT_DIGITS && !fitsUint64(b, start, i - 1)) {
       const txt = latin1Capped(b, start, i - 1);
       st.fail(i, `unable to parse unsigned ${txt}: strconv.ParseUint: parsing "${txt}": value out of range`);
       return -1;
     }
     st.ftypes[n] = T_UINT;
   } else {
-    if ((sci || i - start >= 25) && !validFloatBytes(b, start, i)) { st.fail(i, 'invalid float'); return -1; }
+    if ((sci || i - start > SAFE_FLOAT_CHARS) && !validFloatBytes(b, start, i)) { st.fail(i, 'invalid float'); return -1; }
     st.ftypes[n] = T_FLOAT;
   }
   return i;
 }
 
-function is(b: Buffer, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if (b[at + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-/** The ten spellings: t T true True TRUE f F false False FALSE. */
+/** A boolean: one of the ten spellings (grammar.ts), up to the next `,` or space. */
 function scanBoolean(st: LineState, b: Buffer, i: number, e: number, n: number): number {
   const start = i;
-  const c0 = b[i];
-  if (c0 !== 116 && c0 !== 102 && c0 !== 84 && c0 !== 70) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
+  if (!startsBoolean(b[i])) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
   i++;
-  while (i < e && b[i] !== 44 && b[i] !== 32) i++;
+  while (i < e && b[i] !== Byte.COMMA && b[i] !== Byte.SPACE) i++;
   st.ftypes[n] = T_BOOL;
-  const len = i - start;
-  if (len === 1) return i;
-  const ok = c0 === 116 ? len === 4 && is(b, start, 'true') : c0 === 102 ? len === 5 && is(b, start, 'false')
-    : c0 === 84 ? len === 4 && (is(b, start, 'TRUE') || is(b, start, 'True'))
-      : len === 5 && (is(b, start, 'FALSE') || is(b, start, 'False'));
-  if (!ok) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
+  if (booleanValue(b, start, i) < 0) { st.fail(i, 'invalid boolean', HINT_BOOLEAN); return -1; }
   return i;
 }
 
@@ -265,10 +245,10 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
   while (i < e) {
     const c = b[i];
     // Plain bytes of a key or a string (no delimiter, quote or backslash) need no decision.
-    if (c > 61 && c !== 92) { i++; continue; }
-    if (c === 92 && i + 1 < e) { i += 2; continue; }
-    if (c === 34 && equals > commas) { quoted = !quoted; i++; continue; }
-    if (c === 61 && !quoted) {
+    if (c > 61 && c !== Byte.BACKSLASH) { i++; continue; }
+    if (c === Byte.BACKSLASH && i + 1 < e) { i += 2; continue; }
+    if (c === Byte.QUOTE && equals > commas) { quoted = !quoted; i++; continue; }
+    if (c === Byte.EQUALS && !quoted) {
       // A second '=' between two commas (`f="a"=1`, and `,f="=1` or `k,f="x"=1`, where a key without
       // '=' before it also leaves the quote unrecognised): InfluxDB's iterator (walkFields) splits
       // such fields differently from this scanner, so they must be re-walked with its rules.
@@ -277,23 +257,23 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
       segEquals = true;
       equals++;
       const p = b[i - 1];
-      if ((p === 32 || p === 44) && b[i - 2] !== 92) return st.fail(i, 'missing field key');
+      if ((p === Byte.SPACE || p === Byte.COMMA) && b[i - 2] !== Byte.BACKSLASH) return st.fail(i, 'missing field key');
       if (i + 1 >= e) return st.fail(i, 'missing field value');
       const v = b[i + 1];
-      if (v === 44 || v === 32) return st.fail(i, 'missing field value');
+      if (v === Byte.COMMA || v === Byte.SPACE) return st.fail(i, 'missing field value');
       if ((n + 1) * 4 > st.fields.length) {
         if (n >= MAX_FIELDS) return st.fail(i, `too many fields: more than ${MAX_FIELDS} in one line`);
         st.growFields();
       }
       const fa = f();
       fa[n * 4] = keyStart; fa[n * 4 + 1] = i; fa[n * 4 + 2] = i + 1;
-      if (isNumeric(v) || v === 45 || v === 78 || v === 110) {
+      if (startsNumber(v)) {
         i = scanNumber(st, b, i + 1, e, n, unsigned);
         if (i < 0) return false;
         fa[n * 4 + 3] = i; n++;
         continue;
       }
-      if (v !== 34) {
+      if (v !== Byte.QUOTE) {
         i = scanBoolean(st, b, i + 1, e, n);
         if (i < 0) return false;
         fa[n * 4 + 3] = i; n++;
@@ -302,13 +282,13 @@ function scanFields(st: LineState, b: Buffer, from: number, e: number, unsigned:
       st.ftypes[n] = T_STRING;
       openStr = n; n++;
     }
-    if (c === 44 && !quoted) {
+    if (c === Byte.COMMA && !quoted) {
       commas++;
       segEquals = false;
       if (openStr >= 0) { f()[openStr * 4 + 3] = i; openStr = -1; }
       keyStart = i + 1;
     }
-    if (c === 32 && !quoted) break;
+    if (c === Byte.SPACE && !quoted) break;
     i++;
   }
   if (openStr >= 0) f()[openStr * 4 + 3] = i;
@@ -332,7 +312,7 @@ export function scanPoint(st: LineState, b: Buffer, s: number, e: number, bsAt: 
   if (st.keyEnd - s > MAX_KEY_LENGTH) return st.fail(st.keyEnd, `max key length exceeded: ${st.keyEnd - s} > ${MAX_KEY_LENGTH}`);
   if (!scanFields(st, b, st.keyEnd, e, unsigned)) return false;
   st.bsMeasurement = bsAt < st.mEnd;
-  st.bsFields = st.fieldsOdd || (bsAt < st.fEnd && (bsAt >= st.fStart || hasByte(b, 92, st.fStart, st.fEnd)));
+  st.bsFields = st.fieldsOdd || (bsAt < st.fEnd && (bsAt >= st.fStart || hasByte(b, Byte.BACKSLASH, st.fStart, st.fEnd)));
   if (st.fStart === st.fEnd) return st.fail(st.fEnd, 'missing fields');
   // walkFields: the field keys as InfluxDB's iterator finds them (they differ only around backslashes).
   if (st.bsFields) {
@@ -355,18 +335,18 @@ function scanTime(st: LineState, b: Buffer, e: number, unit: bigint): boolean {
   let i = ts;
   for (; i < e; i++) {
     const c = b[i];
-    if (c === 10 || c === 32) break;
-    if (i === ts && c === 45) continue;
+    if (c === Byte.LF || c === Byte.SPACE) break;
+    if (i === ts && c === Byte.MINUS) continue;
     if (c < 48 || c > 57) return st.fail(i, 'bad timestamp', c === 13 && i + 1 === e ? HINT_CRLF : '');
   }
   st.tsStart = ts;
   st.tsEnd = i;
   if (i === ts) return true; // no timestamp: the receive time is used and the rest is not checked
-  if (unit !== 1n || !isCanonicalNsInRange(b, ts, i)) {
+  if (unit !== 1n || !timestampCanonical(b, ts, i)) {
     const r = timestampToNs(b, ts, i, unit);
     if ('reason' in r) return st.fail(ts, r.reason);
     st.tsText = r.ns;
   }
-  for (; i < e; i++) if (b[i] !== 32) return st.fail(i, 'point is invalid');
+  for (; i < e; i++) if (b[i] !== Byte.SPACE) return st.fail(i, 'point is invalid');
   return true;
 }

@@ -1,5 +1,6 @@
 // Where a "line" ends, as InfluxDB 1.x's scanLine decides: a backslash skips the next byte
 // (even a newline), and a newline inside a quoted field value does not end the line.
+import { Byte, isBlank } from './grammar.js';
 
 /**
  * End (exclusive, at the '\n' or at len) of the block that starts at pos.
@@ -13,14 +14,14 @@ export function scanLineEnd(buf: Uint8Array, pos: number, len: number): number {
   let commas = 0;
   while (i < len) {
     const c = buf[i];
-    if (c === 92 && i + 2 < len) { i += 2; continue; } // '\\' skips a byte (Go checks i+2 here)
-    if (c === 32) fields = true;
+    if (c === Byte.BACKSLASH && i + 2 < len) { i += 2; continue; } // '\\' skips a byte (Go checks i+2 here)
+    if (c === Byte.SPACE) fields = true;
     if (fields) {
-      if (!quoted && c === 61) { i++; equals++; continue; }
-      if (!quoted && c === 44) { i++; commas++; continue; }
-      if (c === 34 && equals > commas) { i++; quoted = !quoted; continue; }
+      if (!quoted && c === Byte.EQUALS) { i++; equals++; continue; }
+      if (!quoted && c === Byte.COMMA) { i++; commas++; continue; }
+      if (c === Byte.QUOTE && equals > commas) { i++; quoted = !quoted; continue; }
     }
-    if (c === 10 && !quoted) break;
+    if (c === Byte.LF && !quoted) break;
     i++;
   }
   return i;
@@ -35,16 +36,14 @@ export function scanLineEnd(buf: Uint8Array, pos: number, len: number): number {
 export function newlineEscaped(buf: Uint8Array, pos: number, nl: number, len: number): boolean {
   if (nl >= len - 1) return false;
   let k = nl;
-  while (k > pos && buf[k - 1] === 92) k--;
+  while (k > pos && buf[k - 1] === Byte.BACKSLASH) k--;
   return ((nl - k) & 1) === 1;
 }
 
-/** InfluxDB's skipWhitespace: spaces, tabs and NUL bytes. */
+const blank = isBlank; // a local name: V8 inlines a module's own constants more readily than imports
+
+/** InfluxDB's skipWhitespace (grammar.ts: isBlank). */
 export function skipWs(buf: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const c = buf[i];
-    if (c !== 32 && c !== 9 && c !== 0) break;
-    i++;
-  }
+  while (i < end && blank(buf[i])) i++;
   return i;
 }

@@ -86,11 +86,12 @@ t.test('the fast path itself spells the eight other booleans true / false', asyn
 
 t.test('fastLines takes consecutive lines in one call, and stops at the first it cannot take', async (t) => {
   const { fastLines } = await import('../../src/parse/fast.js');
+  const { ParseScratch } = await import('../../src/parse/state.js');
   const { BatchWriter } = await import('../../src/parse/out.js');
   const b = Buffer.from('a v=1\nb v=t 5\nc v=2i\nd\\ v=1\ne v=1\n');
   const out = new BatchWriter(1024, 16);
   out.setTail(Buffer.from(' 9\n'));
-  const stop = fastLines(b, 0, b.lastIndexOf(10), out, 3, Infinity, 7);
+  const stop = fastLines(b, 0, b.lastIndexOf(10), out, 3, Infinity, 7, new ParseScratch());
   out.flush();
   t.equal(stop, b.indexOf('d'), 'stops at the escaped measurement, untouched');
   t.equal(out.count, 3);
@@ -98,5 +99,15 @@ t.test('fastLines takes consecutive lines in one call, and stops at the first it
   t.equal(out.data.subarray(0, out.pos).toString(), 'a v=1 9\nb v=true 5\nc v=2i 9\n');
   const limited = new BatchWriter(1024, 16);
   limited.setTail(Buffer.from(' 9\n'));
-  t.equal(fastLines(b, 0, b.lastIndexOf(10), limited, 3, 1, 1), b.indexOf('c'), 'stops once past the limit');
+  t.equal(fastLines(b, 0, b.lastIndexOf(10), limited, 3, 1, 1, new ParseScratch()), b.indexOf('c'), 'stops once past the limit');
+});
+
+t.test('whole bodies: the same batch with the fast path on and off (ParseOptions.fastPath)', async (t) => {
+  const bodies = [telegrafLines(3000, 11).join('\n') + '\n', HAND.map((c) => c.body).join('\n') + '\n', mutations(2000, 7).map((c) => c.body).join('\n') + '\n'];
+  for (const [i, text] of bodies.entries()) {
+    for (const o of [V1, V2]) {
+      const body = Buffer.from(text, 'latin1');
+      t.equal(snapshot(parseLines(body, { ...o, fastPath: false })), snapshot(parseLines(body, o)), `body ${i}, ${o === V1 ? 'v1' : 'v2'}`);
+    }
+  }
 });

@@ -2,7 +2,7 @@
 // One handler serves InfluxDB 1.x /write, 2.x /api/v2/write and 3.x /api/v3/write_lp; a dialect holds what differs.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody, isGzip } from '../../decode/body.js';
-import { describeLineErrorAt, parseBody, parsePrecision, precisionError } from '../../parse/index.js';
+import { BodyParser, describeLineErrorAt, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
 import { sendError } from '../errors.js';
@@ -114,13 +114,15 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
 
+  // The parse thread and this thread's parse scratch, shared by both APIs.
+  const parser = new BodyParser();
   for (const d of dialects) {
     if (!settings.inputs.has(d.api)) continue; // KINFLUX_INPUTS: an input left out answers 404
-    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable, budget));
+    app.post(d.url, { config: { api: d.api, auth: true } }, (req, reply) => handleWrite(req, reply, d, deps, unavailable, budget, parser));
   }
 }
 
-async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget): Promise<FastifyReply> {
+async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, parser: BodyParser): Promise<FastifyReply> {
   const { metrics, delivery, router, settings } = deps;
   const receivedAtNs = nowNs();
   const q = req.query as Record<string, string | undefined>;
@@ -162,7 +164,7 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
 
   // The parse counts every bad line but keeps only the first few, and stops at the line past the limit.
   const maxLines = settings.http.maxLinesPerRequest;
-  const parsed = await parseBody(body, { precision: precision === 'auto' ? 'ns' : precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF, maxErrors: MAX_QUOTED_ERRORS, maxLines });
+  const parsed = await parser.parse(body, { precision: precision === 'auto' ? 'ns' : precision, receivedAtNs, allowUnsigned: d.allowUnsigned, allowCRLF: d.allowCRLF, maxErrors: MAX_QUOTED_ERRORS, maxLines });
   body = parsed.body; // a large body went to the parse thread and came back
   if (parsed.tooManyLines) {
     metrics.pointsRejected.inc({ reason: 'too_many_lines' }, maxLines + 1);
