@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { createLogger } from './log/create-logger.js';
 import type { FastifyInstance } from 'fastify';
 import type { Settings } from './config/types.js';
-import { createMetrics, type Metrics } from './metrics/registry.js';
+import { createMetrics, exportKnownSeriesAtZero, type Metrics } from './metrics/registry.js';
 import { createRouter } from './route/router.js';
 import { createTokenChecker } from './http/auth.js';
 import { buildServer } from './http/server.js';
@@ -43,6 +43,7 @@ export async function startApp(settings: Settings, logger: Logger = createLogger
   if (cluster.isWorker) shareWorkerMetrics(metrics.registry);
   const metricsText = cluster.isWorker ? clusterMetricsText : () => metrics.registry.metrics();
   const router = createRouter(settings.routes, settings.stream, settings.strictRoutes, [settings.otlp.stream, settings.remoteWrite.stream]);
+  exportKnownSeriesAtZero(metrics, router.streams);
 
   let emulator: KinesisLocal | undefined;
   let engine: DeliveryEngine | undefined;

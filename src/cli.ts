@@ -102,8 +102,6 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(settings);
   if (cluster.isPrimary) for (const warning of startupWarnings(settings)) logger.warn(warning);
   for (const w of unknownSettings) logger.warn(w);
-  const nodeMajor = Number(process.versions.node.split('.')[0]);
-  if (cluster.isPrimary && nodeMajor < 22) logger.warn(`Node ${process.version} is past its end of life: run kinflux on Node 24 LTS (see README "Node versions")`);
   if (cluster.isPrimary && workerCount(settings) > 1) return runPrimary(settings, logger).catch((err: unknown) => {
     const clear = describeStartupError(err, settings);
     if (!clear) throw err;

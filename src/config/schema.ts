@@ -48,7 +48,7 @@ const file: Kind = { type: 'file' };
 
 export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_CONFIG', kind: file, default: undefined, help: 'Optional YAML or JSON file with the same keys as these variables (KINFLUX_ prefix optional, case-insensitive). The environment wins.' },
-  { env: 'KINFLUX_HOST', kind: str, default: '0.0.0.0', help: 'Listen address.' },
+  { env: 'KINFLUX_HOST', kind: str, default: undefined, help: 'Listen address: 0.0.0.0, or 127.0.0.1 in local mode (the embedded emulator: a laptop is not exposed by default).' },
   { env: 'KINFLUX_PORT', kind: int(0, 65535), default: '8086', help: "Listen port; 8086 is InfluxDB's, so Telegraf's default URL works." },
   { env: 'KINFLUX_STREAM', kind: str, default: undefined, help: 'Default Kinesis stream, a name or an ARN. Defaults to "metrics" with the embedded emulator; required with AWS.' },
   { env: 'KINFLUX_ROUTES', kind: { type: 'map' }, default: '', help: 'db=stream,db2=stream2: maps a v1 db or v2 bucket to a stream; others go to the default stream.' },

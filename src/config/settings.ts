@@ -201,7 +201,7 @@ export function loadSettings(env: Env = process.env): Settings {
 
   return {
     http: {
-      host: v.str('KINFLUX_HOST') ?? '0.0.0.0',
+      host: v.str('KINFLUX_HOST') ?? (embedded ? '127.0.0.1' : '0.0.0.0'),
       port: v.num('KINFLUX_PORT'),
       maxBodyBytes: maxBody,
       maxDecodedBytes: maxDecoded,

@@ -174,3 +174,19 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
     }),
   };
 }
+
+/** Reasons a point is refused that every gateway can meet (the rest appear at their first event). */
+const KNOWN_REJECT_REASONS = ['parse', 'batch_rejected', 'too_many_lines', 'write_too_large', 'queue_full', 'overloaded', 'deadline', 'stream_unavailable', 'shutting_down'];
+
+/**
+ * Series whose labels are known at start, exported at 0: a dashboard panel and rate() see them before their first
+ * event instead of "No data" (Prometheus cannot tell a counter that never moved from one that is not exported).
+ */
+export function exportKnownSeriesAtZero(m: Metrics, streams: readonly string[]): void {
+  for (const reason of KNOWN_REJECT_REASONS) m.pointsRejected.inc({ reason }, 0);
+  for (const stream of streams) {
+    for (const c of [m.pointsReceived, m.pointsDelivered, m.recordsSent, m.bytesSent, m.retries, m.unknownOutcomes]) c.inc({ stream }, 0);
+    for (const outcome of ['ok', 'partial', 'error']) m.putRequests.inc({ stream, outcome }, 0);
+    for (const code of ['503', '413']) m.writesRefusedEarly.inc({ stream, code }, 0);
+  }
+}

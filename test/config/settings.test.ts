@@ -10,7 +10,9 @@ t.test('defaults: local mode with the embedded emulator and the contract default
   t.equal(s.embedded, true);
   t.equal(s.stream, 'metrics');
   t.equal(s.http.port, 8086);
-  t.equal(s.http.host, '0.0.0.0');
+  t.equal(s.http.host, '127.0.0.1', 'local mode listens on loopback unless KINFLUX_HOST says otherwise');
+  t.equal(loadSettings({ AWS_REGION: 'eu-west-1', KINFLUX_STREAM: 'm' }).http.host, '0.0.0.0', 'with AWS: the contract default');
+  t.equal(loadSettings({ KINFLUX_HOST: '0.0.0.0' }).http.host, '0.0.0.0', 'an explicit host wins');
   t.same(s.delivery.partitionKey, { method: 'series' });
   t.equal(s.delivery.recordFormat, 'line');
   t.equal(s.delivery.aggregation, 'lines');

@@ -133,6 +133,18 @@ t.test('Dockerfile', async (t) => {
   for (const p of ['node_modules', 'dist', '.git']) t.ok(ignored.includes(p), `.dockerignore has ${p}`);
 });
 
+t.test('deploy/README agrees with the Dockerfile, and its AWS CLI recipe works with CLI v1 and v2', async (t) => {
+  const doc = read('deploy/README.md');
+  const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile'))?.[1] ?? /^FROM (\S+) AS build$/m.exec(read('Dockerfile'))?.[1];
+  t.ok(image, 'the Dockerfile names its Node image');
+  t.match(doc, `\`${image}\``, `deploy/README names ${image}`);
+  for (const [other] of doc.matchAll(/node:\d+-\w+/g)) t.equal(other, image, `deploy/README's ${other} is the Dockerfile's`);
+  // CLI v1 reads AWS_DEFAULT_REGION, never AWS_REGION: every aws command of the recipe passes --region.
+  const commands = [...doc.matchAll(/\baws --endpoint-url[^\n"]*/g)].map((m) => m[0]);
+  t.ok(commands.length > 0);
+  for (const c of commands) t.match(c, /--region \S+/, c);
+});
+
 t.test('Prometheus', async (t) => {
   t.test('promtool check config', async (t) => {
     if (!haveTool(t, 'promtool', 'prometheus')) return;

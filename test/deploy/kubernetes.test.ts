@@ -32,14 +32,22 @@ interface Manifest {
   [k: string]: unknown;
 }
 
-const manifests: Manifest[] = readdirSync(dir)
-  .filter((f) => f.endsWith('.yaml'))
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(join(dir, file), 'utf8'), { strict: true, uniqueKeys: true }).map((doc) => {
-      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
-      return { ...(doc.toJS() as Omit<Manifest, 'file'>), file } as Manifest;
-    }),
-  );
+/** The manifests of one folder (not its subfolders, as `kubectl apply -f <folder>` reads it). */
+const manifestsIn = (folder: string): Manifest[] =>
+  readdirSync(join(dir, folder))
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((name) => {
+      const file = folder ? `${folder}/${name}` : name;
+      return parseAllDocuments(readFileSync(join(dir, file), 'utf8'), { strict: true, uniqueKeys: true }).map((doc) => {
+        if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
+        return { ...(doc.toJS() as Omit<Manifest, 'file'>), file } as Manifest;
+      });
+    });
+/** What `kubectl apply -f deploy/kubernetes/` applies. */
+const core = manifestsIn('');
+/** Applied on their own, where the Prometheus Operator's CRDs are installed. */
+const operator = manifestsIn('prometheus-operator');
+const manifests: Manifest[] = [...core, ...operator];
 
 /** The validating model of each kind the manifests use. */
 const MODELS: Record<string, { validate(data: unknown): void }> = {
@@ -56,6 +64,27 @@ function one<T>(kind: string): T & Manifest {
   if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
   return found[0] as T & Manifest;
 }
+
+t.test('kubectl apply -f deploy/kubernetes/ needs no CRD: the ServiceMonitor is applied on its own', async (t) => {
+  const builtIn = /^(v1|apps\/v1|autoscaling\/v2|policy\/v1)$/;
+  for (const m of core) t.match(m.apiVersion, builtIn, `${m.file}: ${m.apiVersion} ${m.kind} is built into Kubernetes`);
+  t.same(operator.map((m) => m.kind), ['ServiceMonitor']);
+});
+
+t.test('every section of the top README a manifest or the deploy README names exists', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const headings = new Set([...readme.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1].trim()));
+  const texts = [...manifests.map((m) => readFileSync(join(dir, m.file), 'utf8')), readFileSync(new URL('../../deploy/README.md', import.meta.url), 'utf8')];
+  let named = 0;
+  for (const text of texts) {
+    for (const m of text.matchAll(/README(?:'s)? \(?"([^"\n]+)"|"([^"\n]+)"(?: section)? in the top README/g)) {
+      const section = m[1] ?? m[2];
+      named++;
+      t.ok(headings.has(section), `README section "${section}" exists`);
+    }
+  }
+  t.ok(named >= 2, `${named} references checked`);
+});
 
 t.test('every manifest validates against its Kubernetes schema', async (t) => {
   t.same(
