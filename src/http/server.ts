@@ -104,14 +104,6 @@ export function buildServer(deps: HttpDeps, opts: ServerOptions = {}): FastifyIn
   app.addHook('preHandler', clearDeadline);
   app.addHook('onRequestAbort', clearDeadline);
 
-  // An answer sent before its request's body was read (a refusal before the body, a route that ignores it):
-  // the connection closes after it, rather than staying open for a body the client may never send.
-  app.addHook('onSend', async (req, reply, payload) => {
-    const hasBody = Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.raw.complete) reply.header('connection', 'close');
-    return payload;
-  });
-
   app.addHook('onResponse', async (req, reply) => {
     clearTimeout(bodyDeadlines.get(req));
     const route = req.routeOptions.url ?? 'unmatched';
