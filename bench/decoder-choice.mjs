@@ -9,7 +9,7 @@ const bufbuild = await import('@bufbuild/protobuf').catch(() => undefined);
 const wkt = await import('@bufbuild/protobuf/wkt').catch(() => undefined);
 const W = new URL('../dist', import.meta.url).href;
 const { snappyDecode } = await import(`${W}/decode/snappy.js`);
-const { decodeWriteRequestV1 } = await import(`${W}/decode/remote-write.js`);
+const { decodeWriteRequestV1 } = await import(`${W}/parse/remote-write/remote-write.js`);
 const { PointBuilder } = await import(`${W}/parse/point-builder.js`);
 
 const json = { nested: { prometheus: { nested: {

@@ -4,9 +4,9 @@
 import { parseLines } from '../dist/parse/index.js';
 import { CLASSES } from '../test/kit/hostile-bodies.ts';
 import { OTLP_CLASSES } from '../test/kit/otlp-bodies.ts';
-import { convertRequest } from '../dist/otlp/convert.js';
+import { convertRequest } from '../dist/parse/otlp/convert.js';
 import { REMOTE_WRITE_CLASSES } from '../test/kit/remote-write-bodies.ts';
-import { decodeRequestV2, decodeWriteRequestV1 } from '../dist/decode/remote-write.js';
+import { decodeRequestV2, decodeWriteRequestV1 } from '../dist/parse/remote-write/remote-write.js';
 import { snappyDecode } from '../dist/decode/snappy.js';
 import { LINE_BYTES_PER_PROTOBUF_BYTE } from '../dist/http/routes/remote-write.js';
 import { snappy as snappyCompress } from '../test/helpers/remote-write.ts';

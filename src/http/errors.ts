@@ -1,7 +1,7 @@
 // Error bodies in the shapes clients parse: InfluxDB 1.x `{"error"}`, 2.x `{"code","message"}`, 3.x
 // `{"error","data"}` (/api/v3/write_lp); OTLP's google.rpc.Status on /v1/metrics; plain text for remote_write.
 import type { FastifyReply } from 'fastify';
-import { CONTENT_TYPES, encodingOf, statusBody } from '../otlp/response.js';
+import { CONTENT_TYPES, encodingOf, statusBody } from './otlp-response.js';
 
 export type Api = 'v1' | 'v2' | 'v3' | 'otlp' | 'prom';
 

@@ -29,7 +29,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { convertRequest } from '../../src/otlp/convert.js';
+import { convertRequest } from '../../src/parse/otlp/convert.js';
 import { labels, snappy, v1Proto, v2FromSeries } from '../helpers/remote-write.js';
 
 const PROM_V1 = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' };

@@ -1,11 +1,11 @@
 /// <reference path="./snappyjs.d.ts" />
-// remote_write requests built from the pinned schemas (test/decode/remote-write.proto) with protobufjs, an
+// remote_write requests built from the pinned schemas (test/parse/remote-write/remote-write.proto) with protobufjs, an
 // encoder independent of kinflux's decoder, and compressed with snappyjs (snappy block format).
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { compress } from 'snappyjs';
 
-const root = protobuf.loadSync(fileURLToPath(new URL('../decode/remote-write.proto', import.meta.url)));
+const root = protobuf.loadSync(fileURLToPath(new URL('../parse/remote-write/remote-write.proto', import.meta.url)));
 const V1 = root.lookupType('prometheus.WriteRequest');
 const V2 = root.lookupType('prometheus.V2Request');
 

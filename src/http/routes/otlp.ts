@@ -9,9 +9,9 @@ import type { HttpDeps } from '../deps.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
-import { convertRequest } from '../../otlp/convert.js';
-import { MAX_QUOTED } from '../../otlp/map.js';
-import { CONTENT_TYPES, encodingOf, exportResponse, type OtlpEncoding } from '../../otlp/response.js';
+import { convertRequest } from '../../parse/otlp/convert.js';
+import { MAX_QUOTED } from '../../parse/otlp/map.js';
+import { CONTENT_TYPES, encodingOf, exportResponse, type OtlpEncoding } from '../otlp-response.js';
 
 export function otlpRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBudget): void {
   const { settings } = deps;

@@ -12,7 +12,7 @@ import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
 import { SnappyError, snappyDecode, snappyDeclaredLength } from '../../decode/snappy.js';
-import { decodeRequestV2, decodeWriteRequestV1, MAX_ERRORS, RemoteWriteError, type RemoteWriteResult } from '../../decode/remote-write.js';
+import { decodeRequestV2, decodeWriteRequestV1, MAX_ERRORS, RemoteWriteError, type RemoteWriteResult } from '../../parse/remote-write/remote-write.js';
 
 export const PATHS = ['/api/v1/write', '/api/v1/prom/write'] as const;
 const V2_PROTO = 'io.prometheus.write.v2.Request';

@@ -14,7 +14,7 @@ import { emulatorEnv, readLines, startKinflux, testClient, waitFor } from '../he
 import { startFaultProxy } from '../kit/fault-proxy.js';
 import { decodeLine } from '../../src/parse/index.js';
 import type { Point } from '../../src/parse/types.js';
-import { formatFloatF } from '../../src/otlp/float-text.js';
+import { formatFloatF } from '../../src/parse/go-float.js';
 
 class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}

@@ -1,12 +1,12 @@
 // One OTLP request body → points, as POST /v1/metrics does it (decode, bounds, map), without HTTP or
 // delivery: the route and bench:hostile both call this.
-import { PointBuilder } from '../parse/point-builder.js';
-import type { PointBatch } from '../parse/types.js';
+import { PointBuilder } from '../point-builder.js';
+import type { PointBatch } from '../types.js';
 import { decodeJsonRequest } from './json.js';
 import { decodeProtobufRequest } from './protobuf.js';
 import { OtlpDecodeError } from './model.js';
 import { mapRequest, type MapResult, type OtlpSchema } from './map.js';
-import type { OtlpEncoding } from './response.js';
+import type { OtlpEncoding } from '../../http/otlp-response.js';
 
 /**
  * The canonical lines a request may map to, per byte of its decoded body (plus a floor): resource attributes

@@ -2,11 +2,11 @@
 // metrics_telegraf_prometheus_v{1,2}_test.go (taken as data) and kinflux's own choices (exponential
 // histograms, refused data points).
 import t from 'tap';
-import { decodeJsonRequest } from '../../src/otlp/json.js';
-import { mapRequest, type OtlpSchema } from '../../src/otlp/map.js';
-import { PointBuilder } from '../../src/parse/point-builder.js';
-import { formatFloatF } from '../../src/otlp/float-text.js';
-import { cumulativeBuckets } from '../../src/otlp/exp-buckets.js';
+import { decodeJsonRequest } from '../../../src/parse/otlp/json.js';
+import { mapRequest, type OtlpSchema } from '../../../src/parse/otlp/map.js';
+import { PointBuilder } from '../../../src/parse/point-builder.js';
+import { formatFloatF } from '../../../src/parse/go-float.js';
+import { cumulativeBuckets } from '../../../src/parse/otlp/exp-buckets.js';
 
 const START = '1395066363000000123';
 const TS = '1395066363000000456';

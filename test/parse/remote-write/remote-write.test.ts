@@ -2,10 +2,10 @@
 // (plugins/parsers/prometheusremotewrite/testcases: simple, int_histogram, float_histogram, as data), stale
 // markers, NaN, timestamps, refusals by name, 2.0 symbols, and the bounds on hostile requests.
 import t from 'tap';
-import { decodeRequestV2, decodeWriteRequestV1, RemoteWriteError, type RemoteWriteOptions, type RemoteWriteResult } from '../../src/decode/remote-write.js';
-import { decodeLine, parseLines } from '../../src/parse/index.js';
-import type { Point } from '../../src/parse/index.js';
-import { labels, STALE_NAN, v1Proto, v2FromSeries, v2Proto } from '../helpers/remote-write.js';
+import { decodeRequestV2, decodeWriteRequestV1, RemoteWriteError, type RemoteWriteOptions, type RemoteWriteResult } from '../../../src/parse/remote-write/remote-write.js';
+import { decodeLine, parseLines } from '../../../src/parse/index.js';
+import type { Point } from '../../../src/parse/index.js';
+import { labels, STALE_NAN, v1Proto, v2FromSeries, v2Proto } from '../../helpers/remote-write.js';
 
 const NOW = 1765100000123456789n;
 const O2: RemoteWriteOptions = { metricVersion: 2, receivedAtNs: NOW, maxPoints: 1e6, maxOutputBytes: 1 << 30 };

@@ -3,7 +3,7 @@
 // common/v1/common.proto, resource/v1/resource.proto); unknown fields are skipped. Nesting is the schema's
 // own, fixed in this code: AnyValue arrays and maps are recognised, never descended (no tag can hold them).
 // Every string must be UTF-8 (400 otherwise); repeated scalars are read packed or unpacked.
-import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../decode/protobuf.js';
+import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../../decode/protobuf.js';
 import {
   MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError,
   type AttrValue, type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,

@@ -9,10 +9,10 @@
 //   per upper bound, spans and buckets as fields.
 // Exemplars and metadata are counted and dropped. Labels are read as byte ranges of the request and copied
 // into the lines (PointBuilder): no string per label.
-import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from './protobuf.js';
-import { PointBuilder } from '../parse/point-builder.js';
-import type { PointBatch } from '../parse/types.js';
-import { goFormatG } from './go-format.js';
+import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../../decode/protobuf.js';
+import { PointBuilder } from '../point-builder.js';
+import type { PointBatch } from '../types.js';
+import { goFormatG } from '../go-float.js';
 
 export type MetricVersion = 1 | 2;
 

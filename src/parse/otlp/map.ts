@@ -2,9 +2,9 @@
 // inputs.opentelemetry writes): "prometheus-v2" (measurement `prometheus`, one field per metric name) or
 // "prometheus-v1" (measurement = metric name, fields gauge/counter/count/sum/…). Pure: the points go into a
 // PointBuilder; every data point that cannot be mapped is counted with its reason and written nowhere.
-import type { PointBuilder } from '../parse/point-builder.js';
+import type { PointBuilder } from '../point-builder.js';
 import { cumulativeBuckets } from './exp-buckets.js';
-import { formatFloatF } from './float-text.js';
+import { formatFloatF } from '../go-float.js';
 import {
   CUMULATIVE, type AttrValue, type Attributes, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
   type Metric, type NumberPoint, type SummaryPoint,

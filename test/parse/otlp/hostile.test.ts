@@ -1,8 +1,8 @@
 // The hostile OTLP classes of bench:hostile (test/kit/otlp-bodies.ts), converted as POST /v1/metrics does:
 // each is answered (points, refused data points, 400 or 413), never an exception, within the bounds.
 import t from 'tap';
-import { OTLP_CLASSES } from '../kit/otlp-bodies.js';
-import { convertRequest } from '../../src/otlp/convert.js';
+import { OTLP_CLASSES } from '../../kit/otlp-bodies.js';
+import { convertRequest } from '../../../src/parse/otlp/convert.js';
 
 const limits = { maxPoints: 1_000_000, maxBytes: 128 << 20 };
 for (const [name, c] of Object.entries(OTLP_CLASSES)) {
