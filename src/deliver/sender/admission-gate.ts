@@ -74,7 +74,8 @@ export class AdmissionGate {
     const capacity = this.capacity();
     // Too large even spread evenly over every shard: never deliverable, whatever the backlog (413).
     const even = est / Math.max(1, map.shards.length);
-    if (even > capacity) return this.tooLarge(even, bodyBytes, 0, map.shards.length);
+    // Decided on the estimate a tenth small, but named on the whole one: the size the 413 names must fit.
+    if (even > capacity) return this.tooLarge(even / 0.9, bodyBytes, 0, map.shards.length);
     const parts: AdmissionPart[] = [];
     for (const { shardId } of map.shards) {
       const bytes = est * (this.shares.get(shardId) ?? 0);
