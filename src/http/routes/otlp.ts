@@ -3,7 +3,8 @@
 // with Retry-After (OTLP clients retry it). Refused data points are named in partial_success.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, decodeBody } from '../../decode/body.js';
-import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
+import { DeliveryError } from '../../deliver/engine.js';
+import { submitPoints } from '../submit-points.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { selectPoints } from '../select-points.js';
@@ -73,21 +74,9 @@ async function handleExport(req: FastifyRequest, reply: FastifyReply, deps: Http
     return sendError(reply, 'otlp', 400, `no data point could be stored: ${describe(errors, rejected)}`);
   }
 
-  if (points.count > 0) {
-    metrics.pointsReceived.inc({ stream }, points.count);
-    try {
-      await delivery.submit(stream, points);
-    } catch (err) {
-      if (err instanceof WriteTooLargeError) {
-        metrics.pointsRejected.inc({ reason: 'write_too_large' }, points.count);
-        return sendError(reply, 'otlp', 413, err.message);
-      }
-      if (!(err instanceof DeliveryError)) throw err;
-      metrics.pointsRejected.inc({ reason: err.reason }, points.count);
-      unavailable.note({ stream, reason: err.reason });
-      return sendError(reply, 'otlp', 503, `points may or may not be stored; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
-    }
-  }
+  const refused = await submitPoints(deps, unavailable, stream, points);
+  if (refused?.status === 413) return sendError(reply, 'otlp', 413, refused.message);
+  if (refused) return sendError(reply, 'otlp', 503, refused.message, { retryAfter: refused.retryAfter });
 
   reply.code(200).type(CONTENT_TYPES[enc]);
   return reply.send(exportResponse(enc, rejected > 0 ? { rejected, message: describe(errors, rejected) } : undefined));

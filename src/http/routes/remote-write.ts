@@ -5,6 +5,7 @@
 // three written-count headers on every outcome.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
+import { submitPoints } from '../submit-points.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
@@ -152,21 +153,9 @@ async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps:
   if (points.count === 0 && refused > 0) {
     return sendError(reply, 'prom', 400, `no sample could be stored: ${describe(errors, refused)}`);
   }
-  if (points.count > 0) {
-    metrics.pointsReceived.inc({ stream }, points.count);
-    try {
-      await delivery.submit(stream, points);
-    } catch (err) {
-      if (err instanceof WriteTooLargeError) {
-        metrics.pointsRejected.inc({ reason: 'write_too_large' }, points.count);
-        return sendError(reply, 'prom', 413, `${err.message} (lower queue_config.max_samples_per_send)`);
-      }
-      if (!(err instanceof DeliveryError)) throw err;
-      metrics.pointsRejected.inc({ reason: err.reason }, points.count);
-      unavailable.note({ stream, reason: err.reason });
-      return sendError(reply, 'prom', 503, `samples may or may not be stored; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
-    }
-  }
+  const notStored = await submitPoints(deps, unavailable, stream, points, 'samples');
+  if (notStored?.status === 413) return sendError(reply, 'prom', 413, `${notStored.message} (lower queue_config.max_samples_per_send)`);
+  if (notStored) return sendError(reply, 'prom', 503, notStored.message, { retryAfter: notStored.retryAfter });
   if (version === 2) reply.header(H_SAMPLES, String(stored.samples)).header(H_HISTOGRAMS, String(stored.histograms)).header(H_EXEMPLARS, '0');
   // remote_write: 400 when a sample is invalid; the valid ones are stored (the spec allows it), and senders do not retry.
   if (refused > 0) return sendError(reply, 'prom', 400, `partial write: ${describe(errors, refused)}`);

@@ -5,6 +5,7 @@ import { BodyError, decodeBody, isGzip } from '../../decode/body.js';
 import { BodyParser, describeLineErrorAt, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
+import { submitPoints } from '../submit-points.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
@@ -201,25 +202,10 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     return sendError(reply, d.api, 400, describeErrors(errors, errorCount), { line: errors[0].line });
   }
 
-  if (points.count > 0) {
-    metrics.pointsReceived.inc({ stream }, points.count);
-    try {
-      await delivery.submit(stream, points);
-    } catch (err) {
-      if (err instanceof WriteTooLargeError) {
-        // Retrying the same write can never succeed; Telegraf's v2 output splits a batch on 413.
-        metrics.pointsRejected.inc({ reason: 'write_too_large' }, points.count);
-        return sendError(reply, d.api, 413, err.message, { maxLength: err.maxBytes });
-      }
-      if (!(err instanceof DeliveryError)) throw err;
-      metrics.pointsRejected.inc({ reason: err.reason }, points.count);
-      unavailable.note({ stream, reason: err.reason });
-      // Records of this write may already be in Kinesis (a PutRecords that answered too late, a partial batch):
-      // the client must send the points again, and the retry may duplicate them (README "Guarantees").
-      const stored = err.nothingSent ? 'nothing was stored' : 'points may or may not be stored';
-      return sendError(reply, d.api, 503, `${stored}; send them again: ${err.message}`, { retryAfter: err.retryAfterSeconds });
-    }
-  }
+  // Telegraf's v2 output splits a batch on 413; a 503 is sent again.
+  const refused = await submitPoints(deps, unavailable, stream, points);
+  if (refused?.status === 413) return sendError(reply, d.api, 413, refused.message, { maxLength: refused.maxBytes });
+  if (refused) return sendError(reply, d.api, 503, refused.message, { retryAfter: refused.retryAfter });
 
   if (errorCount > 0 && d.api === 'v3') {
     // InfluxDB 3 partial write: the valid lines are in Kinesis; `data` names the first rejected lines.
