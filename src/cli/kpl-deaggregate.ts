@@ -1,9 +1,10 @@
 // Reads a KPL aggregated record (magic F3 89 9A C2 | protobuf AggregatedRecord | MD5 of the protobuf) back into its
-// user records, as aws-kinesis-agg and the KCL do. The inverse of src/encode/kpl-format.ts, written by hand for the
-// same reason (two tables and one repeated message); it reads any producer's aggregates, explicit hash keys and tags
-// included, and never trusts a length it has not checked against the bytes.
+// user records, as aws-kinesis-agg and the KCL do. The inverse of src/encode/kpl-format.ts, on the protobuf wire
+// reader the inputs use (src/decode/protobuf.ts: every length checked against the bytes); it reads any producer's
+// aggregates, explicit hash keys and tags included.
 import { createHash } from 'node:crypto';
 import { KPL_MAGIC } from '../encode/kpl-format.js';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../decode/protobuf.js';
 
 export interface UserRecord {
   readonly partitionKey: string;
@@ -17,69 +18,23 @@ export function isKplAggregate(data: Buffer): boolean {
   return data.length >= KPL_MAGIC.length + 16 && data.subarray(0, KPL_MAGIC.length).equals(KPL_MAGIC);
 }
 
-class Reader {
-  pos: number;
-  constructor(
-    private readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-  get done(): boolean {
-    return this.pos >= this.end;
-  }
-  varint(): number {
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
-      const b = this.buf[this.pos++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (!Number.isSafeInteger(n)) throw new Error('varint out of range');
-        return n;
-      }
-      scale *= 128;
-    }
-    throw new Error('varint too long');
-  }
-  bytes(): Buffer {
-    const len = this.varint();
-    if (len > this.end - this.pos) throw new Error('length past the end of the record');
-    const out = this.buf.subarray(this.pos, this.pos + len);
-    this.pos += len;
-    return out;
-  }
-  skip(wireType: number): void {
-    if (wireType === 0) this.varint();
-    else if (wireType === 2) this.bytes();
-    else if (wireType === 1 || wireType === 5) {
-      const len = wireType === 1 ? 8 : 4;
-      if (len > this.end - this.pos) throw new Error('truncated fixed field');
-      this.pos += len;
-    } else throw new Error(`unknown wire type ${wireType}`);
-  }
-}
-
 interface RawRecord {
   pk: number;
   ehk: number | undefined;
   data: Buffer;
 }
 
-function readRecord(body: Buffer): RawRecord {
-  const r = new Reader(body, 0, body.length);
+function readRecord(proto: Buffer, r: ProtoReader): RawRecord {
   let pk: number | undefined;
   let ehk: number | undefined;
   let data: Buffer | undefined;
-  while (!r.done) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag % 8;
-    if (field === 1 && wire === 0) pk = r.varint();
-    else if (field === 2 && wire === 0) ehk = r.varint();
-    else if (field === 3 && wire === 2) data = r.bytes();
+  while (r.more()) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field === 1 && wire === WIRE_VARINT) pk = r.uint32();
+    else if (field === 2 && wire === WIRE_VARINT) ehk = r.uint32();
+    else if (field === 3 && wire === WIRE_LEN) (r.len(), (data = proto.subarray(r.s, r.e)));
     else r.skip(wire); // tags (4) and anything newer
   }
   if (pk === undefined) throw new Error('a user record has no partition_key_index');
@@ -96,18 +51,22 @@ export function deaggregate(data: Buffer): Deaggregated {
     return { ok: false, reason: 'KPL aggregate with a bad MD5 (corrupted or not an aggregate)' };
   }
   try {
-    const r = new Reader(proto, 0, proto.length);
+    const r = new ProtoReader(proto);
     const keys: string[] = [];
     const hashKeys: string[] = [];
     const raw: RawRecord[] = [];
-    while (!r.done) {
-      const tag = r.varint();
-      const field = Math.floor(tag / 8);
-      const wire = tag % 8;
-      if (field === 1 && wire === 2) keys.push(r.bytes().toString('utf8'));
-      else if (field === 2 && wire === 2) hashKeys.push(r.bytes().toString('utf8'));
-      else if (field === 3 && wire === 2) raw.push(readRecord(r.bytes()));
-      else r.skip(wire);
+    while (r.more()) {
+      const tag = r.tag();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (wire !== WIRE_LEN || field < 1 || field > 3) {
+        r.skip(wire);
+        continue;
+      }
+      r.len();
+      if (field === 1) keys.push(proto.toString('utf8', r.s, r.e));
+      else if (field === 2) hashKeys.push(proto.toString('utf8', r.s, r.e));
+      else raw.push(readRecord(proto, new ProtoReader(proto, r.s, r.e)));
     }
     const records = raw.map((x) => {
       if (x.pk >= keys.length) throw new Error(`partition_key_index ${x.pk} past the table (${keys.length})`);
