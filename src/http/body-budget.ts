@@ -174,6 +174,7 @@ export function installBodyBudget(app: FastifyInstance, budget: BodyBudget, maxB
     const socket = req.raw.socket;
     let noted = false;
     return bodyIntake(payload, {
+      maxBytes: maxBodyBytes,
       reserve: reserveFor(req, reply, budget),
       refused: () => {
         if (!noted) busy.note({ inUse: budget.inUse, wanted: 'more of a body' });

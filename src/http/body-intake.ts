@@ -28,6 +28,8 @@ export const TINY_CHUNK_BYTES = 8;
 export const TINY_CHUNKS_AFTER = 4096;
 
 export interface IntakeOptions {
+  /** The route's body limit: a body past it is Fastify's 413 (permanent), never this budget's 503. */
+  maxBytes: number;
   /** Claims bytes as they arrive; false when the budget is spent (the body is then refused with `refused()`). */
   reserve(bytes: number): boolean;
   /** The error the body fails with when a claim is refused (a 503). */
@@ -108,6 +110,13 @@ export function bodyIntake(source: Readable, o: IntakeOptions): Readable {
       stop();
       out.destroy();
       return o.onIdle();
+    }
+    if (received > o.maxBytes) {
+      // Passed on uncharged: Fastify counts past its limit and answers 413 (a body too large must never get the
+      // budget's 503, which Telegraf resends for ever); the rest of the body is Fastify's to drain, not ours.
+      if (used > 0) out.push(takeStaging());
+      out.push(chunk);
+      return stop();
     }
     if (!charge(Math.max(chunk.length, CHUNK_FLOOR_BYTES))) return fail(o.refused());
     if (chunk.length >= JOIN_BYTES) {
