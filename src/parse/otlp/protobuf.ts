@@ -164,36 +164,27 @@ class Decoder {
   }
 
   private histogram(): Metric {
-    const r = this.r;
-    const points: HistogramPoint[] = [];
-    while (r.more()) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1) points.push(this.sub(tag, 'HistogramDataPoint', () => this.histogramPoint()));
-      else r.skip(tag & 7);
-    }
-    return { name: '', kind: 'histogram', points };
+    return { name: '', kind: 'histogram', points: this.dataPoints('HistogramDataPoint', () => this.histogramPoint()) };
   }
 
   private expHistogram(): Metric {
-    const r = this.r;
-    const points: ExpHistogramPoint[] = [];
-    while (r.more()) {
-      const tag = r.tag();
-      if (tag >>> 3 === 1) points.push(this.sub(tag, 'ExponentialHistogramDataPoint', () => this.expPoint()));
-      else r.skip(tag & 7);
-    }
-    return { name: '', kind: 'exponentialHistogram', points };
+    return { name: '', kind: 'exponentialHistogram', points: this.dataPoints('ExponentialHistogramDataPoint', () => this.expPoint()) };
   }
 
   private summary(): Metric {
+    return { name: '', kind: 'summary', points: this.dataPoints('SummaryDataPoint', () => this.summaryPoint()) };
+  }
+
+  /** The data points (field 1) of a Histogram, ExponentialHistogram or Summary message; the rest skipped. */
+  private dataPoints<P>(name: string, read: () => P): P[] {
     const r = this.r;
-    const points: SummaryPoint[] = [];
+    const points: P[] = [];
     while (r.more()) {
       const tag = r.tag();
-      if (tag >>> 3 === 1) points.push(this.sub(tag, 'SummaryDataPoint', () => this.summaryPoint()));
+      if (tag >>> 3 === 1) points.push(this.sub(tag, name, read));
       else r.skip(tag & 7);
     }
-    return { name: '', kind: 'summary', points };
+    return points;
   }
 
   private countPoint(): void {
