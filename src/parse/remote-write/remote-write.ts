@@ -364,6 +364,23 @@ function readSample(r: ProtoReader, d: Decoder): void {
   d.sample(value, hi, lo, ms);
 }
 
+/** A series' samples (field 2), then its native histograms (field `histogramField`), once its labels passed. */
+function readSeriesData(buf: Uint8Array, ts: ProtoReader, from: number, item: ProtoReader, d: Decoder, histogramField: number): void {
+  ts.pos = from;
+  while (ts.more() && !d.stopped()) {
+    const f = ts.tag();
+    if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
+    else ts.skip(f & 7);
+  }
+  ts.pos = from;
+  while (ts.more() && !d.stopped()) {
+    const f = ts.tag();
+    if (f === ((histogramField << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
+    else ts.skip(f & 7);
+  }
+  d.series++;
+}
+
 function wrap<T>(f: () => T): T {
   try {
     return f();
@@ -407,19 +424,7 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
         }
         if (!bad) bad = d.seriesReady();
         if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
-        ts.pos = r.s;
-        while (ts.more() && !d.stopped()) {
-          const f = ts.tag();
-          if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
-          else ts.skip(f & 7);
-        }
-        ts.pos = r.s;
-        while (ts.more() && !d.stopped()) {
-          const f = ts.tag();
-          if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
-          else ts.skip(f & 7);
-        }
-        d.series++;
+        readSeriesData(buf, ts, r.s, item, d, 4);
       } else if (t === ((3 << 3) | WIRE_LEN)) { r.len(); d.metadata++; }
       else r.skip(t & 7);
     }
@@ -474,19 +479,7 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
       }
       if (!bad) bad = d.seriesReady();
       if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
-      ts.pos = r.s;
-      while (ts.more() && !d.stopped()) {
-        const f = ts.tag();
-        if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
-        else ts.skip(f & 7);
-      }
-      ts.pos = r.s;
-      while (ts.more() && !d.stopped()) {
-        const f = ts.tag();
-        if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
-        else ts.skip(f & 7);
-      }
-      d.series++;
+      readSeriesData(buf, ts, r.s, item, d, 3);
     }
   });
   return d.result();
