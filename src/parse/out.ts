@@ -1,4 +1,5 @@
 // Growable output of canonical lines plus the per-point offset columns (the PointBatch).
+import type { PointBatch } from './types.js';
 
 export class BatchWriter {
   data: Buffer;
@@ -121,6 +122,19 @@ export class BatchWriter {
       this.runAt = this.pos;
     }
     this.pos += e - s;
+  }
+
+  /** The points written so far as a PointBatch: views of this writer's buffer and columns (pending run copied). */
+  batch(): PointBatch {
+    this.flush();
+    return {
+      data: this.data.subarray(0, this.pos),
+      count: this.count,
+      starts: this.starts.subarray(0, this.count + 1),
+      seriesLengths: this.seriesLengths.subarray(0, this.count),
+      measurementLengths: this.measurementLengths.subarray(0, this.count),
+      lines: this.lines.subarray(0, this.count),
+    };
   }
 
   /** Copies the pending run; call before handing out data. */

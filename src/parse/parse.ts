@@ -214,17 +214,10 @@ export function parseLines(body: Buffer, opts: ParseOptions, sc: ParseScratch = 
     pos = blockEnd + 1;
     if (out.count + errorCount > maxLines) { tooManyLines = true; break; }
   }
-  out.flush();
+  const points = out.batch();
   sc.shrink();
   return {
-    points: {
-      data: out.data.subarray(0, out.pos),
-      count: out.count,
-      starts: out.starts.subarray(0, out.count + 1),
-      seriesLengths: out.seriesLengths.subarray(0, out.count),
-      measurementLengths: out.measurementLengths.subarray(0, out.count),
-      lines: out.lines.subarray(0, out.count),
-    },
+    points,
     errors,
     errorCount,
     badLines,

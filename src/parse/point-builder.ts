@@ -201,16 +201,7 @@ export class PointBuilder {
 
   /** Points built so far (the builder may go on adding after this; take the batch once done). */
   batch(): PointBatch {
-    const out = this.out;
-    out.flush();
-    return {
-      data: out.data.subarray(0, out.pos),
-      count: out.count,
-      starts: out.starts.subarray(0, out.count + 1),
-      seriesLengths: out.seriesLengths.subarray(0, out.count),
-      measurementLengths: out.measurementLengths.subarray(0, out.count),
-      lines: out.lines.subarray(0, out.count),
-    };
+    return this.out.batch();
   }
 
   get count(): number {
