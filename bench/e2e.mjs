@@ -1,4 +1,4 @@
-// npm run bench:e2e [-- --vs-influxd] [--seconds N] [--connections N] [--workers N]
+// npm run bench:e2e [-- --vs-influxd] [--seconds N] [--connections N] [--workers N] [--profile DIR] [--compare-dist DIR]
 // Starts kinesis-local and kinflux, loads kinflux with 1,000-line Telegraf bodies (plain, then gzip) at 16 connections,
 // and prints points/s, p50/p99 latency, CPU-ms per 1,000 points (summed over kinflux's processes) and peak RSS.
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
@@ -6,6 +6,11 @@
 // kinesis-local itself tops out near 2.5 MB/s here, so only then do the figures show kinflux's own ceiling.
 // With --pacing-table [--warmup S] [--table-shards 4,64] [--table-limits] it prints issue 11's pacing-cost table instead (see there);
 // --table-limits adds pacing on and off against a stand-in with Kinesis's per-shard limits, where the stream bounds pacing off too.
+// Issue 21's setup: --vs-influxd --sink standin --shards 200 --standin-limits on --latency 20 --pacing on. With --vs-influxd the
+// run also loads the floor (bench/lib/floor.mjs: Fastify receiving the body and counting its lines) and measures bench:parse's
+// cost for the same bodies, and prints all of them per 1,000 points. --profile DIR (or --cpu-prof DIR) writes kinflux's
+// .cpuprofile there and prints its top frames and a breakdown by stage (bench/lib/profile-stages.mjs). --compare-dist DIR
+// runs a second kinflux from another build (e.g. a copy of main's dist/ beside a node_modules link) in alternating turns.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +21,9 @@ import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
 import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
 import { telegrafLineArray } from '../test/kit/telegraf-lines.ts';
 import { startForwarder } from './lib/forwarder.mjs';
+import { startFloor } from './lib/floor.mjs';
+import { profileReport } from './lib/profile-stages.mjs';
+import { parseLines } from '../dist/parse/index.js';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,7 +35,9 @@ const WORKERS = arg('workers', undefined);
 const VS_INFLUXD = process.argv.includes('--vs-influxd');
 const SINK = arg('sink', 'kinesis-local');
 const LINGER = arg('linger', undefined);
-const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
+const PROFILE = arg('profile', arg('cpu-prof', undefined)); // a folder: kinflux runs with --cpu-prof and writes its profile there
+const LATENCY = Number(arg('latency', 0)); // the stand-in answers after this many ms
+const COMPARE_DIST = arg('compare-dist', undefined); // another build's dist/, run as "old" in alternating turns
 const NODE_FLAGS = arg('node-flags', undefined); // node/V8 flags for kinflux's process, e.g. "--no-incremental-marking" (README "Pacing cost")
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const SHARDS = Number(arg('shards', 4));
@@ -113,7 +123,7 @@ async function load(name, url, path, gzip, pidsOf) {
   };
 }
 
-async function startKinflux(endpoint, pacing = PACING) {
+async function startKinflux(endpoint, pacing = PACING, dist = new URL('../dist', import.meta.url).pathname, profile = PROFILE) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -130,8 +140,8 @@ async function startKinflux(endpoint, pacing = PACING) {
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
-  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+  const proc = spawn(process.execPath, [...nodeArgs, join(dist, 'cli.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitHttp(`http://127.0.0.1:${port}/ready`);
   return { proc, url: `http://127.0.0.1:${port}` };
 }
@@ -286,43 +296,91 @@ const emulator =
   SINK === 'null'
     ? await startKinesisStandin({ streams: { metrics: SHARDS }, mode: 'null' }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
     : SINK === 'standin'
-      ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
+      ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, latencyMs: LATENCY, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
       : await startKinesisLocal({ streams: { metrics: 4 } });
 const kinflux = await startKinflux(emulator.endpoint);
+const old = COMPARE_DIST ? await startKinflux(emulator.endpoint, PACING, COMPARE_DIST, undefined) : undefined;
 const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
-console.log(`bench:e2e  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}`);
+const floor = VS_INFLUXD ? await startFloor() : undefined;
+
+/** bench:parse's cost for these bodies: CPU-ms per 1,000 lines of parseLines (the canonical output included), in this process. */
+function parseCost() {
+  const bufs = bodies.map((b) => Buffer.from(b));
+  const opts = { precision: 'ns', receivedAtNs: BigInt(Date.now()) * 1_000_000n, allowUnsigned: false, allowCRLF: false };
+  for (let i = 0; i < 200; i++) parseLines(bufs[i % bufs.length], opts); // warm-up
+  const best = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < 200; i++) parseLines(bufs[i % bufs.length], opts);
+    const t = process.cpuUsage(t0);
+    best.push((t.user + t.system) / 1000 / 200);
+  }
+  return Math.min(...best) * (1000 / LINES_PER_BODY);
+}
+
+console.log(`bench:e2e  sink ${SINK}${SINK === 'standin' ? ` (${SHARDS} shards, limits ${STANDIN_LIMITS ? 'on' : 'off'}, ${LATENCY} ms)` : ''}, pacing ${PACING}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}${COMPARE_DIST ? `, old = ${COMPARE_DIST}` : ''}; load average ${loadavg()}`);
 const results = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const gzip of [false, true]) {
-      // Alternating turns, so drift in the machine's load hits both servers alike.
+      // Alternating turns, so drift in the machine's load hits every server alike.
       const k = await load('kinflux', kinflux.url, '/write?db=telegraf', gzip, () => tree(kinflux.proc.pid));
       console.log(fmt(k));
       results.push(k);
+      if (old) {
+        const o = await load('old', old.url, '/write?db=telegraf', gzip, () => tree(old.proc.pid));
+        console.log(fmt(o));
+        results.push(o);
+      }
       if (influxd) {
         const i = await load('influxd', influxd.url, '/write?db=telegraf', gzip, () => tree(influxd.proc.pid));
         console.log(fmt(i));
         results.push(i);
       }
+      if (floor && !gzip) {
+        const f = await load('floor', floor.url, '/write', gzip, () => [floor.pid]);
+        console.log(fmt(f));
+        results.push(f);
+      }
+    }
+  }
+  const avg = (name, key) => {
+    const rs = results.filter((r) => r.name === name);
+    return rs.reduce((s, r) => s + r[key], 0) / rs.length;
+  };
+  if (old) {
+    for (const mode of ['plain', 'gzip']) {
+      console.log(`ratio ${mode.padEnd(5)}: CPU per point kinflux/old = ${(avg(`kinflux ${mode}`, 'cpuMsPer1k') / avg(`old ${mode}`, 'cpuMsPer1k')).toFixed(2)}x   points/s kinflux/old = ${(avg(`kinflux ${mode}`, 'pointsPerSec') / avg(`old ${mode}`, 'pointsPerSec')).toFixed(2)}x`);
     }
   }
   if (influxd) {
     for (const mode of ['plain', 'gzip']) {
-      const avg = (name, key) => {
-        const rs = results.filter((r) => r.name === `${name} ${mode}`);
-        return rs.reduce((s, r) => s + r[key], 0) / rs.length;
-      };
       console.log(
-        `ratio ${mode.padEnd(5)}: points/s kinflux/influxd = ${(avg('kinflux', 'pointsPerSec') / avg('influxd', 'pointsPerSec')).toFixed(2)}x   CPU per point kinflux/influxd = ${(avg('kinflux', 'cpuMsPer1k') / avg('influxd', 'cpuMsPer1k')).toFixed(2)}x`,
+        `ratio ${mode.padEnd(5)}: points/s kinflux/influxd = ${(avg(`kinflux ${mode}`, 'pointsPerSec') / avg(`influxd ${mode}`, 'pointsPerSec')).toFixed(2)}x   CPU per point kinflux/influxd = ${(avg(`kinflux ${mode}`, 'cpuMsPer1k') / avg(`influxd ${mode}`, 'cpuMsPer1k')).toFixed(2)}x`,
       );
     }
+    const parse = parseCost();
+    const fl = avg('floor plain', 'cpuMsPer1k');
+    const k = avg('kinflux plain', 'cpuMsPer1k');
+    const i = avg('influxd plain', 'cpuMsPer1k');
+    console.log(`CPU-ms per 1,000 points (plain): floor ${fl.toFixed(2)}   bench:parse ${parse.toFixed(2)}   floor + parse ${(fl + parse).toFixed(2)}   kinflux ${k.toFixed(2)}${old ? `   old ${avg('old plain', 'cpuMsPer1k').toFixed(2)}` : ''}   influxd ${i.toFixed(2)}`);
+    console.log(`kinflux/floor = ${(k / fl).toFixed(2)}x   kinflux/(floor + parse) = ${(k / (fl + parse)).toFixed(2)}x   kinflux/influxd = ${(k / i).toFixed(2)}x   load average ${loadavg()}`);
   }
 } finally {
   kinflux.proc.kill('SIGTERM');
   await new Promise((r) => kinflux.proc.once('exit', r)); // a profile is written at exit
+  if (old) {
+    old.proc.kill('SIGTERM');
+    await new Promise((r) => old.proc.once('exit', r));
+  }
+  await floor?.stop();
   influxd?.proc.kill('SIGKILL');
   if (influxd) rmSync(influxd.dir, { recursive: true, force: true });
   await sleep(500);
   await emulator.stop();
+  if (PROFILE) {
+    const requests = results.filter((r) => r.name.startsWith('kinflux')).reduce((n, r) => n + (r.pointsPerSec * SECONDS) / LINES_PER_BODY, 0);
+    console.log(profileReport(PROFILE, { requests, top: 15 }));
+  }
 }
 process.exit(0);
