@@ -8,24 +8,16 @@ export function goFormatG(x: number): string {
   if (x === Infinity) return '+Inf';
   if (x === -Infinity) return '-Inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  // JS's toExponential() without digits gives the shortest round-trip digits, as Go's shortest does.
-  const e = x.toExponential();
-  const at = e.indexOf('e');
-  const mant = e.slice(0, at);
-  const exp = Number(e.slice(at + 1));
-  const neg = mant.startsWith('-');
-  const digits = mant.replace('-', '').replace('.', '');
-  const sign = neg ? '-' : '';
-  if (exp < -4 || exp >= 6) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const ae = Math.abs(exp);
-    return `${sign}${m}e${exp < 0 ? '-' : '+'}${ae < 10 ? '0' : ''}${ae}`;
-  }
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-  if (digits.length <= exp + 1) return `${sign}${digits}${'0'.repeat(exp + 1 - digits.length)}`;
-  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+  // JS's String() and toExponential() give the shortest round-trip digits, as Go's shortest does; String()
+  // is Go's plain form for decimal exponents -4 to 5, toExponential() its exponent form but for the
+  // exponent's two digits at least (1e+06, not 1e+6).
+  const a = Math.abs(x);
+  if (a >= 1e-4 && a < 1e6) return String(x);
+  const t = x.toExponential();
+  const sign = t.charCodeAt(t.length - 2);
+  if (sign !== 43 && sign !== 45) return t; // + or -: one exponent digit
+  return `${t.slice(0, -1)}0${t.slice(-1)}`;
 }
-
 
 /** x in Go's 'f' form with the fewest digits ('+Inf', '-Inf', 'NaN' for the rest). */
 export function formatFloatF(x: number): string {

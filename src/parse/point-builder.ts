@@ -53,6 +53,12 @@ export class PointBuilder {
   private fieldKeys = new Uint32Array(32);
   /** UTF-8 of a string argument. */
   private text = Buffer.allocUnsafe(256);
+  /** The series kept by keepSeries(): its escaped measurement, its first keptTags tags in tagBuf (-1: none kept). */
+  private keptMeasurement = Buffer.allocUnsafe(64);
+  private keptMeasurementLen = 0;
+  private keptTags = -1;
+  private keptTagPos = 0;
+  private keptError = '';
 
   constructor(out?: BatchWriter) {
     this.out = out ?? new BatchWriter(64 * 1024, 1024);
@@ -60,6 +66,46 @@ export class PointBuilder {
 
   /** Starts a point; a point begun and not ended is dropped. */
   begin(): this {
+    this.keptTags = -1;
+    return this.reset();
+  }
+
+  /**
+   * Remembers the measurement and tags given so far as a series: each beginKept() starts a point with them,
+   * checked and escaped once (a native histogram's bucket points share all but one tag). Call before fields.
+   */
+  keepSeries(): this {
+    if (this.inFields) throw new Error('PointBuilder: keepSeries() must come before fields');
+    const n = this.measurementLen;
+    if (n > this.keptMeasurement.length) this.keptMeasurement = Buffer.allocUnsafe(2 * n);
+    this.out.data.copy(this.keptMeasurement, 0, this.start, this.start + n);
+    this.keptMeasurementLen = n;
+    this.keptTags = this.nTags;
+    this.keptTagPos = this.tagPos;
+    this.keptError = this.error;
+    return this;
+  }
+
+  /** Starts a point with the kept series (keepSeries()); more tags may follow. Same lines as begin() and the same calls. */
+  beginKept(): this {
+    if (this.keptTags < 0) throw new Error('PointBuilder: beginKept() without keepSeries()');
+    this.reset();
+    if (this.keptError) return this.refuse(this.keptError);
+    const n = this.keptMeasurementLen;
+    const out = this.out;
+    out.ensure(n);
+    const d = out.data;
+    const m = this.keptMeasurement;
+    let p = out.pos;
+    for (let i = 0; i < n; i++) d[p++] = m[i]; // short: a loop beats a native copy
+    out.pos = p;
+    this.measurementLen = n;
+    this.nTags = this.keptTags;
+    this.tagPos = this.keptTagPos;
+    return this;
+  }
+
+  private reset(): this {
     if (this.open) this.out.rollback(this.start);
     this.open = true;
     this.error = '';

@@ -171,3 +171,42 @@ t.test('random points: refused with a reason, or read back alike by every reader
   t.same(found.slice(0, 5), []);
   t.ok(accepted > 150, `${accepted} points accepted`);
 });
+
+// keepSeries()/beginKept(): points of one series (a native histogram's buckets) written with the series
+// checked and escaped once are the points begin() writes, refusals and their reasons included.
+t.test('a kept series writes the same lines as begin()', async (t) => {
+  const extra = fc.array(fc.tuple(fc.array(fc.tuple(name, name), { maxLength: 2 }), fc.tuple(name, value)), { minLength: 1, maxLength: 4 });
+  const field = (b: PointBuilder, k: string, v: FieldValue): PointBuilder => {
+    switch (v.type) {
+      case 'float': return b.floatField(k, v.value);
+      case 'integer': return b.intField(k, v.value);
+      case 'unsigned': return b.uintField(k, v.value);
+      case 'string': return b.stringField(k, v.value);
+      case 'boolean': return b.boolField(k, v.value);
+    }
+  };
+  const series = (b: PointBuilder, p: Point): PointBuilder => {
+    b.measurement(p.measurement);
+    for (const [k, v] of p.tags) b.tag(k, v);
+    return b;
+  };
+  const one = new PointBuilder();
+  const kept = new PointBuilder();
+  fc.assert(fc.property(point, extra, (p, rest) => {
+    const whys: string[] = [];
+    const keptWhys: string[] = [];
+    rest.forEach(([tags, [k, v]], i) => {
+      series(one.begin(), p);
+      if (i === 0) series(kept.begin(), p).keepSeries(); else kept.beginKept();
+      for (const [tk, tv] of tags) { one.tag(tk, tv); kept.tag(tk, tv); }
+      whys.push(field(one, k, v).endMs(i + 1));
+      keptWhys.push(field(kept, k, v).endMs(i + 1));
+    });
+    t.same(keptWhys, whys);
+  }), { numRuns: 3000, seed: 18 });
+  t.ok(kept.batch().data.equals(one.batch().data), 'same bytes');
+  t.same([...kept.batch().seriesLengths], [...one.batch().seriesLengths]);
+  t.same([...kept.batch().measurementLengths], [...one.batch().measurementLengths]);
+  t.throws(() => new PointBuilder().beginKept(), /without keepSeries/);
+  t.throws(() => new PointBuilder().begin().measurement('m').keepSeries().beginKept().measurement('m').floatField('v', 1).keepSeries(), /before fields/);
+});

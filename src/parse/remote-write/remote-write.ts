@@ -81,6 +81,16 @@ class Scratch {
   /** Histogram bucket counts and bounds (reused). */
   counts = new Float64Array(256);
   bounds = new Float64Array(256);
+  /** A bucket bound's text (ASCII). */
+  text = new Uint8Array(64);
+}
+
+/** The ASCII string t into s.text; its length. */
+function ascii(t: string, s: Scratch): number {
+  if (t.length > s.text.length) s.text = new Uint8Array(2 * t.length);
+  const d = s.text;
+  for (let i = 0; i < t.length; i++) d[i] = t.charCodeAt(i);
+  return t.length;
 }
 
 class Decoder {
@@ -192,15 +202,17 @@ class Decoder {
     const ms = h.timestamp;
     let ok = true;
     if (this.o.metricVersion === 2) {
-      this.head(); this.b.floatField(`${name}_sum`, h.sum); ok = this.finish(ms) && ok;
-      this.head(); this.b.floatField(`${name}_count`, h.count); ok = this.finish(ms) && ok;
+      // One series for all its points: its labels are checked and escaped once, not once per bucket.
+      const b = this.b;
+      const ns = ls[4 * s.nameAt + 2], ne = ls[4 * s.nameAt + 3];
+      this.head(); b.keepSeries(); b.floatField(`${name}_sum`, h.sum); ok = this.finish(ms) && ok;
+      b.beginKept(); b.floatField(`${name}_count`, h.count); ok = this.finish(ms) && ok;
       let cum = 0;
-      const le = `${name}_le`;
+      const le = Buffer.from(`${name}_le`);
       for (let k = 0; k < nb && !this.stopped(); k++) {
         cum += s.counts[k];
-        this.head();
-        this.b.tag(le, goFormatG(s.bounds[k]));
-        this.b.floatField(name, cum);
+        const n = ascii(goFormatG(s.bounds[k]), s);
+        b.beginKept().tagBytes(le, 0, le.length, s.text, 0, n).floatFieldBytes(buf, ns, ne, cum);
         ok = this.finish(ms) && ok;
       }
     } else {
