@@ -1,9 +1,9 @@
-// Prometheus itself (Debian's `prometheus`, 2.42) scrapes a target and remote-writes to kinflux: for 40 scrapes
-// (4 a second) every answer is 2xx and every sample of the scraped series reads back from the stream with its value
+// Prometheus itself (Debian's `prometheus`, 2.42) scrapes a target and remote-writes to kinflux: for 60 s (issue 18
+// asks for at least that long; at 4 scrapes a second, about 240 scrapes) every answer is 2xx and every sample of the scraped series reads back from the stream with its value
 // and timestamp; then Kinesis fails every PutRecords for a while, kinflux answers 503, and Prometheus' retries
 // deliver the rest. The target gives each sample an explicit timestamp, so the test knows exactly what Prometheus sent.
-// Short intervals (scrape 250 ms, send deadline 250 ms) make the same number of scrapes and remote writes in a
-// quarter of the time; the test waits for counts, not for fixed times.
+// Short intervals (scrape 250 ms, send deadline 250 ms) make four times the scrapes and remote writes of Prometheus'
+// defaults; the test mostly waits, so it costs the tier little CPU.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -20,6 +20,7 @@ if (!PROMETHEUS) t.test('Prometheus remote_write', { skip: 'prometheus (Debian p
 else await run();
 
 async function run(): Promise<void> {
+  const CLEAN_MS = 60_000;
   const CLEAN_SCRAPES = 40;
   const FAULT_MS = 5_000;
   const k = await startKinesisLocal({ streams: { prom: 1 } });
@@ -86,8 +87,9 @@ remote_write:
     return out;
   };
 
-  await t.test('40 scrapes and their remote writes: only 2xx, every sample in the stream', async (t) => {
-    await waitFor(async () => served.size >= CLEAN_SCRAPES, 120_000, 250);
+  await t.test('60 s of scrapes and remote writes: only 2xx, every sample in the stream', async (t) => {
+    const cleanFrom = Date.now();
+    await waitFor(async () => served.size >= CLEAN_SCRAPES && Date.now() - cleanFrom >= CLEAN_MS, 180_000, 250);
     const before = new Map(served);
     t.ok(before.size >= CLEAN_SCRAPES, `${before.size} scrapes served`);
     await waitFor(async () => missing(await ours(), before).length === 0, 60_000, 1000).catch(() => undefined);
