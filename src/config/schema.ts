@@ -6,7 +6,7 @@ export class SettingError extends Error {}
 export type Kind =
   | { readonly type: 'string' }
   | { readonly type: 'enum'; readonly values: readonly string[] }
-  | { readonly type: 'int'; readonly min: number; readonly max: number }
+  | { readonly type: 'int'; readonly min: number; readonly max: number; readonly auto?: number }
   | { readonly type: 'bytes'; readonly min: number; readonly max: number }
   | { readonly type: 'bool' }
   | { readonly type: 'list' }
@@ -40,6 +40,8 @@ export const DEFAULT_TLS_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 const int = (min: number, max: number): Kind => ({ type: 'int', min, max });
+/** An int that also takes the word `auto`, parsed as `auto` (a value the setting's user reads as "decide for me"). */
+const intOrAuto = (min: number, max: number, auto: number): Kind => ({ type: 'int', min, max, auto });
 const bytes = (min: number, max: number): Kind => ({ type: 'bytes', min, max });
 const oneOf = (...values: string[]): Kind => ({ type: 'enum', values });
 const str: Kind = { type: 'string' };
@@ -95,7 +97,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { env: 'KINFLUX_KEEPALIVE_TIMEOUT_MS', kind: int(1000, 3_600_000), default: '65000', unit: 'ms', help: 'How long an idle keep-alive connection stays open; keep it above the idle timeout of any load balancer in front (AWS ALB: 60 s).' },
   { env: 'KINFLUX_MAX_CONNECTIONS', kind: int(1, 1_000_000), default: '1024', help: 'Most open client connections (per worker); past it new connections are closed at once.' },
   { env: 'KINFLUX_MAX_HEADER_BYTES', kind: bytes(1024, MiB), default: '16KiB', unit: 'bytes', help: 'Largest request head (request line plus headers); more gets 431.' },
-  { env: 'KINFLUX_WORKERS', kind: int(0, 64), default: '1', help: 'Processes serving writes (node:cluster), each with its own batching per stream; 0 means one per core.' },
+  { env: 'KINFLUX_WORKERS', kind: intOrAuto(0, 64, 0), default: '1', help: 'Processes serving writes (node:cluster), each with its own batching per stream; auto (or 0) means one per core the process may use (os.availableParallelism(), which honours CPU affinity).' },
   { env: 'KINFLUX_LOG_LEVEL', kind: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), default: 'info', help: 'Log level; debug logs one line per request.' },
   { env: 'KINFLUX_LOG_FORMAT', kind: oneOf('json', 'pretty', 'auto'), default: 'auto', help: 'json for log shippers, pretty for people; auto picks pretty on a terminal.' },
 ];
@@ -120,9 +122,11 @@ export function parseValue(spec: SettingSpec, raw: string): string | number | bo
       if (raw.trim() === '' && spec.default !== undefined && spec.default !== '') return parseValue(spec, spec.default);
       return fail('true or false');
     case 'int': {
-      if (!/^\d+$/.test(raw.trim())) return fail(`a whole number from ${k.min} to ${k.max}`);
+      const allowed = `a whole number from ${k.min} to ${k.max}${k.auto !== undefined ? ', or auto' : ''}`;
+      if (k.auto !== undefined && raw.trim().toLowerCase() === 'auto') return k.auto;
+      if (!/^\d+$/.test(raw.trim())) return fail(allowed);
       const n = Number(raw);
-      if (n < k.min || n > k.max) return fail(`a whole number from ${k.min} to ${k.max}`);
+      if (n < k.min || n > k.max) return fail(allowed);
       return n;
     }
     case 'bytes': {

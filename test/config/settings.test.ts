@@ -44,6 +44,11 @@ t.test('routes, partition keys and sizes parse', async (t) => {
   t.same(loadSettings({ KINFLUX_PARTITION_KEY: 'static:k:1' }).delivery.partitionKey, { method: 'static', key: 'k:1' });
   t.equal(s.delivery.queueMaxBytes, 16 * 1024 * 1024);
   t.same(s.http.authTokens, ['a', 'b']);
+  // auto and 0 alike: one worker per core the process may use (cluster.ts workerCount).
+  t.equal(loadSettings({ KINFLUX_WORKERS: 'auto' }).workers, 0);
+  t.equal(loadSettings({ KINFLUX_WORKERS: 'AUTO' }).workers, 0);
+  t.equal(loadSettings({ KINFLUX_WORKERS: '0' }).workers, 0);
+  t.equal(loadSettings({ KINFLUX_WORKERS: '3' }).workers, 3);
 });
 
 t.test('each class of bad value names the setting and what is allowed', async (t) => {
@@ -51,6 +56,8 @@ t.test('each class of bad value names the setting and what is allowed', async (t
     [{ KINFLUX_AGGREGATION: 'bogus' }, /^KINFLUX_AGGREGATION must be one of lines, none, kpl$/],
     [{ KINFLUX_PORT: '70000' }, /^KINFLUX_PORT must be a whole number from 0 to 65535/],
     [{ KINFLUX_PORT: 'http' }, /^KINFLUX_PORT must be a whole number/],
+    [{ KINFLUX_PORT: 'auto' }, /^KINFLUX_PORT must be a whole number from 0 to 65535 \(got/],
+    [{ KINFLUX_WORKERS: 'many' }, /^KINFLUX_WORKERS must be a whole number from 0 to 64, or auto/],
     [{ KINFLUX_STRICT_ROUTES: 'maybe' }, /^KINFLUX_STRICT_ROUTES must be true or false/],
     [{ KINFLUX_QUEUE_MAX_BYTES: 'lots' }, /^KINFLUX_QUEUE_MAX_BYTES must be a size in bytes/],
     [{ KINFLUX_ROUTES: 'db1' }, /^KINFLUX_ROUTES must be a list of db=stream pairs/],
