@@ -9,13 +9,13 @@ import { forkDelay } from '../src/cluster.js';
 import { deleteStream, emulatorEnv, readLines, startKinflux, testClient, waitFor } from './helpers/kinflux.js';
 import { send } from './helpers/http.js';
 
+// One emulator for the file (each start costs seconds of CPU): every test has a stream of its own.
+const emulator = await startKinesisLocal({ streams: { metrics: 2, killed: 2, stalled: 2, gone: 1, backoff: 1 } });
+t.teardown(() => emulator.stop());
+
 t.test('two workers take writes, aggregate metrics and stop cleanly', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
   const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_WORKERS: '2' }));
   const writes = await Promise.all(
     Array.from({ length: 20 }, (_, r) => send(k.url, '/write?db=telegraf', Array.from({ length: 50 }, (_, i) => `w,req=${r} v=${i}i ${i + 1}`).join('\n'))),
@@ -29,8 +29,6 @@ t.test('two workers take writes, aggregate metrics and stop cleanly', async (t) 
 });
 
 t.test('an absent stream makes the primary exit 1', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
-  t.teardown(() => emulator.stop());
   const k = await startKinflux(emulatorEnv(emulator.endpoint, 'absent', { KINFLUX_WORKERS: '2' }), { waitReady: false });
   t.equal(await k.exited, 1);
   t.match(k.output(), /absent/);
@@ -61,9 +59,7 @@ t.test('forkDelay doubles from 1 s while workers die young, up to 30 s', async (
 });
 
 t.test('a worker killed: counters never go backwards, scrapes answer at once', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
-  t.teardown(() => emulator.stop());
-  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_WORKERS: '2' }));
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'killed', { KINFLUX_WORKERS: '2' }));
   t.teardown(() => k.stop('SIGKILL'));
   await waitFor(async () => workerPids(k.output()).length === 2);
   const write = (i: number) => send(k.url, '/write?db=telegraf', `w,i=${i} v=${i}i ${i + 1}`, fresh);
@@ -71,7 +67,7 @@ t.test('a worker killed: counters never go backwards, scrapes answer at once', a
   t.same(first.map((w) => w.status), Array(40).fill(204));
 
   const ok204 = 'kinflux_http_requests_total{route="/write",code="204"}';
-  const delivered = 'kinflux_points_delivered_total{stream="metrics"}';
+  const delivered = 'kinflux_points_delivered_total{stream="killed"}';
   const scrape = async (): Promise<{ ms: number; status: number; text: string }> => {
     for (let attempt = 0; ; attempt++) {
       // A connection the primary handed to the dying worker is lost with it (reset, or never answered):
@@ -111,9 +107,7 @@ t.test('a worker killed: counters never go backwards, scrapes answer at once', a
 });
 
 t.test('a stalled worker (SIGSTOP) and killed ones, in either order, mid-scrape: counters never go backwards or count twice', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
-  t.teardown(() => emulator.stop());
-  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_WORKERS: '3' }));
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'stalled', { KINFLUX_WORKERS: '3' }));
   const stopped = new Set<number>();
   t.teardown(async () => {
     for (const pid of stopped) process.kill(pid, 'SIGCONT');
@@ -168,12 +162,8 @@ t.test('a stalled worker (SIGSTOP) and killed ones, in either order, mid-scrape:
 });
 
 t.test('stream deleted, then a worker dies: the replacement starts with the stream failed, no fork loop', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { gone: 1 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
   const k = await startKinflux(emulatorEnv(emulator.endpoint, 'gone', { KINFLUX_WORKERS: '2', KINFLUX_HEALTH_INTERVAL_MS: '500' }));
   t.teardown(() => k.stop('SIGKILL'));
   await waitFor(async () => workerPids(k.output()).length === 2);
@@ -183,7 +173,8 @@ t.test('stream deleted, then a worker dies: the replacement starts with the stre
 
   process.kill(workerPids(k.output())[0], 'SIGKILL');
   await waitFor(async () => workerPids(k.output()).length === 3, 30_000);
-  await new Promise((r) => setTimeout(r, 6000));
+  // The replacement listens, and checks the stream every 500 ms: 3 s is six checks it survived.
+  await new Promise((r) => setTimeout(r, 3000));
   t.equal(deaths(k.output()), 1, 'only the killed worker died: its replacement did not exit');
   t.equal(k.proc.exitCode, null, 'the gateway runs on');
   const health = await send(k.url, '/health', undefined, fresh);
@@ -195,12 +186,10 @@ t.test('stream deleted, then a worker dies: the replacement starts with the stre
 });
 
 t.test('a replacement worker that cannot start backs off and shows in /health', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
-  t.teardown(() => emulator.stop());
   const dir = mkdtempSync(join(tmpdir(), 'kinflux-cluster-'));
   const config = join(dir, 'kinflux.yaml');
   writeFileSync(config, 'KINFLUX_BATCH_LINGER_MS: 5\n');
-  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'metrics', { KINFLUX_WORKERS: '2', KINFLUX_CONFIG: config }));
+  const k = await startKinflux(emulatorEnv(emulator.endpoint, 'backoff', { KINFLUX_WORKERS: '2', KINFLUX_CONFIG: config }));
   t.teardown(() => k.stop('SIGKILL'));
   await waitFor(async () => workerPids(k.output()).length === 2);
   // A setting file that vanished (a volume unmounted): any new worker exits 2 at startup.
@@ -215,7 +204,7 @@ t.test('a replacement worker that cannot start backs off and shows in /health', 
   t.equal(k.proc.exitCode, null, 'the primary and the other worker run on');
   const health = await send(k.url, '/health', undefined, fresh);
   t.equal(health.status, 503, 'a worker that keeps failing to start fails /health');
-  t.match(health.json(), { checks: [{ name: 'metrics', status: 'pass' }, { name: 'workers', status: 'fail', message: /1 of 2 workers running; last exit: code 2 before listening/ }] });
+  t.match(health.json(), { checks: [{ name: 'backoff', status: 'pass' }, { name: 'workers', status: 'fail', message: /1 of 2 workers running; last exit: code 2 before listening/ }] });
   t.equal((await send(k.url, '/ready', undefined, fresh)).status, 200, 'the running worker still takes writes');
   t.equal((await send(k.url, '/write?db=telegraf', 'x v=1 1', fresh)).status, 204);
   t.equal(await k.stop('SIGTERM'), 0);
