@@ -34,7 +34,7 @@ t.test('30% of entries throttled (plus 5% InternalFailure): retried by index, no
   // call's failed records back off at the head of their shard's line.
   const { engine, metrics } = makeEngine(proxy.endpoint, ['throttled'], { ...fault, ...patient, aggregation: 'none', lingerMs: 20 });
   await engine.start();
-  const load = await runLoad(engine, 'throttled', { clients: 4, durationMs: 4000, tag: 'th', linesPerBatch: 40, ...enough });
+  const load = await runLoad(engine, 'throttled', { clients: 4, durationMs: 2000, tag: 'th', linesPerBatch: 40, ...enough });
   proxy.set({ throttleShare: 0, internalShare: 0 });
   await engine.shutdown(5000);
   const reader = localClient(k.endpoint);
@@ -63,9 +63,10 @@ t.test('whole requests failing (500 InternalFailure, 400 throttling)', async (t)
   proxy.set({ failRequestShare: 0.4, failStatus: 500 });
   const { engine, metrics } = makeEngine(proxy.endpoint, ['whole'], { ...fault, ...patient, lingerMs: 10 });
   await engine.start();
-  const flip = setTimeout(() => proxy.set({ failStatus: 400 }), 2000);
-  const load = await runLoad(engine, 'whole', { clients: 4, durationMs: 4000, tag: 'wh', linesPerBatch: 250, ...enough });
-  clearTimeout(flip);
+  // 500s until a few calls have failed, then 400 throttling; writing goes on until the 400s have been seen too.
+  const flip = setInterval(() => proxy.stats.requestsFailed >= 3 && proxy.set({ failStatus: 400 }), 20);
+  const load = await runLoad(engine, 'whole', { clients: 4, durationMs: 2000, tag: 'wh', linesPerBatch: 250, ...enough, until: () => proxy.stats.requestsThrottled > 0 });
+  clearInterval(flip);
   proxy.set({ failRequestShare: 0, failStatus: 500 });
   await engine.shutdown(5000);
   const reader = localClient(k.endpoint);
@@ -85,7 +86,7 @@ t.test('connection resets', async (t) => {
   proxy.set({ resetShare: 0.4 });
   const { engine } = makeEngine(proxy.endpoint, ['resets'], { ...fault, ...patient });
   await engine.start();
-  const load = await runLoad(engine, 'resets', { clients: 4, durationMs: 4000, tag: 'rs', ...enough, until: () => proxy.stats.resets >= 3 });
+  const load = await runLoad(engine, 'resets', { clients: 4, durationMs: 2000, tag: 'rs', ...enough, until: () => proxy.stats.resets >= 3 });
   proxy.set({ resetShare: 0 });
   await engine.shutdown(5000);
   const reader = localClient(k.endpoint);
@@ -122,9 +123,9 @@ t.test('emulator paused 5 s mid-load: late submits get deadline, the rest is del
 t.test('PutRecords stalls: submits are answered at the deadline, then delivery resumes', async (t) => {
   const { engine } = makeEngine(proxy.endpoint, ['stalled'], { ...fault, deliveryTimeoutMs: 2000 });
   await engine.start();
-  const on = setTimeout(() => proxy.set({ stall: true }), 1000);
-  const off = setTimeout(() => proxy.set({ stall: false }), 4000);
-  const load = await runLoad(engine, 'stalled', { clients: 3, durationMs: 6000, tag: 'st' });
+  const on = setTimeout(() => proxy.set({ stall: true }), 500);
+  const off = setTimeout(() => proxy.set({ stall: false }), 3500);
+  const load = await runLoad(engine, 'stalled', { clients: 3, durationMs: 4500, tag: 'st' });
   clearTimeout(on);
   clearTimeout(off);
   proxy.set({ stall: false });
@@ -169,7 +170,7 @@ t.test('10x overload against a small queue: queue_full at once, bounded memory, 
   await engine.start();
   let maxQueue = 0;
   const sample = setInterval(async () => (maxQueue = Math.max(maxQueue, await counterValue(metrics, 'kinflux_queue_bytes'))), 50);
-  const load = await runLoad(engine, 'overload', { clients: 40, durationMs: 5000, tag: 'ov', pauseAfterRejectMs: 20 });
+  const load = await runLoad(engine, 'overload', { clients: 40, durationMs: 2500, tag: 'ov', pauseAfterRejectMs: 20 });
   clearInterval(sample);
   proxy.set({ latencyMs: 0 });
   await engine.shutdown(5000);
