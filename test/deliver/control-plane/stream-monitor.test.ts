@@ -12,9 +12,11 @@ import { localClient, makeEngine } from '../engine-setup.js';
 import { hashKeyOf, shardMapFromListShards } from '../../../src/encode/shard-map.js';
 import { listShards, readStream, recordLines } from '../../helpers/kinesis-read.js';
 
+// One emulator for the file (each start costs seconds of CPU); each test has its own stream and fault proxy.
+const emulator = await startKinesisLocal({ streams: { busy: 2, s: 1, listed: 2 } });
+t.teardown(() => emulator.stop());
+
 t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bounded', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { busy: 2 } });
-  t.teardown(() => emulator.stop());
   const proxy = await startFaultProxy(emulator.endpoint);
   t.teardown(() => proxy.close());
   // A short health interval: the periodic describes alone would be 1/s without the backoff.
@@ -55,8 +57,6 @@ t.test('DescribeStreamSummary throttled: writes 204, probes 200, describes bound
 });
 
 t.test('readiness follows PutRecords outcomes, not the control plane', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { s: 1 } });
-  t.teardown(() => emulator.stop());
   const proxy = await startFaultProxy(emulator.endpoint);
   t.teardown(() => proxy.close());
   const intervalMs = 500;
@@ -97,8 +97,6 @@ t.test('readiness follows PutRecords outcomes, not the control plane', async (t)
 });
 
 t.test('ListShards throttled: listed again with backoff, the previous map kept', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { listed: 2 } });
-  t.teardown(() => emulator.stop());
   const proxy = await startFaultProxy(emulator.endpoint);
   t.teardown(() => proxy.close());
   // Every periodic check (each 500 ms) lists the shards: 16 calls in 8 s without a backoff.
