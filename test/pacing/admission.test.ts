@@ -1,7 +1,7 @@
 // Admission (src/pacing/admission.ts): the latency horizon, the room a large write gets, and its deadline
 // growing with its size up to the clients' timeout.
 import t from 'tap';
-import { admissionPolicy, admissionWait, deadlineMs } from '../../src/pacing/admission.js';
+import { admissionPolicy, admissionWait, deadlineMs, keyWait } from '../../src/pacing/admission.js';
 import { ShardPacer } from '../../src/pacing/shard-pacer.js';
 
 const MiB = 1024 * 1024;
@@ -39,6 +39,19 @@ t.test('a large write waits behind at most 0.05 s of backlog, and its deadline g
   const fixed = admissionPolicy(4000, 3000);
   t.equal(fixed.maxDeadlineMs, 4000, 'clients that wait less than the delivery deadline: no growth');
   t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: 0 }], new ShardPacer(100), now, fixed).refuse, true);
+});
+
+t.test('one point per record: a key moves one record per round trip, so its count and backlog are weighed in round trips', async (t) => {
+  const policy = admissionPolicy(4000, 5000);
+  const rtt = 0.02;
+  t.equal(keyWait([{ count: 10, ahead: 0 }, { count: 5, ahead: 2 }], rtt, policy).refuse, false, '0.2 s of one key: within the horizon');
+  const most = keyWait([{ count: 10, ahead: 0 }, { count: 5, ahead: 2 }], rtt, policy);
+  t.equal(most.most, 10);
+  t.ok(Math.abs(most.etaS - 0.2) < 1e-9, `estimate ${most.etaS} s`);
+  t.equal(keyWait([{ count: 100, ahead: 2 }], rtt, policy).refuse, false, 'a larger write behind 0.04 s of its key');
+  t.equal(keyWait([{ count: 100, ahead: 10 }], rtt, policy).refuse, true, 'not behind 0.2 s of its key');
+  const never = keyWait([{ count: 200, ahead: 0 }], rtt, policy);
+  t.ok(never.refuse && never.seconds > 0.9, `4 s of one key: past ⅔ of 4.5 s (${never.seconds.toFixed(2)} s over)`);
 });
 
 t.test('OfferedRate: what writes offered a shard lately, averaged over about 2 s (the longer horizon holds below its rate)', async (t) => {

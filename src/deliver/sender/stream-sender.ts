@@ -138,7 +138,7 @@ export class StreamSender {
     // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
     const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.data) : enc;
     if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
-    const verdict = this.gate.admit(byGroup, bytes, enc.data.length);
+    const verdict = this.gate.admit(byGroup, bytes, enc.data.length, this.s.aggregation === 'none' ? enc.keys : undefined);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -150,7 +150,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.data.length, enc.bytes, byGroup);
+    q.admitted(enc.data.length, enc.bytes, byGroup, enc.keys);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
@@ -322,8 +322,10 @@ export class StreamSender {
 
   private async put(records: QueuedRecord[]): Promise<void> {
     this.inflight++;
+    const started = performance.now();
     try {
       await this.outcomes.send(records);
+      this.gate.noteRoundTrip((performance.now() - started) / 1000);
     } catch (err) {
       // Never expected: every outcome is handled in send. Keep the records moving rather than lose them.
       this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'delivery bug');

@@ -54,6 +54,27 @@ t.test('a partial failure resends the failed entries only, and order per series 
   t.same(inversions(k, 's'), [], 'order per series within each shard');
 });
 
+t.test('none: the first of two records of a series in a call fails; the second never overtakes it', async (t) => {
+  const k = new ScriptedKinesis({ s: { shards: 1 } });
+  const calls: string[][] = [];
+  let failed = 0;
+  // The first entry of every call with two or more fails (InternalFailure), the rest are stored.
+  k.onPut = (call) => {
+    calls.push(call.entries.map((e) => e.partitionKey));
+    if (call.entries.length < 2) return undefined;
+    failed++;
+    return { entries: call.entries.map((_, i) => (i === 0 ? 'InternalFailure' : undefined)) };
+  };
+  const h = await senderOn(k, 's', { aggregation: 'none' });
+  t.teardown(h.stop);
+  // Two series, four points each, in one write: every call could carry both series several times.
+  await h.sender.submit(batch(seqLines(8, 2)));
+  t.ok(failed > 0, `first entries failed in ${failed} calls`);
+  t.same(calls.filter((keys) => new Set(keys).size < keys.length), [], 'no call carries a series twice');
+  t.equal(storedLines(k.records('s')).length, 8, 'every point stored once');
+  t.same(inversions(k, 's'), [], 'order per series: no point stored before an earlier one of its series');
+});
+
 t.test('throttled entries and throttled calls are retried until stored; the shard is paced down', async (t) => {
   const k = new ScriptedKinesis({ s: { shards: 2 } });
   let calls = 0;
