@@ -71,9 +71,14 @@ t.test('work is linear in the input size', async (t) => {
     const per: number[] = [];
     for (const n of [1000, 8000]) {
       const body = Buffer.from((shape + '\n').repeat(n));
-      const t0 = process.hrtime.bigint();
-      for (let k = 0; k < 3; k++) parseLines(body, V1);
-      per.push(Number(process.hrtime.bigint() - t0) / body.length);
+      // The fastest of five parses: a parse the scheduler paused (a loaded machine) does not count.
+      let best = Infinity;
+      for (let k = 0; k < 5; k++) {
+        const t0 = process.hrtime.bigint();
+        parseLines(body, V1);
+        best = Math.min(best, Number(process.hrtime.bigint() - t0));
+      }
+      per.push(best / body.length);
     }
     // 8x the input must not cost 8x per byte (a quadratic parser would); a loose bound, never a deadline.
     t.ok(per[1] < per[0] * 4 + 50, `${JSON.stringify(shape.slice(0, 20))}: ns/byte ${per.map((x) => x.toFixed(1)).join(' -> ')}`);
