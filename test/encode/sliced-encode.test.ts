@@ -16,8 +16,8 @@ const lines = (n: number, tag: string): string[] => Array.from({ length: n }, (_
 for (const env of [{}, { KINFLUX_PARTITION_KEY: 'measurement' }, { KINFLUX_RECORD_FORMAT: 'json' }]) {
   t.test(`same output as one go, slices yield (${JSON.stringify(env)})`, async (t) => {
     const settings = loadSettings(env).delivery;
-    const a = batchFromLines(lines(60_000, 'a'));
-    const b = batchFromLines(lines(40_000, 'b'));
+    const a = batchFromLines(lines(15_000, 'a'));
+    const b = batchFromLines(lines(10_000, 'b'));
     const whole = new BatchEncoder(settings);
     const expectA = whole.encodePoints(a, map, MiB);
     const expectB = whole.encodePoints(b, map, MiB);
