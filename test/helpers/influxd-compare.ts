@@ -120,5 +120,15 @@ export function oursMany(cases: ReadonlyArray<{ body: string | Buffer; precision
   return { rows, errors };
 }
 
+/** How kinflux refuses a value InfluxDB's storage engine cannot store (src/parse/fields.ts). */
+export const ENGINE_REASON = 'invalid field value: InfluxDB reads';
+
+/**
+ * influxd's 500 for such a value: one it cannot parse as the type the iterator gave it, or an empty one
+ * ("unknown field type"). It fails the whole write; kinflux refuses that point (deliberate 8).
+ */
+export const isEngine500 = (w: { status: number; body: string }): boolean =>
+  w.status === 500 && /"engine: (unable to parse|unknown field type)/.test(w.body);
+
 export const norm = (rows: Row[]): string[] => rows.map((r) => JSON.stringify([r.series, r.time, Object.entries(r.fields).sort()])).sort();
 

@@ -13,6 +13,13 @@ export interface Influxd {
   write(db: string, body: string | Buffer, precision?: string): Promise<{ status: number; body: string }>;
   /** GET /query with epoch=ns; returns the parsed JSON. */
   query(db: string, q: string): Promise<QueryResult>;
+  /**
+   * False once the process has exited (a Go panic in a write ends it) or stopped answering /ping:
+   * tells a dead influxd from one that merely reset a connection (it does on some NUL bytes).
+   */
+  alive(): Promise<boolean>;
+  /** The last 8 KB of its stderr (a panic's trace). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -86,10 +93,10 @@ export async function startInfluxd(binary: string): Promise<Influxd> {
   writeFileSync(confPath, config(dir, httpPort, rpcPort));
   const child: ChildProcess = spawn(binary, ['run', '-config', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000); });
   const url = `http://127.0.0.1:${httpPort}`;
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
 
   let version = '';
   const deadline = Date.now() + 30_000;
@@ -117,12 +124,18 @@ export async function startInfluxd(binary: string): Promise<Influxd> {
       const r = await fetch(`${url}/query?${q}`, { method: 'POST' });
       return (await r.json()) as QueryResult;
     },
+    async alive() {
+      // The exit event may come a moment after the connection broke: wait for it briefly.
+      const ping = fetch(`${url}/ping`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 204, () => false);
+      const gone = Promise.race([exit.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 1000))]);
+      return !exited && (await gone) && (await ping) && !exited;
+    },
+    stderr: () => stderr,
     async stop() {
       if (!exited) {
-        const done = new Promise<void>((r) => child.once('exit', () => r()));
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await done;
+        await exit;
         clearTimeout(t);
       }
       rmSync(dir, { recursive: true, force: true });

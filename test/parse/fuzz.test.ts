@@ -2,7 +2,7 @@
 // cases against a real influxd; `npm run fuzz:lp -- --count N` runs it longer.
 import t from 'tap';
 import { findInfluxd, startInfluxd } from '../helpers/influxd.js';
-import { CONFLICT, isolated, runFuzz } from './fuzz.js';
+import { CONFLICT, isolated, restartable, runFuzz } from './fuzz.js';
 
 /** Disagreements the long runs reported, each now classified (src/parse/README.md, deliberate 1). */
 const FOUND: Array<[string, string]> = [
@@ -19,16 +19,17 @@ if (bin === undefined) {
   else t.test('mutation fuzzer', { skip: 'influxd not installed (apt-get install influxdb)' }, () => {});
 } else {
   t.test('mutations of the corpus and Telegraf lines: influxd and kinflux agree', async (t) => {
-    const d = await startInfluxd(bin);
+    const ref = restartable(await startInfluxd(bin), () => startInfluxd(bin));
     try {
-      const res = await runFuzz(d, { count: COUNT, seed: 20261130 });
-      t.comment(`${res.cases} cases, ${res.compared} compared, error texts ${res.textsAgree}/${res.texts} agree, deliberate ${JSON.stringify(res.deliberate)}`);
+      const res = await runFuzz(ref, { count: COUNT, seed: 20261130 });
+      t.comment(`${res.cases} cases, ${res.compared} compared, error texts ${res.textsAgree}/${res.texts} agree, deliberate ${JSON.stringify(res.deliberate)}, influxd restarted ${res.restarts}×`);
+      for (const x of res.crashes) t.comment('CRASH ' + x);
       for (const x of res.disagreements.slice(0, 40)) t.comment('DIFF ' + x);
       t.equal(res.cases, COUNT);
       t.same(res.disagreements, [], 'no disagreement');
-      for (const [body, want] of FOUND) t.equal(await isolated(d, body), want, JSON.stringify(body));
+      for (const [body, want] of FOUND) t.equal(await isolated(ref.d, body), want, JSON.stringify(body));
     } finally {
-      await d.stop();
+      await ref.stop();
     }
   });
 }

@@ -6,8 +6,13 @@
 //
 // Cases are written one POST each into a shared database per batch (a database per case costs
 // ~70 ms); the batch is read back once, and only when it disagrees is each case re-run alone.
+//
+// influxd 1.6.7 panics and exits on some inputs (a field value the iterator reads as a lone `"`:
+// models/points.go StringValue slices [1:0]). The oracle is then started again with a fresh data
+// folder, the batches in flight are run again one at a time, and the case whose write killed it is
+// classified on its own (`Reference`, `runSafely`).
 import type { Influxd } from '../helpers/influxd.js';
-import { norm, oursMany, stored, near, type Row } from '../helpers/influxd-compare.js';
+import { ENGINE_REASON, isEngine500, norm, oursMany, stored, near, type Row } from '../helpers/influxd-compare.js';
 import { decodeLine, describeLineError, parseLines } from '../../src/parse/index.js';
 import type { LineError } from '../../src/parse/index.js';
 import { HAND, rng, telegrafLines } from './cases.js';
@@ -46,6 +51,7 @@ export function fuzzCases(count: number, seed: number): string[] {
 }
 
 export interface FuzzResult {
+  /** Cases run to a verdict. */
   cases: number;
   /** Cases whose acceptance (and values, batch-wise) were compared. */
   compared: number;
@@ -56,6 +62,35 @@ export interface FuzzResult {
   textsAgree: number;
   /** Every disagreement, described. */
   disagreements: string[];
+  /** The cases that killed influxd, each with the first line of its panic. */
+  crashes: string[];
+  /** Times influxd was started again. */
+  restarts: number;
+}
+
+const emptyResult = (): FuzzResult => ({ cases: 0, compared: 0, deliberate: {}, texts: 0, textsAgree: 0, disagreements: [], crashes: [], restarts: 0 });
+
+function merge(into: FuzzResult, r: FuzzResult): void {
+  into.cases += r.cases;
+  into.compared += r.compared;
+  into.texts += r.texts;
+  into.textsAgree += r.textsAgree;
+  for (const [k, n] of Object.entries(r.deliberate)) into.deliberate[k] = (into.deliberate[k] ?? 0) + n;
+  into.disagreements.push(...r.disagreements);
+  into.crashes.push(...r.crashes);
+}
+
+/** influxd is gone; `body` is the case whose write broke (not always the one that killed it). */
+export class InfluxdDied extends Error {
+  constructor(readonly body: string | undefined, readonly stderr: string) {
+    super(`influxd died${body === undefined ? '' : ` writing ${JSON.stringify(body)}`}: ${panicOf(stderr)}`);
+  }
+}
+
+/** The panic's message and the function it was raised in, from a Go trace. */
+export function panicOf(stderr: string): string {
+  const m = /^panic: (.*)$\n+goroutine \d+ \[running\]:\n(\S+)/m.exec(stderr);
+  return m === null ? `no panic in its stderr (${JSON.stringify(stderr.slice(-300))})` : `panic: ${m[1]} in ${m[2].replace(/\(0x[^)]*\)$|\([^)]*\)$/, '')}`;
 }
 
 interface Outcome { status: number; body: string }
@@ -64,7 +99,8 @@ async function post(d: Influxd, db: string, body: string): Promise<Outcome | und
   try {
     return await d.write(db, body);
   } catch {
-    return undefined; // influxd reset the connection
+    if (await d.alive()) return undefined; // influxd reset the connection (deliberate 3)
+    throw new InfluxdDied(body, d.stderr());
   }
 }
 
@@ -82,6 +118,7 @@ function textDiff(w: Outcome, errors: LineError[]): string | undefined {
 let dbSeq = 0;
 export const UNREADABLE = 'deliberate: unreadable measurement';
 export const CONFLICT = 'deliberate: type conflict';
+export const ENGINE = 'deliberate: engine 500';
 
 /** True when two points kinflux reads from `body` give one field of one measurement different types. */
 function typeClash(body: string): boolean {
@@ -114,6 +151,8 @@ export async function isolated(d: Influxd, body: string): Promise<string> {
     // Deliberate (README 1 and 2): a type conflict inside one point, or between points of the request
     // (influxd keeps a schema, kinflux does not).
     if (w.body.includes('field type conflict') && mine.errors[0].some((e) => e.reason.startsWith('field type conflict'))) return CONFLICT;
+    // Deliberate (README 8): a value the storage engine cannot store fails influxd's whole write.
+    if (isEngine500(w) && mine.errors[0].some((e) => e.reason.startsWith(ENGINE_REASON))) return ENGINE;
     const a = norm(mine.rows), b = norm(theirs);
     // Deliberate (src/parse/README.md): a measurement holding `\,` is stored by influxd (204) but
     // never read back; kinflux delivers it.
@@ -134,6 +173,7 @@ export async function isolated(d: Influxd, body: string): Promise<string> {
 function note(res: FuzzResult, diff: string): void {
   if (diff === UNREADABLE) res.deliberate.unreadableMeasurement = (res.deliberate.unreadableMeasurement ?? 0) + 1;
   else if (diff === CONFLICT) res.deliberate.typeConflictAcrossPoints = (res.deliberate.typeConflictAcrossPoints ?? 0) + 1;
+  else if (diff === ENGINE) res.deliberate.engine500 = (res.deliberate.engine500 ?? 0) + 1;
   else if (diff !== '') res.disagreements.push('values ' + diff);
 }
 
@@ -187,7 +227,7 @@ async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<
       }
       // A value InfluxDB's iterator splits off where its scanner checked none fails influxd's whole
       // write in the storage engine (500); kinflux refuses that point (src/parse/fields.ts).
-      if (w.status === 500 && w.body.includes('engine: unable to parse') && errors.some((e) => e.reason.startsWith('invalid field value: InfluxDB reads'))) {
+      if (isEngine500(w) && errors.some((e) => e.reason.startsWith(ENGINE_REASON))) {
         res.deliberate.engine500 = (res.deliberate.engine500 ?? 0) + 1;
         dirty = true; // what the engine kept of the request is not ours to guess
         continue;
@@ -223,6 +263,129 @@ async function runBatch(d: Influxd, bodies: string[], res: FuzzResult): Promise<
   return deferred;
 }
 
+/**
+ * The oracle: an influxd started again, with a fresh data folder, when a case kills it. `d` is the one
+ * running; work begun on an earlier one is not trusted (its port may even be reused by the new one).
+ */
+export interface Reference {
+  readonly d: Influxd;
+  readonly restarts: number;
+  /** Replaces `dead` by a fresh influxd, once however many workers saw it die. */
+  restart(dead: Influxd): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function restartable(first: Influxd, start: () => Promise<Influxd>): Reference {
+  let d = first;
+  let restarts = 0;
+  let pending: Promise<void> | undefined;
+  return {
+    get d() { return d; },
+    get restarts() { return restarts; },
+    async restart(dead) {
+      if (d !== dead) return pending;
+      pending ??= (async () => {
+        await dead.stop();
+        d = await start();
+        restarts++;
+      })().finally(() => { pending = undefined; });
+      return pending;
+    },
+    stop: () => d.stop(),
+  };
+}
+
+/** Batches share influxd; after a death each batch that was in flight runs again alone, so the case that kills it is known. */
+class Gate {
+  private shared = 0;
+  private alone = false;
+  private aloneWaiting = 0;
+  private wakers: Array<() => void> = [];
+
+  async enter(exclusive: boolean): Promise<() => void> {
+    if (exclusive) this.aloneWaiting++;
+    // A batch waiting to run alone goes before new shared ones.
+    while (this.alone || (exclusive ? this.shared > 0 : this.aloneWaiting > 0)) await new Promise<void>((r) => this.wakers.push(r));
+    if (exclusive) { this.aloneWaiting--; this.alone = true; } else this.shared++;
+    return () => {
+      if (exclusive) this.alone = false; else this.shared--;
+      const w = this.wakers;
+      this.wakers = [];
+      for (const r of w) r();
+    };
+  }
+}
+
+/** A case influxd died on: deliberate when kinflux refuses the point the engine cannot store (README 8). */
+function classifyCrash(res: FuzzResult, body: string, stderr: string): void {
+  res.cases++;
+  const panic = panicOf(stderr);
+  res.crashes.push(`${JSON.stringify(body)}: ${panic}`);
+  let errors: LineError[];
+  try {
+    errors = oursMany([{ body, precision: 'ns', recv: BigInt(Date.now()) * 1_000_000n }]).errors[0];
+  } catch (e) {
+    res.disagreements.push(`${JSON.stringify(body)}: kinflux cannot decode its own record: ${String(e)}`);
+    return;
+  }
+  if (errors.some((e) => e.reason.startsWith(ENGINE_REASON))) res.deliberate.influxdPanic = (res.deliberate.influxdPanic ?? 0) + 1;
+  else res.disagreements.push(`${JSON.stringify(body)}: influxd died (${panic}); ours ${JSON.stringify(errors.map(describeLineError))}`);
+}
+
+/** Whether writing `body` alone into a fresh influxd kills it (given a moment: the write can answer first). */
+async function kills(ref: Reference, body: string): Promise<{ dead: boolean; stderr: string }> {
+  const d = ref.d;
+  await d.query('_', 'CREATE DATABASE fz_crash');
+  try { await d.write('fz_crash', body); } catch { /* it died, or reset the connection */ }
+  await new Promise((r) => setTimeout(r, 500));
+  if (!(await d.alive())) {
+    const stderr = d.stderr();
+    await ref.restart(d);
+    return { dead: true, stderr };
+  }
+  await d.query('_', 'DROP DATABASE fz_crash');
+  return { dead: false, stderr: '' };
+}
+
+/**
+ * Runs one batch to a verdict whatever influxd does: when it dies, the batch's partial results are
+ * dropped, influxd is restarted and the batch runs again alone. Alone, the case written last before a
+ * death is the suspect (a body spread over two shards can get its answer from one while the other's
+ * write panics): it is written once more into a fresh influxd, and if that kills it too it is
+ * classified and left out of the batch.
+ */
+async function runSafely(ref: Reference, gate: Gate, bodies: string[], res: FuzzResult): Promise<string[]> {
+  let alone = false;
+  let cases = bodies;
+  for (let unexplained = 0; ; ) {
+    const leave = await gate.enter(alone);
+    const d = ref.d;
+    let last: string | undefined;
+    const watched: Influxd = { ...d, write: (db, body, precision) => { last = String(body); return d.write(db, body, precision); } };
+    try {
+      const part = emptyResult();
+      const deferred = await runBatch(watched, cases, part);
+      if (ref.d === d) { merge(res, part); return deferred; }
+      // influxd was replaced while this batch ran on it: run it again.
+    } catch (e) {
+      if (!(e instanceof InfluxdDied) && (await d.alive())) throw e;
+      await ref.restart(d);
+      const suspect = e instanceof InfluxdDied ? e.body ?? last : last;
+      const verdict = alone && suspect !== undefined ? await kills(ref, suspect) : undefined;
+      const at = suspect === undefined ? -1 : cases.indexOf(suspect);
+      if (verdict?.dead === true && suspect !== undefined && at >= 0) {
+        cases = [...cases.slice(0, at), ...cases.slice(at + 1)];
+        classifyCrash(res, suspect, verdict.stderr);
+      } else if (alone && ++unexplained > 3) {
+        throw new Error(`influxd keeps dying and no single case kills it: ${panicOf(d.stderr())}`);
+      }
+      alone = true;
+    } finally {
+      leave();
+    }
+  }
+}
+
 export interface FuzzOptions {
   count: number;
   seed: number;
@@ -233,8 +396,9 @@ export interface FuzzOptions {
   progress?: (done: number, res: FuzzResult) => void;
 }
 
-export async function runFuzz(d: Influxd, o: FuzzOptions): Promise<FuzzResult> {
-  const res: FuzzResult = { cases: 0, compared: 0, deliberate: {}, texts: 0, textsAgree: 0, disagreements: [] };
+export async function runFuzz(ref: Reference, o: FuzzOptions): Promise<FuzzResult> {
+  const res = emptyResult();
+  const gate = new Gate();
   const batch = o.batch ?? 100;
   const chunk = 20_000; // cases are generated in chunks, so a long run needs little memory
   for (let from = 0; from < o.count; from += chunk) {
@@ -247,11 +411,13 @@ export async function runFuzz(d: Influxd, o: FuzzOptions): Promise<FuzzResult> {
         const part = [...waiting, ...bodies.slice(next, next + take)];
         next += take;
         // The first case of a batch always goes in, so every round makes progress.
-        waiting = await runBatch(d, part, res);
+        waiting = await runSafely(ref, gate, part, res);
+        res.restarts = ref.restarts;
         o.progress?.(from + Math.min(next, bodies.length), res);
       }
     };
     await Promise.all(Array.from({ length: o.workers ?? 2 }, worker));
   }
+  res.restarts = ref.restarts;
   return res;
 }
