@@ -3,7 +3,7 @@
 // fields hold a backslash are re-walked with those exact rules.
 import { LineState, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, TYPE_NAMES } from './state.js';
 import { fitsInt64, fitsUint64, latin1Capped, validFloatBytes } from './numbers.js';
-import { Byte, MAX_FIELDS, MAX_KEY_LENGTH, SAFE_INT_DIGITS, booleanValue } from './grammar.js';
+import { Byte, MAX_FIELDS, MAX_KEY_LENGTH, SAFE_INT_DIGITS, booleanValue, isTimeKey } from './grammar.js';
 
 /** The iterator's type rule: first byte of the value, then the last byte for numbers. */
 function typeOf(b: Buffer, vs: number, ve: number): number {
@@ -26,7 +26,8 @@ const short = (b: Buffer, s: number, e: number): string => e - s <= 64 ? b.toStr
  * parse floating point value"). kinflux refuses that point instead: its record would be broken.
  */
 function engineReads(b: Buffer, vs: number, ve: number, t: number, unsigned: boolean): boolean {
-  if (t === T_STRING) return true;
+  // A lone `"` is sliced [1:0] by StringValue: influxd 1.6.7 panics and exits.
+  if (t === T_STRING) return ve - vs >= 2;
   if (t === T_FLOAT) return validFloatBytes(b, vs, ve);
   if (t === T_BOOL) return booleanValue(b, vs, ve) >= 0;
   if (t === T_UINT && !unsigned) return false;
@@ -60,10 +61,13 @@ export function walkFieldsExact(st: LineState, b: Buffer, unsigned: boolean): bo
     const sz = keyLen + 4 + (k - p);
     if (sz > MAX_KEY_LENGTH) return st.fail(k, `max key length exceeded: ${sz} > ${MAX_KEY_LENGTH}`);
     const t = typeOf(b, k + 1, v);
-    // The engine parses the value even when the key is empty (`m ,a="="x,=1.5x"`: a 500 in influxd).
-    if (t !== 0 && st.badValueAt < 0 && !engineReads(b, k + 1, v, t, unsigned)) {
+    // The engine skips a field keyed `time` before reading its value; any other value it reads, even
+    // under an empty key (`m ,a="="x,=1.5x"`), and an empty one (`a \\="=,a="3a`) has no type: both
+    // fail the whole write with a 500 in influxd.
+    if (st.badValueAt < 0 && !isTimeKey(b, p, k) && (t === 0 || !engineReads(b, k + 1, v, t, unsigned))) {
       st.badValueAt = k + 1;
-      st.badValueReason = `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`;
+      st.badValueReason = t === 0 ? `invalid field value: InfluxDB reads ${short(b, p, k)}= as an empty value it cannot store`
+        : `invalid field value: InfluxDB reads ${short(b, p, k)}=${short(b, k + 1, v)} as a ${TYPE_NAMES[t]} it cannot store`;
     }
     if (t !== 0 && k > p) { // empty values and keys are skipped by InfluxDB's iterator
       if ((n + 1) * 4 > st.fields.length) {

@@ -64,6 +64,8 @@ export const HAND: Case[] = [
     // (also without a second '=': a key ending in a backslash pair hides its '=' from the iterator)
     'a \\\\="=a,a="a', '\\, \\\\="=a" a=a', 'a \\\\="=="',
     'm ,7a="="x,=1.5x" 1', 'a ,a="8="a,=a." ', 'm ,a="="x,=1.5 1', 'm ,a="="x,=7i 1',
+    // (an empty value: "engine: unknown field type"; a field keyed `time` is skipped before its value is read)
+    'a \\\\="=,a="3a 1', 'm \\\\="=,time="a 1', 'm \\\\="=,time="a 1\nm v=1 2', 'm ,a="="a,time=1.5x" 1', 'm ,a="="a,time=" 1',
   // timestamps
   'cpu v=1 0', 'cpu v=1 -0', 'cpu v=1 007', 'cpu v=1 -1', 'cpu v=1 9223372036854775806', 'cpu v=1 9223372036854775807',
   'cpu v=1 -9223372036854775806', 'cpu v=1 -9223372036854775807', 'cpu v=1 -9223372036854775808', 'cpu v=1 9223372036854775808',
@@ -157,4 +159,9 @@ export const DELIBERATE = {
   crossLineTypeConflict: 'a v=1 1\na v="x" 2',
   /** influxd: 204 but the point cannot be read back; kinflux: rejected (Telegraf would read measurement `c\\` and a tag). */
   unreadableMeasurement: 'c\\\\,a=1 v=1 1',
+  /**
+   * influxd: the iterator reads `7a.` = a lone `"`, StringValue slices it [1:0], the process panics and
+   * exits (so no differential case can hold it); kinflux: that point rejected.
+   */
+  panicsInfluxd: 'a ,a="="a,7a.=" 1',
 };

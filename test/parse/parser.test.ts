@@ -171,6 +171,11 @@ t.test('deliberate differences from influxd 1.6.7 (src/parse/README.md)', async 
   t.equal(parseLines(Buffer.from(DELIBERATE.crossLineTypeConflict), V1).points.count, 2);
   // influxd answers 204 but cannot read the point back; Telegraf reads another point: rejected.
   t.match(reasons(DELIBERATE.unreadableMeasurement), [/^measurement holds a backslash sequence/]);
+  // influxd panics and exits (a lone `"` as the value its iterator reads); a 500 for an empty value.
+  t.same(reasons(DELIBERATE.panicsInfluxd), ['invalid field value: InfluxDB reads 7a.=" as a string it cannot store']);
+  t.same(reasons('a \\\\="=,a="3a 1'), ['invalid field value: InfluxDB reads \\\\="= as an empty value it cannot store']);
+  // ... but a field keyed `time` is skipped before its value is read: influxd stores the point.
+  t.same(reasons('m ,a="="a,time=1.5x" 1'), []);
   // Quoted lines are truncated in errors.
   const long = 'm v=' + 'x'.repeat(400);
   t.ok(parseLines(Buffer.from(long), V1).errors[0].text.endsWith('...'));
