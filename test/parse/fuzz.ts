@@ -394,6 +394,8 @@ export interface FuzzOptions {
   /** Batches in flight at once. */
   workers?: number;
   progress?: (done: number, res: FuzzResult) => void;
+  /** The cases (default: fuzzCases). */
+  cases?: (count: number, seed: number) => string[];
 }
 
 export async function runFuzz(ref: Reference, o: FuzzOptions): Promise<FuzzResult> {
@@ -402,7 +404,7 @@ export async function runFuzz(ref: Reference, o: FuzzOptions): Promise<FuzzResul
   const batch = o.batch ?? 100;
   const chunk = 20_000; // cases are generated in chunks, so a long run needs little memory
   for (let from = 0; from < o.count; from += chunk) {
-    const bodies = fuzzCases(Math.min(chunk, o.count - from), o.seed + from);
+    const bodies = (o.cases ?? fuzzCases)(Math.min(chunk, o.count - from), o.seed + from);
     let next = 0;
     const worker = async (): Promise<void> => {
       let waiting: string[] = [];
