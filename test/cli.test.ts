@@ -10,6 +10,11 @@ import { freePort, startKinesisLocal } from '../src/emulator/kinesis-local.js';
 import { CLI, emulatorEnv, readLines, startKinflux, testClient, waitFor } from './helpers/kinflux.js';
 import { send } from './helpers/http.js';
 
+// One emulator for the file (each start costs seconds of CPU): the tests that need a Kinesis, or a port an
+// emulator holds, share it.
+const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
+t.teardown(() => emulator.stop());
+
 const run = (args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> =>
   promisify(execFile)(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
@@ -88,8 +93,7 @@ t.test('fail fast: one line naming the setting, before anything starts', async (
   });
 
   t.test('an embedded port held by another emulator names KINFLUX_EMBEDDED_PORT; that emulator is not used', async (t) => {
-    const other = await startKinesisLocal({ streams: { metrics: 1 } });
-    t.teardown(() => other.stop());
+    const other = emulator;
     const r = await run([], { KINFLUX_HOST: '127.0.0.1', KINFLUX_PORT: String(await freePort()), KINFLUX_EMBEDDED_PORT: String(other.port), KINFLUX_LOG_FORMAT: 'json' });
     t.equal(r.code, 1);
     t.equal(lines(r.out).length, 1, r.out);
@@ -98,8 +102,6 @@ t.test('fail fast: one line naming the setting, before anything starts', async (
   });
 
   t.test('no AWS credentials: said at once, as credentials, not as an unreachable Kinesis after the startup timeout', async (t) => {
-    const emulator = await startKinesisLocal({ streams: { metrics: 1 } });
-    t.teardown(() => emulator.stop());
     const home = mkdtempSync(join(tmpdir(), 'first-ten-nocreds-'));
     t.teardown(() => rmSync(home, { recursive: true, force: true }));
     const started = Date.now();
@@ -124,12 +126,8 @@ t.test('fail fast: one line naming the setting, before anything starts', async (
 });
 
 t.test('with Kinesis at hand', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { metrics: 2 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
 
   t.test('an absent stream at startup: logs its name and exits 1', async (t) => {
     const k = await startKinflux(emulatorEnv(emulator.endpoint, 'no-such-stream'), { waitReady: false });
