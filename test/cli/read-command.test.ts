@@ -16,13 +16,13 @@ const run = (file: string, args: string[], env: Record<string, string>): Promise
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
   );
 
+// One emulator for the file (each start costs seconds of CPU), a stream per test.
+const emulator = await startKinesisLocal({ streams: { mixed: 1, big: 1, evil: 1 } });
+t.teardown(() => emulator.stop());
+
 t.test('a stream of gzip, zlib, KPL and plain records reads as text without KINFLUX_COMPRESSION', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { mixed: 1 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
   const kpl = new KplAggregate();
   kpl.add('k', Buffer.from('kpl v=1 1\n'));
   kpl.add('k2', Buffer.from('kpl v=2 2\n'));
@@ -44,12 +44,8 @@ t.test('a stream of gzip, zlib, KPL and plain records reads as text without KINF
 });
 
 t.test('kinflux read | head -3: no EPIPE stack, exit 0', async (t) => {
-  const emulator = await startKinesisLocal({ streams: { big: 1 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
   // Far more than a pipe's buffer, so kinflux is still writing when head exits.
   const lines = Array.from({ length: 20_000 }, (_, i) => `m,host=h${i} v=${i} ${i}\n`).join('');
   for (let i = 0; i < 4; i++) await client.send(new PutRecordCommand({ StreamName: 'big', PartitionKey: String(i), Data: Buffer.from(lines) }));
@@ -74,12 +70,8 @@ t.test('a refused connection is one line that says what to do', async (t) => {
 
 t.test('a hostile record and a bomb: no control character reaches the terminal, the bomb is not inflated', async (t) => {
   const HOSTILE = 'evil,host=a msg="\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b31m\x00\x7f" 1\n';
-  const emulator = await startKinesisLocal({ streams: { evil: 1 } });
   const client = testClient(emulator.endpoint);
-  t.teardown(async () => {
-    client.destroy();
-    await emulator.stop();
-  });
+  t.teardown(() => client.destroy());
   await client.send(new PutRecordCommand({ StreamName: 'evil', PartitionKey: 'a', Data: gzipSync(HOSTILE) }));
   await client.send(new PutRecordCommand({ StreamName: 'evil', PartitionKey: 'b', Data: gzipSync(Buffer.alloc(128 * 1024 * 1024)) }));
   const r = await run(process.execPath, ['--max-old-space-size=256', CLI, 'read'], emulatorEnv(emulator.endpoint, 'evil'));
