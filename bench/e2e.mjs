@@ -38,6 +38,7 @@ const LINGER = arg('linger', undefined);
 const PROFILE = arg('profile', arg('cpu-prof', undefined)); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const LATENCY = Number(arg('latency', 0)); // the stand-in answers after this many ms
 const COMPARE_DIST = arg('compare-dist', undefined); // another build's dist/, run as "old" in alternating turns
+const TRACE_GC = process.argv.includes('--trace-gc'); // kinflux (and old) run with --trace-gc; collections per 1,000 requests are printed
 const NODE_FLAGS = arg('node-flags', undefined); // node/V8 flags for kinflux's process, e.g. "--no-incremental-marking" (README "Pacing cost")
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const SHARDS = Number(arg('shards', 4));
@@ -95,7 +96,7 @@ async function waitHttp(url) {
   throw new Error(`${url} never answered`);
 }
 
-async function load(name, url, path, gzip, pidsOf) {
+async function load(name, url, path, gzip, pidsOf, gc) {
   const requests = bodies.map((b) => ({
     method: 'POST',
     path,
@@ -106,6 +107,7 @@ async function load(name, url, path, gzip, pidsOf) {
   let peak = rssMiB(pids);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 100);
   const cpu0 = cpuMs(pids);
+  gc?.reset();
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
   const cpu = cpuMs(pids) - cpu0;
   clearInterval(sampler);
@@ -120,6 +122,7 @@ async function load(name, url, path, gzip, pidsOf) {
     peakRssMiB: peak,
     non2xx: result.non2xx,
     errors: result.errors,
+    ...(gc ? { gc: { scavenge: gc.scavenge, markCompact: gc.markCompact, pauseMs: gc.pauseMs, requests: ok } } : {}),
   };
 }
 
@@ -140,10 +143,24 @@ async function startKinflux(endpoint, pacing = PACING, dist = new URL('../dist',
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
-  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
-  const proc = spawn(process.execPath, [...nodeArgs, join(dist, 'cli.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...(TRACE_GC ? ['--trace-gc'] : [])];
+  const proc = spawn(process.execPath, [...nodeArgs, join(dist, 'cli.js')], { env, stdio: ['ignore', TRACE_GC ? 'pipe' : 'ignore', 'inherit'] });
+  // --trace-gc prints one line per collection: counted by kind, with the pause it reports.
+  const gc = { scavenge: 0, markCompact: 0, pauseMs: 0, reset() { this.scavenge = this.markCompact = this.pauseMs = 0; } };
+  let rest = '';
+  proc.stdout?.on('data', (chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const l of lines) {
+      if (/Scavenge/.test(l)) gc.scavenge++;
+      else if (/Mark-Compact|Mark-sweep|Mark-Sweep/.test(l)) gc.markCompact++;
+      else continue;
+      const m = /, ([\d.]+) \/ [\d.]+ ms/.exec(l);
+      if (m) gc.pauseMs += Number(m[1]);
+    }
+  });
   await waitHttp(`http://127.0.0.1:${port}/ready`);
-  return { proc, url: `http://127.0.0.1:${port}` };
+  return { proc, url: `http://127.0.0.1:${port}`, gc };
 }
 
 async function startInfluxd() {
@@ -161,8 +178,9 @@ async function startInfluxd() {
   return { proc, url, dir };
 }
 
+const gcText = (g) => (g ? `   GC per 1k requests: ${((1000 * g.scavenge) / g.requests).toFixed(0)} scavenges, ${((1000 * g.markCompact) / g.requests).toFixed(1)} mark-compacts, ${((1000 * g.pauseMs) / g.requests).toFixed(0)} ms paused` : '');
 const fmt = (r) =>
-  `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}`;
+  `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}${gcText(r.gc)}`;
 
 /** Points delivered, records sent and PutRecords calls so far, from kinflux's /metrics. */
 async function delivered(url) {
@@ -324,11 +342,11 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const gzip of [false, true]) {
       // Alternating turns, so drift in the machine's load hits every server alike.
-      const k = await load('kinflux', kinflux.url, '/write?db=telegraf', gzip, () => tree(kinflux.proc.pid));
+      const k = await load('kinflux', kinflux.url, '/write?db=telegraf', gzip, () => tree(kinflux.proc.pid), TRACE_GC ? kinflux.gc : undefined);
       console.log(fmt(k));
       results.push(k);
       if (old) {
-        const o = await load('old', old.url, '/write?db=telegraf', gzip, () => tree(old.proc.pid));
+        const o = await load('old', old.url, '/write?db=telegraf', gzip, () => tree(old.proc.pid), TRACE_GC ? old.gc : undefined);
         console.log(fmt(o));
         results.push(o);
       }

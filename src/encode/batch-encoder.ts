@@ -5,6 +5,7 @@ import type { DeliverySettings } from '../config/types.js';
 import type { PointBatch } from '../parse/types.js';
 import { worstCaseCompressedSize } from './compress.js';
 import { partitionKeyFunction, type PartitionKeyFn } from './partition-key.js';
+import { PointBytes } from './point-bytes.js';
 import type { Holder, PackedRecord, RecordPacker } from './record-packer.js';
 import { pointEncoder, type PointEncoder } from './record-format.js';
 import { SeriesKeyCache } from './series-cache.js';
@@ -26,13 +27,28 @@ export interface Unencodable {
  */
 const INVALID_UTF8_REASON = 'invalid UTF-8 in a name, tag or string: json records cannot carry it losslessly (send UTF-8, or use KINFLUX_RECORD_FORMAT=line, which keeps the bytes)';
 
+/**
+ * Every point that fits: its key, group and where its bytes are. Line records point into the parse output
+ * (`source` is the batch's buffer: nothing is copied or allocated per point here); json records are written
+ * back to back into `json`. The packer copies each point's bytes once, into its record.
+ */
 export interface EncodedPoints {
   readonly keys: string[];
   readonly groups: string[];
-  readonly data: Buffer[];
-  /** Sum of data lengths. */
+  /** Point i's bytes are [starts[i], ends[i]) of source(). */
+  readonly starts: number[];
+  readonly ends: number[];
+  /** Sum of the points' lengths. */
   readonly bytes: number;
   readonly byGroup: Map<string, number>;
+  /** The batch's buffer (line records), or the json points written by the encoder. */
+  readonly batchData: Buffer;
+  readonly json: PointBytes | undefined;
+}
+
+/** The buffer that EncodedPoints' offsets index. */
+export function encodedSource(enc: EncodedPoints): Buffer {
+  return enc.json ? enc.json.bytes() : enc.batchData;
 }
 
 /** CPU per slice of a sliced encode: well under the ~50 ms an event loop may be held. */
@@ -40,7 +56,16 @@ export const SLICE_MS = 10;
 
 type MutableEncoded = { -readonly [K in keyof EncodedPoints]: EncodedPoints[K] };
 
-const emptyEncoded = (): MutableEncoded => ({ keys: [], groups: [], data: [], bytes: 0, byGroup: new Map() });
+const emptyEncoded = (batch: PointBatch, json: boolean): MutableEncoded => ({
+  keys: [],
+  groups: [],
+  starts: [],
+  ends: [],
+  bytes: 0,
+  byGroup: new Map(),
+  batchData: batch.data,
+  json: json ? new PointBytes() : undefined,
+});
 
 export class BatchEncoder {
   private readonly keyOf: PartitionKeyFn;
@@ -58,8 +83,8 @@ export class BatchEncoder {
   }
 
   /** True when this encoded point could not fit in a record of `limit` bytes even alone. */
-  private tooBig(key: string, data: Buffer, limit: number): boolean {
-    return worstCaseCompressedSize(this.s.compression, data.length) + Buffer.byteLength(key) > limit;
+  private tooBig(key: string, length: number, limit: number): boolean {
+    return worstCaseCompressedSize(this.s.compression, length) + Buffer.byteLength(key) > limit;
   }
 
   private surelyFits(lineLength: number, limit: number): boolean {
@@ -86,7 +111,7 @@ export class BatchEncoder {
       }
       const bytes = batch.starts[i + 1] - batch.starts[i];
       if (this.surelyFits(bytes, limit)) continue;
-      if (this.tooBig(this.keyOf(batch, i), this.encode(batch, i), limit)) {
+      if (this.tooBig(this.keyOf(batch, i), this.encode(batch, i).length, limit)) {
         out.push({ index: i, kind: 'too_large', reason: `point of ${bytes} bytes does not fit in a Kinesis record` });
       }
     }
@@ -98,7 +123,7 @@ export class BatchEncoder {
    * that fits, plus the bytes per group: enough to decide admission before anything is packed.
    */
   encodePoints(batch: PointBatch, map: ShardMap, limit: number): EncodedPoints {
-    const out = emptyEncoded();
+    const out = emptyEncoded(batch, this.s.recordFormat === 'json');
     try {
       this.encodeRange(batch, map, limit, 0, batch.count, this.textValid(batch), out);
     } finally {
@@ -115,7 +140,7 @@ export class BatchEncoder {
    * finds its view of each batch's buffer again after a switch.
    */
   async encodePointsSliced(batch: PointBatch, map: ShardMap, limit: number, sliceMs = SLICE_MS): Promise<EncodedPoints> {
-    const out = emptyEncoded();
+    const out = emptyEncoded(batch, this.s.recordFormat === 'json');
     const valid = this.textValid(batch);
     try {
       let step = 1024;
@@ -140,7 +165,7 @@ export class BatchEncoder {
   /** Encodes points [from, to) of `batch` into `out`. */
   private encodeRange(batch: PointBatch, map: ShardMap, limit: number, from: number, to: number, valid: boolean, out: MutableEncoded): void {
     const series = this.series;
-    const { keys, groups, data, byGroup } = out;
+    const { keys, groups, starts, ends, byGroup, json } = out;
     for (let i = from; i < to; i++) {
       if (this.badText(batch, i, valid)) continue; // unencodable() reported it
       let key: string;
@@ -153,20 +178,27 @@ export class BatchEncoder {
         key = this.keyOf(batch, i);
         group = map.shardIdOf(this.hashes.get(key));
       }
-      const d = this.encode(batch, i);
-      if (!this.surelyFits(d.length, limit) && this.tooBig(key, d, limit)) continue;
+      // Line records: the canonical line where the parser wrote it. json: written into `json`, back to back.
+      const d = json ? this.encode(batch, i) : undefined;
+      const start = json ? json.byteLength : batch.starts[i];
+      const length = d ? d.length : batch.starts[i + 1] - start;
+      if (!this.surelyFits(length, limit) && this.tooBig(key, length, limit)) continue;
+      if (json && d) json.push(d, 0, length);
       keys.push(key);
       groups.push(group);
-      data.push(d);
-      out.bytes += d.length;
-      byGroup.set(group, (byGroup.get(group) ?? 0) + d.length);
+      starts.push(start);
+      ends.push(start + length);
+      out.bytes += length;
+      byGroup.set(group, (byGroup.get(group) ?? 0) + length);
     }
   }
 
-  /** Adds encoded points to the packer; returns the records sealed to make room. */
+  /** Adds encoded points to the packer (each point's bytes copied into its record); returns the records sealed to make room. */
   place<H extends Holder>(enc: EncodedPoints, holder: H, packer: RecordPacker<H>): PackedRecord<H>[] {
     const sealed: PackedRecord<H>[] = [];
-    for (let i = 0; i < enc.data.length; i++) packer.add(enc.groups[i], enc.keys[i], enc.data[i], holder, sealed);
+    const src = encodedSource(enc);
+    const { groups, keys, starts, ends } = enc;
+    for (let i = 0; i < keys.length; i++) packer.addBytes(groups[i], keys[i], src, starts[i], ends[i], holder, sealed);
     return sealed;
   }
 }

@@ -4,6 +4,7 @@
 // answered when every record holding its points is accepted.
 import type { Aggregation } from '../config/types.js';
 import { KplAggregate } from './kpl-format.js';
+import { PointBytes } from './point-bytes.js';
 import { hashKeyOf } from './shard-map.js';
 
 /** Something that waits for the records holding its points; told once per record that holds it. */
@@ -17,8 +18,8 @@ export interface PackedRecord<H extends Holder> {
   readonly partitionKey: string;
   /** Decimal 128-bit hash pinning the record to its shard; undefined without a shard map. */
   readonly explicitHashKey: string | undefined;
-  /** Encoded points, in order, and their own partition keys (needed to re-pack when a record is split). */
-  readonly parts: Buffer[];
+  /** Encoded points, in order, in one buffer, and their own partition keys (needed to re-pack when a record is split). */
+  readonly parts: PointBytes;
   readonly keys: string[];
   /** Sum of parts' lengths: the bytes this record holds in the queue. */
   rawBytes: number;
@@ -43,38 +44,26 @@ export interface PackerOptions {
 }
 
 /** Bytes a record of these points would have on the wire before compression, partition key included. */
-export function recordSizeOf(aggregation: Aggregation, parts: readonly Buffer[], keys: readonly string[]): number {
+export function recordSizeOf(aggregation: Aggregation, parts: PointBytes, keys: readonly string[]): number {
   if (aggregation === 'kpl' && parts.length > 1) {
     const agg = new KplAggregate();
-    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts[i]);
+    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts.at(i));
     return agg.size + 1; // outer key "a"
   }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n + Buffer.byteLength(keys[0] ?? '');
+  return parts.byteLength + Buffer.byteLength(keys[0] ?? '');
 }
 
-/** The record's data, before compression. KPL with one user record sends it plain, as the KPL does. */
-export function recordData(aggregation: Aggregation, parts: readonly Buffer[], keys: readonly string[]): Buffer {
+/**
+ * The record's data, before compression: with line records a view of the points' buffer (their bytes are
+ * already back to back). KPL with one user record sends it plain, as the KPL does.
+ */
+export function recordData(aggregation: Aggregation, parts: PointBytes, keys: readonly string[]): Buffer {
   if (aggregation === 'kpl' && parts.length > 1) {
     const agg = new KplAggregate();
-    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts[i]);
+    for (let i = 0; i < parts.length; i++) agg.add(keys[i], parts.at(i));
     return agg.build();
   }
-  return parts.length === 1 ? parts[0] : concatParts(parts);
-}
-
-/** Buffer.concat, minus its per-part argument checks: a record holds thousands of short lines. */
-function concatParts(parts: readonly Buffer[]): Buffer {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = Buffer.allocUnsafe(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.bytes();
 }
 
 /**
@@ -92,7 +81,7 @@ function recordKeys(aggregation: Aggregation, keys: readonly string[], opts: Rec
 }
 
 interface OpenRecord<H extends Holder> {
-  parts: Buffer[];
+  parts: PointBytes;
   keys: string[];
   rawBytes: number;
   /** Wire size so far (lines: data + first key; kpl: aggregate + outer key). */
@@ -102,8 +91,13 @@ interface OpenRecord<H extends Holder> {
   lastHolder: H | undefined;
 }
 
+/** Groups whose last record size is remembered (a stream has at most a few thousand shards). */
+const MAX_SIZE_HINTS = 16_384;
+
 export class RecordPacker<H extends Holder> {
   private readonly open = new Map<string, OpenRecord<H>>();
+  /** Bytes of each group's last sealed record: the next one's buffer starts that large (no regrowth in a steady flow). */
+  private readonly lastBytes = new Map<string, number>();
 
   /** `budget` is the largest record (data + partition key) to build; it may change with the stream's limits. */
   constructor(
@@ -116,38 +110,51 @@ export class RecordPacker<H extends Holder> {
     return this.open.size > 0;
   }
 
-  /**
-   * Adds one encoded point. Returns the record it sealed to make room, if any.
-   * A point bigger than the budget still gets a record of its own: callers filter those out beforehand.
-   */
+  /** Adds one encoded point, a whole Buffer (see addBytes). */
   add(group: string, key: string, data: Buffer, holder: H, sealed: PackedRecord<H>[]): void {
+    this.addBytes(group, key, data, 0, data.length, holder, sealed);
+  }
+
+  /**
+   * Adds one encoded point, bytes [start, end) of `src` (copied into the record). Pushes the record it sealed to
+   * make room, if any, onto `sealed`. A point bigger than the budget still gets a record of its own: callers
+   * filter those out beforehand.
+   */
+  addBytes(group: string, key: string, src: Buffer, start: number, end: number, holder: H, sealed: PackedRecord<H>[]): void {
+    const length = end - start;
     if (this.opts.aggregation === 'none') {
       holder.hold();
-      sealed.push(this.toRecord(group, [data], [key], data.length, [holder]));
+      const one = new PointBytes(length);
+      one.push(src, start, end);
+      sealed.push(this.toRecord(group, one, [key], length, [holder]));
       return;
     }
+    // KPL sizes its aggregate from the user records themselves (off the default path).
+    const data = this.opts.aggregation === 'kpl' ? src.subarray(start, end) : undefined;
     let rec = this.open.get(group);
     if (rec) {
-      const next = rec.kpl ? rec.kpl.sizeWith(key, data) + 1 : rec.size + data.length;
+      const next = rec.kpl && data ? rec.kpl.sizeWith(key, data) + 1 : rec.size + length;
       if (next > this.budget) {
         sealed.push(this.seal(group, rec));
         rec = undefined;
       }
     }
     if (!rec) {
-      rec = { parts: [], keys: [], rawBytes: 0, size: 0, kpl: undefined, holders: [], lastHolder: undefined };
+      const hint = this.lastBytes.get(group);
+      const capacity = hint === undefined ? undefined : Math.min(this.budget, hint + (hint >> 3));
+      rec = { parts: new PointBytes(capacity, this.budget), keys: [], rawBytes: 0, size: 0, kpl: undefined, holders: [], lastHolder: undefined };
       if (this.opts.aggregation === 'kpl') rec.kpl = new KplAggregate();
       else rec.size = Buffer.byteLength(key);
       this.open.set(group, rec);
     }
-    rec.parts.push(data);
+    rec.parts.push(src, start, end);
     rec.keys.push(key);
-    rec.rawBytes += data.length;
-    if (rec.kpl) {
+    rec.rawBytes += length;
+    if (rec.kpl && data) {
       rec.kpl.add(key, data);
       rec.size = rec.kpl.size + 1;
     } else {
-      rec.size += data.length;
+      rec.size += length;
     }
     // Points of one submit arrive consecutively, so comparing with the last holder de-duplicates.
     if (rec.lastHolder !== holder) {
@@ -174,10 +181,12 @@ export class RecordPacker<H extends Holder> {
 
   private seal(group: string, rec: OpenRecord<H>): PackedRecord<H> {
     this.open.delete(group);
+    if (this.lastBytes.size >= MAX_SIZE_HINTS && !this.lastBytes.has(group)) this.lastBytes.clear(); // groups are shards: a bound, not a cache policy
+    this.lastBytes.set(group, rec.parts.byteLength);
     return this.toRecord(group, rec.parts, rec.keys, rec.rawBytes, rec.holders);
   }
 
-  private toRecord(group: string, parts: Buffer[], keys: string[], rawBytes: number, holders: H[], keying = this.opts.keying()): PackedRecord<H> {
+  private toRecord(group: string, parts: PointBytes, keys: string[], rawBytes: number, holders: H[], keying = this.opts.keying()): PackedRecord<H> {
     const k = recordKeys(this.opts.aggregation, keys, keying, group);
     return { group, partitionKey: k.pk, explicitHashKey: k.ehk, parts, keys, rawBytes, holders };
   }
@@ -187,9 +196,9 @@ export class RecordPacker<H extends Holder> {
    * does not own them). Every holder of the original waits for it too, as in split(). `keying`: the
    * packer's own unless given.
    */
-  derive(group: string, parts: Buffer[], keys: string[], holders: readonly H[], keying?: RecordKeying): PackedRecord<H> {
+  derive(group: string, parts: PointBytes, keys: string[], holders: readonly H[], keying?: RecordKeying): PackedRecord<H> {
     for (const h of holders) h.hold();
-    return this.toRecord(group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...holders], keying);
+    return this.toRecord(group, parts, keys, parts.byteLength, [...holders], keying);
   }
 
   /**
@@ -198,13 +207,13 @@ export class RecordPacker<H extends Holder> {
    */
   split(rec: PackedRecord<H>): [PackedRecord<H>, PackedRecord<H>] {
     const mid = rec.parts.length >> 1;
-    const halves: Array<[Buffer[], string[]]> = [
+    const halves: Array<[PointBytes, string[]]> = [
       [rec.parts.slice(0, mid), rec.keys.slice(0, mid)],
       [rec.parts.slice(mid), rec.keys.slice(mid)],
     ];
     for (const h of rec.holders) h.hold();
     const [a, b] = halves.map(([parts, keys]) =>
-      this.toRecord(rec.group, parts, keys, parts.reduce((n, p) => n + p.length, 0), [...rec.holders]),
+      this.toRecord(rec.group, parts, keys, parts.byteLength, [...rec.holders]),
     );
     return [a, b];
   }

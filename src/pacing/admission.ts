@@ -44,12 +44,12 @@ export function recordWeight(bytes: number): number {
   return Math.max(bytes, RECORD_SLOT_BYTES);
 }
 
-/** Weights per group of one-point records (`groups[i]`'s point of `data[i].length` bytes), and their sum. */
-export function weighRecords(groups: readonly string[], data: readonly Buffer[]): { byGroup: Map<string, number>; bytes: number } {
+/** Weights per group of one-point records (`groups[i]`'s point of `ends[i] - starts[i]` bytes), and their sum. */
+export function weighRecords(groups: readonly string[], starts: readonly number[], ends: readonly number[]): { byGroup: Map<string, number>; bytes: number } {
   const byGroup = new Map<string, number>();
   let bytes = 0;
-  for (let i = 0; i < data.length; i++) {
-    const w = recordWeight(data[i].length);
+  for (let i = 0; i < groups.length; i++) {
+    const w = recordWeight(ends[i] - starts[i]);
     bytes += w;
     byGroup.set(groups[i], (byGroup.get(groups[i]) ?? 0) + w);
   }

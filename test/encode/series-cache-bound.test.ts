@@ -71,7 +71,7 @@ t.test('the cache keeps no buffer it read: once a batch is encoded, its output c
   const lines = Array.from({ length: 2000 }, (_, i) => `m,host=h${i} v=1i 1`);
   t.ok(await collectable(() => {
     const batch = batchFromLines(lines);
-    t.equal(encoder.encodePoints(batch, new ShardMap([{ shardId: 's0', start: 0n, end: 2n ** 128n - 1n }]), MiB).data.length, 2000);
+    t.equal(encoder.encodePoints(batch, new ShardMap([{ shardId: 's0', start: 0n, end: 2n ** 128n - 1n }]), MiB).keys.length, 2000);
     return batch.data.buffer;
   }), 'the batch buffer is collected after encodePoints');
   const cache = new SeriesKeyCache();

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { RecordPacker } from '../../src/encode/record-packer.js';
+import { PointBytes } from '../../src/encode/point-bytes.js';
 import { ShardPacer } from '../../src/pacing/shard-pacer.js';
 import { StreamQueue, type QueuedRecord } from '../../src/queue/stream-queue.js';
 import { Ticket } from '../../src/queue/ticket.js';
@@ -9,7 +10,7 @@ function rec(q: StreamQueue, group: string, ticket: Ticket, size = 100, key = `k
   const data = Buffer.alloc(size - 1, 1);
   ticket.hold();
   const r: QueuedRecord = {
-    packed: { group, partitionKey: key, explicitHashKey: '1', parts: [data], keys: [key], rawBytes: data.length, holders: [ticket] },
+    packed: { group, partitionKey: key, explicitHashKey: '1', parts: PointBytes.of([data]), keys: [key], rawBytes: data.length, holders: [ticket] },
     data,
     size,
     shardId: group,

@@ -11,6 +11,7 @@
 import type { PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 import type { DeliverySettings } from '../../config/types.js';
 import { hashKeyOf } from '../../encode/shard-map.js';
+import { PointBytes } from '../../encode/point-bytes.js';
 import type { Logger } from '../../log/logger.js';
 import { retryDelay } from '../../pacing/backoff.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
@@ -195,7 +196,7 @@ export class PutOutcomes {
       const map = this.d.state.shardMap;
       if (!range || !map || isOrphan(r)) return;
       known = true;
-      const groups = new Map<string, { parts: Buffer[]; keys: string[] }>();
+      const groups = new Map<string, { parts: PointBytes; keys: string[] }>();
       let owned = 0;
       for (let i = 0; i < rec.parts.length; i++) {
         const h = hashKeyOf(rec.keys[i]);
@@ -205,8 +206,8 @@ export class PutOutcomes {
         }
         const group = map.shardIdOf(h);
         let g = groups.get(group);
-        if (!g) groups.set(group, (g = { parts: [], keys: [] }));
-        g.parts.push(rec.parts[i]);
+        if (!g) groups.set(group, (g = { parts: new PointBytes(), keys: [] }));
+        g.parts.pushFrom(rec.parts, i);
         g.keys.push(rec.keys[i]);
       }
       this.m.delivered.inc(owned);

@@ -136,9 +136,9 @@ export class StreamSender {
   private admitEncoded(batch: PointBatch, enc: EncodedPoints, keys: Map<string, string> | undefined): Promise<void> {
     const q = this.queue;
     // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
-    const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.data) : enc;
+    const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.starts, enc.ends) : enc;
     if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
-    const verdict = this.gate.admit(byGroup, bytes, enc.data.length, this.s.aggregation === 'none' ? enc.keys : undefined);
+    const verdict = this.gate.admit(byGroup, bytes, enc.keys.length, this.s.aggregation === 'none' ? enc.keys : undefined);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -150,7 +150,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.data.length, enc.bytes, byGroup, enc.keys);
+    q.admitted(enc.keys.length, enc.bytes, byGroup, enc.keys);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);

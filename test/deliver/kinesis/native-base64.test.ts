@@ -8,6 +8,7 @@ import t from 'tap';
 import { startKinesisLocal } from '../../../src/emulator/kinesis-local.js';
 import { compressPayload } from '../../../src/encode/compress.js';
 import { recordData } from '../../../src/encode/record-packer.js';
+import { PointBytes } from '../../../src/encode/point-bytes.js';
 import { pointEncoder } from '../../../src/encode/record-format.js';
 import { createKinesisClient } from '../../../src/deliver/kinesis/client.js';
 import { BodyPool, NativeBase64Codec, nativeBase64Protocol, putBodies, spliceBase64 } from '../../../src/deliver/kinesis/native-base64.js';
@@ -62,12 +63,12 @@ t.test('kinesis-local stores exactly the bytes sent, for line, json, gzip and kp
     return Array.from({ length: batch.count }, (_, i) => enc(batch, i));
   };
   const keys = Array.from({ length: batch.count }, (_, i) => batch.data.toString('utf8', batch.starts[i], batch.starts[i] + batch.seriesLengths[i]));
-  const line = recordData('lines', parts('line'), keys);
+  const line = recordData('lines', PointBytes.of(parts('line')), keys);
   const sent = new Map<string, Buffer>([
     ['line', line],
-    ['json', recordData('lines', parts('json'), keys)],
+    ['json', recordData('lines', PointBytes.of(parts('json')), keys)],
     ['gzip', await compressPayload('gzip', line)],
-    ['kpl', recordData('kpl', parts('line').slice(0, 500), keys.slice(0, 500))],
+    ['kpl', recordData('kpl', PointBytes.of(parts('line').slice(0, 500)), keys.slice(0, 500))],
     ...[1, 2, 3, 4, 5].map((n): [string, Buffer] => [`tiny${n}`, Buffer.from([0, 0xff, 0x80, 0x0a, 0x22].slice(0, n))]),
     ['max', Buffer.alloc(1024 * 1024 - 3, 0xa5)],
   ]);
