@@ -1,4 +1,4 @@
-// npm run bench:e2e [-- --vs-influxd] [--seconds N] [--connections N] [--workers N] [--profile DIR] [--compare-dist DIR]
+// npm run bench:e2e [-- --vs-influxd] [--seconds N] [--connections N] [--workers N] [--profile DIR] [--dist DIR] [--compare-dist DIR]
 // Starts kinesis-local and kinflux, loads kinflux with 1,000-line Telegraf bodies (plain, then gzip) at 16 connections,
 // and prints points/s, p50/p99 latency, CPU-ms per 1,000 points (summed over kinflux's processes) and peak RSS.
 // With --vs-influxd the same load runs against Debian's influxd in alternating turns, and the ratios are printed.
@@ -37,6 +37,7 @@ const SINK = arg('sink', 'kinesis-local');
 const LINGER = arg('linger', undefined);
 const PROFILE = arg('profile', arg('cpu-prof', undefined)); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const LATENCY = Number(arg('latency', 0)); // the stand-in answers after this many ms
+const DIST = arg('dist', new URL('../dist', import.meta.url).pathname); // the build kinflux runs from
 const COMPARE_DIST = arg('compare-dist', undefined); // another build's dist/, run as "old" in alternating turns
 const TRACE_GC = process.argv.includes('--trace-gc'); // kinflux (and old) run with --trace-gc; collections per 1,000 requests are printed
 const NODE_FLAGS = arg('node-flags', undefined); // node/V8 flags for kinflux's process, e.g. "--no-incremental-marking" (README "Pacing cost")
@@ -122,11 +123,11 @@ async function load(name, url, path, gzip, pidsOf, gc) {
     peakRssMiB: peak,
     non2xx: result.non2xx,
     errors: result.errors,
-    ...(gc ? { gc: { scavenge: gc.scavenge, markCompact: gc.markCompact, pauseMs: gc.pauseMs, requests: ok } } : {}),
+    ...(gc ? { gc: { scavenge: gc.scavenge, markCompact: gc.markCompact, pauseMs: gc.pauseMs, requests: ok, reasons: [...gc.reasons].sort((x, y) => y[1] - x[1]).slice(0, 3) } } : {}),
   };
 }
 
-async function startKinflux(endpoint, pacing = PACING, dist = new URL('../dist', import.meta.url).pathname, profile = PROFILE) {
+async function startKinflux(endpoint, pacing = PACING, dist = DIST, profile = PROFILE) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -146,15 +147,18 @@ async function startKinflux(endpoint, pacing = PACING, dist = new URL('../dist',
   const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...(TRACE_GC ? ['--trace-gc'] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, join(dist, 'cli.js')], { env, stdio: ['ignore', TRACE_GC ? 'pipe' : 'ignore', 'inherit'] });
   // --trace-gc prints one line per collection: counted by kind, with the pause it reports.
-  const gc = { scavenge: 0, markCompact: 0, pauseMs: 0, reset() { this.scavenge = this.markCompact = this.pauseMs = 0; } };
+  const gc = { scavenge: 0, markCompact: 0, pauseMs: 0, reasons: new Map(), reset() { this.scavenge = this.markCompact = this.pauseMs = 0; this.reasons = new Map(); } };
   let rest = '';
   proc.stdout?.on('data', (chunk) => {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop();
     for (const l of lines) {
       if (/Scavenge/.test(l)) gc.scavenge++;
-      else if (/Mark-Compact|Mark-sweep|Mark-Sweep/.test(l)) gc.markCompact++;
-      else continue;
+      else if (/Mark-Compact|Mark-sweep|Mark-Sweep/.test(l)) {
+        gc.markCompact++;
+        const why = /mu = [\d.]+\)\s*(.*)$/.exec(l)?.[1]?.trim() ?? '?';
+        gc.reasons.set(why, (gc.reasons.get(why) ?? 0) + 1);
+      } else continue;
       const m = /, ([\d.]+) \/ [\d.]+ ms/.exec(l);
       if (m) gc.pauseMs += Number(m[1]);
     }
@@ -178,7 +182,7 @@ async function startInfluxd() {
   return { proc, url, dir };
 }
 
-const gcText = (g) => (g ? `   GC per 1k requests: ${((1000 * g.scavenge) / g.requests).toFixed(0)} scavenges, ${((1000 * g.markCompact) / g.requests).toFixed(1)} mark-compacts, ${((1000 * g.pauseMs) / g.requests).toFixed(0)} ms paused` : '');
+const gcText = (g) => (g ? `   GC per 1k requests: ${((1000 * g.scavenge) / g.requests).toFixed(0)} scavenges, ${((1000 * g.markCompact) / g.requests).toFixed(1)} mark-compacts, ${((1000 * g.pauseMs) / g.requests).toFixed(0)} ms paused (mark-compacts: ${g.reasons.map(([why, n]) => `${n}× ${why}`).join('; ')})` : '');
 const fmt = (r) =>
   `${r.name.padEnd(16)} ${Math.round(r.pointsPerSec).toString().padStart(9)} points/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points   peak RSS ${r.peakRssMiB.toFixed(0)} MiB${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   errors ${r.errors}` : ''}${gcText(r.gc)}`;
 
