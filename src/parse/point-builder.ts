@@ -53,6 +53,10 @@ export class PointBuilder {
   private fieldKeys = new Uint32Array(32);
   /** UTF-8 of a string argument. */
   private text = Buffer.allocUnsafe(256);
+  /** The last endMs() timestamp and its text (` <ns>\n`). */
+  private lastMs = NaN;
+  private lastMsText = Buffer.allocUnsafe(32);
+  private lastMsLen = 0;
   /** The series kept by keepSeries(): its escaped measurement, its first keptTags tags in tagBuf (-1: none kept). */
   private keptMeasurement = Buffer.allocUnsafe(64);
   private keptMeasurementLen = 0;
@@ -239,9 +243,21 @@ export class PointBuilder {
     const out = this.out;
     out.ensure(24);
     const d = out.data;
-    d[out.pos++] = Byte.SPACE;
-    if (timestampMs !== 0) { this.digits(timestampMs); for (let k = 0; k < 6; k++) d[out.pos++] = 48; } else d[out.pos++] = 48;
-    d[out.pos++] = Byte.LF;
+    // The points of a request mostly share their timestamp (a scrape's): its text is kept and copied.
+    if (timestampMs !== this.lastMs) {
+      const at = out.pos;
+      d[out.pos++] = Byte.SPACE;
+      if (timestampMs !== 0) { this.digits(timestampMs); for (let k = 0; k < 6; k++) d[out.pos++] = 48; } else d[out.pos++] = 48;
+      d[out.pos++] = Byte.LF;
+      d.copy(this.lastMsText, 0, at, out.pos);
+      this.lastMs = timestampMs;
+      this.lastMsLen = out.pos - at;
+    } else {
+      const t = this.lastMsText;
+      let p = out.pos;
+      for (let k = 0, n = this.lastMsLen; k < n; k++) d[p++] = t[k];
+      out.pos = p;
+    }
     return this.commit();
   }
 
@@ -256,8 +272,15 @@ export class PointBuilder {
 
   /** A finite float in its shortest round-trip text (integral values without a string). */
   private float(v: number): void {
-    if (Number.isSafeInteger(v) && !Object.is(v, -0)) { this.out.ensure(17); this.digits(v); }
-    else this.put(Object.is(v, -0) ? '-0' : String(v));
+    if (Number.isSafeInteger(v) && !Object.is(v, -0)) { this.out.ensure(17); this.digits(v); return; }
+    // At most 24 characters (-1.2345678901234567e-308): copied by hand, cheaper than a native write.
+    const t = Object.is(v, -0) ? '-0' : String(v);
+    const out = this.out;
+    out.ensure(t.length);
+    const d = out.data;
+    let p = out.pos;
+    for (let i = 0; i < t.length; i++) d[p++] = t.charCodeAt(i);
+    out.pos = p;
   }
 
   /** Writes a safe integer's decimal digits (room ensured). */

@@ -130,13 +130,13 @@ class Decoder {
     return out.length > 256 ? `${out.slice(0, 256)}...` : `${out}}`;
   }
 
-  /** Adds label [ns,ne)=[vs,ve) of the current series; '' or why the series is refused. */
-  label(ns: number, ne: number, vs: number, ve: number): string {
+  /** Adds label [ns,ne)=[vs,ve) of the current series (`utf8`: both known to be UTF-8); '' or why the series is refused. */
+  label(ns: number, ne: number, vs: number, ve: number, utf8: boolean): string {
     const s = this.s;
     if (s.n >= MAX_LABELS) return `more than ${MAX_LABELS} labels`;
     if (4 * s.n + 4 > s.ls.length) { const g = new Uint32Array(s.ls.length * 2); g.set(s.ls); s.ls = g; }
     const b = this.buf;
-    if (!isUtf8(b, ns, ne) || !isUtf8(b, vs, ve)) return 'label name or value is not valid UTF-8';
+    if (!utf8 && (!isUtf8(b, ns, ne) || !isUtf8(b, vs, ve))) return 'label name or value is not valid UTF-8';
     if (ne - ns === 8 && isName(b, ns)) s.nameAt = s.n;
     const ls = s.ls;
     const k = 4 * s.n;
@@ -377,20 +377,26 @@ function readSample(r: ProtoReader, d: Decoder): void {
 }
 
 /** A series' samples (field 2), then its native histograms (field `histogramField`), once its labels passed. */
-function readSeriesData(buf: Uint8Array, ts: ProtoReader, from: number, item: ProtoReader, d: Decoder, histogramField: number): void {
+function readSeriesData(buf: Uint8Array, ts: ProtoReader, from: number, item: ProtoReader, d: Decoder, histogramField: number, samples: boolean, histograms: boolean): void {
   ts.pos = from;
-  while (ts.more() && !d.stopped()) {
+  while (samples && ts.more() && !d.stopped()) {
     const f = ts.tag();
     if (f === ((2 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; readSample(item, d); }
     else ts.skip(f & 7);
   }
   ts.pos = from;
-  while (ts.more() && !d.stopped()) {
+  while (histograms && ts.more() && !d.stopped()) {
     const f = ts.tag();
     if (f === ((histogramField << 3) | WIRE_LEN)) { ts.len(); d.histogram(readHistogram(new ProtoReader(buf, ts.s, ts.e))); }
     else ts.skip(f & 7);
   }
   d.series++;
+}
+
+function isAscii(b: Uint8Array, s: number, e: number): boolean {
+  let or = 0;
+  for (let i = s; i < e; i++) or |= b[i];
+  return or < 0x80;
 }
 
 function wrap<T>(f: () => T): T {
@@ -418,6 +424,7 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
         ts.pos = r.s; ts.end = r.e;
         let bad = '';
         let nSamples = 0;
+        let nHistograms = 0;
         while (ts.more()) {
           const f = ts.tag();
           if (f === ((1 << 3) | WIRE_LEN)) {
@@ -430,13 +437,14 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
               else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
               else item.skip(g & 7);
             }
-            if (!bad) bad = d.label(ns, ne, vs, ve);
+            // A Label message of ASCII bytes only holds ASCII strings: one check for both.
+            if (!bad) bad = d.label(ns, ne, vs, ve, isAscii(buf, ts.s, ts.e));
           } else if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
-          else { if (f === ((2 << 3) | WIRE_LEN) || f === ((4 << 3) | WIRE_LEN)) nSamples++; ts.skip(f & 7); }
+          else { if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else if (f === ((4 << 3) | WIRE_LEN)) nHistograms++; ts.skip(f & 7); }
         }
         if (!bad) bad = d.seriesReady();
-        if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
-        readSeriesData(buf, ts, r.s, item, d, 4);
+        if (bad) { if (nSamples + nHistograms > 0) d.refuse(bad); d.series++; continue; }
+        readSeriesData(buf, ts, r.s, item, d, 4, nSamples > 0, nHistograms > 0);
       } else if (t === ((3 << 3) | WIRE_LEN)) { r.len(); d.metadata++; }
       else r.skip(t & 7);
     }
@@ -474,24 +482,25 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
       ts.pos = r.s; ts.end = r.e;
       refs.length = 0;
       let nSamples = 0;
+      let nHistograms = 0;
       while (ts.more()) {
         const f = ts.tag();
         if (f === ((1 << 3) | WIRE_LEN) || f === ((1 << 3) | WIRE_VARINT)) {
           repeated(ts, f, (x) => { if (refs.length < 2 * MAX_LABELS + 2) refs.push(x.uint32()); else x.uint32(); });
         } else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
         else if (f === ((5 << 3) | WIRE_LEN)) { ts.len(); d.metadata++; }
-        else { if (f === ((2 << 3) | WIRE_LEN) || f === ((3 << 3) | WIRE_LEN)) nSamples++; ts.skip(f & 7); }
+        else { if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else if (f === ((3 << 3) | WIRE_LEN)) nHistograms++; ts.skip(f & 7); }
       }
       let bad = '';
       if (refs.length % 2 !== 0) bad = 'labels_refs has an odd length';
       for (let j = 0; j < refs.length && !bad; j += 2) {
         const a = refs[j], v = refs[j + 1];
         if (a >= nSym || v >= nSym) bad = `labels_refs points past the ${nSym} symbols`;
-        else bad = d.label(sym[2 * a], sym[2 * a + 1], sym[2 * v], sym[2 * v + 1]);
+        else bad = d.label(sym[2 * a], sym[2 * a + 1], sym[2 * v], sym[2 * v + 1], true); // symbols were checked above
       }
       if (!bad) bad = d.seriesReady();
-      if (bad) { if (nSamples > 0) d.refuse(bad); d.series++; continue; }
-      readSeriesData(buf, ts, r.s, item, d, 3);
+      if (bad) { if (nSamples + nHistograms > 0) d.refuse(bad); d.series++; continue; }
+      readSeriesData(buf, ts, r.s, item, d, 3, nSamples > 0, nHistograms > 0);
     }
   });
   return d.result();
