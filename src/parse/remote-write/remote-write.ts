@@ -11,6 +11,7 @@
 // into the lines (PointBuilder): no string per label.
 import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../../decode/protobuf.js';
 import { PointBuilder } from '../point-builder.js';
+import { BatchWriter } from '../out.js';
 import type { PointBatch } from '../types.js';
 import { goFormatG } from '../go-float.js';
 
@@ -54,6 +55,8 @@ export interface RemoteWriteResult {
 }
 
 export const MAX_ERRORS = 10;
+/** Most bytes of output allocated before decoding (8 MiB; more is grown into as points come). */
+const PRESIZE_CAP = 8 << 20;
 /** Most labels in one series: more is refused (Prometheus' own default limit is none; real series have < 100). */
 export const MAX_LABELS = 1024;
 /** The bits of Prometheus' stale marker NaN (value.StaleNaN). */
@@ -94,7 +97,7 @@ function ascii(t: string, s: Scratch): number {
 }
 
 class Decoder {
-  readonly b = new PointBuilder();
+  readonly b: PointBuilder;
   samples = 0;
   histograms = 0;
   stale = 0;
@@ -110,7 +113,12 @@ class Decoder {
   lastMs = 0;
   series = 0;
 
-  constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions) {}
+  constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions) {
+    // Sized for Prometheus' requests (a line is about as long as its series in the protobuf, ≥ 64 bytes) so the
+    // output is not grown and copied; capped, and grown past that, for a request that maps to little.
+    const n = buf.length;
+    this.b = new PointBuilder(new BatchWriter(Math.min(n + (n >> 2) + 1024, PRESIZE_CAP), Math.min((n >> 6) + 16, PRESIZE_CAP >> 6)));
+  }
 
   stopped(): boolean {
     return this.tooManyPoints || this.tooLarge;
@@ -425,7 +433,9 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
         let bad = '';
         let nSamples = 0;
         let nHistograms = 0;
+        let dataAt = r.s; // where the first sample or histogram is: the data passes start there
         while (ts.more()) {
+          const at = ts.pos;
           const f = ts.tag();
           if (f === ((1 << 3) | WIRE_LEN)) {
             ts.len();
@@ -440,11 +450,17 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
             // A Label message of ASCII bytes only holds ASCII strings: one check for both.
             if (!bad) bad = d.label(ns, ne, vs, ve, isAscii(buf, ts.s, ts.e));
           } else if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
-          else { if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else if (f === ((4 << 3) | WIRE_LEN)) nHistograms++; ts.skip(f & 7); }
+          else {
+            if (f === ((2 << 3) | WIRE_LEN) || f === ((4 << 3) | WIRE_LEN)) {
+              if (nSamples + nHistograms === 0) dataAt = at;
+              if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else nHistograms++;
+            }
+            ts.skip(f & 7);
+          }
         }
         if (!bad) bad = d.seriesReady();
         if (bad) { if (nSamples + nHistograms > 0) d.refuse(bad); d.series++; continue; }
-        readSeriesData(buf, ts, r.s, item, d, 4, nSamples > 0, nHistograms > 0);
+        readSeriesData(buf, ts, dataAt, item, d, 4, nSamples > 0, nHistograms > 0);
       } else if (t === ((3 << 3) | WIRE_LEN)) { r.len(); d.metadata++; }
       else r.skip(t & 7);
     }
@@ -474,6 +490,7 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
     const ts = new ProtoReader(buf);
     const item = new ProtoReader(buf);
     const refs: number[] = [];
+    const pushRef = (x: ProtoReader): void => { if (refs.length < 2 * MAX_LABELS + 2) refs.push(x.uint32()); else x.uint32(); };
     while (r.more() && !d.stopped()) {
       const t = r.tag();
       if (t !== ((5 << 3) | WIRE_LEN)) { r.skip(t & 7); continue; }
@@ -483,13 +500,19 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
       refs.length = 0;
       let nSamples = 0;
       let nHistograms = 0;
+      let dataAt = r.s;
       while (ts.more()) {
+        const at = ts.pos;
         const f = ts.tag();
-        if (f === ((1 << 3) | WIRE_LEN) || f === ((1 << 3) | WIRE_VARINT)) {
-          repeated(ts, f, (x) => { if (refs.length < 2 * MAX_LABELS + 2) refs.push(x.uint32()); else x.uint32(); });
-        } else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
+        if (f === ((1 << 3) | WIRE_LEN) || f === ((1 << 3) | WIRE_VARINT)) repeated(ts, f, pushRef); else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
         else if (f === ((5 << 3) | WIRE_LEN)) { ts.len(); d.metadata++; }
-        else { if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else if (f === ((3 << 3) | WIRE_LEN)) nHistograms++; ts.skip(f & 7); }
+        else {
+          if (f === ((2 << 3) | WIRE_LEN) || f === ((3 << 3) | WIRE_LEN)) {
+            if (nSamples + nHistograms === 0) dataAt = at;
+            if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else nHistograms++;
+          }
+          ts.skip(f & 7);
+        }
       }
       let bad = '';
       if (refs.length % 2 !== 0) bad = 'labels_refs has an odd length';
@@ -500,7 +523,7 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
       }
       if (!bad) bad = d.seriesReady();
       if (bad) { if (nSamples + nHistograms > 0) d.refuse(bad); d.series++; continue; }
-      readSeriesData(buf, ts, r.s, item, d, 3, nSamples > 0, nHistograms > 0);
+      readSeriesData(buf, ts, dataAt, item, d, 3, nSamples > 0, nHistograms > 0);
     }
   });
   return d.result();
