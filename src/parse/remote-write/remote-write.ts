@@ -112,6 +112,8 @@ class Decoder {
   /** The current series' timestamp state (Telegraf's `t`): 0 = none yet, use the receive time. */
   lastMs = 0;
   series = 0;
+  /** The builder's kept series is metric_version 2's measurement alone. */
+  measurementKept = false;
 
   constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions) {
     // Sized for Prometheus' requests (a line is about as long as its series in the protobuf, ≥ 64 bytes) so the
@@ -158,9 +160,11 @@ class Decoder {
     const { b, s, buf } = this;
     const ls = s.ls;
     const nameAt = s.nameAt;
-    b.begin();
-    if (this.o.metricVersion === 2) b.measurementBytes(V2_MEASUREMENT, 0, V2_MEASUREMENT.length);
-    else b.measurementBytes(buf, ls[4 * nameAt + 2], ls[4 * nameAt + 3]);
+    if (this.o.metricVersion === 2) {
+      // The one measurement of metric_version 2, checked once and kept (a histogram keeps its series instead).
+      if (!this.measurementKept) { b.begin().measurementBytes(V2_MEASUREMENT, 0, V2_MEASUREMENT.length).keepSeries(); this.measurementKept = true; }
+      b.beginKept();
+    } else b.begin().measurementBytes(buf, ls[4 * nameAt + 2], ls[4 * nameAt + 3]);
     for (let j = 0; j < s.n; j++) if (j !== nameAt) b.tagBytes(buf, ls[4 * j], ls[4 * j + 1], buf, ls[4 * j + 2], ls[4 * j + 3]);
   }
 
@@ -214,6 +218,7 @@ class Decoder {
       const b = this.b;
       const ns = ls[4 * s.nameAt + 2], ne = ls[4 * s.nameAt + 3];
       this.head(); b.keepSeries(); b.floatField(`${name}_sum`, h.sum); ok = this.finish(ms) && ok;
+      this.measurementKept = false;
       b.beginKept(); b.floatField(`${name}_count`, h.count); ok = this.finish(ms) && ok;
       let cum = 0;
       const le = Buffer.from(`${name}_le`);
@@ -439,13 +444,20 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
           const f = ts.tag();
           if (f === ((1 << 3) | WIRE_LEN)) {
             ts.len();
-            item.pos = ts.s; item.end = ts.e;
+            const ls = ts.s, le = ts.e;
             let ns = 0, ne = 0, vs = 0, ve = 0;
-            while (item.more()) {
-              const g = item.tag();
-              if (g === ((1 << 3) | WIRE_LEN)) { item.len(); ns = item.s; ne = item.e; }
-              else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
-              else item.skip(g & 7);
+            // As Prometheus writes a Label (name = 1, value = 2, each under 128 bytes): read in place.
+            const v = ls + 2 + buf[ls + 1];
+            if (buf[ls] === 0x0a && buf[ls + 1] < 0x80 && v + 2 <= le && buf[v] === 0x12 && buf[v + 1] < 0x80 && v + 2 + buf[v + 1] === le) {
+              ns = ls + 2; ne = v; vs = v + 2; ve = le;
+            } else {
+              item.pos = ls; item.end = le;
+              while (item.more()) {
+                const g = item.tag();
+                if (g === ((1 << 3) | WIRE_LEN)) { item.len(); ns = item.s; ne = item.e; }
+                else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
+                else item.skip(g & 7);
+              }
             }
             // A Label message of ASCII bytes only holds ASCII strings: one check for both.
             if (!bad) bad = d.label(ns, ne, vs, ve, isAscii(buf, ts.s, ts.e));
