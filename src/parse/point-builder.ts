@@ -249,7 +249,8 @@ export class PointBuilder {
       d[out.pos++] = Byte.SPACE;
       if (timestampMs !== 0) { this.digits(timestampMs); for (let k = 0; k < 6; k++) d[out.pos++] = 48; } else d[out.pos++] = 48;
       d[out.pos++] = Byte.LF;
-      d.copy(this.lastMsText, 0, at, out.pos);
+      const t = this.lastMsText;
+      for (let k = at, j = 0; k < out.pos; k++, j++) t[j] = d[k]; // ≤ 22 bytes: a loop beats a native copy
       this.lastMs = timestampMs;
       this.lastMsLen = out.pos - at;
     } else {
@@ -288,11 +289,22 @@ export class PointBuilder {
     const out = this.out;
     const d = out.data;
     if (v < 0) { d[out.pos++] = 45; v = -v; }
+    // Past 1e9 (ms timestamps): the high part, then the low nine digits, each in 32-bit integer steps.
+    let lo = v;
+    let width = 0;
+    if (v >= 1e9) {
+      const hi = Math.floor(v / 1e9);
+      this.digits(hi);
+      lo = v - hi * 1e9;
+      width = 9;
+    }
+    let x = lo | 0;
     let n = 1;
-    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+    for (let y = x; y >= 10; y = (y / 10) | 0) n++;
+    if (n < width) n = width;
     let p = out.pos + n;
     out.pos = p;
-    do { d[--p] = 48 + (v % 10); v = Math.floor(v / 10); } while (v > 0);
+    for (let k = 0; k < n; k++) { const q = (x / 10) | 0; d[--p] = 48 + x - 10 * q; x = q; }
   }
 
   /** Appends ASCII text, room ensured. */

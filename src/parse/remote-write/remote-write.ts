@@ -55,8 +55,8 @@ export interface RemoteWriteResult {
 }
 
 export const MAX_ERRORS = 10;
-/** Most bytes of output allocated before decoding (8 MiB; more is grown into as points come). */
-const PRESIZE_CAP = 8 << 20;
+/** Most bytes of output allocated before decoding (more is grown into as points come). */
+const PRESIZE_CAP = 32 << 20;
 /** Most labels in one series: more is refused (Prometheus' own default limit is none; real series have < 100). */
 export const MAX_LABELS = 1024;
 /** The bits of Prometheus' stale marker NaN (value.StaleNaN). */
@@ -115,11 +115,13 @@ class Decoder {
   /** The builder's kept series is metric_version 2's measurement alone. */
   measurementKept = false;
 
-  constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions) {
-    // Sized for Prometheus' requests (a line is about as long as its series in the protobuf, ≥ 64 bytes) so the
-    // output is not grown and copied; capped, and grown past that, for a request that maps to little.
+  /** `linesPerByte`: about how many bytes of lines a byte of this schema maps to (2.0's symbol refs map to more). */
+  constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions, linesPerByte: number) {
+    // Sized for what senders send (1.0: a line is about as long as its series in the protobuf, ≥ 64 bytes) so the
+    // output is not grown and copied; capped (untouched pages cost nothing) and grown past that.
     const n = buf.length;
-    this.b = new PointBuilder(new BatchWriter(Math.min(n + (n >> 2) + 1024, PRESIZE_CAP), Math.min((n >> 6) + 16, PRESIZE_CAP >> 6)));
+    const bytes = Math.min(Math.ceil(n * linesPerByte) + 1024, PRESIZE_CAP);
+    this.b = new PointBuilder(new BatchWriter(bytes, Math.min((bytes >> 6) + 16, PRESIZE_CAP >> 6)));
   }
 
   stopped(): boolean {
@@ -423,7 +425,7 @@ function wrap<T>(f: () => T): T {
 
 /** remote_write 1.0: `prometheus.WriteRequest{repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3}`. */
 export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): RemoteWriteResult {
-  const d = new Decoder(buf, o);
+  const d = new Decoder(buf, o, 1.25);
   wrap(() => {
     const r = new ProtoReader(buf);
     const ts = new ProtoReader(buf);
@@ -482,7 +484,7 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
 
 /** remote_write 2.0: `io.prometheus.write.v2.Request{repeated string symbols = 4; repeated TimeSeries timeseries = 5}`. */
 export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteWriteResult {
-  const d = new Decoder(buf, o);
+  const d = new Decoder(buf, o, 4);
   wrap(() => {
     // Symbols first, wherever they are: [start, end) pairs.
     let sym = new Uint32Array(256);
@@ -516,7 +518,9 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
       while (ts.more()) {
         const at = ts.pos;
         const f = ts.tag();
-        if (f === ((1 << 3) | WIRE_LEN) || f === ((1 << 3) | WIRE_VARINT)) repeated(ts, f, pushRef); else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
+        // labels_refs, packed (as senders write it) or not; the packed run read with the reused reader.
+        if (f === ((1 << 3) | WIRE_LEN)) { ts.len(); item.pos = ts.s; item.end = ts.e; while (item.more()) pushRef(item); }
+        else if (f === ((1 << 3) | WIRE_VARINT)) pushRef(ts); else if (f === ((4 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
         else if (f === ((5 << 3) | WIRE_LEN)) { ts.len(); d.metadata++; }
         else {
           if (f === ((2 << 3) | WIRE_LEN) || f === ((3 << 3) | WIRE_LEN)) {
