@@ -321,7 +321,7 @@ const emulator =
       ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, latencyMs: LATENCY, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
       : await startKinesisLocal({ streams: { metrics: 4 } });
 const kinflux = await startKinflux(emulator.endpoint);
-const old = COMPARE_DIST ? await startKinflux(emulator.endpoint, PACING, COMPARE_DIST, undefined) : undefined;
+const old = COMPARE_DIST ? await startKinflux(emulator.endpoint, PACING, COMPARE_DIST, '') : undefined; // '': no profile
 const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
 const floor = VS_INFLUXD ? await startFloor() : undefined;
 
@@ -343,6 +343,14 @@ function parseCost() {
 console.log(`bench:e2e  sink ${SINK}${SINK === 'standin' ? ` (${SHARDS} shards, limits ${STANDIN_LIMITS ? 'on' : 'off'}, ${LATENCY} ms)` : ''}, pacing ${PACING}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}${COMPARE_DIST ? `, old = ${COMPARE_DIST}` : ''}; load average ${loadavg()}`);
 const results = [];
 try {
+  // Warm-up, unmeasured: the first turn would otherwise pay module loading, JIT and heap growth (it made a build
+  // measured first look up to 1.6x costlier than the same build measured second).
+  const WARM = Number(arg('warmup', 3));
+  if (WARM > 0) {
+    const warm = (url) => autocannon({ url: `${url}/write?db=telegraf`, method: 'POST', connections: CONNECTIONS, duration: WARM, body: bodies[0], headers: { 'content-type': 'text/plain' } });
+    await Promise.all([warm(kinflux.url), ...(old ? [warm(old.url)] : [])]);
+    await sleep(1000);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const gzip of [false, true]) {
       // Alternating turns, so drift in the machine's load hits every server alike.
