@@ -1,4 +1,6 @@
-// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local]
+// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local] [--cpu-prof DIR]
+//   [--vs-dist DIR]: a second kinflux from another build (DIR/cli.js, e.g. a copy of main's dist/ beside a
+//   node_modules) on the same sink, its turns interleaved with this build's: old and new as ratios in one run.
 // CPU per 1,000 data points and points/s of POST /v1/metrics with OTLP protobuf and JSON requests of 1,000 data
 // points (made by the OpenTelemetry JS SDK and its own serializers: counters and gauges, 50 metrics × 20
 // attribute sets, a resource of 6 attributes), next to line protocol's figure from the same run (bench:e2e's
@@ -23,6 +25,8 @@ const SECONDS = Number(arg('seconds', 5));
 const CONNECTIONS = Number(arg('connections', 8));
 const ROUNDS = Number(arg('rounds', 3));
 const SINK = arg('sink', 'null');
+const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
+const VS_DIST = arg('vs-dist', undefined);
 const POINTS_PER_BODY = 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,7 +93,7 @@ function cpuMs(pids) {
   return ticks * TICK_MS;
 }
 
-async function startKinflux(endpoint) {
+async function startKinflux(endpoint, cli = new URL('../dist/cli.js', import.meta.url).pathname) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -97,7 +101,7 @@ async function startKinflux(endpoint) {
     KINFLUX_KINESIS_ENDPOINT: endpoint, KINFLUX_STREAM: 'metrics', KINFLUX_HOST: '127.0.0.1', KINFLUX_PORT: String(port),
     KINFLUX_LOG_LEVEL: 'warn', KINFLUX_LOG_FORMAT: 'json', KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0',
   };
-  const proc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), cli], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600 && !(await fetch(`${url}/ready`).then((r) => r.ok, () => false)); i++) await sleep(100);
   return { proc, url };
@@ -123,30 +127,37 @@ async function load(kind, kinflux) {
 const sink = SINK === 'null'
   ? await startKinesisStandin({ streams: { metrics: 4 }, mode: 'null' }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
   : await startKinesisLocal({ streams: { metrics: 4 } });
-const kinflux = await startKinflux(sink.endpoint);
+const builds = { new: await startKinflux(sink.endpoint) };
+if (VS_DIST) builds.old = await startKinflux(sink.endpoint, `${VS_DIST.replace(/\/$/, '')}/cli.js`);
 const sizes = Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, Math.round(v.bodies.reduce((n, b) => n + b.length, 0) / v.bodies.length)]));
-console.log(`bench:otlp  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per turn, ${ROUNDS} rounds, ${POINTS_PER_BODY} points per request; body bytes: line ${sizes.line}, protobuf ${sizes.protobuf}, json ${sizes.json}`);
-const runs = { line: [], protobuf: [], json: [] };
+console.log(`bench:otlp  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per turn, ${ROUNDS} rounds, ${POINTS_PER_BODY} points per request; body bytes: line ${sizes.line}, protobuf ${sizes.protobuf}, json ${sizes.json}${VS_DIST ? `; old build ${VS_DIST}` : ''}`);
+const runs = {};
 try {
-  for (const kind of Object.keys(KINDS)) await load(kind, kinflux); // warm-up
+  for (const kinflux of Object.values(builds)) for (const kind of Object.keys(KINDS)) await load(kind, kinflux); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of Object.keys(KINDS)) {
-      const r = await load(kind, kinflux);
-      runs[kind].push(r);
-      console.log(`  round ${round + 1} ${kind.padEnd(8)} ${Math.round(r.pointsPerSec).toString().padStart(8)} points/s  ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points  p99 ${r.p99} ms${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
+      for (const [build, kinflux] of Object.entries(builds)) {
+        const r = await load(kind, kinflux);
+        (runs[`${build} ${kind}`] ??= []).push(r);
+        console.log(`  round ${round + 1} ${build} ${kind.padEnd(8)} ${Math.round(r.pointsPerSec).toString().padStart(8)} points/s  ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points  p99 ${r.p99} ms${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
+      }
     }
   }
 } finally {
-  kinflux.proc.kill('SIGTERM');
+  for (const kinflux of Object.values(builds)) kinflux.proc.kill('SIGTERM');
+  await sleep(PROFILE ? 2000 : 0); // the profile is written on exit
   sink.stop();
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const lineCpu = median(runs.line.map((r) => r.cpuMsPer1k));
-console.log(`\n| request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol |`);
-console.log(`|---|---|---|---|`);
-for (const kind of Object.keys(KINDS)) {
-  const cpu = median(runs[kind].map((r) => r.cpuMsPer1k));
-  console.log(`| ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(runs[kind].map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} |`);
+console.log(`\n| build | request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol |`);
+console.log(`|---|---|---|---|---|`);
+for (const build of Object.keys(builds)) {
+  const lineCpu = median(runs[`${build} line`].map((r) => r.cpuMsPer1k));
+  for (const kind of Object.keys(KINDS)) {
+    const rs = runs[`${build} ${kind}`];
+    const cpu = median(rs.map((r) => r.cpuMsPer1k));
+    console.log(`| ${build} | ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(rs.map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} |`);
+  }
 }
 console.log('(medians of the rounds)');
 process.exit(0);

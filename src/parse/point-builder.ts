@@ -5,30 +5,14 @@
 // Nothing is allocated per point on the common path: tokens without special bytes are copied as they are.
 import { BatchWriter } from './out.js';
 import type { PointBatch } from './types.js';
-import { escapeFieldKey, escapeMeasurement, escapeString, escapeTag, fieldKeyNeedsRaw } from './escape.js';
-import { FK_READ_ALIKE, fieldKeyFacts, readAlike } from './consumers.js';
+import { cmpBytes, spell, unspellable } from './spell.js';
 import {
-  Byte, CANONICAL_FALSE, CANONICAL_TRUE, ESCAPE_ALWAYS_BYTES, KIND_TEXT, K_FIELD_KEY, K_MEASUREMENT, K_STRING, K_TAG_KEY, K_TAG_VALUE,
-  MAX_I64, MAX_KEY_LENGTH, MAX_NS, MAX_U64, MIN_I64, MIN_NS, UNESCAPED_NAME_BYTES, isTelegrafControl, isTimeKey,
+  Byte, CANONICAL_FALSE, CANONICAL_TRUE, K_FIELD_KEY, K_MEASUREMENT, K_STRING, K_TAG_KEY, K_TAG_VALUE,
+  MAX_I64, MAX_KEY_LENGTH, MAX_NS, MAX_U64, MIN_I64, MIN_NS, isTimeKey,
 } from './grammar.js';
 
 /** Milliseconds whose ns value is inside InfluxDB's range. */
 const MAX_MS = Number(MAX_NS / 1000000n);
-
-/**
- * Per kind, per byte: 0 plain, 1 special (the token takes the escaping path: a byte its canonical spelling
- * escapes (grammar.ts), or a backslash), 2 refused. Telegraf's grammar refuses tab, LF, VT, FF and CR in
- * names and keys even escaped; InfluxDB's scanner skips a NUL where a name starts. In strings only LF
- * matters: it would split the line.
- */
-const CLASSES: readonly Uint8Array[] = Object.freeze([K_MEASUREMENT, K_TAG_KEY, K_TAG_VALUE, K_FIELD_KEY, K_STRING].map((kind) => {
-  const t = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) {
-    if (kind === K_STRING ? c === Byte.LF : isTelegrafControl(c) || c === Byte.NUL) t[c] = 2;
-    else if (c === Byte.BACKSLASH || ESCAPE_ALWAYS_BYTES[kind][c] === 1) t[c] = 1;
-  }
-  return t;
-}));
 
 export class PointBuilder {
   readonly out: BatchWriter;
@@ -119,6 +103,29 @@ export class PointBuilder {
     this.nFields = 0;
     this.nTags = 0;
     this.tagPos = 0;
+    return this;
+  }
+
+  /**
+   * Starts a point whose series key the caller writes itself: room for n bytes at out.data[out.pos..], then
+   * seriesWritten(). The key is a measurement then its tags, spelled, sorted and checked (OTLP's SeriesWriter).
+   */
+  beginSeries(n: number): this {
+    this.begin();
+    this.out.ensure(n + 1);
+    return this;
+  }
+
+  /** The series key of beginSeries() is written up to `end`, its measurement measurementLen bytes; fields come next. */
+  seriesWritten(end: number, measurementLen: number): this {
+    const out = this.out;
+    const len = end - out.pos;
+    out.pos = end;
+    this.measurementLen = measurementLen;
+    this.inFields = true;
+    this.seriesLen = len;
+    if (len > MAX_KEY_LENGTH) return this.refuse(`max key length exceeded: series key of ${len} bytes > ${MAX_KEY_LENGTH}`);
+    out.data[out.pos++] = Byte.SPACE;
     return this;
   }
 
@@ -419,64 +426,11 @@ export class PointBuilder {
     return this;
   }
 
-  /**
-   * Writes the canonical spelling of b[s..e) of this kind at d[at..] (room ensured) and returns its end,
-   * or -1 with the point refused. Tokens without special bytes are their own spelling; others are
-   * escaped by the rules of escape.ts and checked by those of consumers.ts.
-   */
+  /** spell() at d[at..] (room ensured): the token's end, or -1 with the point refused. */
   private token(d: Buffer, at: number, b: Uint8Array, s: number, e: number, kind: number, key?: string): number {
-    // Copied as it is checked: most tokens need no escape.
-    const cls = CLASSES[kind];
-    let plain = true;
-    let o = at;
-    for (let i = s; i < e; i++) {
-      const c = b[i];
-      d[o++] = c;
-      const k = cls[c];
-      if (k === 0) continue;
-      if (k === 2) {
-        this.refuse(kind === K_STRING
-          ? `string field ${JSON.stringify(key)} holds a raw newline, which would split the record line: no record line can carry it`
-          : `${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())} holds a NUL, tab, newline, vertical tab, form feed or carriage return, which InfluxDB or Telegraf's influx parser reads differently: no record line can carry it`);
-        return -1;
-      }
-      plain = false;
-    }
-    if (plain) return o;
-    const raw = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
-    if (kind !== K_STRING && this.unescapable(raw, kind)) {
-      this.refuse(`${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(raw, 'latin1').toString())} holds a backslash sequence that InfluxDB and Telegraf's influx parser read differently: no record line keeps its value for both`);
-      return -1;
-    }
-    const spelled = kind === K_MEASUREMENT ? escapeMeasurement(raw) : kind === K_STRING ? escapeString(raw) : kind === K_FIELD_KEY ? escapeFieldKey(raw) : escapeTag(raw);
-    const end = at + d.write(spelled, at, 'latin1');
-    if (kind === K_STRING) return end;
-    const ok = kind === K_FIELD_KEY ? ((-1 - fieldKeyFacts(d, at, end)) & FK_READ_ALIKE) !== 0 : readAlike(d, at, end, kind);
-    if (!ok) {
-      this.refuse(`${KIND_TEXT[kind]} ${JSON.stringify(Buffer.from(raw, 'latin1').toString())} holds a backslash sequence that InfluxDB and Telegraf's influx parser read differently: no record line keeps its value for both`);
-      return -1;
-    }
+    const end = spell(d, at, b, s, e, kind);
+    if (end < 0) this.refuse(unspellable(b, s, e, kind, key));
     return end;
-  }
-
-  /**
-   * A value no spelling carries: a run of backslashes right before a byte the scanners end or unescape
-   * a token at (`,` space `=` `"` or another backslash pairing), or at the end. Both scanners take a
-   * backslash with the byte after it, so the escape written before such a byte would pair with the
-   * value's own backslash instead (fieldKeyNeedsRaw of escape.ts is the field-key form of this rule).
-   */
-  private unescapable(raw: string, kind: number): boolean {
-    if (raw.indexOf('\\') < 0) return false;
-    if (kind === K_FIELD_KEY) return fieldKeyNeedsRaw(raw);
-    for (let i = raw.indexOf('\\'); i >= 0; i = raw.indexOf('\\', i)) {
-      let j = i;
-      while (j < raw.length && raw.charCodeAt(j) === Byte.BACKSLASH) j++;
-      if (j === raw.length) return true;
-      const c = raw.charCodeAt(j);
-      if (UNESCAPED_NAME_BYTES[c] === 1) return true; // , space = "
-      i = j;
-    }
-    return false;
   }
 
   /** Tag order: by escaped key bytes (as InfluxDB sorts); insertion sort for a few, merge sort beyond. */
@@ -552,13 +506,4 @@ export class PointBuilder {
     }
     return this.text.write(s, at, 'utf8');
   }
-}
-
-function cmpBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
-  const n = Math.min(ae - as, be - bs);
-  for (let i = 0; i < n; i++) {
-    const d = a[as + i] - b[bs + i];
-    if (d !== 0) return d;
-  }
-  return (ae - as) - (be - bs);
 }
