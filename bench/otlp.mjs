@@ -1,4 +1,4 @@
-// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local] [--cpu-prof DIR]
+// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local] [--cpu-prof DIR] [--kinds line,protobuf,json]
 //   [--vs-dist DIR]: a second kinflux from another build (DIR/cli.js, e.g. a copy of main's dist/ beside a
 //   node_modules) on the same sink, its turns interleaved with this build's: old and new as ratios in one run.
 // CPU per 1,000 data points and points/s of POST /v1/metrics with OTLP protobuf and JSON requests of 1,000 data
@@ -27,6 +27,7 @@ const ROUNDS = Number(arg('rounds', 3));
 const SINK = arg('sink', 'null');
 const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const VS_DIST = arg('vs-dist', undefined);
+const ONLY = arg('kinds', undefined); // e.g. protobuf: only these turns (with --cpu-prof, a profile of one kind)
 const POINTS_PER_BODY = 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,11 +108,12 @@ async function startKinflux(endpoint, cli = new URL('../dist/cli.js', import.met
   return { proc, url };
 }
 
-const KINDS = {
+const ALL_KINDS = {
   line: { path: '/write?db=telegraf', type: 'text/plain; charset=utf-8', bodies: lineBodies, ok: 204 },
   protobuf: { path: '/v1/metrics', type: 'application/x-protobuf', bodies: otlp.protobuf, ok: 200 },
   json: { path: '/v1/metrics', type: 'application/json', bodies: otlp.json, ok: 200 },
 };
+const KINDS = ONLY ? Object.fromEntries(ONLY.split(',').map((k) => [k, ALL_KINDS[k]])) : ALL_KINDS;
 
 async function load(kind, kinflux) {
   const k = KINDS[kind];
@@ -152,7 +154,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`\n| build | request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol |`);
 console.log(`|---|---|---|---|---|`);
 for (const build of Object.keys(builds)) {
-  const lineCpu = median(runs[`${build} line`].map((r) => r.cpuMsPer1k));
+  const lineCpu = runs[`${build} line`] ? median(runs[`${build} line`].map((r) => r.cpuMsPer1k)) : NaN;
   for (const kind of Object.keys(KINDS)) {
     const rs = runs[`${build} ${kind}`];
     const cpu = median(rs.map((r) => r.cpuMsPer1k));

@@ -4,8 +4,8 @@
 // any OTLP message, too many data points, attributes or buckets get a 400 naming the cause.
 import { isUtf8 } from 'node:buffer';
 import {
-  MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError,
-  type AttrValue, type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
+  ARRAY_VALUE, MAP_VALUE, MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError, TextArena,
+  type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
   type HistogramPoint, type Metric, type NumberPoint, type NumberValue, type ResourceMetrics, type ScopeMetrics, type SummaryPoint,
 } from './model.js';
 
@@ -28,7 +28,7 @@ export function decodeJsonRequest(body: Buffer, limits: DecodeLimits): ExportReq
   } catch (err) {
     throw new OtlpDecodeError(`the body is not JSON: ${(err as Error).message}`);
   }
-  const d = new JsonDecoder(limits);
+  const d = new JsonDecoder(limits, new TextArena(new Uint8Array(0), Math.min(body.length, 1 << 20)));
   return d.request(doc);
 }
 
@@ -50,11 +50,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 class JsonDecoder {
   private points = 0;
-  constructor(private readonly limits: DecodeLimits) {}
+  constructor(private readonly limits: DecodeLimits, private readonly text: TextArena) {}
 
   request(doc: unknown): ExportRequest {
     const o = this.obj(doc, 'the request');
-    return { resourceMetrics: this.list(o.resourceMetrics, 'resourceMetrics', (v, at) => this.resourceMetrics(v, at)) };
+    return { resourceMetrics: this.list(o.resourceMetrics, 'resourceMetrics', (v, at) => this.resourceMetrics(v, at)), text: this.text };
   }
 
   private resourceMetrics(v: unknown, at: string): ResourceMetrics {
@@ -201,25 +201,33 @@ class JsonDecoder {
     if (!Array.isArray(v)) throw this.bad(at, 'a list of {key, value}');
     if (v.length > MAX_ATTRIBUTES) throw new OtlpDecodeError(`${at}: more than ${MAX_ATTRIBUTES} attributes`);
     const out: Attributes = [];
+    const text = this.text;
     for (let i = 0; i < v.length; i++) {
-      const kv = this.obj(v[i], `${at}[${i}]`);
-      out.push([this.str(kv.key, `${at}[${i}].key`), this.anyValue(kv.value, `${at}[${i}].value`)]);
+      const kv = isObj(v[i]) ? v[i] as Obj : this.obj(v[i], `${at}[${i}]`);
+      const ks = text.end;
+      text.put(typeof kv.key === 'string' ? kv.key : this.str(kv.key, `${at}[${i}].key`));
+      const ke = text.end;
+      const vs = this.anyValue(kv.value, at, i);
+      out.push(ks, ke, vs, vs < 0 ? vs : text.end);
     }
     return out;
   }
 
-  /** AnyValue as a tag value, spelled as pcommon's Value.AsString does. */
-  private anyValue(v: unknown, at: string): AttrValue {
-    if (v == null) return '';
-    const o = this.obj(v, at);
-    if (o.stringValue != null) return this.str(o.stringValue, `${at}.stringValue`);
-    if (o.boolValue != null) return String(this.bool(o.boolValue, `${at}.boolValue`));
-    if (o.intValue != null) return String(this.i64(o.intValue, `${at}.intValue`));
-    if (o.doubleValue != null) return String(this.double(o.doubleValue, `${at}.doubleValue`));
-    if (o.bytesValue != null) return this.str(o.bytesValue, `${at}.bytesValue`);
-    if (o.arrayValue != null) return { unmappable: 'array' };
-    if (o.kvlistValue != null) return { unmappable: 'map' };
-    return '';
+  /** AnyValue as a tag value put in the text, spelled as pcommon's Value.AsString does: its start, or ARRAY_VALUE or MAP_VALUE. */
+  private anyValue(v: unknown, list: string, i: number): number {
+    const text = this.text;
+    const start = text.end;
+    if (v == null) return start;
+    const at = (): string => `${list}[${i}].value`;
+    const o = isObj(v) ? v : this.obj(v, at());
+    if (o.stringValue != null) text.put(typeof o.stringValue === 'string' ? o.stringValue : this.str(o.stringValue, `${at()}.stringValue`));
+    else if (o.boolValue != null) text.put(String(this.bool(o.boolValue, `${at()}.boolValue`)));
+    else if (o.intValue != null) text.put(String(this.i64(o.intValue, `${at()}.intValue`)));
+    else if (o.doubleValue != null) text.put(String(this.double(o.doubleValue, `${at()}.doubleValue`)));
+    else if (o.bytesValue != null) text.put(this.str(o.bytesValue, `${at()}.bytesValue`));
+    else if (o.arrayValue != null) return ARRAY_VALUE;
+    else if (o.kvlistValue != null) return MAP_VALUE;
+    return start;
   }
 
   private list<T>(v: unknown, at: string, each: (x: unknown, at: string) => T): T[] {

@@ -6,8 +6,9 @@ import type { PointBuilder } from '../point-builder.js';
 import { cumulativeBuckets } from './exp-buckets.js';
 import { formatFloatF } from '../go-float.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
+import { cmpBytes } from '../spell.js';
 import {
-  CUMULATIVE, type AttrValue, type Attributes, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
+  ARRAY_VALUE, CUMULATIVE, type Attributes, type TextArena, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
   type Metric, type NumberPoint, type SummaryPoint,
 } from './model.js';
 
@@ -40,19 +41,23 @@ export const MAX_QUOTED = 5;
 const START_FIELD = 'start_time_unix_nano';
 const NO_RECORDED_VALUE = 1;
 
-type Tags = Array<readonly [string, string]>;
+/** A tag as UTF-8 ranges: key bytes kb[ks..ke), value bytes vb[vs..ve); vs ARRAY_VALUE or MAP_VALUE: a value no tag holds. */
+type Tag = readonly [kb: Uint8Array, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number];
+type Tags = Tag[];
+const TRACE_ID = Buffer.from('trace_id');
+const SPAN_ID = Buffer.from('span_id');
 
 /** Maps every data point of req into b. */
 export function mapRequest(req: ExportRequest, schema: OtlpSchema, b: PointBuilder, limits: MapLimits): MapResult {
-  const m = new Mapper(schema, b, limits);
+  const m = new Mapper(schema, b, limits, req.text);
   try {
     for (const rm of req.resourceMetrics) {
       for (const sm of rm.scopeMetrics) {
         // Resource attributes, then the scope's name, version and attributes (a later key wins, as in otel2influx).
-        const attrs: Attributes = [...rm.resource];
-        if (sm.scope.name) attrs.push(['otel.library.name', sm.scope.name]);
-        if (sm.scope.version) attrs.push(['otel.library.version', sm.scope.version]);
-        attrs.push(...sm.scope.attributes);
+        const attrs = m.tags(rm.resource);
+        if (sm.scope.name) attrs.push(m.stringTag('otel.library.name', sm.scope.name));
+        if (sm.scope.version) attrs.push(m.stringTag('otel.library.version', sm.scope.version));
+        attrs.push(...m.tags(sm.scope.attributes));
         const base = m.dedupe(attrs);
         const sorted = base.why ? undefined : m.sortedTags(base.tags);
         for (const metric of sm.metrics) m.metric(metric, base, sorted);
@@ -78,6 +83,10 @@ class Mapper {
   private base: Tags = [];
   private own: Tags = [];
   private ownKeys: Set<string> | undefined;
+  /** The request's text (TextArena): below `split` the body, above it `more`. */
+  private readonly body: Uint8Array;
+  private readonly more: Buffer;
+  private readonly split: number;
   /** UTF-8 of the strings written so far (names and attribute values repeat from point to point). */
   private readonly utf8 = new Map<string, Buffer>();
   /**
@@ -91,16 +100,33 @@ class Mapper {
   private fast = false;
   private extra = Buffer.allocUnsafe(64);
 
-  constructor(private readonly schema: OtlpSchema, private readonly b: PointBuilder, private readonly limits: MapLimits) {}
+  constructor(private readonly schema: OtlpSchema, private readonly b: PointBuilder, private readonly limits: MapLimits, text: TextArena) {
+    this.body = text.body;
+    this.more = text.more;
+    this.split = text.body.length;
+  }
+
+  /** Attributes as tags (ranges resolved to the body or `more`). */
+  tags(attrs: Attributes): Tags {
+    const out: Tags = [];
+    for (let i = 0; i < attrs.length; i += 4) {
+      const ks = attrs[i], vs = attrs[i + 2];
+      const kb = ks < this.split ? this.body : this.more, ko = ks < this.split ? 0 : this.split;
+      const vb = vs < this.split ? this.body : this.more, vo = vs < 0 || vs < this.split ? 0 : this.split;
+      out.push([kb, ks - ko, attrs[i + 1] - ko, vb, vs < 0 ? vs : vs - vo, vs < 0 ? vs : attrs[i + 3] - vo]);
+    }
+    return out;
+  }
+
+  stringTag(k: string, v: string): Tag {
+    const kb = this.bytes(k), vb = this.bytes(v);
+    return [kb, 0, kb.length, vb, 0, vb.length];
+  }
 
   /** The scope's tags spelled and sorted, or undefined when one needs the general path. */
   sortedTags(tags: Tags): SortedTags | undefined {
     const sp = this.speller.reset();
-    for (const [k, v] of tags) {
-      const kb = this.bytes(k);
-      const vb = this.bytes(v);
-      sp.add(kb, 0, kb.length, vb, 0, vb.length);
-    }
+    for (const [kb, ks, ke, vb, vs, ve] of tags) sp.add(kb, ks, ke, vb, vs, ve);
     return sp.sorted();
   }
 
@@ -155,21 +181,22 @@ class Mapper {
   }
 
   /** Attributes as tags, a later key winning, with the reason a value no tag holds refuses the points. */
-  dedupe(attrs: Attributes): { tags: Tags; why: string } {
+  dedupe(attrs: Tags): { tags: Tags; why: string } {
     const tags: Tags = [];
     let seen: Map<string, number> | undefined;
-    for (const [k, v] of attrs) {
-      if (k === '') continue;
-      if (typeof v !== 'string') return { tags, why: unmappable(k, v) };
+    for (const t of attrs) {
+      const [kb, ks, ke, , vs] = t;
+      if (ke === ks) continue;
+      if (vs < 0) return { tags, why: unmappable(t) };
       // Few attributes: a scan; many: a map (a request of many attributes costs linear time).
-      if (seen === undefined && tags.length >= 16) seen = new Map(tags.map(([key], i) => [key, i]));
+      if (seen === undefined && tags.length >= 16) seen = new Map(tags.map((x, i) => [keyOf(x), i]));
       let at = -1;
-      if (seen) at = seen.get(k) ?? -1;
-      else for (let i = 0; i < tags.length; i++) if (tags[i][0] === k) { at = i; break; }
-      if (at >= 0) tags[at] = [k, v];
+      if (seen) at = seen.get(keyOf(t)) ?? -1;
+      else for (let i = 0; i < tags.length; i++) if (sameKey(tags[i], kb, ks, ke)) { at = i; break; }
+      if (at >= 0) tags[at] = t;
       else {
-        seen?.set(k, tags.length);
-        tags.push([k, v]);
+        seen?.set(keyOf(t), tags.length);
+        tags.push(t);
       }
     }
     return { tags, why: '' };
@@ -180,39 +207,31 @@ class Mapper {
     if (this.spelledMeasurement === undefined) return false;
     const w = this.series;
     w.reset();
-    for (let i = 0; i < attrs.length; i++) {
-      const [k, v] = attrs[i];
-      if (typeof v !== 'string') return false;
-      const kb = this.bytes(k);
-      const vb = this.bytes(v);
-      if (!w.add(kb, 0, kb.length, vb, 0, vb.length)) return false;
+    const split = this.split, body = this.body, more = this.more;
+    for (let i = 0; i < attrs.length; i += 4) {
+      const ks = attrs[i], vs = attrs[i + 2];
+      if (vs < 0) return false;
+      const ok = ks < split
+        ? (vs < split ? w.add(body, ks, attrs[i + 1], body, vs, attrs[i + 3]) : w.add(body, ks, attrs[i + 1], more, vs - split, attrs[i + 3] - split))
+        : (vs < split ? w.add(more, ks - split, attrs[i + 1] - split, body, vs, attrs[i + 3]) : w.add(more, ks - split, attrs[i + 1] - split, more, vs - split, attrs[i + 3] - split));
+      if (!ok) return false;
     }
     return true;
   }
 
-  /** The data point's own attributes (no allocation for the usual few, all strings, distinct keys). */
+  /** The data point's own attributes, for the general path. */
   private setOwn(attrs: Attributes): void {
     this.ownKeys = undefined;
-    let plain = attrs.length <= 8;
-    for (let i = 0; plain && i < attrs.length; i++) {
-      const [k, v] = attrs[i];
-      if (typeof v !== 'string' || k === '') plain = false;
-      for (let j = 0; plain && j < i; j++) if (attrs[j][0] === k) plain = false;
-    }
-    if (plain) {
-      this.own = attrs as Tags;
-      return;
-    }
-    const d = this.dedupe(attrs);
+    const d = this.dedupe(this.tags(attrs));
     if (d.why) this.why = d.why;
     this.own = d.tags;
-    if (d.tags.length > 8) this.ownKeys = new Set(d.tags.map(([k]) => k));
+    if (d.tags.length > 8) this.ownKeys = new Set(d.tags.map(keyOf));
   }
 
-  private ownHas(k: string): boolean {
-    if (this.ownKeys) return this.ownKeys.has(k);
+  private ownHas(t: Tag): boolean {
+    if (this.ownKeys) return this.ownKeys.has(keyOf(t));
     const own = this.own;
-    for (let i = 0; i < own.length; i++) if (own[i][0] === k) return true;
+    for (let i = 0; i < own.length; i++) if (sameKey(own[i], t[0], t[1], t[2])) return true;
     return false;
   }
 
@@ -237,6 +256,10 @@ class Mapper {
     this.b.tagBytes(kb, 0, kb.length, vb, 0, vb.length);
   }
 
+  private tagOf(t: Tag): void {
+    this.b.tagBytes(t[0], t[1], t[2], t[3], t[4], t[5]);
+  }
+
   /** Begins a point with the data point's tags (plus one more, such as `le`, which wins over an attribute of its name). */
   private begin(measurement: string, extra?: readonly [string, string]): PointBuilder {
     if (this.fast && this.sorted && this.spelledMeasurement) {
@@ -257,9 +280,9 @@ class Mapper {
     }
     const mb = this.bytes(measurement);
     this.b.begin().measurementBytes(mb, 0, mb.length);
-    const x = extra?.[0];
-    for (const [k, v] of this.base) if (k !== x && !this.ownHas(k)) this.tag(k, v);
-    for (const [k, v] of this.own) if (k !== x) this.tag(k, v);
+    const x = extra && this.bytes(extra[0]);
+    for (const t of this.base) if (!(x && sameKey(t, x, 0, x.length)) && !this.ownHas(t)) this.tagOf(t);
+    for (const t of this.own) if (!(x && sameKey(t, x, 0, x.length))) this.tagOf(t);
     if (extra) this.tag(extra[0], extra[1]);
     return this.b;
   }
@@ -375,9 +398,10 @@ class Mapper {
     for (const e of list) {
       if (e.value === undefined || !e.traceId || !e.spanId || e.timeUnixNano === 0n) continue;
       // An exemplar that cannot be written is dropped alone: it is not a data point.
-      if (e.attributes.some(([, v]) => typeof v !== 'string')) continue;
+      const tags = this.tags(e.attributes);
+      if (tags.some((t) => t[4] < 0)) continue;
       const b = this.b.begin().measurement(`${name}_exemplar`);
-      for (const [k, v] of e.attributes) if (k !== 'trace_id' && k !== 'span_id') b.tag(k, v as string);
+      for (const t of tags) if (!sameKey(t, TRACE_ID, 0, TRACE_ID.length) && !sameKey(t, SPAN_ID, 0, SPAN_ID.length)) this.tagOf(t);
       b.tag('trace_id', e.traceId).tag('span_id', e.spanId);
       if (typeof e.value === 'bigint') b.intField('gauge', e.value);
       else this.float('gauge', e.value);
@@ -386,6 +410,16 @@ class Mapper {
   }
 }
 
-function unmappable(key: string, v: Exclude<AttrValue, string>): string {
-  return `attribute ${JSON.stringify(key)} is ${v.unmappable === 'array' ? 'an array' : 'a map'}: no tag can hold it (send it as a string)`;
+function unmappable(t: Tag): string {
+  const key = Buffer.from(t[0].buffer, t[0].byteOffset + t[1], t[2] - t[1]).toString('utf8');
+  return `attribute ${JSON.stringify(key)} is ${t[4] === ARRAY_VALUE ? 'an array' : 'a map'}: no tag can hold it (send it as a string)`;
+}
+
+/** A tag's key as a string of its bytes (latin1: one character per byte), for a Map or Set. */
+function keyOf(t: Tag): string {
+  return Buffer.from(t[0].buffer, t[0].byteOffset + t[1], t[2] - t[1]).toString('latin1');
+}
+
+function sameKey(t: Tag, b: Uint8Array, s: number, e: number): boolean {
+  return t[2] - t[1] === e - s && cmpBytes(t[0], t[1], t[2], b, s, e) === 0;
 }

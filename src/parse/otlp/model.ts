@@ -1,14 +1,53 @@
 // The OTLP metrics request as kinflux reads it (opentelemetry-proto v1.x, metrics.proto and common.proto):
 // only what the otel2influx schemas use. The JSON and the protobuf decoders both produce this shape.
 
-/** An attribute value that no tag can hold (OTLP arrays and maps): the point carrying it is refused. */
-export interface Unmappable {
-  readonly unmappable: 'array' | 'map';
+/**
+ * Attributes in input order (a later key wins, as in pcommon maps), as UTF-8 byte ranges of the request's `text`
+ * (TextArena): four numbers per attribute, key start and end, value start and end. A value no tag can hold (an
+ * OTLP array or map: the point carrying it is refused) starts at ARRAY_VALUE or MAP_VALUE. Ranges, not strings: a
+ * request's thousands of attributes cost no string and no object each.
+ */
+export type Attributes = number[];
+export const ARRAY_VALUE = -1;
+export const MAP_VALUE = -2;
+
+/**
+ * The attributes' text: offsets below body.length are bytes of the request body (protobuf strings, read where they
+ * are), the others bytes of `more` (values spelled by the decoder: integers, booleans, doubles, base64; every
+ * string of a JSON request), at offset - body.length.
+ */
+export class TextArena {
+  more: Buffer;
+  private used = 0;
+
+  constructor(readonly body: Uint8Array, size = 1024) {
+    this.more = Buffer.allocUnsafe(size);
+  }
+
+  /** Where the next text starts (an offset as the ranges use). */
+  get end(): number {
+    return this.body.length + this.used;
+  }
+
+  /** Appends s as UTF-8 (as pcommon spells it; a lone surrogate becomes U+FFFD). */
+  put(s: string): void {
+    this.room(3 * s.length);
+    this.used += this.more.write(s, this.used, 'utf8');
+  }
+
+  /** Appends b[s..e) as base64 (an OTLP bytes value as pcommon's AsString spells it). */
+  putBase64(b: Uint8Array, s: number, e: number): void {
+    this.room(4 * Math.ceil((e - s) / 3));
+    this.used += this.more.write(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('base64'), this.used, 'latin1');
+  }
+
+  private room(n: number): void {
+    if (this.used + n <= this.more.length) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.more.length, this.used + n));
+    this.more.copy(next, 0, 0, this.used);
+    this.more = next;
+  }
 }
-/** A tag value (AnyValue as pcommon's AsString spells it) or a value no tag can hold. */
-export type AttrValue = string | Unmappable;
-/** Key/value pairs in input order (a later key wins, as in pcommon maps). */
-export type Attributes = Array<readonly [string, AttrValue]>;
 
 /** A number value: double, int64 (bigint), or absent (the oneof unset: the point carries nothing). */
 export type NumberValue = number | bigint | undefined;
@@ -100,6 +139,8 @@ export interface ResourceMetrics {
 
 export interface ExportRequest {
   readonly resourceMetrics: ResourceMetrics[];
+  /** What the attributes' ranges point into. */
+  readonly text: TextArena;
 }
 
 /** Bounds a request must keep (400 beyond): what an attacker could otherwise multiply. */

@@ -5,8 +5,8 @@
 // Every string must be UTF-8 (400 otherwise); repeated scalars are read packed or unpacked.
 import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../../decode/protobuf.js';
 import {
-  MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError,
-  type AttrValue, type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
+  ARRAY_VALUE, MAP_VALUE, MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError, TextArena,
+  type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
   type HistogramPoint, type Metric, type NumberPoint, type NumberValue, type ResourceMetrics, type Scope, type ScopeMetrics, type SummaryPoint,
 } from './model.js';
 
@@ -28,9 +28,17 @@ class Decoder {
   private points = 0;
   /** The message being read, for error texts. */
   where = 'ExportMetricsServiceRequest';
+  /** enter()'s stack: the outer message's end, where it resumes, its name. */
+  private depth = 0;
+  private readonly ends = new Float64Array(16);
+  private readonly afters = new Float64Array(16);
+  private readonly names: string[] = [];
+
+  private readonly text: TextArena;
 
   constructor(private readonly buf: Buffer, private readonly limits: DecodeLimits) {
     this.r = new ProtoReader(buf);
+    this.text = new TextArena(buf);
   }
 
   request(): ExportRequest {
@@ -38,28 +46,35 @@ class Decoder {
     const resourceMetrics: ResourceMetrics[] = [];
     while (r.more()) {
       const tag = r.tag();
-      if (tag >>> 3 === 1) resourceMetrics.push(this.sub(tag, 'ResourceMetrics', () => this.resourceMetrics()));
+      if (tag >>> 3 === 1) { this.enter(tag, 'ResourceMetrics'); resourceMetrics.push(this.resourceMetrics()); this.leave(); }
       else r.skip(tag & 7);
     }
-    return { resourceMetrics };
+    return { resourceMetrics, text: this.text };
   }
 
-  /** Reads the length-delimited sub-message of `tag` with `read`, bounded to its bytes. */
-  private sub<T>(tag: number, name: string, read: () => T): T {
+  /**
+   * Enters the length-delimited sub-message of `tag`: reads are bounded to its bytes until leave(). A stack, not
+   * a closure per message: the schema fixes the depth.
+   */
+  private enter(tag: number, name: string): void {
     const r = this.r;
     this.wire(tag, WIRE_LEN);
     r.len();
-    const end = r.end;
-    const after = r.e;
-    const where = this.where;
+    const d = this.depth++;
+    this.ends[d] = r.end;
+    this.afters[d] = r.e;
+    this.names[d] = this.where;
     this.where = name;
     r.pos = r.s;
     r.end = r.e;
-    const v = read();
-    r.end = end;
-    r.pos = after;
-    this.where = where;
-    return v;
+  }
+
+  private leave(): void {
+    const d = --this.depth;
+    const r = this.r;
+    r.end = this.ends[d];
+    r.pos = this.afters[d];
+    this.where = this.names[d];
   }
 
   private wire(tag: number, want: number): void {
@@ -75,8 +90,8 @@ class Decoder {
     while (r.more()) {
       const tag = r.tag();
       switch (tag >>> 3) {
-        case 1: resource = this.sub(tag, 'Resource', () => this.resource()); break;
-        case 2: scopeMetrics.push(this.sub(tag, 'ScopeMetrics', () => this.scopeMetrics())); break;
+        case 1: { this.enter(tag, 'Resource'); resource = this.resource(); this.leave(); } break;
+        case 2: { this.enter(tag, 'ScopeMetrics'); scopeMetrics.push(this.scopeMetrics()); this.leave(); } break;
         default: r.skip(tag & 7);
       }
     }
@@ -101,8 +116,8 @@ class Decoder {
     while (r.more()) {
       const tag = r.tag();
       switch (tag >>> 3) {
-        case 1: scope = this.sub(tag, 'InstrumentationScope', () => this.scope()); break;
-        case 2: metrics.push(this.sub(tag, 'Metric', () => this.metric())); break;
+        case 1: { this.enter(tag, 'InstrumentationScope'); scope = this.scope(); this.leave(); } break;
+        case 2: { this.enter(tag, 'Metric'); metrics.push(this.metric()); this.leave(); } break;
         default: r.skip(tag & 7);
       }
     }
@@ -134,11 +149,11 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 1: name = this.string(tag); break;
-        case 5: metric = this.sub(tag, 'Gauge', () => this.numberMetric('gauge')); break;
-        case 7: metric = this.sub(tag, 'Sum', () => this.numberMetric('sum')); break;
-        case 9: metric = this.sub(tag, 'Histogram', () => this.histogram()); break;
-        case 10: metric = this.sub(tag, 'ExponentialHistogram', () => this.expHistogram()); break;
-        case 11: metric = this.sub(tag, 'Summary', () => this.summary()); break;
+        case 5: { this.enter(tag, 'Gauge'); metric = this.numberMetric('gauge'); this.leave(); } break;
+        case 7: { this.enter(tag, 'Sum'); metric = this.numberMetric('sum'); this.leave(); } break;
+        case 9: { this.enter(tag, 'Histogram'); metric = this.histogram(); this.leave(); } break;
+        case 10: { this.enter(tag, 'ExponentialHistogram'); metric = this.expHistogram(); this.leave(); } break;
+        case 11: { this.enter(tag, 'Summary'); metric = this.summary(); this.leave(); } break;
         default: r.skip(tag & 7);
       }
     }
@@ -154,7 +169,7 @@ class Decoder {
     while (r.more()) {
       const tag = r.tag();
       switch (tag >>> 3) {
-        case 1: points.push(this.sub(tag, 'NumberDataPoint', () => this.numberPoint())); break;
+        case 1: { this.enter(tag, 'NumberDataPoint'); points.push(this.numberPoint()); this.leave(); } break;
         case 2: if (kind === 'sum') { this.wire(tag, WIRE_VARINT); temporality = r.uint32(); } else r.skip(tag & 7); break;
         case 3: if (kind === 'sum') { this.wire(tag, WIRE_VARINT); monotonic = r.bool(); } else r.skip(tag & 7); break;
         default: r.skip(tag & 7);
@@ -181,7 +196,7 @@ class Decoder {
     const points: P[] = [];
     while (r.more()) {
       const tag = r.tag();
-      if (tag >>> 3 === 1) points.push(this.sub(tag, name, read));
+      if (tag >>> 3 === 1) { this.enter(tag, name); points.push(read()); this.leave(); }
       else r.skip(tag & 7);
     }
     return points;
@@ -210,7 +225,7 @@ class Decoder {
         case 3: time = this.fixed64(tag); break;
         case 4: this.wire(tag, WIRE_I64); value = r.double(); break;
         case 6: value = this.sfixed64(tag); break;
-        case 5: exemplars.push(this.sub(tag, 'Exemplar', () => this.exemplar())); break;
+        case 5: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
         case 8: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
         default: r.skip(tag & 7);
       }
@@ -242,7 +257,7 @@ class Decoder {
         case 5: sum = this.double(tag); break;
         case 6: this.repeated64(tag, bucketCounts, () => r.fixed64Number()); break;
         case 7: this.repeated64(tag, explicitBounds, () => r.double()); break;
-        case 8: exemplars.push(this.sub(tag, 'Exemplar', () => this.exemplar())); break;
+        case 8: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
         case 10: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
         case 11: min = this.double(tag); break;
         case 12: max = this.double(tag); break;
@@ -279,10 +294,10 @@ class Decoder {
         case 5: sum = this.double(tag); break;
         case 6: this.wire(tag, WIRE_VARINT); scale = zigzag32(r.uint32()); break;
         case 7: this.wire(tag, WIRE_I64); zeroCount = r.fixed64Number(); break;
-        case 8: positive = this.sub(tag, 'Buckets', () => this.expBuckets()); break;
-        case 9: negative = this.sub(tag, 'Buckets', () => this.expBuckets()); break;
+        case 8: { this.enter(tag, 'Buckets'); positive = this.expBuckets(); this.leave(); } break;
+        case 9: { this.enter(tag, 'Buckets'); negative = this.expBuckets(); this.leave(); } break;
         case 10: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
-        case 11: exemplars.push(this.sub(tag, 'Exemplar', () => this.exemplar())); break;
+        case 11: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
         case 12: min = this.double(tag); break;
         case 13: max = this.double(tag); break;
         case 14: zeroThreshold = this.double(tag); break;
@@ -327,7 +342,7 @@ class Decoder {
         case 5: sum = this.double(tag); break;
         case 6:
           if (quantiles.length >= MAX_BUCKETS) throw new OtlpDecodeError(`${this.where}: more than ${MAX_BUCKETS} quantiles`);
-          quantiles.push(this.sub(tag, 'ValueAtQuantile', () => this.quantile()));
+          { this.enter(tag, 'ValueAtQuantile'); quantiles.push(this.quantile()); this.leave(); }
           break;
         case 8: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
         default: r.skip(tag & 7);
@@ -373,51 +388,75 @@ class Decoder {
     return { attributes, timeUnixNano: time, value, traceId, spanId };
   }
 
-  /** A KeyValue appended to `out` (at most MAX_ATTRIBUTES per list). */
+  /** A KeyValue appended to `out` as ranges of the text (at most MAX_ATTRIBUTES per list). */
   private keyValue(tag: number, out: Attributes): void {
-    if (out.length >= MAX_ATTRIBUTES) throw new OtlpDecodeError(`${this.where}: more than ${MAX_ATTRIBUTES} attributes`);
-    out.push(this.sub(tag, 'KeyValue', () => {
-      const r = this.r;
-      let key = '';
-      let value: AttrValue = '';
-      while (r.more()) {
-        const t = r.tag();
-        switch (t >>> 3) {
-          case 1: key = this.string(t); break;
-          case 2: value = this.sub(t, 'AnyValue', () => this.anyValue()); break;
-          default: r.skip(t & 7);
-        }
-      }
-      return [key, value] as const;
-    }));
-  }
-
-  /** AnyValue as a tag value, spelled as pcommon's Value.AsString does; arrays and maps are not descended. */
-  private anyValue(): AttrValue {
+    if (out.length >= 4 * MAX_ATTRIBUTES) throw new OtlpDecodeError(`${this.where}: more than ${MAX_ATTRIBUTES} attributes`);
+    this.enter(tag, 'KeyValue');
     const r = this.r;
-    let v: AttrValue = '';
+    let ks = 0;
+    let ke = 0;
+    this.vs = this.ve = 0;
     while (r.more()) {
-      const tag = r.tag();
-      switch (tag >>> 3) {
-        case 1: v = this.string(tag); break;
-        case 2: this.wire(tag, WIRE_VARINT); v = r.bool() ? 'true' : 'false'; break;
-        case 3: { this.wire(tag, WIRE_VARINT); const lo = r.int64Parts(); v = String(BigInt.asIntN(64, (BigInt(r.hiPart) << 32n) | BigInt(lo))); break; }
-        case 4: v = String(this.double(tag)); break;
-        case 5: this.wire(tag, WIRE_LEN); r.len(); v = { unmappable: 'array' }; break;
-        case 6: this.wire(tag, WIRE_LEN); r.len(); v = { unmappable: 'map' }; break;
-        case 7: this.wire(tag, WIRE_LEN); r.len(); v = this.buf.toString('base64', r.s, r.e); break;
-        default: r.skip(tag & 7);
+      const t = r.tag();
+      switch (t >>> 3) {
+        case 1: this.utf8(t); ks = r.s; ke = r.e; break;
+        case 2: this.enter(t, 'AnyValue'); this.anyValue(); this.leave(); break;
+        default: r.skip(t & 7);
       }
     }
-    return v;
+    out.push(ks, ke, this.vs, this.ve);
+    this.leave();
   }
 
-  private string(tag: number): string {
+  /** The range anyValue() read. */
+  private vs = 0;
+  private ve = 0;
+
+  /**
+   * AnyValue as a tag value's range, spelled as pcommon's Value.AsString does (a later field wins); arrays and
+   * maps are not descended.
+   */
+  private anyValue(): void {
+    const r = this.r;
+    const text = this.text;
+    while (r.more()) {
+      const tag = r.tag();
+      const at = text.end;
+      switch (tag >>> 3) {
+        case 1: this.utf8(tag); this.vs = r.s; this.ve = r.e; continue;
+        case 2: this.wire(tag, WIRE_VARINT); text.put(r.bool() ? 'true' : 'false'); break;
+        case 3: {
+          this.wire(tag, WIRE_VARINT);
+          const lo = r.int64Parts();
+          const hi = r.hiPart;
+          // Most integers fit a double exactly: no bigint for them.
+          if (hi < 0x200000) text.put(String(hi * 4294967296 + lo));
+          else if (hi === 0xffffffff && lo !== 0) text.put(String(lo - 4294967296));
+          else text.put(String(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))));
+          break;
+        }
+        case 4: text.put(String(this.double(tag))); break;
+        case 5: this.wire(tag, WIRE_LEN); r.len(); this.vs = this.ve = ARRAY_VALUE; continue;
+        case 6: this.wire(tag, WIRE_LEN); r.len(); this.vs = this.ve = MAP_VALUE; continue;
+        case 7: this.wire(tag, WIRE_LEN); r.len(); text.putBase64(this.buf, r.s, r.e); break;
+        default: r.skip(tag & 7); continue;
+      }
+      this.vs = at;
+      this.ve = text.end;
+    }
+  }
+
+  /** A UTF-8 string field: its range in r.s/r.e (400 when it is not UTF-8). */
+  private utf8(tag: number): void {
     const r = this.r;
     this.wire(tag, WIRE_LEN);
     r.len();
     if (!isUtf8(this.buf, r.s, r.e)) throw new OtlpDecodeError(`${this.where} field ${tag >>> 3}: a string that is not valid UTF-8`);
-    return this.buf.toString('utf8', r.s, r.e);
+  }
+
+  private string(tag: number): string {
+    this.utf8(tag);
+    return this.buf.toString('utf8', this.r.s, this.r.e);
   }
 
   private fixed64(tag: number): bigint {
