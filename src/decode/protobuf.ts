@@ -110,10 +110,20 @@ export class ProtoReader {
     this.pos = p + 8;
   }
 
-  /** A fixed64 (uint64) as a bigint: OTLP's nanosecond timestamps. */
+  /** A fixed64 (uint64) as a bigint: OTLP's nanosecond timestamps. One native read, no bigint arithmetic. */
   fixed64Big(): bigint {
-    this.fixed64();
-    return (BigInt(this.hiPart) << 32n) | BigInt(this.lo);
+    const p = this.pos;
+    if (p + 8 > this.end) throw truncated();
+    this.pos = p + 8;
+    return this.view.getBigUint64(p, true);
+  }
+
+  /** An sfixed64 (int64) as a bigint. */
+  sfixed64Big(): bigint {
+    const p = this.pos;
+    if (p + 8 > this.end) throw truncated();
+    this.pos = p + 8;
+    return this.view.getBigInt64(p, true);
   }
 
   /** A fixed64 as a number (exact below 2^53). */

@@ -200,6 +200,24 @@ export class PointBuilder {
     return this;
   }
 
+  /** An integer field whose key is the UTF-8 bytes b[s..e). */
+  intFieldBytes(b: Uint8Array, s: number, e: number, v: number | bigint): this {
+    if (!this.fieldKeyBytes(b, s, e)) return this;
+    // OTLP's start_time_unix_nano is mostly the same from point to point: its text is kept.
+    if (v !== this.lastInt || this.lastIntText === '') {
+      if (typeof v === 'number' ? !Number.isSafeInteger(v) : v < MIN_I64 || v > MAX_I64) {
+        return this.refuse(`field ${JSON.stringify(Buffer.from(b.subarray(s, e)).toString())}: ${v} is not a 64-bit integer`);
+      }
+      this.lastInt = v;
+      this.lastIntText = `${v}i`;
+    }
+    this.put(this.lastIntText);
+    return this;
+  }
+
+  private lastInt: number | bigint = 0;
+  private lastIntText = '';
+
   uintField(key: string, v: number | bigint): this {
     if (!this.fieldKey(key)) return this;
     if (typeof v === 'number' ? !Number.isSafeInteger(v) || v < 0 : v < 0n || v > MAX_U64) {
@@ -237,11 +255,20 @@ export class PointBuilder {
 
   /** Ends the point with a timestamp in ns: '' when it was written, else why it was refused (nothing written). */
   end(timestampNs: bigint): string {
-    if (!this.error && (timestampNs < MIN_NS || timestampNs > MAX_NS)) this.refuse(`timestamp ${timestampNs} ns is outside InfluxDB's range`);
-    if (!this.closeFields()) return this.drop();
-    this.put(` ${timestampNs}\n`);
+    // Points of one request mostly share their timestamp: its text is kept from the last point.
+    if (timestampNs !== this.lastNs || this.lastNsText === '') {
+      if (!this.error && (timestampNs < MIN_NS || timestampNs > MAX_NS)) this.refuse(`timestamp ${timestampNs} ns is outside InfluxDB's range`);
+      if (!this.closeFields()) return this.drop();
+      this.lastNs = timestampNs;
+      this.lastNsText = ` ${timestampNs}\n`;
+    } else if (!this.closeFields()) return this.drop();
+    this.put(this.lastNsText);
     return this.commit();
   }
+
+  /** The last timestamp end() wrote (in range) and its text. */
+  private lastNs = 0n;
+  private lastNsText = '';
 
   /** Ends the point with a timestamp in ms (an integer): as end(), without a bigint. */
   endMs(timestampMs: number): string {
@@ -316,8 +343,14 @@ export class PointBuilder {
 
   /** Appends ASCII text, room ensured. */
   private put(s: string): void {
-    this.out.ensure(s.length);
-    this.out.latin1(s);
+    const out = this.out;
+    out.ensure(s.length);
+    // Numbers and timestamps are short: a loop beats a native write.
+    if (s.length > 32) { out.latin1(s); return; }
+    const d = out.data;
+    let p = out.pos;
+    for (let i = 0; i < s.length; i++) d[p++] = s.charCodeAt(i);
+    out.pos = p;
   }
 
   private refuse(reason: string): this {

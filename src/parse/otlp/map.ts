@@ -38,7 +38,7 @@ export interface MapResult {
 /** At most this many refusals are quoted in partial_success.error_message. */
 export const MAX_QUOTED = 5;
 
-const START_FIELD = 'start_time_unix_nano';
+const START_FIELD = Buffer.from('start_time_unix_nano');
 const NO_RECORDED_VALUE = 1;
 
 /** A tag as UTF-8 ranges: key bytes kb[ks..ke), value bytes vb[vs..ve); vs ARRAY_VALUE or MAP_VALUE: a value no tag holds. */
@@ -99,6 +99,8 @@ class Mapper {
   private spelledMeasurement: Buffer | undefined;
   private fast = false;
   private extra = Buffer.allocUnsafe(64);
+  private lastKey = '';
+  private lastKeyBytes: Buffer = Buffer.alloc(0);
 
   constructor(private readonly schema: OtlpSchema, private readonly b: PointBuilder, private readonly limits: MapLimits, text: TextArena) {
     this.body = text.body;
@@ -293,7 +295,7 @@ class Mapper {
   }
 
   private start(p: { readonly startTimeUnixNano: bigint }): void {
-    if (p.startTimeUnixNano !== 0n) this.b.intField(START_FIELD, BigInt.asIntN(64, p.startTimeUnixNano));
+    if (p.startTimeUnixNano !== 0n) this.b.intFieldBytes(START_FIELD, 0, START_FIELD.length, BigInt.asIntN(64, p.startTimeUnixNano));
   }
 
   private number(name: string, p: NumberPoint, v1Field: 'gauge' | 'counter'): void {
@@ -305,7 +307,11 @@ class Mapper {
     const b = this.begin(this.schema === 'prometheus-v2' ? 'prometheus' : name);
     const key = this.schema === 'prometheus-v2' ? name : v1Field;
     if (typeof p.value === 'bigint') b.intField(key, p.value);
-    else this.float(key, p.value);
+    else {
+      // The same metric's points come one after another: its key's UTF-8 kept at hand.
+      if (key !== this.lastKey) { this.lastKey = key; this.lastKeyBytes = this.bytes(key); }
+      b.floatFieldBytes(this.lastKeyBytes, 0, this.lastKeyBytes.length, p.value);
+    }
     this.start(p);
     this.end(p);
     if (!this.why) this.exemplars(name, p.exemplars);
@@ -394,7 +400,7 @@ class Mapper {
    * One without a timestamp is dropped (otel2influx would write it at the epoch), and so is one that cannot be
    * written (a repeated key, a value no tag holds).
    */
-  private exemplars(name: string, list: Exemplar[]): void {
+  private exemplars(name: string, list: readonly Exemplar[]): void {
     for (const e of list) {
       if (e.value === undefined || !e.traceId || !e.spanId || e.timeUnixNano === 0n) continue;
       // An exemplar that cannot be written is dropped alone: it is not a data point.

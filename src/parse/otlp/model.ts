@@ -70,9 +70,12 @@ export interface Exemplar {
   readonly spanId: string;
 }
 
+/** The exemplars of the many data points that have none (one frozen list, not one each). */
+export const NO_EXEMPLARS: readonly Exemplar[] = Object.freeze([]);
+
 export interface NumberPoint extends BasePoint {
   readonly value: NumberValue;
-  readonly exemplars: Exemplar[];
+  readonly exemplars: readonly Exemplar[];
 }
 
 export interface HistogramPoint extends BasePoint {
@@ -82,7 +85,7 @@ export interface HistogramPoint extends BasePoint {
   readonly max: number | undefined;
   readonly bucketCounts: number[];
   readonly explicitBounds: number[];
-  readonly exemplars: Exemplar[];
+  readonly exemplars: readonly Exemplar[];
 }
 
 export interface Buckets {
@@ -100,7 +103,7 @@ export interface ExpHistogramPoint extends BasePoint {
   readonly zeroThreshold: number;
   readonly positive: Buckets;
   readonly negative: Buckets;
-  readonly exemplars: Exemplar[];
+  readonly exemplars: readonly Exemplar[];
 }
 
 export interface SummaryPoint extends BasePoint {

@@ -5,7 +5,7 @@
 // Every string must be UTF-8 (400 otherwise); repeated scalars are read packed or unpacked.
 import { ProtoReader, ProtobufError, WIRE_I64, WIRE_LEN, WIRE_VARINT, isUtf8 } from '../../decode/protobuf.js';
 import {
-  ARRAY_VALUE, MAP_VALUE, MAX_ATTRIBUTES, MAX_BUCKETS, OtlpDecodeError, TextArena,
+  ARRAY_VALUE, MAP_VALUE, MAX_ATTRIBUTES, NO_EXEMPLARS, MAX_BUCKETS, OtlpDecodeError, TextArena,
   type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
   type HistogramPoint, type Metric, type NumberPoint, type NumberValue, type ResourceMetrics, type Scope, type ScopeMetrics, type SummaryPoint,
 } from './model.js';
@@ -212,7 +212,7 @@ class Decoder {
     this.countPoint();
     const r = this.r;
     const attributes: Attributes = [];
-    const exemplars: Exemplar[] = [];
+    let exemplars: Exemplar[] | undefined;
     let start = 0n;
     let time = 0n;
     let value: NumberValue;
@@ -225,19 +225,19 @@ class Decoder {
         case 3: time = this.fixed64(tag); break;
         case 4: this.wire(tag, WIRE_I64); value = r.double(); break;
         case 6: value = this.sfixed64(tag); break;
-        case 5: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
+        case 5: { this.enter(tag, 'Exemplar'); (exemplars ??= []).push(this.exemplar()); this.leave(); } break;
         case 8: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
         default: r.skip(tag & 7);
       }
     }
-    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, value, exemplars };
+    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, value, exemplars: exemplars ?? NO_EXEMPLARS };
   }
 
   private histogramPoint(): HistogramPoint {
     this.countPoint();
     const r = this.r;
     const attributes: Attributes = [];
-    const exemplars: Exemplar[] = [];
+    let exemplars: Exemplar[] | undefined;
     const bucketCounts: number[] = [];
     const explicitBounds: number[] = [];
     let start = 0n;
@@ -257,21 +257,21 @@ class Decoder {
         case 5: sum = this.double(tag); break;
         case 6: this.repeated64(tag, bucketCounts, () => r.fixed64Number()); break;
         case 7: this.repeated64(tag, explicitBounds, () => r.double()); break;
-        case 8: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
+        case 8: { this.enter(tag, 'Exemplar'); (exemplars ??= []).push(this.exemplar()); this.leave(); } break;
         case 10: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
         case 11: min = this.double(tag); break;
         case 12: max = this.double(tag); break;
         default: r.skip(tag & 7);
       }
     }
-    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, count, sum, min, max, bucketCounts, explicitBounds, exemplars };
+    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, count, sum, min, max, bucketCounts, explicitBounds, exemplars: exemplars ?? NO_EXEMPLARS };
   }
 
   private expPoint(): ExpHistogramPoint {
     this.countPoint();
     const r = this.r;
     const attributes: Attributes = [];
-    const exemplars: Exemplar[] = [];
+    let exemplars: Exemplar[] | undefined;
     let start = 0n;
     let time = 0n;
     let count = 0;
@@ -297,14 +297,14 @@ class Decoder {
         case 8: { this.enter(tag, 'Buckets'); positive = this.expBuckets(); this.leave(); } break;
         case 9: { this.enter(tag, 'Buckets'); negative = this.expBuckets(); this.leave(); } break;
         case 10: this.wire(tag, WIRE_VARINT); flags = r.uint32(); break;
-        case 11: { this.enter(tag, 'Exemplar'); exemplars.push(this.exemplar()); this.leave(); } break;
+        case 11: { this.enter(tag, 'Exemplar'); (exemplars ??= []).push(this.exemplar()); this.leave(); } break;
         case 12: min = this.double(tag); break;
         case 13: max = this.double(tag); break;
         case 14: zeroThreshold = this.double(tag); break;
         default: r.skip(tag & 7);
       }
     }
-    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative, exemplars };
+    return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, count, sum, min, max, scale, zeroCount, zeroThreshold, positive, negative, exemplars: exemplars ?? NO_EXEMPLARS };
   }
 
   private expBuckets(): Buckets {
@@ -466,9 +466,7 @@ class Decoder {
 
   private sfixed64(tag: number): bigint {
     this.wire(tag, WIRE_I64);
-    const r = this.r;
-    r.fixed64();
-    return BigInt.asIntN(64, (BigInt(r.hiPart) << 32n) | BigInt(r.lo));
+    return this.r.sfixed64Big();
   }
 
   private double(tag: number): number {

@@ -179,7 +179,8 @@ export class SeriesWriter {
    * spelled `key=value`, extraKeyLen bytes of key) replaces any tag of its key.
    */
   write(d: Buffer, at: number, measurement: Buffer, scope: SortedTags, extra: Buffer | undefined, extraLen: number, extraKeyLen: number): number {
-    let p = at + measurement.copy(d, at);
+    let p = at;
+    for (let k = 0; k < measurement.length; k++) d[p++] = measurement[k];
     const sb = scope.buf, sks = scope.keyStart, ske = scope.keyEnd, ste = scope.tagEnd, ns = scope.count;
     const ob = this.own, oks = this.ownStart, oke = this.ownKeyEnd, ote = this.ownEnd, no = this.n;
     let i = 0, j = 0, x = extra !== undefined;
