@@ -75,8 +75,6 @@ export class BodyPool {
   }
 }
 
-/** The process's PutRecords bodies (one pool for every client: calls, not clients, are what there are many of). */
-export const putBodies = new BodyPool();
 
 /** Replaces the i-th NUL byte of `json` with blob i's base64, in a buffer from `alloc`. */
 export function spliceBase64(json: Uint8Array, blobs: readonly Uint8Array[], alloc: (n: number) => Buffer = Buffer.allocUnsafe): Buffer {
@@ -176,10 +174,11 @@ function selfTest(): boolean {
 }
 
 /**
- * Makes a client built with the native protocol take its request bodies from `pool` and give each back once
+ * Makes a client built with the native protocol take its request bodies from `pool` (its own unless one is given)
+ * and give each back once
  * its call succeeded (a middleware around the sending of the signed request). No-op with the stock protocol.
  */
-export function recycleBodies(client: KinesisClient, pool: BodyPool = putBodies): void {
+export function recycleBodies(client: KinesisClient, pool: BodyPool = new BodyPool()): void {
   const codec = client.config.protocol instanceof NativeBase64AwsJson1_1Protocol ? client.config.protocol.getPayloadCodec() : undefined;
   if (!(codec instanceof NativeBase64Codec)) return;
   codec.pool = pool;
