@@ -38,8 +38,8 @@ export function convertRequest(body: Buffer, enc: OtlpEncoding, schema: OtlpSche
     return { ok: false, status: err.status, message: `invalid OTLP ${enc === 'json' ? 'JSON' : 'protobuf'} request: ${err.message}`, reason: err.status === 413 ? 'too_many_lines' : 'otlp_invalid', points: 0 };
   }
   // Room for what the request usually maps to (a protobuf byte becomes about 4 of lines, a JSON byte 1.5), so the
-  // batch is seldom copied as it grows; at most 8 MiB up front.
-  const guess = Math.min(8 << 20, enc === 'json' ? 1.5 * body.length : 4 * body.length);
+  // batch is seldom copied as it grows; at most 2 MiB up front.
+  const guess = Math.min(2 << 20, enc === 'json' ? 1.5 * body.length : 4 * body.length);
   const builder = new PointBuilder(new BatchWriter(64 * 1024 + guess, 1024 + (guess >> 8)));
   const maxBytes = Math.min(limits.maxBytes, Math.max(MAPPED_BYTES_FLOOR, MAPPED_BYTES_PER_BODY_BYTE * body.length));
   const mapped = mapRequest(request, schema, builder, { maxPoints, maxBytes });

@@ -82,7 +82,7 @@ class Mapper {
   /** The scope's tags (resource and scope attributes) and the data point's own, which win over them. */
   private base: Tags = [];
   private own: Tags = [];
-  private ownKeys: Set<string> | undefined;
+  private ownKeys: { has(key: string): boolean } | undefined;
   /** The request's text (TextArena): below `split` the body, above it `more`. */
   private readonly body: Uint8Array;
   private readonly more: Buffer;
@@ -183,7 +183,7 @@ class Mapper {
   }
 
   /** Attributes as tags, a later key winning, with the reason a value no tag holds refuses the points. */
-  dedupe(attrs: Tags): { tags: Tags; why: string } {
+  dedupe(attrs: Tags): { tags: Tags; why: string; seen?: ReadonlyMap<string, number> } {
     const tags: Tags = [];
     let seen: Map<string, number> | undefined;
     for (const t of attrs) {
@@ -193,15 +193,16 @@ class Mapper {
       // Few attributes: a scan; many: a map (a request of many attributes costs linear time).
       if (seen === undefined && tags.length >= 16) seen = new Map(tags.map((x, i) => [keyOf(x), i]));
       let at = -1;
-      if (seen) at = seen.get(keyOf(t)) ?? -1;
+      const key = seen ? keyOf(t) : '';
+      if (seen) at = seen.get(key) ?? -1;
       else for (let i = 0; i < tags.length; i++) if (sameKey(tags[i], kb, ks, ke)) { at = i; break; }
       if (at >= 0) tags[at] = t;
       else {
-        seen?.set(keyOf(t), tags.length);
+        seen?.set(key, tags.length);
         tags.push(t);
       }
     }
-    return { tags, why: '' };
+    return { tags, why: '', seen };
   }
 
   /** The data point's attributes on the series path: true when they all took it. */
@@ -227,7 +228,7 @@ class Mapper {
     const d = this.dedupe(this.tags(attrs));
     if (d.why) this.why = d.why;
     this.own = d.tags;
-    if (d.tags.length > 8) this.ownKeys = new Set(d.tags.map(keyOf));
+    if (d.tags.length > 8) this.ownKeys = d.seen ?? new Set(d.tags.map(keyOf));
   }
 
   private ownHas(t: Tag): boolean {
