@@ -78,13 +78,16 @@ t.test('order per series through partial retries: the first of two records in a 
     const stream = 'ordered';
     const { engine } = makeEngine(proxy.endpoint, [stream], { shardRateLimitPercent: 0, aggregation, lingerMs: 5 });
     await engine.start();
-    // Four series written in order, in many small writes that overlap: many records per shard queue up.
+    // Series written in order, in many small writes that overlap: many records per shard queue up. With `none` a
+    // series' records go one per call (order), so 16 series of ~19 points rather than 4 of 75 (75 round trips
+    // and their backoffs in a row neared the 15 s deadline at load 20).
     const writes: Array<Promise<void>> = [];
     const writesOf = aggregation === 'none' ? 15 : 60;
+    const series = aggregation === 'none' ? 16 : 4;
     for (let w = 0; w < writesOf; w++) {
       const lines = Array.from({ length: 20 }, (_, j) => {
         const i = w * 20 + j;
-        return `m,agg=${aggregation},s=${i % 4} seq=${i}i ${1_000_000 + i}`;
+        return `m,agg=${aggregation},s=${i % series} seq=${i}i ${1_000_000 + i}`;
       });
       writes.push(engine.submit(stream, batchFromLines(lines)));
       if (w % 6 === 5) await sleep(2);

@@ -138,7 +138,9 @@ export class StreamSender {
     // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
     const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.starts, enc.ends) : enc;
     if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
-    const verdict = this.gate.admit(byGroup, bytes, enc.keys.length, this.s.aggregation === 'none' ? enc.keys : undefined);
+    // One point per record: a key's records go one per call (order per series); random keys never repeat.
+    const pointKeys = this.s.aggregation === 'none' && this.s.partitionKey.method !== 'random' ? enc.keys : undefined;
+    const verdict = this.gate.admit(byGroup, bytes, enc.keys.length, pointKeys);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -150,7 +152,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.keys.length, enc.bytes, byGroup, enc.keys);
+    q.admitted(enc.keys.length, enc.bytes, byGroup, pointKeys);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
