@@ -105,7 +105,11 @@ t.test('emulator paused 5 s mid-load: late submits get deadline, the rest is del
   const resumedAt = Date.now() + 6500;
   const pause = setTimeout(() => k.pause(), 1500);
   const resume = setTimeout(() => k.resume(), 6500);
-  const load = await runLoad(engine, 'paused', { clients: 4, durationMs: 9500, tag: 'pa' });
+  // Writing goes on past 9.5 s (up to a minute more, for a starved machine) until a write started after the resume
+  // is acknowledged.
+  let deliveredAfterResume = false;
+  const onOutcome = (o: SubmitOutcome): void => void (o.ok && o.startedAt > resumedAt && (deliveredAfterResume = true));
+  const load = await runLoad(engine, 'paused', { clients: 4, durationMs: 9500, tag: 'pa', onOutcome, until: () => deliveredAfterResume });
   clearTimeout(pause);
   clearTimeout(resume);
   k.resume();
@@ -145,8 +149,12 @@ t.test('shutdown mid-load: drains what was accepted, refuses the rest, within th
   const { engine } = makeEngine(proxy.endpoint, ['shutdown'], { ...fault, lingerMs: 100 });
   await engine.start();
   let stopping = false;
-  const loadP = runLoad(engine, 'shutdown', { clients: 6, durationMs: 8000, tag: 'sd', stop: () => stopping });
-  await new Promise((r) => setTimeout(r, 2000));
+  let acknowledged = 0;
+  const onOutcome = (o: SubmitOutcome): void => void (o.ok && acknowledged++);
+  const loadP = runLoad(engine, 'shutdown', { clients: 6, durationMs: 600_000, tag: 'sd', onOutcome, stop: () => stopping });
+  // Mid-load: at least 2 s of writes, and some acknowledged (on a starved machine the first take longer).
+  const loadFrom = Date.now();
+  await waitFor(async () => acknowledged >= 1 && Date.now() - loadFrom >= 2000, 120_000, 20).catch(() => undefined);
   const t0 = Date.now();
   await engine.shutdown(3000);
   const took = Date.now() - t0;
