@@ -97,6 +97,7 @@ class Mapper {
   private readonly series = new SeriesWriter();
   private sorted: SortedTags | undefined;
   private spelledMeasurement: Buffer | undefined;
+  private readonly measurements = new Map<string, Buffer | null>();
   private fast = false;
   private extra = Buffer.allocUnsafe(64);
   private lastKey = '';
@@ -135,7 +136,13 @@ class Mapper {
   metric(metric: Metric, base: { tags: Tags; why: string }, sorted?: SortedTags): void {
     this.base = base.tags;
     this.sorted = sorted;
-    this.spelledMeasurement = sorted && spellMeasurement(this.bytes(this.schema === 'prometheus-v2' ? 'prometheus' : metric.name));
+    if (sorted) {
+      // Spelled once per name: v2's measurement is always `prometheus`.
+      const name = this.schema === 'prometheus-v2' ? 'prometheus' : metric.name;
+      let m = this.measurements.get(name);
+      if (m === undefined) this.measurements.set(name, (m = spellMeasurement(this.bytes(name)) ?? null));
+      this.spelledMeasurement = m ?? undefined;
+    } else this.spelledMeasurement = undefined;
     for (const p of metric.points) {
       this.dataPoints++;
       const pos = this.b.out.pos;

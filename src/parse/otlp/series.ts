@@ -15,7 +15,7 @@ export const MAX_OWN = 8;
  * [keyStart, keyEnd) of its key and tagEnd (a tag starts at keyStart - 1, its comma).
  */
 export class SortedTags {
-  constructor(readonly buf: Buffer, readonly keyStart: Uint32Array, readonly keyEnd: Uint32Array, readonly tagEnd: Uint32Array) {}
+  constructor(readonly buf: Buffer, readonly keyStart: readonly number[], readonly keyEnd: readonly number[], readonly tagEnd: readonly number[]) {}
   get count(): number {
     return this.keyStart.length;
   }
@@ -54,19 +54,20 @@ export class TagSpeller {
   sorted(): SortedTags | undefined {
     if (!this.ok) return undefined;
     const n = this.starts.length;
-    const idx = Array.from({ length: n }, (_, i) => i);
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) idx.push(i);
     const b = this.buf;
-    idx.sort((x, y) => cmpBytes(b, this.starts[x], this.keyEnds[x], b, this.starts[y], this.keyEnds[y]));
+    if (n > 1) idx.sort((x, y) => cmpBytes(b, this.starts[x], this.keyEnds[x], b, this.starts[y], this.keyEnds[y]));
     const out = Buffer.allocUnsafe(this.pos + n);
-    const ks = new Uint32Array(n), ke = new Uint32Array(n), te = new Uint32Array(n);
+    const ks: number[] = [], ke: number[] = [], te: number[] = [];
     let p = 0;
     for (let i = 0; i < n; i++) {
       const t = idx[i];
       out[p++] = Byte.COMMA;
-      ks[i] = p;
-      ke[i] = p + this.keyEnds[t] - this.starts[t];
+      ks.push(p);
+      ke.push(p + this.keyEnds[t] - this.starts[t]);
       p += b.copy(out, p, this.starts[t], this.ends[t]);
-      te[i] = p;
+      te.push(p);
     }
     return new SortedTags(out, ks, ke, te);
   }
