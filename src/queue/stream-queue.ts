@@ -23,6 +23,8 @@ export interface QueuedRecord {
 
 /** One-point records looked at per shard and call, in calls' worth of records (past those held back for their key). */
 const SCAN_PER_CALL = 4;
+/** ...and held back in a row before the look ends: every key of the shard is in the call by then, most likely. */
+const HELD_RUN = 32;
 
 export interface TakeLimits {
   maxRecords: number;
@@ -173,6 +175,7 @@ export class StreamQueue {
       visited.push(group);
       if (this.busy.has(group)) continue;
       let took = false;
+      let held = 0;
       const keys = onePerGroup ? undefined : new Set<string>();
       // How far past the records held back (their key is in this call already) to look for other keys.
       const scan = onePerGroup ? line.length : SCAN_PER_CALL * limits.maxRecords;
@@ -183,7 +186,8 @@ export class StreamQueue {
           drop(r);
           return 'take';
         }
-        if (keys?.has(r.packed.partitionKey)) return 'keep';
+        if (keys?.has(r.packed.partitionKey)) return ++held > HELD_RUN ? 'stop' : 'keep';
+        held = 0;
         if (r.notBefore > now) {
           wakeAt = Math.min(wakeAt, r.notBefore);
           return 'stop';
