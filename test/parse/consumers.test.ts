@@ -12,6 +12,13 @@ import { HAND, mutations, telegrafLines } from './cases.js';
 const V1: ParseOptions = { precision: 'ns', receivedAtNs: 1732600000123456789n, allowUnsigned: false, allowCRLF: false };
 const V2: ParseOptions = { ...V1, allowUnsigned: true, allowCRLF: true };
 
+/**
+ * A point's key with its tags in one order: kinflux sorts tags by their escaped bytes (InfluxDB's series key),
+ * Telegraf by the unescaped key, and an escape can order two keys differently (`\\-` and `\\="`): the same tags.
+ */
+const sameTags = (p: ReturnType<typeof decodeLine>): string =>
+  pointKey({ ...p, tags: [...p.tags].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))) });
+
 /** Problems with the records of `body`: '' when each line reads back in Telegraf's grammar as kinflux's point. */
 function problems(body: string, o: ParseOptions): string[] {
   const r = parseLines(Buffer.from(body), o);
@@ -22,7 +29,7 @@ function problems(body: string, o: ParseOptions): string[] {
     const ours = decodeLine(r.points.data, r.points.starts[i], r.points.starts[i + 1]);
     const theirs = readTelegrafLines(line);
     if (theirs instanceof Error) { out.push(`${JSON.stringify(body)}: Telegraf refuses ${JSON.stringify(line.toString())}: ${theirs.message}`); continue; }
-    if (theirs.length !== 1 || pointKey(theirs[0]) !== pointKey(ours)) out.push(`${JSON.stringify(body)}: ${JSON.stringify(line.toString())} reads as ${theirs.map(pointKey).join(' | ')}, kinflux ${pointKey(ours)}`);
+    if (theirs.length !== 1 || sameTags(theirs[0]) !== sameTags(ours)) out.push(`${JSON.stringify(body)}: ${JSON.stringify(line.toString())} reads as ${theirs.map(pointKey).join(' | ')}, kinflux ${pointKey(ours)}`);
   }
   return out;
 }
@@ -48,7 +55,7 @@ t.test('random lines: whatever kinflux accepts, Telegraf\'s grammar reads the sa
     let p: string[];
     try { p = problems(l + "\n", v2 ? V2 : V1); } catch (e) { throw new Error(`${JSON.stringify(l)}: ${String(e)}`); }
     if (p.length) throw new Error(p[0]);
-  }), { numRuns: 30000 });
+  }), { numRuns: 30000, examples: [['a,\\\\="=a,\\\\-=a a=""a', false]] }); // an escape that orders tags differently
   t.pass('30000 lines');
 });
 
