@@ -21,10 +21,13 @@ export interface QueuedRecord {
   notBefore: number;
 }
 
-/** One-point records looked at per shard and call, in calls' worth of records (past those held back for their key). */
+/**
+ * One-point records looked at per shard and call, in calls' worth of records (past those held back for their key).
+ * The look never ends early at a run of one key: a write sorted by series puts each series' records in one run, and
+ * the keys behind a run must still go in this call, or they would wait a round trip per record of the run, longer
+ * than admission (keyWait: each key on its own) counts, and miss the deadline it was taken for.
+ */
 const SCAN_PER_CALL = 4;
-/** ...and held back in a row before the look ends: every key of the shard is in the call by then, most likely. */
-const HELD_RUN = 32;
 
 export interface TakeLimits {
   maxRecords: number;
@@ -175,7 +178,6 @@ export class StreamQueue {
       visited.push(group);
       if (this.busy.has(group)) continue;
       let took = false;
-      let held = 0;
       const keys = onePerGroup ? undefined : new Set<string>();
       // How far past the records held back (their key is in this call already) to look for other keys.
       const scan = onePerGroup ? line.length : SCAN_PER_CALL * limits.maxRecords;
@@ -186,8 +188,7 @@ export class StreamQueue {
           drop(r);
           return 'take';
         }
-        if (keys?.has(r.packed.partitionKey)) return ++held > HELD_RUN ? 'stop' : 'keep';
-        held = 0;
+        if (keys?.has(r.packed.partitionKey)) return 'keep';
         if (r.notBefore > now) {
           wakeAt = Math.min(wakeAt, r.notBefore);
           return 'stop';

@@ -93,6 +93,23 @@ t.test('take: one record per group per call (aggregated records), or one per par
   t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 60, pacer, () => {}, false).records, [x4], 'then the next');
 });
 
+t.test('take, one point per record: a write sorted by series sends every series in each call (runs of a key never end the look)', async (t) => {
+  const k = new StreamQueue(new RecordPacker({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20), true);
+  const live = new Ticket(1, () => {});
+  const pacer = new ShardPacer(0);
+  for (let s = 0; s < 8; s++) for (let i = 0; i < 100; i++) rec(k, 's0', live, 100, `series${s}`);
+  let calls = 0;
+  const sizes: number[] = [];
+  for (let got = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records; got.length > 0; got = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records) {
+    calls++;
+    sizes.push(got.length);
+    for (const r of got) k.landed(r);
+  }
+  // Admission counts 100 round trips for this write (keyWait: its largest key); delivery must not need more.
+  t.equal(calls, 100, '100 calls for 8 series of 100 points');
+  t.same(sizes.slice(0, 3), [8, 8, 8], 'each call carries one record of every series');
+});
+
 t.test('ticket resolves when its last record is accepted, once', async (t) => {
   let settled = 0;
   const tk = new Ticket(10, () => settled++);

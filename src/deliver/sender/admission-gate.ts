@@ -23,6 +23,10 @@ const TELEGRAF_TIMEOUT_MS = 5000;
  * "send less" for good). Kinesis answers in tens of ms.
  */
 const TYPICAL_ROUND_TRIP_S = 0.05;
+/** The most one call counts for (a stall until the call's timeout counts as this). */
+const ROUND_TRIP_CAP_S = 1;
+/** How long the learnt round trip holds without a call to renew it. */
+const ROUND_TRIP_MEMORY_MS = 5000;
 
 export class AdmissionGate {
   private readonly policy: AdmissionPolicy;
@@ -32,8 +36,9 @@ export class AdmissionGate {
   /** Each group's share of a write's encoded bytes lately, and encoded bytes per canonical body byte (saturated()). */
   private readonly shares = new Map<string, number>();
   private encodedPerBodyByte = 1;
-  /** Seconds per PutRecords call lately (moving average; 0: none yet), for keyWait. */
+  /** Seconds per PutRecords call lately (moving average from the typical one; 0: none yet), for keyWait. */
   private roundTripS = 0;
+  private roundTripAt = 0;
 
   constructor(
     private readonly stream: string,
@@ -107,9 +112,22 @@ export class AdmissionGate {
     if (bodyBytes > 0) this.encodedPerBodyByte = this.encodedPerBodyByte * 0.8 + (0.2 * bytes) / bodyBytes;
   }
 
-  /** A PutRecords call of this stream took this long (the sender's view: queueing in the client included). */
-  noteRoundTrip(seconds: number): void {
-    this.roundTripS = this.roundTripS ? this.roundTripS * 0.8 + seconds * 0.2 : seconds;
+  /**
+   * A PutRecords call of this stream took this long (the sender's view: queueing in the client included). A call
+   * that stalled until its timeout counts as ROUND_TRIP_CAP_S: one stall must not make writes of a few points per
+   * key look undeliverable for the many calls it takes a moving average to forget it.
+   */
+  noteRoundTrip(seconds: number, now = Date.now()): void {
+    this.roundTripS = this.roundTrip(now) * 0.8 + Math.min(seconds, ROUND_TRIP_CAP_S) * 0.2;
+    this.roundTripAt = now;
+  }
+
+  /**
+   * The learnt round trip while calls keep coming; after ROUND_TRIP_MEMORY_MS without one, the typical one. Only
+   * calls update it, and a stream whose writes are all refused on it makes none: it must not keep them refused.
+   */
+  private roundTrip(now: number): number {
+    return this.roundTripS && now - this.roundTripAt < ROUND_TRIP_MEMORY_MS ? this.roundTripS : TYPICAL_ROUND_TRIP_S;
   }
 
   /**
@@ -131,7 +149,7 @@ export class AdmissionGate {
     if (!keys) return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
     const counts = new Map<string, number>();
     for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-    const roundTripS = this.roundTripS || TYPICAL_ROUND_TRIP_S;
+    const roundTripS = this.roundTrip(now);
     const byKey = keyWait(
       Array.from(counts, ([k, count]) => ({ count, ahead: this.queue.keyBacklog(k) })),
       roundTripS,
