@@ -159,8 +159,8 @@ export class StreamQueue {
    * and the pacer allow, one per partition key: the later records of a key stay in line, in order, and those of
    * other keys behind them may go. Kinesis may fail any entry of a call and store the rest, so two records of a
    * series in one call could land in the wrong order; one per key (series) and call, and one call per shard at a
-   * time, mean a record is sent only once every earlier record of its series is stored. Orphans met on the
-   * way are handed to `drop`. Returns the records and when to look again (Infinity: not waiting on time).
+   * time, mean a record is sent only once every earlier record of its series is stored (`onePerKey` false: keys
+   * that are not series, no such rule). Orphans met on the way are handed to `drop`. Returns the records and when to look again (Infinity: not waiting on time).
    */
   take(
     limits: TakeLimits,
@@ -168,6 +168,7 @@ export class StreamQueue {
     pacer: ShardPacer,
     drop: (r: QueuedRecord) => void,
     onePerGroup: boolean,
+    onePerKey = true,
   ): { records: QueuedRecord[]; wakeAt: number } {
     const records: QueuedRecord[] = [];
     let bytes = 0;
@@ -178,7 +179,7 @@ export class StreamQueue {
       visited.push(group);
       if (this.busy.has(group)) continue;
       let took = false;
-      const keys = onePerGroup ? undefined : new Set<string>();
+      const keys = onePerGroup || !onePerKey ? undefined : new Set<string>();
       // How far past the records held back (their key is in this call already) to look for other keys.
       const scan = onePerGroup ? line.length : SCAN_PER_CALL * limits.maxRecords;
       line.removeWhere(scan, (r) => {

@@ -75,6 +75,21 @@ t.test('none: the first of two records of a series in a call fails; the second n
   t.same(inversions(k, 's'), [], 'order per series: no point stored before an earlier one of its series');
 });
 
+t.test('none with a measurement key: a call carries many records of the key (one per call would move a measurement one point per round trip)', async (t) => {
+  const k = new ScriptedKinesis({ s: { shards: 1 } });
+  const calls: number[] = [];
+  k.onPut = (call) => {
+    calls.push(call.entries.length);
+    return undefined;
+  };
+  const h = await senderOn(k, 's', { aggregation: 'none', partitionKey: { method: 'measurement' } });
+  t.teardown(h.stop);
+  // 2,000 points of one measurement (8 series) in one write: taken, not a 413 for too many of one key.
+  await h.sender.submit(batch(seqLines(2000, 8)));
+  t.equal(storedLines(k.records('s')).length, 2000, 'every point stored once');
+  t.ok(Math.max(...calls) > 100, `calls of up to ${Math.max(...calls)} records`);
+});
+
 t.test('throttled entries and throttled calls are retried until stored; the shard is paced down', async (t) => {
   const k = new ScriptedKinesis({ s: { shards: 2 } });
   let calls = 0;
