@@ -55,8 +55,9 @@ export interface RemoteWriteResult {
 }
 
 export const MAX_ERRORS = 10;
-/** Most bytes of output allocated before decoding (more is grown into as points come). */
-const PRESIZE_CAP = 32 << 20;
+/** Most bytes of output allocated before decoding (more is grown into as points come): a batch as Prometheus sends
+ * it needs far less, and a hostile body must not reserve many MiB it never fills. */
+const PRESIZE_CAP = 4 << 20;
 /** Most labels in one series: more is refused (Prometheus' own default limit is none; real series have < 100). */
 export const MAX_LABELS = 1024;
 /** The bits of Prometheus' stale marker NaN (value.StaleNaN). */
