@@ -12,7 +12,7 @@
 // .cpuprofile there and prints its top frames and a breakdown by stage (bench/lib/profile-stages.mjs). --compare-dist DIR
 // runs a second kinflux from another build (e.g. a copy of main's dist/ beside a node_modules link) in alternating turns.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -24,6 +24,7 @@ import { startForwarder } from './lib/forwarder.mjs';
 import { startFloor } from './lib/floor.mjs';
 import { profileReport } from './lib/profile-stages.mjs';
 import { parseLines } from '../dist/parse/index.js';
+import { cpuMs, tree } from './lib/proc-cpu.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,35 +51,8 @@ const LINES_PER_BODY = 1000;
 
 const all = telegrafLineArray(LINES_PER_BODY * 8);
 const bodies = Array.from({ length: 8 }, (_, i) => all.slice(i * LINES_PER_BODY, (i + 1) * LINES_PER_BODY).join('\n') + '\n');
-
-const TICK_MS = 1000 / 100; // /proc stat ticks (USER_HZ = 100 on Linux)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The pid and every descendant pid. */
-function tree(pid) {
-  const kids = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(d));
-    } catch {}
-  }
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []));
-  return out;
-}
-function cpuMs(pids) {
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime + stime
-    } catch {}
-  }
-  return ticks * TICK_MS;
-}
 function rssMiB(pids) {
   let kb = 0;
   for (const p of pids) {

@@ -8,7 +8,6 @@
 // machine's load hits all three alike; CPU is kinflux's own (utime + stime from /proc), the sink accepts every
 // PutRecords at once by default (the stand-in's null mode, test/kit/kinesis-standin.ts), so the figures are kinflux's cost alone.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { MeterProvider, MetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -16,6 +15,7 @@ import { ProtobufMetricsSerializer, JsonMetricsSerializer } from '@opentelemetry
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
 import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
 import { telegrafLineArray } from '../test/kit/telegraf-lines.ts';
+import { cpuMs, tree } from './lib/proc-cpu.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,31 +68,6 @@ async function otlpBodies() {
 }
 const otlp = await otlpBodies();
 
-const TICK_MS = 1000 / 100;
-function tree(pid) {
-  const kids = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(d));
-    } catch {}
-  }
-  const res = [pid];
-  for (let i = 0; i < res.length; i++) res.push(...(kids.get(res[i]) ?? []));
-  return res;
-}
-function cpuMs(pids) {
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return ticks * TICK_MS;
-}
 
 async function startKinflux(endpoint, cli = new URL('../dist/cli.js', import.meta.url).pathname) {
   const port = await freePort();

@@ -11,13 +11,14 @@
 // --lines adds a turn of the same points as line protocol on /write (kinflux's own mapping of the requests), which
 // shows what the remote_write decoding adds.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKinesisLocal, freePort } from '../dist/emulator/kinesis-local.js';
 import { startKinesisStandin } from '../test/kit/kinesis-standin.ts';
 import { labels, snappy, v1Proto } from '../test/helpers/remote-write.ts';
+import { cpuMs, tree } from './lib/proc-cpu.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,31 +65,6 @@ function nextBody(s) {
   return snappy(s.proto);
 }
 
-const TICK_MS = 1000 / 100; // /proc stat ticks (USER_HZ = 100)
-function tree(pid) {
-  const kids = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(d));
-    } catch {}
-  }
-  const res = [pid];
-  for (let i = 0; i < res.length; i++) res.push(...(kids.get(res[i]) ?? []));
-  return res;
-}
-function cpuMs(pids) {
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return ticks * TICK_MS;
-}
 async function waitReady(url) {
   for (let i = 0; i < 600; i++) {
     if (await fetch(url).then((r) => r.ok, () => false)) return;
