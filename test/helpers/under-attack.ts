@@ -3,8 +3,11 @@
 // memory budget and /ping p99 stays <= 100 ms.
 // The p99 is kinflux's, not the prober's: this test process tracks its own event-loop delay, and a ping during
 // which the prober itself was late by more than PROBER_LATE_MS (descheduled on a loaded machine, e.g. beside
-// CPU burners) is left out and counted; the caller bounds how many may be left out.
+// CPU burners) is left out and counted; the caller bounds how many may be left out. What the machine alone costs
+// a process at the same time is measured on a bystander: a bare HTTP server in its own process, pinged in turn
+// with kinflux during the attack (the prober cannot see kinflux descheduled, but it can see a bystander be).
 import type { Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -41,6 +44,8 @@ export interface Probe {
   readonly p99: number;
   /** p99 of the same pings in the 1.5 s before the attack: what the loaded machine alone costs. */
   readonly quietP99: number;
+  /** p99 of a bystander process's /ping during the attack, pinged in turn with kinflux: the machine's cost then. */
+  readonly bystanderP99: number;
   readonly idleRss: number;
   readonly peakRss: number;
   summary(): string;
@@ -59,11 +64,17 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
   const lateness = monitorEventLoopDelay({ resolution: 2 });
   lateness.enable();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const ping = (): Promise<Ping> =>
+  const bystanderAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const bystander = spawn(process.execPath, ['-e', "require('node:http').createServer((q, s) => s.end()).listen(0, '127.0.0.1', function () { process.send(this.address().port); })"], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const bystanderPort = await new Promise<number>((resolve, reject) => {
+    bystander.once('message', (m) => resolve(Number(m)));
+    bystander.once('error', reject);
+  });
+  const ping = (to = port, via = agent): Promise<Ping> =>
     new Promise((resolve, reject) => {
       lateness.reset();
       const t0 = process.hrtime.bigint();
-      const req = request({ host: '127.0.0.1', port, path: '/ping', agent }, (res) => {
+      const req = request({ host: '127.0.0.1', port: to, path: '/ping', agent: via }, (res) => {
         res.resume();
         res.on('end', () => {
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -93,6 +104,7 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
       await new Promise((r) => setTimeout(r, everyMs));
     }
     const pings: Ping[] = [];
+    const bystanderPings: Ping[] = [];
     let done = false;
     let failed = 0;
     const pinger = (async () => {
@@ -104,6 +116,7 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
           pings.push({ ms: Infinity, proberLateMs: 0 });
           if (failed > 20) return;
         }
+        bystanderPings.push(await ping(bystanderPort, bystanderAgent));
         await new Promise((r) => setTimeout(r, everyMs));
       }
     })();
@@ -117,20 +130,24 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
     const kept = pings.filter((p) => p.proberLateMs <= PROBER_LATE_MS);
     const p99 = pct(kept.map((p) => p.ms), 0.99);
     const quietP99 = pct(quiet.filter((p) => p.proberLateMs <= PROBER_LATE_MS).map((p) => p.ms), 0.99);
+    const bystanderP99 = pct(bystanderPings.filter((p) => p.proberLateMs <= PROBER_LATE_MS).map((p) => p.ms), 0.99);
     const left = pings.length - kept.length;
     return {
       pings,
       left,
       p99,
       quietP99: Number.isFinite(quietP99) ? quietP99 : 0,
+      bystanderP99: Number.isFinite(bystanderP99) ? bystanderP99 : 0,
       idleRss,
       peakRss,
       summary: () =>
         `/ping p50 ${pct(kept.map((p) => p.ms), 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...kept.map((p) => p.ms)).toFixed(1)} ms over ${kept.length} pings ` +
-        `(${left} left out: the prober was late by more than ${PROBER_LATE_MS} ms), p99 before the attack ${Number.isFinite(quietP99) ? quietP99.toFixed(1) : '-'} ms; RSS idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peakRss / MiB).toFixed(0)} MiB`,
+        `(${left} left out: the prober was late by more than ${PROBER_LATE_MS} ms), p99 before the attack ${Number.isFinite(quietP99) ? quietP99.toFixed(1) : '-'} ms, a bystander's p99 during it ${Number.isFinite(bystanderP99) ? bystanderP99.toFixed(1) : '-'} ms; RSS idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peakRss / MiB).toFixed(0)} MiB`,
     };
   } finally {
     agent.destroy();
+    bystanderAgent.destroy();
+    bystander.kill();
     lateness.disable();
   }
 }
@@ -143,7 +160,8 @@ export function checkProbe(t: Test, probe: Probe, alive: boolean, budget: number
   const kept = probe.pings.length - probe.left;
   t.ok(kept >= minPings, `${kept} pings kept (>= ${minPings})`);
   t.ok(probe.left <= probe.pings.length / 5, `at most a fifth left out: ${probe.left} of ${probe.pings.length}`);
-  // 100 ms on top of what the machine alone costs (a few ms when quiet; more beside CPU burners).
-  const bound = 100 + probe.quietP99;
-  t.ok(probe.p99 <= bound, `/ping p99 ${probe.p99.toFixed(1)} ms <= 100 ms + p99 before the attack (${probe.quietP99.toFixed(1)} ms)`);
+  // 100 ms on top of what the machine alone costs a process (a few ms when quiet; more beside CPU burners): the
+  // larger of kinflux's own p99 before the attack and a bystander process's p99 during it.
+  const machine = Math.max(probe.quietP99, probe.bystanderP99);
+  t.ok(probe.p99 <= 100 + machine, `/ping p99 ${probe.p99.toFixed(1)} ms <= 100 ms + what the machine alone costs (${machine.toFixed(1)} ms)`);
 }
