@@ -133,14 +133,21 @@ class JsonDecoder {
     return undefined;
   }
 
-  private histogramPoint(v: unknown, at: string): HistogramPoint {
-    const o = this.obj(v, at);
+  /** The count, sum, min and max that histograms and exponential histograms share. */
+  private counts(o: Obj, at: string): Pick<HistogramPoint, 'count' | 'sum' | 'min' | 'max'> {
     return {
-      ...this.base(o, at),
       count: this.u64num(o.count, `${at}.count`),
       sum: this.optDouble(o.sum, `${at}.sum`),
       min: this.optDouble(o.min, `${at}.min`),
       max: this.optDouble(o.max, `${at}.max`),
+    };
+  }
+
+  private histogramPoint(v: unknown, at: string): HistogramPoint {
+    const o = this.obj(v, at);
+    return {
+      ...this.base(o, at),
+      ...this.counts(o, at),
       bucketCounts: this.buckets(o.bucketCounts, `${at}.bucketCounts`, (x, a) => this.u64num(x, a)),
       explicitBounds: this.buckets(o.explicitBounds, `${at}.explicitBounds`, (x, a) => this.double(x, a)),
       exemplars: this.exemplars(o.exemplars, `${at}.exemplars`),
@@ -151,10 +158,7 @@ class JsonDecoder {
     const o = this.obj(v, at);
     return {
       ...this.base(o, at),
-      count: this.u64num(o.count, `${at}.count`),
-      sum: this.optDouble(o.sum, `${at}.sum`),
-      min: this.optDouble(o.min, `${at}.min`),
-      max: this.optDouble(o.max, `${at}.max`),
+      ...this.counts(o, at),
       scale: this.i32(o.scale, `${at}.scale`),
       zeroCount: this.u64num(o.zeroCount, `${at}.zeroCount`),
       zeroThreshold: o.zeroThreshold == null ? 0 : this.double(o.zeroThreshold, `${at}.zeroThreshold`),
