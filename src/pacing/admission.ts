@@ -56,32 +56,6 @@ export function weighRecords(groups: readonly string[], starts: readonly number[
   return { byGroup, bytes };
 }
 
-/** A write's points of one partition key (one point per record), and that key's records admitted before it and not yet done. */
-export interface KeyPart {
-  count: number;
-  ahead: number;
-}
-
-/**
- * With one point per record a shard's call carries one record per partition key, so that no record of a series
- * lands before an earlier one that failed (queue/stream-queue.ts take()): a key's records go one per round trip.
- * The verdict on a write whose keys are `parts`, at `roundTripS` per call: the shards' rule (admissionWait),
- * counted in round trips. `most`: the largest count of one key (past deadlineS ÷ round trip it never fits: 413).
- */
-export function keyWait(parts: Iterable<KeyPart>, roundTripS: number, policy: AdmissionPolicy): AdmissionVerdict & { most: number } {
-  let waitS = 0;
-  let etaS = 0;
-  let most = 0;
-  for (const p of parts) {
-    const ahead = p.ahead * roundTripS;
-    const own = p.count * roundTripS;
-    most = Math.max(most, p.count);
-    etaS = Math.max(etaS, ahead + own);
-    waitS = Math.max(waitS, ahead - Math.max(policy.minAheadS, policy.horizonS - own), ahead + own - policy.deadlineS);
-  }
-  return { refuse: waitS > 0, seconds: waitS, etaS, most };
-}
-
 /** Drain estimate that answers a write well inside 1 s (p99 of 204s, issue 11), with room for a rate cut. */
 export const ADMIT_HORIZON_S = 0.25;
 /**

@@ -29,27 +29,6 @@ export class Deque<T> {
     return x;
   }
 
-  /**
-   * Walks the first `scan` items front to back, asking `decide` of each: `take` removes it, `keep` leaves it in
-   * place, `stop` ends the walk. Kept items keep their order and their place before the rest. O(items walked).
-   */
-  removeWhere(scan: number, decide: (x: T) => 'take' | 'keep' | 'stop'): void {
-    const end = Math.min(this.items.length, this.head + scan);
-    const taken: boolean[] = [];
-    let i = this.head;
-    for (; i < end; i++) {
-      const d = decide(this.items[i]);
-      if (d === 'stop') break;
-      taken.push(d === 'take');
-    }
-    // Close the gaps: kept items slide back towards the first item not walked.
-    let w = i;
-    for (let j = i - 1; j >= this.head; j--) if (!taken[j - this.head]) this.items[--w] = this.items[j];
-    for (let j = this.head; j < w; j++) (this.items as Array<T | undefined>)[j] = undefined;
-    this.head = w;
-    this.compact();
-  }
-
   private compact(): void {
     // Now and then, so the array does not grow forever.
     if (this.head > 1024 && this.head * 2 > this.items.length) {

@@ -21,14 +21,6 @@ export interface QueuedRecord {
   notBefore: number;
 }
 
-/**
- * One-point records looked at per shard and call, in calls' worth of records (past those held back for their key).
- * The look never ends early at a run of one key: a write sorted by series puts each series' records in one run, and
- * the keys behind a run must still go in this call, or they would wait a round trip per record of the run, longer
- * than admission (keyWait: each key on its own) counts, and miss the deadline it was taken for.
- */
-const SCAN_PER_CALL = 4;
-
 export interface TakeLimits {
   maxRecords: number;
   maxBytes: number;
@@ -55,8 +47,6 @@ export class StreamQueue {
    * per record, each point weighs at least its share of the record limit (recordWeight).
    */
   private readonly groupBytes = new Map<string, number>();
-  /** One point per record: records per partition key admitted and not yet done (a key's records go one per call). */
-  private readonly keyCounts = new Map<string, number>();
   /** Records per group in a PutRecords call now: later records of the group wait for them (order). */
   private readonly busy = new Map<string, number>();
 
@@ -77,17 +67,10 @@ export class StreamQueue {
     return this.bytes === 0 && this.readyCount === 0 && !this.packer.hasOpen;
   }
 
-  /** `keys`: with one point per record, each admitted point's partition key (keyBacklog). */
-  admitted(points: number, bytes: number, byGroup?: ReadonlyMap<string, number>, keys?: readonly string[]): void {
+  admitted(points: number, bytes: number, byGroup?: ReadonlyMap<string, number>): void {
     this.points += points;
     this.bytes += bytes;
     if (byGroup) for (const [g, n] of byGroup) this.groupBytes.set(g, (this.groupBytes.get(g) ?? 0) + n);
-    if (this.onePointRecords && keys) for (const k of keys) this.keyCounts.set(k, (this.keyCounts.get(k) ?? 0) + 1);
-  }
-
-  /** With one point per record: records of this partition key admitted and not yet done. */
-  keyBacklog(key: string): number {
-    return this.keyCounts.get(key) ?? 0;
   }
 
   /** Raw bytes of this group admitted and not yet done: open, sealed, or in flight. */
@@ -104,13 +87,6 @@ export class StreamQueue {
     const left = (this.groupBytes.get(rec.group) ?? 0) - weight;
     if (left > 0) this.groupBytes.set(rec.group, left);
     else this.groupBytes.delete(rec.group);
-    if (this.onePointRecords) {
-      for (const k of rec.keys) {
-        const n = (this.keyCounts.get(k) ?? 0) - 1;
-        if (n > 0) this.keyCounts.set(k, n);
-        else this.keyCounts.delete(k);
-      }
-    }
   }
 
   /** Records waiting in this group's line (sealed, not in flight). */
@@ -155,12 +131,12 @@ export class StreamQueue {
   /**
    * Takes records for one PutRecords request, group by group (shard by shard), honouring backoff and
    * pacing. A group with records in flight is skipped. A call carries one record per group (`onePerGroup`:
-   * records holding many series), or, with one point per record, as many of the group's records as the limits
-   * and the pacer allow, one per partition key: the later records of a key stay in line, in order, and those of
-   * other keys behind them may go. Kinesis may fail any entry of a call and store the rest, so two records of a
-   * series in one call could land in the wrong order; one per key (series) and call, and one call per shard at a
-   * time, mean a record is sent only once every earlier record of its series is stored (`onePerKey` false: keys
-   * that are not series, no such rule). Orphans met on the way are handed to `drop`. Returns the records and when to look again (Infinity: not waiting on time).
+   * records holding many series, so a partial failure can never let a later record of a series land before
+   * an earlier one), or, with one point per record, as many of the group's records as the limits and the
+   * pacer allow, the same partition key more than once as Kinesis allows (a shard moves as many records per
+   * round trip as it may, not one per series; Kinesis may then fail an earlier point of a series and store a
+   * later one of the same call: README "Order"). Orphans met on the way are handed to `drop`. Returns the
+   * records and when to look again (Infinity: not waiting on time).
    */
   take(
     limits: TakeLimits,
@@ -168,50 +144,38 @@ export class StreamQueue {
     pacer: ShardPacer,
     drop: (r: QueuedRecord) => void,
     onePerGroup: boolean,
-    onePerKey = true,
   ): { records: QueuedRecord[]; wakeAt: number } {
     const records: QueuedRecord[] = [];
     let bytes = 0;
     let wakeAt = Infinity;
-    let full = false;
     const visited: string[] = [];
-    for (const [group, line] of this.lines) {
+    outer: for (const [group, line] of this.lines) {
       visited.push(group);
       if (this.busy.has(group)) continue;
-      let took = false;
-      const keys = onePerGroup || !onePerKey ? undefined : new Set<string>();
-      // How far past the records held back (their key is in this call already) to look for other keys.
-      const scan = onePerGroup ? line.length : SCAN_PER_CALL * limits.maxRecords;
-      line.removeWhere(scan, (r) => {
-        if (onePerGroup && took) return 'stop';
+      for (let r = line.peek(); r; r = line.peek()) {
         if (isOrphan(r)) {
+          line.shift();
           this.unready(r);
           drop(r);
-          return 'take';
+          continue;
         }
-        if (keys?.has(r.packed.partitionKey)) return 'keep';
         if (r.notBefore > now) {
           wakeAt = Math.min(wakeAt, r.notBefore);
-          return 'stop';
+          break;
         }
-        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + r.size > limits.maxBytes)) {
-          full = true;
-          return 'stop';
-        }
+        if (records.length >= limits.maxRecords || (records.length > 0 && bytes + r.size > limits.maxBytes)) break outer;
         const wait = pacer.reserve(group, r.size, now);
         if (wait > 0) {
           wakeAt = Math.min(wakeAt, now + wait);
-          return 'stop';
+          break;
         }
+        line.shift();
         this.unready(r);
         records.push(r);
         bytes += r.size;
         this.busy.set(group, (this.busy.get(group) ?? 0) + 1);
-        keys?.add(r.packed.partitionKey);
-        took = true;
-        return 'take';
-      });
-      if (full) break;
+        if (onePerGroup) break;
+      }
     }
     // Round robin: the groups served go to the back, so a busy shard cannot starve the others.
     for (const group of visited) {

@@ -1,7 +1,7 @@
 // Admission (src/pacing/admission.ts): the latency horizon, the room a large write gets, and its deadline
 // growing with its size up to the clients' timeout.
 import t from 'tap';
-import { admissionPolicy, admissionWait, deadlineMs, keyWait } from '../../src/pacing/admission.js';
+import { admissionPolicy, admissionWait, deadlineMs, recordWeight, weighRecords } from '../../src/pacing/admission.js';
 import { ShardPacer } from '../../src/pacing/shard-pacer.js';
 
 const MiB = 1024 * 1024;
@@ -41,17 +41,20 @@ t.test('a large write waits behind at most 0.05 s of backlog, and its deadline g
   t.equal(admissionWait([{ group: 's', bytes: 2.9 * MiB, backlog: 0 }], new ShardPacer(100), now, fixed).refuse, true);
 });
 
-t.test('one point per record: a key moves one record per round trip, so its count and backlog are weighed in round trips', async (t) => {
+t.test('one point per record: a point weighs its share of the record limit, so a write of many small points is judged by records as well as bytes', async (t) => {
   const policy = admissionPolicy(4000, 5000);
-  const rtt = 0.02;
-  t.equal(keyWait([{ count: 10, ahead: 0 }, { count: 5, ahead: 2 }], rtt, policy).refuse, false, '0.2 s of one key: within the horizon');
-  const most = keyWait([{ count: 10, ahead: 0 }, { count: 5, ahead: 2 }], rtt, policy);
-  t.equal(most.most, 10);
-  t.ok(Math.abs(most.etaS - 0.2) < 1e-9, `estimate ${most.etaS} s`);
-  t.equal(keyWait([{ count: 100, ahead: 2 }], rtt, policy).refuse, false, 'a larger write behind 0.04 s of its key');
-  t.equal(keyWait([{ count: 100, ahead: 10 }], rtt, policy).refuse, true, 'not behind 0.2 s of its key');
-  const never = keyWait([{ count: 200, ahead: 0 }], rtt, policy);
-  t.ok(never.refuse && never.seconds > 0.9, `4 s of one key: past ⅔ of 4.5 s (${never.seconds.toFixed(2)} s over)`);
+  const now = 1_000_000;
+  t.equal(recordWeight(60), 1024 * 1024 / 1000, 'a 60-byte point weighs a 1,000th of 1 MiB (1,000 records/s per shard)');
+  t.equal(recordWeight(5000), 5000, 'a larger point weighs its bytes');
+  // 2,000 points of 60 bytes over 8 series, keys on two shards: 1,000 records a shard, 1 s of its record limit.
+  const groups = Array.from({ length: 2000 }, (_, i) => (i % 8 < 4 ? 'a' : 'b'));
+  const starts = groups.map((_, i) => i * 60);
+  const { byGroup, bytes } = weighRecords(groups, starts, starts.map((s) => s + 60));
+  t.ok(Math.abs((byGroup.get('a') ?? 0) - 1000 * recordWeight(60)) < 1e-6 && Math.abs(bytes - 2000 * recordWeight(60)) < 1e-6, 'weighed per shard');
+  const verdict = admissionWait([...byGroup].map(([group, w]) => ({ group, bytes: w, backlog: 0 })), new ShardPacer(100), now, policy);
+  t.equal(verdict.refuse, false, 'taken on idle shards (however few its series: a call carries many records of a key)');
+  t.ok(verdict.etaS > 0.9 && verdict.etaS < 1.1, `drains in ~1 s at the record limit (${verdict.etaS.toFixed(2)} s), not in its 120 KB`);
+  t.equal(admissionWait([{ group: 'a', bytes: byGroup.get('a') ?? 0, backlog: 0.5 * 1024 * 1024 }], new ShardPacer(100), now, policy).refuse, true, 'not behind 0.5 s of records');
 });
 
 t.test('OfferedRate: what writes offered a shard lately, averaged over about 2 s (the longer horizon holds below its rate)', async (t) => {

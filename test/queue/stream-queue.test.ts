@@ -56,7 +56,7 @@ t.test('take: 500 records and byte caps, round robin over shards, backoff and or
   t.equal(dropped.length, 1, 'the orphan was dropped');
 });
 
-t.test('take: one record per group per call (aggregated records), or one per partition key (one point per record)', async (t) => {
+t.test('take: one record per group per call (aggregated records), or every record the limits allow (one point per record)', async (t) => {
   const q = new StreamQueue(new RecordPacker({ aggregation: 'lines', keying: () => ({ explicitHashKey: true }) }, 1 << 20));
   const live = new Ticket(1, () => {});
   const pacer = new ShardPacer(0);
@@ -70,44 +70,30 @@ t.test('take: one record per group per call (aggregated records), or one per par
   const x1 = rec(k, 's0', live, 100, 'x');
   const x2 = rec(k, 's0', live, 100, 'x');
   const y1 = rec(k, 's0', live, 100, 'y');
-  const x3 = rec(k, 's0', live, 100, 'x');
-  const y2 = rec(k, 's0', live, 100, 'y');
-  t.equal(k.backlog('s0'), 5 * 99, 'backlog per group: raw bytes admitted and not done');
-  // Kinesis may fail the first of two records of a key in one call and store the second: never two in one call.
+  t.equal(k.backlog('s0'), 3 * 99, 'backlog per group: raw bytes admitted and not done');
   const first = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records;
-  t.same(first, [x1, y1], 'one record per key per call; the later ones of a key wait, other keys behind them go');
+  t.same(first, [x1, x2, y1], 'a key may appear more than once per call, as Kinesis allows, in line order');
   t.equal(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records.length, 0, 'nothing of the shard while its call is out');
+  // A retried record goes back to the front: it goes before the later records of its shard.
   for (const r of first) k.landed(r);
-  t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records, [x2, y2], 'the held records kept their place, in order');
-  for (const r of [x2, y2]) k.landed(r);
-  const last = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records;
-  t.same(last, [x3]);
-  // A retried record goes back to the front: the next record of its key waits behind it.
-  x3.notBefore = 50;
-  k.landed(x3);
-  k.push(x3, true);
-  const x4 = rec(k, 's0', live, 100, 'x');
+  x1.notBefore = 50;
+  k.push(x1, true);
+  const x3 = rec(k, 's0', live, 100, 'x');
   t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 10, pacer, () => {}, false).records, [], 'backing off: the shard waits');
-  t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 60, pacer, () => {}, false).records, [x3], 'the retry first, alone of its key');
-  k.landed(x3);
-  t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 60, pacer, () => {}, false).records, [x4], 'then the next');
+  t.same(k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 60, pacer, () => {}, false).records, [x1, x3], 'the retry first, then the next');
 });
 
-t.test('take, one point per record: a write sorted by series sends every series in each call (runs of a key never end the look)', async (t) => {
+t.test('take, one point per record: 8 series of 100 points go in calls as full as the limits allow (not one record per series and call)', async (t) => {
   const k = new StreamQueue(new RecordPacker({ aggregation: 'none', keying: () => ({ explicitHashKey: true }) }, 1 << 20), true);
   const live = new Ticket(1, () => {});
   const pacer = new ShardPacer(0);
   for (let s = 0; s < 8; s++) for (let i = 0; i < 100; i++) rec(k, 's0', live, 100, `series${s}`);
-  let calls = 0;
   const sizes: number[] = [];
   for (let got = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records; got.length > 0; got = k.take({ maxRecords: 500, maxBytes: 1 << 20 }, 0, pacer, () => {}, false).records) {
-    calls++;
     sizes.push(got.length);
     for (const r of got) k.landed(r);
   }
-  // Admission counts 100 round trips for this write (keyWait: its largest key); delivery must not need more.
-  t.equal(calls, 100, '100 calls for 8 series of 100 points');
-  t.same(sizes.slice(0, 3), [8, 8, 8], 'each call carries one record of every series');
+  t.same(sizes, [500, 300], 'two calls for 800 records');
 });
 
 t.test('ticket resolves when its last record is accepted, once', async (t) => {

@@ -4,7 +4,7 @@
 // way, 413 when even an empty shard at its ceiling could not take the write's share in time.
 import type { DeliverySettings } from '../../config/types.js';
 import type { ShardMap } from '../../encode/shard-map.js';
-import { CALM_HORIZON_S, OfferedRate, admissionPolicy, admissionWait, deadlineMs, keyWait, shardCapacityBytes, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
+import { CALM_HORIZON_S, OfferedRate, admissionPolicy, admissionWait, deadlineMs, shardCapacityBytes, type AdmissionPart, type AdmissionPolicy } from '../../pacing/admission.js';
 import type { ShardPacer } from '../../pacing/shard-pacer.js';
 import type { StreamQueue } from '../../queue/stream-queue.js';
 import { DeliveryError, WriteTooLargeError, answer } from '../errors.js';
@@ -18,16 +18,6 @@ const OVERLOAD = 1.25;
 /** Telegraf's default HTTP timeout, when the settings do not name the clients' timeout. */
 const TELEGRAF_TIMEOUT_MS = 5000;
 
-/**
- * A PutRecords round trip, until one is measured; and the most a 413 assumes (a slow spell says 503, never
- * "send less" for good). Kinesis answers in tens of ms.
- */
-const TYPICAL_ROUND_TRIP_S = 0.05;
-/** The most one call counts for (a stall until the call's timeout counts as this). */
-const ROUND_TRIP_CAP_S = 1;
-/** How long the learnt round trip holds without a call to renew it. */
-const ROUND_TRIP_MEMORY_MS = 5000;
-
 export class AdmissionGate {
   private readonly policy: AdmissionPolicy;
   private readonly calmPolicy: AdmissionPolicy;
@@ -36,9 +26,6 @@ export class AdmissionGate {
   /** Each group's share of a write's encoded bytes lately, and encoded bytes per canonical body byte (saturated()). */
   private readonly shares = new Map<string, number>();
   private encodedPerBodyByte = 1;
-  /** Seconds per PutRecords call lately (moving average from the typical one; 0: none yet), for keyWait. */
-  private roundTripS = 0;
-  private roundTripAt = 0;
 
   constructor(
     private readonly stream: string,
@@ -113,29 +100,10 @@ export class AdmissionGate {
   }
 
   /**
-   * A PutRecords call of this stream took this long (the sender's view: queueing in the client included). A call
-   * that stalled until its timeout counts as ROUND_TRIP_CAP_S: one stall must not make writes of a few points per
-   * key look undeliverable for the many calls it takes a moving average to forget it.
-   */
-  noteRoundTrip(seconds: number, now = Date.now()): void {
-    this.roundTripS = this.roundTrip(now) * 0.8 + Math.min(seconds, ROUND_TRIP_CAP_S) * 0.2;
-    this.roundTripAt = now;
-  }
-
-  /**
-   * The learnt round trip while calls keep coming; after ROUND_TRIP_MEMORY_MS without one, the typical one. Only
-   * calls update it, and a stream whose writes are all refused on it makes none: it must not keep them refused.
-   */
-  private roundTrip(now: number): number {
-    return this.roundTripS && now - this.roundTripAt < ROUND_TRIP_MEMORY_MS ? this.roundTripS : TYPICAL_ROUND_TRIP_S;
-  }
-
-  /**
    * The verdict on a write with these raw bytes per shard: the refusal (503 `overloaded` or 413), or the
-   * estimated seconds until its shards have drained it (0 without pacing). `keys`: with one point per record,
-   * each point's partition key; a key's records go one per call (keyWait), which bounds a write of few series.
+   * estimated seconds until its shards have drained it (0 without pacing).
    */
-  admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number, keys?: readonly string[]): Error | number {
+  admit(byGroup: ReadonlyMap<string, number>, bytes: number, points: number): Error | number {
     if (!this.pacer.enabled || points === 0) return 0;
     const capacity = this.capacity();
     const parts: AdmissionPart[] = [];
@@ -144,21 +112,8 @@ export class AdmissionGate {
       parts.push({ group, bytes: w, backlog: this.queue.backlog(group) });
     }
     const now = Date.now();
-    const policy = this.policyFor(parts, now);
-    const verdict = admissionWait(parts, this.pacer, now, policy);
-    if (!keys) return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
-    const counts = new Map<string, number>();
-    for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-    const roundTripS = this.roundTrip(now);
-    const byKey = keyWait(
-      Array.from(counts, ([k, count]) => ({ count, ahead: this.queue.keyBacklog(k) })),
-      roundTripS,
-      policy,
-    );
-    const fits = Math.floor(policy.deadlineS / Math.min(roundTripS, TYPICAL_ROUND_TRIP_S));
-    if (byKey.most > fits) return this.tooManyOfOneKey(byKey.most, fits, bytes, points, roundTripS);
-    if (verdict.refuse || byKey.refuse) return this.overloaded(Math.max(verdict.seconds, byKey.seconds));
-    return Math.max(verdict.etaS, byKey.etaS);
+    const verdict = admissionWait(parts, this.pacer, now, this.policyFor(parts, now));
+    return verdict.refuse ? this.overloaded(verdict.seconds) : verdict.etaS;
   }
 
   /** The deadline of an admitted write (admit()'s estimate): the delivery deadline, longer for a large write. */
@@ -189,23 +144,6 @@ export class AdmissionGate {
           `write too large to deliver within the ${this.policy.maxDeadlineMs} ms a write may wait: ` +
             (evenOver > 0 ? `spread evenly over all ${evenOver} shards, ${Math.round(w)} bytes of it would go to each` : `${Math.round(w)} bytes of it go to one shard`) +
             `, and a shard takes at most ${capacity} bytes in that time; ${send}`,
-        ),
-    );
-  }
-
-  /** The 413 of a write with `most` points of one partition key, one point per record, where `fits` fit. */
-  private tooManyOfOneKey(most: number, fits: number, bytes: number, points: number, roundTripS: number): WriteTooLargeError {
-    const fitLines = Math.max(1, Math.floor((points * fits) / most));
-    const fitBytes = Math.floor((bytes * fits) / most);
-    return answer(
-      () =>
-        new WriteTooLargeError(
-          this.stream,
-          fitBytes,
-          fitLines,
-          `write too large to deliver within the ${this.policy.maxDeadlineMs} ms a write may wait: ${most} of its points have one partition key, ` +
-            `and with one point per record a key's records go one per PutRecords call (${Math.round(roundTripS * 1000)} ms each now), so that none lands before an earlier one; ` +
-            `send at most ${fitLines} lines per write, or use KINFLUX_AGGREGATION=lines`,
         ),
     );
   }

@@ -77,17 +77,8 @@ export class StreamSender {
   private readonly m: StreamMetrics;
   /** How records are keyed: set by each submit from the stream's shard map (or hash ranges). */
   private keying: RecordKeying = { explicitHashKey: false };
-  /**
-   * One point per record keyed by series: a call carries one record per key, so that no point of a series lands
-   * before an earlier one that failed. Other keys hold many series each; one record per such key and call would
-   * move a measurement's (or a static key's) points one per round trip, so there a failed point may land after a
-   * later one of its series, as the README says.
-   */
-  private readonly orderPerKey: boolean;
-
   constructor(private readonly d: StreamSenderDeps) {
     this.s = d.settings;
-    this.orderPerKey = d.settings.aggregation === 'none' && d.settings.partitionKey.method === 'series';
     this.m = streamMetrics(d.metrics, d.stream);
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
@@ -146,9 +137,7 @@ export class StreamSender {
     // One point per record: the record limit bounds a shard before its byte limit does; weigh both.
     const { byGroup, bytes } = this.s.aggregation === 'none' ? weighRecords(enc.groups, enc.starts, enc.ends) : enc;
     if (this.pacer.enabled && bytes > 0) this.gate.noteSpread(byGroup, bytes, batch.data.length);
-    // One point per record, keyed by series: a series' records go one per call (order per series).
-    const pointKeys = this.orderPerKey ? enc.keys : undefined;
-    const verdict = this.gate.admit(byGroup, bytes, enc.keys.length, pointKeys);
+    const verdict = this.gate.admit(byGroup, bytes, enc.keys.length);
     if (verdict instanceof Error) {
       this.m.refusedEarly(verdict instanceof WriteTooLargeError ? '413' : '503').inc();
       return Promise.reject(verdict);
@@ -160,7 +149,7 @@ export class StreamSender {
     this.keying = { explicitHashKey: true, groupHashKey: keys };
     packer.budget = this.prep.packBudget();
     const sealed = this.encoder.place(enc, ticket, packer);
-    q.admitted(enc.keys.length, enc.bytes, byGroup, pointKeys);
+    q.admitted(enc.keys.length, enc.bytes, byGroup);
     this.gauges();
     for (const rec of sealed) this.prep.prepare(rec);
     if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.onLinger(), this.s.lingerMs);
@@ -308,7 +297,6 @@ export class StreamSender {
         this.pacer,
         (r) => this.drop(r),
         this.s.aggregation !== 'none',
-        this.orderPerKey,
       );
       this.wake.set(wakeAt);
       if (records.length === 0) break;
@@ -333,10 +321,8 @@ export class StreamSender {
 
   private async put(records: QueuedRecord[]): Promise<void> {
     this.inflight++;
-    const started = performance.now();
     try {
       await this.outcomes.send(records);
-      this.gate.noteRoundTrip((performance.now() - started) / 1000);
     } catch (err) {
       // Never expected: every outcome is handled in send. Keep the records moving rather than lose them.
       this.d.logger.error({ stream: this.d.stream, err: describeError(err) }, 'delivery bug');

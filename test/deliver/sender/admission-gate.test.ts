@@ -69,21 +69,3 @@ t.test("an admitted write's deadline grows with its estimated drain, up to befor
   t.equal(g.gate.deadlineMs(100), 4500);
   t.end();
 });
-
-t.test('with one point per record: a stalled call does not keep writes of a few points per key refused', (t) => {
-  const g = gate(100, 10_000);
-  const keys = ['x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'y'];
-  t.equal(typeof g.gate.admit(new Map([['a', 900]]), 900, keys.length, keys), 'number', 'taken at the typical round trip');
-  // One call stalled until its 15 s timeout: it counts as 1 s, so 8 points of a key still fit ⅔ of 10 s.
-  const t0 = Date.now();
-  g.gate.noteRoundTrip(15, t0);
-  t.equal(typeof g.gate.admit(new Map([['a', 900]]), 900, keys.length, keys), 'number', 'taken after a stall');
-  // Calls of 3 s (a slow spell): a key of 8 points is refused while calls keep coming...
-  for (let i = 0; i < 20; i++) g.gate.noteRoundTrip(3, t0);
-  t.ok(g.gate.admit(new Map([['a', 900]]), 900, keys.length, keys) instanceof DeliveryError, 'refused (503) while calls are slow');
-  // ...and the estimate is forgotten once no call renews it (none comes while every write is refused).
-  t.ok(Date.now() - t0 < 5000);
-  g.gate.noteRoundTrip(3, t0 - 6000);
-  t.equal(typeof g.gate.admit(new Map([['a', 900]]), 900, keys.length, keys), 'number', 'taken again with no call for 5 s');
-  t.end();
-});
