@@ -33,20 +33,24 @@ function writeBase64(out: Buffer, at: number, b: Buffer): number {
 }
 
 /**
- * PutRecords bodies, reused: each call's ~0.3–5 MiB body was a fresh Buffer outside the V8 heap, and at a low
- * write rate those allocations are what drives V8's full collections (external memory pressure). A body goes
- * back to the pool only once its call succeeded (Kinesis answered 200, so it read the whole body and the socket
- * holds no part of it); a failed or aborted call's body is left to the GC. Bounded (two bodies of at most
- * 1 MiB each) so an idle process keeps next to nothing of a burst.
+ * PutRecords bodies, reused: each call's ~0.3–7 MiB body was a fresh Buffer outside the V8 heap, and those
+ * allocations drive V8's full collections (external memory counts against the old generation's limit: at 200
+ * shards a call's body is ~2.4 MiB, and bodies over 1 MiB, never pooled before, were a fifth of kinflux's
+ * external allocations). A body goes back to the pool only once its call succeeded (Kinesis answered 200, so it
+ * read the whole body and the socket holds no part of it); a failed or aborted call's body is left to the GC.
+ * Bounded: two bodies, each at most the largest PutRecords body (KINFLUX_PUT_REQUEST_MAX_BYTES of 10 MiB in
+ * base64 and JSON), and emptied after `idleMs` without a body given back, so an idle process keeps nothing of a burst.
  */
 export class BodyPool {
   private readonly free: Buffer[] = [];
   /** Bodies lent out (views) and the pooled buffer each is a view of. */
   private readonly lent = new WeakMap<Uint8Array, Buffer>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly maxBodies = 2,
-    private readonly maxBodyBytes = 1024 * 1024,
+    private readonly maxBodyBytes = 14 * 1024 * 1024,
+    private readonly idleMs = 5000,
   ) {}
 
   /** A buffer of `n` bytes, pooled when small enough. */
@@ -66,7 +70,17 @@ export class BodyPool {
     const buf = this.lent.get(body);
     if (!buf) return;
     this.lent.delete(body);
-    if (this.free.length < this.maxBodies) this.free.push(buf);
+    if (this.free.length >= this.maxBodies) return;
+    this.free.push(buf);
+    // One timer for the pool, pushed back by each body given back.
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        this.free.length = 0;
+      }, this.idleMs);
+      this.idleTimer.unref();
+    }
   }
 
   /** Pooled buffers waiting to be reused (tests). */

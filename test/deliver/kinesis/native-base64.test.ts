@@ -112,3 +112,14 @@ t.test('body pool: lends views, takes back only what it lent, once, and keeps a 
   pool.give(d);
   t.equal(pool.idle, 2, 'at most maxBodies kept');
 });
+
+t.test('body pool: bodies of a 200-shard call (above 1 MiB) are pooled, and an idle pool is emptied', async (t) => {
+  const pool = new BodyPool(2, 14 * 1024 * 1024, 30);
+  const a = pool.take(2_400_000);
+  pool.give(a);
+  t.equal(pool.idle, 1, 'a 2.4 MB body is kept');
+  t.equal(pool.take(2_300_000).buffer, a.buffer, 'and reused');
+  pool.give(pool.take(100));
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(pool.idle, 0, 'nothing kept once no body came back for idleMs');
+});
