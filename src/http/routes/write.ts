@@ -5,7 +5,7 @@ import { BodyError, decodeBody, isGzip } from '../../decode/body.js';
 import { BodyParser, describeLineErrorAt, parsePrecision, precisionError } from '../../parse/index.js';
 import type { LineError, Precision } from '../../parse/types.js';
 import { DeliveryError, WriteTooLargeError } from '../../deliver/engine.js';
-import { submitPoints } from '../submit-points.js';
+import { submitPoints, type SubmitRefusal } from '../submit-points.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
@@ -123,13 +123,39 @@ export function writeRoutes(app: FastifyInstance, deps: HttpDeps, budget: BodyBu
   }
 }
 
+/** A write either answered already (a refusal before delivery) or handed to delivery and waiting for its answer. */
+type Accepted = { readonly answered: FastifyReply } | { readonly pending: Promise<SubmitRefusal | undefined>; readonly errors: LineError[]; readonly errorCount: number };
+
 async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, parser: BodyParser): Promise<FastifyReply> {
+  // Decoded, parsed and handed to delivery in a frame of its own: while the write waits for Kinesis (a round
+  // trip, pacing) this frame holds only its errors, not the body or the parse output, which then die young
+  // instead of being promoted and left for a full collection.
+  const step = await acceptWrite(req, reply, d, deps, unavailable, budget, parser);
+  if ('answered' in step) return step.answered;
+  const { errors, errorCount } = step;
+  const refused = await step.pending;
+  // Telegraf's v2 output splits a batch on 413; a 503 is sent again.
+  if (refused?.status === 413) return sendError(reply, d.api, 413, refused.message, { maxLength: refused.maxBytes });
+  if (refused) return sendError(reply, d.api, 503, refused.message, { retryAfter: refused.retryAfter });
+
+  if (errorCount > 0 && d.api === 'v3') {
+    // InfluxDB 3 partial write: the valid lines are in Kinesis; `data` names the first rejected lines.
+    return sendError(reply, 'v3', 400, 'partial write of line protocol occurred', { data: errors.slice(0, MAX_QUOTED_ERRORS).map(v3LineError) });
+  }
+  if (errorCount > 0) {
+    // 1.x partial write: the valid lines are in Kinesis, the 400 names the rest.
+    return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors, errorCount)} dropped=${errorCount}`);
+  }
+  return reply.code(204).send();
+}
+
+async function acceptWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, parser: BodyParser): Promise<Accepted> {
   const { metrics, delivery, router, settings } = deps;
   const receivedAtNs = nowNs();
   const q = req.query as Record<string, string | undefined>;
 
   const target = writeTarget(q, d, router);
-  if ('refusal' in target) return sendError(reply, d.api, target.status, target.refusal);
+  if ('refusal' in target) return { answered: sendError(reply, d.api, target.status, target.refusal) };
   const { precision, db, stream, acceptPartial } = target;
   // SHOW DATABASES then lists it, as InfluxDB would after a write (clients check before `use`).
   router.noteDatabase(db);
@@ -144,22 +170,22 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
     };
     body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes, reserveFor(req, reply, budget), tooLarge);
   } catch (err) {
-    if (err instanceof WriteTooLargeError) return sendError(reply, d.api, 413, err.message, { maxLength: err.maxBytes });
+    if (err instanceof WriteTooLargeError) return { answered: sendError(reply, d.api, 413, err.message, { maxLength: err.maxBytes }) };
     if (!(err instanceof BodyError)) throw err;
     metrics.pointsRejected.inc({ reason: err.reason });
     const extra = err.status === 413 ? { maxLength: settings.http.maxDecodedBytes } : err.status === 503 ? { retryAfter: 1 } : {};
-    return sendError(reply, d.api, err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, extra);
+    return { answered: sendError(reply, d.api, err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, extra) };
   }
 
   // Inflated, a gzip body is weighed whole before the parse: the backlog's 503 too.
   if (isGzip(req.headers['content-encoding']) && delivery.saturated) {
     const refusal = delivery.saturated(stream, body.length);
     if (refusal instanceof WriteTooLargeError) {
-      return sendError(reply, d.api, 413, refusal.message, { maxLength: refusal.maxBytes });
+      return { answered: sendError(reply, d.api, 413, refusal.message, { maxLength: refusal.maxBytes }) };
     }
     if (refusal) {
       unavailable.note({ stream, reason: 'overloaded' });
-      return sendError(reply, d.api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
+      return { answered: sendError(reply, d.api, 503, `points not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 }) };
     }
   }
 
@@ -169,7 +195,7 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   body = parsed.body; // a large body went to the parse thread and came back
   if (parsed.tooManyLines) {
     metrics.pointsRejected.inc({ reason: 'too_many_lines' }, maxLines + 1);
-    return sendError(reply, d.api, 413, `request has at least ${maxLines + 1} lines, more than the limit of ${maxLines}`);
+    return { answered: sendError(reply, d.api, 413, `request has at least ${maxLines + 1} lines, more than the limit of ${maxLines}`) };
   }
   let points = precision === 'auto' ? applyAutoPrecision(parsed.points) : parsed.points;
   const errors: LineError[] = [...parsed.errors];
@@ -194,28 +220,17 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   if (d.api === 'v3' && errorCount > 0 && !acceptPartial) {
     // InfluxDB 3 with accept_partial=false: nothing is written; `data` is the first rejected line, as one object.
     if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
-    return sendError(reply, 'v3', 400, 'parsing failed for write_lp endpoint', { data: v3LineError(errors[0]) });
+    return { answered: sendError(reply, 'v3', 400, 'parsing failed for write_lp endpoint', { data: v3LineError(errors[0]) }) };
   }
   if (d.api !== 'v3' && errorCount > 0 && (d.api === 'v2' || points.count === 0)) {
     // InfluxDB 2.x rejects the whole batch; 1.x does so only when no line is valid.
     if (points.count > 0) metrics.pointsRejected.inc({ reason: 'batch_rejected' }, points.count);
-    return sendError(reply, d.api, 400, describeErrors(errors, errorCount), { line: errors[0].line });
+    return { answered: sendError(reply, d.api, 400, describeErrors(errors, errorCount), { line: errors[0].line }) };
   }
 
-  // Telegraf's v2 output splits a batch on 413; a 503 is sent again.
-  const refused = await submitPoints(deps, unavailable, stream, points);
-  if (refused?.status === 413) return sendError(reply, d.api, 413, refused.message, { maxLength: refused.maxBytes });
-  if (refused) return sendError(reply, d.api, 503, refused.message, { retryAfter: refused.retryAfter });
-
-  if (errorCount > 0 && d.api === 'v3') {
-    // InfluxDB 3 partial write: the valid lines are in Kinesis; `data` names the first rejected lines.
-    return sendError(reply, 'v3', 400, 'partial write of line protocol occurred', { data: errors.slice(0, MAX_QUOTED_ERRORS).map(v3LineError) });
-  }
-  if (errorCount > 0) {
-    // 1.x partial write: the valid lines are in Kinesis, the 400 names the rest.
-    return sendError(reply, d.api, 400, `partial write: ${describeErrors(errors, errorCount)} dropped=${errorCount}`);
-  }
-  return reply.code(204).send();
+  // Let go, so the request does not keep the raw body alive while the write waits (the budget still counts it).
+  req.body = undefined;
+  return { pending: submitPoints(deps, unavailable, stream, points), errors, errorCount };
 }
 
 type WriteTarget = { readonly precision: Precisionish; readonly db: string; readonly stream: string; readonly acceptPartial: boolean } | { readonly status: 400 | 404; readonly refusal: string };
