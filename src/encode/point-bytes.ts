@@ -5,20 +5,28 @@
 // generation (a fifth of kinflux's CPU was the garbage collector), and kept every request's parse output
 // alive until the last record holding one of its points was sent.
 
+import type { BufferPool } from './buffer-pool.js';
+
 /** Smallest buffer a record starts with: about ten Telegraf lines. */
 const MIN_CAPACITY = 2048;
+
+const EMPTY = Buffer.alloc(0);
 
 export class PointBytes {
   private buf: Buffer;
   private readonly ends: number[] = [];
   private used = 0;
 
-  /** `maxCapacity`: growth by doubling stops there (the record's budget), unless a point needs more. */
+  /**
+   * `maxCapacity`: growth by doubling stops there (the record's budget), unless a point needs more. With a `pool`
+   * the buffers come from it, and go back to it when outgrown and at recycle().
+   */
   constructor(
     capacity = MIN_CAPACITY,
     private readonly maxCapacity = Number.MAX_SAFE_INTEGER,
+    private pool?: BufferPool,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(0, capacity));
+    this.buf = pool ? pool.take(Math.max(0, capacity)) : Buffer.allocUnsafe(Math.max(0, capacity));
   }
 
   /** Points of these buffers, in order (tests, and callers holding whole Buffers). */
@@ -86,10 +94,24 @@ export class PointBytes {
     return out;
   }
 
+  /**
+   * The record is done (stored or dropped): its buffer goes back to the pool, once. Only then: no view of it
+   * (bytes(), at()) may be read afterwards; the points' count and ends stay.
+   */
+  recycle(): void {
+    const pool = this.pool;
+    if (!pool) return;
+    this.pool = undefined;
+    pool.give(this.buf);
+    this.buf = EMPTY;
+  }
+
   private grow(need: number): void {
     const cap = Math.max(need, Math.min(this.maxCapacity, Math.max(MIN_CAPACITY, this.buf.length * 2)));
-    const next = Buffer.allocUnsafe(cap);
+    const next = this.pool ? this.pool.take(cap) : Buffer.allocUnsafe(cap);
     next.set(this.buf.subarray(0, this.used), 0);
+    // An open record's buffer: nothing holds a view of it yet (views are taken once it is sealed).
+    this.pool?.give(this.buf);
     this.buf = next;
   }
 }

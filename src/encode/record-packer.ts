@@ -3,6 +3,7 @@
 // budget. Each record remembers which holders (submits) put points in it, so that a submit can be
 // answered when every record holding its points is accepted.
 import type { Aggregation } from '../config/types.js';
+import { BufferPool } from './buffer-pool.js';
 import { KplAggregate } from './kpl-format.js';
 import { PointBytes } from './point-bytes.js';
 import { hashKeyOf } from './shard-map.js';
@@ -41,6 +42,11 @@ export interface PackerOptions {
   aggregation: Aggregation;
   /** The keying now, asked each time a record is built (sealed, split or derived). */
   keying: () => RecordKeying;
+  /**
+   * Line records' buffers come from a pool keeping at most this many idle bytes (buffer-pool.ts), and go back to it
+   * when their record is done (StreamQueue.release). Absent or 0: no pool.
+   */
+  poolBytes?: number;
 }
 
 /** Bytes a record of these points would have on the wire before compression, partition key included. */
@@ -99,11 +105,22 @@ export class RecordPacker<H extends Holder> {
   /** Bytes of each group's last sealed record: the next one's buffer starts that large (no regrowth in a steady flow). */
   private readonly lastBytes = new Map<string, number>();
 
+  /** Buffers of line records (with opts.poolBytes). */
+  private readonly pool: BufferPool | undefined;
+
   /** `budget` is the largest record (data + partition key) to build; it may change with the stream's limits. */
   constructor(
     private readonly opts: PackerOptions,
     public budget: number,
-  ) {}
+  ) {
+    // Only line records: their data is a view of the buffer until their call is answered, and nothing else keeps one.
+    this.pool = opts.aggregation === 'lines' && opts.poolBytes ? new BufferPool(opts.poolBytes) : undefined;
+  }
+
+  /** Bytes kept for reuse by the buffer pool (tests, bounds). */
+  get pooledBytes(): number {
+    return this.pool?.idleBytes ?? 0;
+  }
 
 
   get hasOpen(): boolean {
@@ -142,7 +159,7 @@ export class RecordPacker<H extends Holder> {
     if (!rec) {
       const hint = this.lastBytes.get(group);
       const capacity = hint === undefined ? undefined : Math.min(this.budget, hint + (hint >> 3));
-      rec = { parts: new PointBytes(capacity, this.budget), keys: [], rawBytes: 0, size: 0, kpl: undefined, holders: [], lastHolder: undefined };
+      rec = { parts: new PointBytes(capacity, this.budget, this.pool), keys: [], rawBytes: 0, size: 0, kpl: undefined, holders: [], lastHolder: undefined };
       if (this.opts.aggregation === 'kpl') rec.kpl = new KplAggregate();
       else rec.size = Buffer.byteLength(key);
       this.open.set(group, rec);

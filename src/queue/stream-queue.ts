@@ -78,10 +78,14 @@ export class StreamQueue {
     return this.groupBytes.get(group) ?? 0;
   }
 
-  /** Releases a record's share of the bound (accepted, or dropped). */
+  /**
+   * Releases a record's share of the bound (accepted, or dropped), and its buffer to the packer's pool: called once
+   * per record, when no call holds it (answered, or never sent), so its data is read no more.
+   */
   release(rec: PackedRecord<Ticket>): void {
     this.points -= rec.parts.length;
     this.bytes -= rec.rawBytes;
+    rec.parts.recycle();
     // One point per record: each weighed as admitted, by the record limit too (pacing/admission.ts).
     const weight = this.onePointRecords ? recordWeight(rec.rawBytes) : rec.rawBytes;
     const left = (this.groupBytes.get(rec.group) ?? 0) - weight;

@@ -40,6 +40,9 @@ export interface StreamSenderDeps {
   state: StreamState;
 }
 
+/** Idle record buffers kept per stream for reuse (encode/buffer-pool.ts): about one PutRecords call's worth. */
+const RECORD_POOL_BYTES = 4 * 1024 * 1024;
+
 /** Batches of more points than this are weighed before their encode and encoded in slices (batch-encoder.ts). */
 const SLICED_POINTS = 20_000;
 
@@ -83,7 +86,7 @@ export class StreamSender {
     this.pacer = new ShardPacer(d.settings.shardRateLimitPercent, (r) => this.m.shardRate(r.shard).set(r.bytesPerSecond));
     this.encoder = new BatchEncoder(d.settings);
     const keying = (): RecordKeying => this.keying;
-    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying }, this.recordLimit()), d.settings.aggregation === 'none');
+    this.queue = new StreamQueue(new RecordPacker<Ticket>({ aggregation: d.settings.aggregation, keying, poolBytes: RECORD_POOL_BYTES }, this.recordLimit()), d.settings.aggregation === 'none');
     this.gate = new AdmissionGate(d.stream, d.settings, this.pacer, this.queue);
     const prepDeps = { stream: d.stream, settings: d.settings, logger: d.logger, recordLimit: () => this.recordLimit(), keying };
     this.prep = new RecordPreparation(prepDeps, this.queue, {
