@@ -253,6 +253,47 @@ export class PointBuilder {
     return this;
   }
 
+  /**
+   * A finite float field whose key is plain: not empty, not `time`, no byte spell() escapes or refuses
+   * (spell.ts plain()), so it is copied as it is. OTLP's data points of a metric share their key: checked once.
+   */
+  plainFloatField(key: Uint8Array, v: number): this {
+    if (this.plainKey(key)) this.float(v);
+    return this;
+  }
+
+  /** An int64 field (the caller checked its range) whose key is plain (as plainFloatField); its text kept as intFieldBytes keeps it. */
+  plainIntField(key: Uint8Array, v: bigint): this {
+    if (!this.plainKey(key)) return this;
+    if (v !== this.lastInt || this.lastIntText === '') {
+      this.lastInt = v;
+      this.lastIntText = `${v}i`;
+    }
+    this.put(this.lastIntText);
+    return this;
+  }
+
+  private plainKey(key: Uint8Array): boolean {
+    if (!this.openFields()) return false;
+    const n = key.length;
+    const out = this.out;
+    out.ensure(n + 2);
+    const d = out.data;
+    let p = out.pos;
+    if (this.nFields > 0) d[p++] = Byte.COMMA;
+    const ks = p;
+    for (let i = 0; i < n; i++) d[p++] = key[i]; // short: a loop beats a native copy
+    if (2 * this.nFields + 2 > this.fieldKeys.length) {
+      const f = new Uint32Array(this.fieldKeys.length * 2); f.set(this.fieldKeys); this.fieldKeys = f;
+    }
+    this.fieldKeys[2 * this.nFields] = ks;
+    this.fieldKeys[2 * this.nFields + 1] = p;
+    this.nFields++;
+    d[p++] = Byte.EQUALS;
+    out.pos = p;
+    return true;
+  }
+
   /** Ends the point with a timestamp in ns: '' when it was written, else why it was refused (nothing written). */
   end(timestampNs: bigint): string {
     // Points of one request mostly share their timestamp: its text is kept from the last point.

@@ -47,6 +47,13 @@ export function spell(d: Buffer, at: number, b: Uint8Array, s: number, e: number
   return ok ? end : -1;
 }
 
+/** True when spell() writes b[s..e) of this kind as it is: no byte it escapes or refuses. */
+export function plain(b: Uint8Array, s: number, e: number, kind: number): boolean {
+  const cls = CLASSES[kind];
+  for (let i = s; i < e; i++) if (cls[b[i]] !== 0) return false;
+  return true;
+}
+
 /** Why spell() refused b[s..e) of this kind; `key` names a string field. */
 export function unspellable(b: Uint8Array, s: number, e: number, kind: number, key?: string): string {
   const cls = CLASSES[kind];

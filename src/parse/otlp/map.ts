@@ -6,7 +6,9 @@ import type { PointBuilder } from '../point-builder.js';
 import { cumulativeBuckets } from './exp-buckets.js';
 import { formatFloatF } from '../go-float.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
-import { cmpBytes } from '../spell.js';
+import { SeriesCache } from './series-cache.js';
+import { cmpBytes, plain } from '../spell.js';
+import { K_FIELD_KEY, MAX_I64, MIN_I64, isTimeKey } from '../grammar.js';
 import {
   ARRAY_VALUE, CUMULATIVE, type Attributes, type TextArena, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
   type Metric, type NumberPoint, type SummaryPoint,
@@ -102,6 +104,15 @@ class Mapper {
   private extra = Buffer.allocUnsafe(64);
   private lastKey = '';
   private lastKeyBytes: Buffer = Buffer.alloc(0);
+  /** lastKeyBytes when it is a plain field key (PointBuilder.plainFloatField), else undefined. */
+  private lastKeyPlain: Buffer | undefined;
+  /** Number data points' series keys by their attributes (series-cache.ts): this point's, or whether to keep it. */
+  private readonly cache = new SeriesCache();
+  private hit: Uint8Array | undefined;
+  private keep = false;
+  /** The last start_time_unix_nano and its int64 reading (a request's points mostly share it). */
+  private lastStart = 0n;
+  private lastStartSigned = 0n;
 
   constructor(private readonly schema: OtlpSchema, private readonly b: PointBuilder, private readonly limits: MapLimits, text: TextArena) {
     this.body = text.body;
@@ -143,19 +154,24 @@ class Mapper {
       if (m === undefined) this.measurements.set(name, (m = spellMeasurement(this.bytes(name)) ?? null));
       this.spelledMeasurement = m ?? undefined;
     } else this.spelledMeasurement = undefined;
+    const numbers = metric.kind === 'gauge' || metric.kind === 'sum';
     for (const p of metric.points) {
       this.dataPoints++;
       const pos = this.b.out.pos;
       const count = this.b.out.count;
       this.why = '';
       this.fast = false;
+      this.hit = undefined;
+      this.keep = false;
       if (p.flags & NO_RECORDED_VALUE) {
         this.skipped++;
         continue;
       }
       if (p.timeUnixNano === 0n) this.why = 'the data point has no timestamp (time_unix_nano is 0)';
       else if (base.why) this.why = base.why;
-      else if (!(this.fast = this.fastOwn(p.attributes))) this.setOwn(p.attributes);
+      else if (numbers && (this.hit = this.cachedSeries(p.attributes)) !== undefined) this.fast = true;
+      else if ((this.fast = this.fastOwn(p.attributes))) this.keep = numbers;
+      else this.setOwn(p.attributes);
       if (!this.why) {
         switch (metric.kind) {
           case 'gauge': this.number(metric.name, p as NumberPoint, 'gauge'); break;
@@ -210,6 +226,12 @@ class Mapper {
       }
     }
     return { tags, why: '', seen };
+  }
+
+  /** A number data point's series key as an earlier one of the same attributes had it (series-cache.ts). */
+  private cachedSeries(attrs: Attributes): Uint8Array | undefined {
+    if (this.spelledMeasurement === undefined || this.sorted === undefined) return undefined;
+    return this.cache.find(this.sorted, this.spelledMeasurement, attrs, this.body, this.more, this.split);
   }
 
   /** The data point's attributes on the series path: true when they all took it. */
@@ -272,6 +294,12 @@ class Mapper {
 
   /** Begins a point with the data point's tags (plus one more, such as `le`, which wins over an attribute of its name). */
   private begin(measurement: string, extra?: readonly [string, string]): PointBuilder {
+    if (this.hit !== undefined && !extra && this.spelledMeasurement) {
+      const key = this.hit;
+      const out = this.b.beginSeries(key.length).out;
+      out.data.set(key, out.pos);
+      return this.b.seriesWritten(out.pos + key.length, this.spelledMeasurement.length);
+    }
     if (this.fast && this.sorted && this.spelledMeasurement) {
       // The series path: `le` and `quantile` values (Go's 'f' spelling of a float) hold no byte to escape.
       let xl = 0;
@@ -286,6 +314,8 @@ class Mapper {
       const m = this.spelledMeasurement;
       const out = this.b.beginSeries(this.series.seriesRoom(m, this.sorted, xl)).out;
       const end = this.series.write(out.data, out.pos, m, this.sorted, extra ? this.extra : undefined, xl, xk);
+      if (this.keep && !extra) this.cache.store(out.data, out.pos, end);
+      this.keep = false;
       return this.b.seriesWritten(end, m.length);
     }
     const mb = this.bytes(measurement);
@@ -303,7 +333,13 @@ class Mapper {
   }
 
   private start(p: { readonly startTimeUnixNano: bigint }): void {
-    if (p.startTimeUnixNano !== 0n) this.b.intFieldBytes(START_FIELD, 0, START_FIELD.length, BigInt.asIntN(64, p.startTimeUnixNano));
+    const t = p.startTimeUnixNano;
+    if (t === 0n) return;
+    if (t !== this.lastStart) {
+      this.lastStart = t;
+      this.lastStartSigned = BigInt.asIntN(64, t);
+    }
+    this.b.plainIntField(START_FIELD, this.lastStartSigned);
   }
 
   private number(name: string, p: NumberPoint, v1Field: 'gauge' | 'counter'): void {
@@ -314,12 +350,20 @@ class Mapper {
     }
     const b = this.begin(this.schema === 'prometheus-v2' ? 'prometheus' : name);
     const key = this.schema === 'prometheus-v2' ? name : v1Field;
-    if (typeof p.value === 'bigint') b.intField(key, p.value);
-    else {
-      // The same metric's points come one after another: its key's UTF-8 kept at hand.
-      if (key !== this.lastKey) { this.lastKey = key; this.lastKeyBytes = this.bytes(key); }
-      b.floatFieldBytes(this.lastKeyBytes, 0, this.lastKeyBytes.length, p.value);
+    // The same metric's points come one after another: its key's UTF-8, and whether it is plain, kept at hand.
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      const kb = (this.lastKeyBytes = this.bytes(key));
+      this.lastKeyPlain = kb.length > 0 && !isTimeKey(kb, 0, kb.length) && plain(kb, 0, kb.length, K_FIELD_KEY) ? kb : undefined;
     }
+    const v = p.value;
+    const kp = this.lastKeyPlain;
+    // A value the field refuses takes the general way, for its refusal's text.
+    if (typeof v === 'bigint') {
+      if (kp && v >= MIN_I64 && v <= MAX_I64) b.plainIntField(kp, v);
+      else b.intField(key, v);
+    } else if (kp && Number.isFinite(v)) b.plainFloatField(kp, v);
+    else b.floatFieldBytes(this.lastKeyBytes, 0, this.lastKeyBytes.length, v);
     this.start(p);
     this.end(p);
     if (!this.why) this.exemplars(name, p.exemplars);

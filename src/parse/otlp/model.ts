@@ -32,7 +32,32 @@ export class TextArena {
   /** Appends s as UTF-8 (as pcommon spells it; a lone surrogate becomes U+FFFD). */
   put(s: string): void {
     this.room(3 * s.length);
+    // Short ASCII (most names and values) by a loop: cheaper than a native write.
+    if (s.length <= 64) {
+      const d = this.more;
+      let p = this.used;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        d[p++] = c;
+      }
+      if (i === s.length) { this.used = p; return; }
+    }
     this.used += this.more.write(s, this.used, 'utf8');
+  }
+
+  /** Appends a safe integer as String(v) spells it, digit by digit (no string per attribute). */
+  putInt(v: number): void {
+    this.room(17); // -9007199254740991
+    const d = this.more;
+    let p = this.used;
+    if (v < 0) { d[p++] = 45; v = -v; }
+    let n = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+    const end = p + n;
+    for (let k = end - 1; k >= p; k--) { const q = Math.floor(v / 10); d[k] = 48 + v - 10 * q; v = q; }
+    this.used = end;
   }
 
   /** Appends b[s..e) as base64 (an OTLP bytes value as pcommon's AsString spells it). */

@@ -221,8 +221,8 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 7: this.keyValue(tag, attributes); break;
-        case 2: start = this.fixed64(tag); break;
-        case 3: time = this.fixed64(tag); break;
+        case 2: start = this.fixed64(tag, 0); break;
+        case 3: time = this.fixed64(tag, 1); break;
         case 4: this.wire(tag, WIRE_I64); value = r.double(); break;
         case 6: value = this.sfixed64(tag); break;
         case 5: { this.enter(tag, 'Exemplar'); (exemplars ??= []).push(this.exemplar()); this.leave(); } break;
@@ -251,8 +251,8 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 9: this.keyValue(tag, attributes); break;
-        case 2: start = this.fixed64(tag); break;
-        case 3: time = this.fixed64(tag); break;
+        case 2: start = this.fixed64(tag, 0); break;
+        case 3: time = this.fixed64(tag, 1); break;
         case 4: this.wire(tag, WIRE_I64); count = r.fixed64Number(); break;
         case 5: sum = this.double(tag); break;
         case 6: this.repeated64(tag, bucketCounts, () => r.fixed64Number()); break;
@@ -288,8 +288,8 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 1: this.keyValue(tag, attributes); break;
-        case 2: start = this.fixed64(tag); break;
-        case 3: time = this.fixed64(tag); break;
+        case 2: start = this.fixed64(tag, 0); break;
+        case 3: time = this.fixed64(tag, 1); break;
         case 4: this.wire(tag, WIRE_I64); count = r.fixed64Number(); break;
         case 5: sum = this.double(tag); break;
         case 6: this.wire(tag, WIRE_VARINT); scale = zigzag32(r.uint32()); break;
@@ -336,8 +336,8 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 7: this.keyValue(tag, attributes); break;
-        case 2: start = this.fixed64(tag); break;
-        case 3: time = this.fixed64(tag); break;
+        case 2: start = this.fixed64(tag, 0); break;
+        case 3: time = this.fixed64(tag, 1); break;
         case 4: this.wire(tag, WIRE_I64); count = r.fixed64Number(); break;
         case 5: sum = this.double(tag); break;
         case 6:
@@ -377,7 +377,7 @@ class Decoder {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 7: this.keyValue(tag, attributes); break;
-        case 2: time = this.fixed64(tag); break;
+        case 2: time = this.fixed64(tag, 1); break;
         case 3: this.wire(tag, WIRE_I64); value = r.double(); break;
         case 6: value = this.sfixed64(tag); break;
         case 4: this.wire(tag, WIRE_LEN); r.len(); spanId = this.buf.toString('hex', r.s, r.e); break;
@@ -430,8 +430,8 @@ class Decoder {
           const lo = r.int64Parts();
           const hi = r.hiPart;
           // Most integers fit a double exactly: no bigint for them.
-          if (hi < 0x200000) text.put(String(hi * 4294967296 + lo));
-          else if (hi === 0xffffffff && lo !== 0) text.put(String(lo - 4294967296));
+          if (hi < 0x200000) text.putInt(hi * 4294967296 + lo);
+          else if (hi === 0xffffffff && lo !== 0) text.putInt(lo - 4294967296);
           else text.put(String(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))));
           break;
         }
@@ -459,10 +459,24 @@ class Decoder {
     return this.buf.toString('utf8', this.r.s, this.r.e);
   }
 
-  private fixed64(tag: number): bigint {
+  /**
+   * A fixed64 timestamp as a bigint; `slot` 0 for start times, 1 for the others: a request's data points mostly
+   * share them, so the last bigint of a slot is reused when the bits are the same (no bigint per data point).
+   */
+  private fixed64(tag: number, slot: 0 | 1): bigint {
     this.wire(tag, WIRE_I64);
-    return this.r.fixed64Big();
+    const r = this.r;
+    r.fixed64();
+    const lo = r.lo, hi = r.hiPart;
+    if (lo === this.tsLo[slot] && hi === this.tsHi[slot]) return this.ts[slot];
+    this.tsLo[slot] = lo;
+    this.tsHi[slot] = hi;
+    return (this.ts[slot] = (BigInt(hi) << 32n) | BigInt(lo));
   }
+
+  private readonly tsLo = [0, 0];
+  private readonly tsHi = [0, 0];
+  private readonly ts = [0n, 0n];
 
   private sfixed64(tag: number): bigint {
     this.wire(tag, WIRE_I64);
