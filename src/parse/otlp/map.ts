@@ -4,7 +4,7 @@
 // PointBuilder; every data point that cannot be mapped is counted with its reason and written nowhere.
 import type { PointBuilder } from '../point-builder.js';
 import { cumulativeBuckets } from './exp-buckets.js';
-import { formatFloatF } from '../go-float.js';
+import { BoundTags } from './bound-tags.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
 import { SeriesCache } from './series-cache.js';
 import { cmpBytes, plain } from '../spell.js';
@@ -47,6 +47,7 @@ const NO_RECORDED_VALUE = 1;
 type Tag = readonly [kb: Uint8Array, ks: number, ke: number, vb: Uint8Array, vs: number, ve: number];
 type Tags = Tag[];
 const TRACE_ID = Buffer.from('trace_id');
+const LE_ONLY = Buffer.from('le=');
 const SPAN_ID = Buffer.from('span_id');
 
 /** Maps every data point of req into b. */
@@ -101,7 +102,9 @@ class Mapper {
   private spelledMeasurement: Buffer | undefined;
   private readonly measurements = new Map<string, Buffer | null>();
   private fast = false;
-  private extra = Buffer.allocUnsafe(64);
+  /** `le=<bound>` and `quantile=<q>` tags kept per value (bound-tags.ts). */
+  private readonly le = new BoundTags('le');
+  private readonly quantile = new BoundTags('quantile');
   private lastKey = '';
   private lastKeyBytes: Buffer = Buffer.alloc(0);
   /** lastKeyBytes when it is a plain field key (PointBuilder.plainFloatField), else undefined. */
@@ -282,18 +285,15 @@ class Mapper {
     this.b.floatFieldBytes(kb, 0, kb.length, v);
   }
 
-  private tag(k: string, v: string): void {
-    const kb = this.bytes(k);
-    const vb = this.bytes(v);
-    this.b.tagBytes(kb, 0, kb.length, vb, 0, vb.length);
-  }
-
   private tagOf(t: Tag): void {
     this.b.tagBytes(t[0], t[1], t[2], t[3], t[4], t[5]);
   }
 
-  /** Begins a point with the data point's tags (plus one more, such as `le`, which wins over an attribute of its name). */
-  private begin(measurement: string, extra?: readonly [string, string]): PointBuilder {
+  /**
+   * Begins a point with the data point's tags, plus one more when `extra` is given (BoundTags: `le=<bound>` or
+   * `quantile=<q>`, ASCII, its key `keyLen` bytes), which wins over an attribute of its key.
+   */
+  private begin(measurement: string, extra?: Buffer, keyLen = 0): PointBuilder {
     if (this.hit !== undefined && !extra && this.spelledMeasurement) {
       const key = this.hit;
       const out = this.b.beginSeries(key.length).out;
@@ -302,29 +302,52 @@ class Mapper {
     }
     if (this.fast && this.sorted && this.spelledMeasurement) {
       // The series path: `le` and `quantile` values (Go's 'f' spelling of a float) hold no byte to escape.
-      let xl = 0;
-      let xk = 0;
-      if (extra) {
-        // ASCII: one byte per character ('f' spells 1e308 in 309 digits).
-        if (extra[0].length + extra[1].length + 1 > this.extra.length) this.extra = Buffer.allocUnsafe(2 * (extra[0].length + extra[1].length + 1));
-        xk = this.extra.write(extra[0], 0, 'latin1');
-        this.extra[xk] = 61; // =
-        xl = xk + 1 + this.extra.write(extra[1], xk + 1, 'latin1');
-      }
+      const xl = extra ? extra.length : 0;
       const m = this.spelledMeasurement;
       const out = this.b.beginSeries(this.series.seriesRoom(m, this.sorted, xl)).out;
-      const end = this.series.write(out.data, out.pos, m, this.sorted, extra ? this.extra : undefined, xl, xk);
+      const end = this.series.write(out.data, out.pos, m, this.sorted, extra, xl, keyLen);
       if (this.keep && !extra) this.cache.store(out.data, out.pos, end);
       this.keep = false;
       return this.b.seriesWritten(end, m.length);
     }
     const mb = this.bytes(measurement);
     this.b.begin().measurementBytes(mb, 0, mb.length);
-    const x = extra && this.bytes(extra[0]);
-    for (const t of this.base) if (!(x && sameKey(t, x, 0, x.length)) && !this.ownHas(t)) this.tagOf(t);
-    for (const t of this.own) if (!(x && sameKey(t, x, 0, x.length))) this.tagOf(t);
-    if (extra) this.tag(extra[0], extra[1]);
+    for (const t of this.base) if (!(extra && sameKey(t, extra, 0, keyLen)) && !this.ownHas(t)) this.tagOf(t);
+    for (const t of this.own) if (!(extra && sameKey(t, extra, 0, keyLen))) this.tagOf(t);
+    if (extra) this.b.tagBytes(extra, 0, keyLen, extra, keyLen + 1, extra.length);
     return this.b;
+  }
+
+  /** The bytes before and after the extra tag's value in this data point's series keys (splitSeries()). */
+  private splitBefore: Uint8Array = new Uint8Array(0);
+  private splitAfter: Uint8Array = new Uint8Array(0);
+  private splitScratch = Buffer.allocUnsafe(1024);
+
+  /**
+   * Merges the series key once with `extra` = `key=` (keyLen bytes of key) and keeps what comes before its value
+   * and after it: beginSplit() then writes any value between them, the same bytes begin() would write.
+   */
+  private splitSeries(extra: Buffer, keyLen: number): void {
+    const m = this.spelledMeasurement as Buffer, sorted = this.sorted as SortedTags;
+    const room = this.series.seriesRoom(m, sorted, extra.length);
+    if (room > this.splitScratch.length) this.splitScratch = Buffer.allocUnsafe(2 * room);
+    const d = this.splitScratch;
+    const end = this.series.write(d, 0, m, sorted, extra, extra.length, keyLen);
+    const valueAt = this.series.extraAt + 1 + extra.length;
+    this.splitBefore = Uint8Array.prototype.slice.call(d, 0, valueAt);
+    this.splitAfter = Uint8Array.prototype.slice.call(d, valueAt, end);
+  }
+
+  /** Begins a point with splitSeries()'s key around tag[valueAt..) (a BoundTags tag). */
+  private beginSplit(tag: Buffer, valueAt: number): PointBuilder {
+    const before = this.splitBefore, after = this.splitAfter;
+    const out = this.b.beginSeries(before.length + tag.length - valueAt + after.length).out;
+    const d = out.data;
+    let p = out.pos;
+    if (before.length > 64) { d.set(before, p); p += before.length; } else for (let k = 0; k < before.length; k++) d[p++] = before[k];
+    for (let k = valueAt; k < tag.length; k++) d[p++] = tag[k];
+    if (after.length > 64) { d.set(after, p); p += after.length; } else for (let k = 0; k < after.length; k++) d[p++] = after[k];
+    return this.b.seriesWritten(p, (this.spelledMeasurement as Buffer).length);
   }
 
   private end(p: { readonly timeUnixNano: bigint }): void {
@@ -406,9 +429,18 @@ class Mapper {
       if (p.max !== undefined) this.float(`${name}_max`, p.max);
       this.start(p);
       this.end(p);
+      const key = this.bytes(`${name}_bucket`);
+      const kp = key.length > 0 && !isTimeKey(key, 0, key.length) && plain(key, 0, key.length, K_FIELD_KEY);
+      // On the series path each bucket's key is the same bytes around its `le` value: merged once.
+      const split = this.fast && this.sorted !== undefined && this.spelledMeasurement !== undefined && !this.why;
+      if (split) this.splitSeries(LE_ONLY, 2);
       for (let j = 0; j < bounds.length && !this.why; j++) {
-        this.begin('prometheus', ['le', formatFloatF(bounds[j])]);
-        this.float(`${name}_bucket`, counts[j]);
+        const le = this.le.at(j, bounds[j]);
+        if (split) this.beginSplit(le, 3);
+        else this.begin('prometheus', le, 2);
+        const c = counts[j];
+        if (kp && Number.isFinite(c)) this.b.plainFloatField(key, c);
+        else this.b.floatFieldBytes(key, 0, key.length, c);
         this.end(p);
       }
       return;
@@ -418,7 +450,10 @@ class Mapper {
     if (p.sum !== undefined) this.float('sum', p.sum);
     if (p.min !== undefined) this.float('min', p.min);
     if (p.max !== undefined) this.float('max', p.max);
-    for (let j = 0; j < bounds.length; j++) this.float(formatFloatF(bounds[j]), counts[j]);
+    for (let j = 0; j < bounds.length; j++) {
+      const le = this.le.get(bounds[j]); // `le=<bound>`: the field key is the bound
+      this.b.floatFieldBytes(le, 3, le.length, counts[j]);
+    }
     this.start(p);
     this.end(p);
   }
@@ -432,7 +467,7 @@ class Mapper {
       this.end(p);
       for (let j = 0; j < p.quantiles.length && !this.why; j++) {
         const [q, v] = p.quantiles[j];
-        this.begin('prometheus', ['quantile', formatFloatF(q)]);
+        this.begin('prometheus', this.quantile.get(q), 8);
         this.float(name, v);
         this.end(p);
       }
@@ -441,7 +476,10 @@ class Mapper {
     this.begin(name);
     this.float('count', p.count);
     this.float('sum', p.sum);
-    for (const [q, v] of p.quantiles) this.float(formatFloatF(q), v);
+    for (const [q, v] of p.quantiles) {
+      const qt = this.quantile.get(q); // `quantile=<q>`: the field key is q
+      this.b.floatFieldBytes(qt, 9, qt.length, v);
+    }
     this.start(p);
     this.end(p);
   }

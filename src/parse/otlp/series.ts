@@ -122,6 +122,8 @@ export class SeriesWriter {
   private readonly ownEnd = new Uint32Array(MAX_OWN);
   private ok = true;
   keyEnd = 0;
+  /** Where write() put the comma before `extra`, from `at`. */
+  extraAt = 0;
 
   reset(): void {
     this.pos = 0;
@@ -212,7 +214,7 @@ export class SeriesWriter {
       if (src < 0) break;
       let b: Buffer, s: number, e: number;
       if (src === 1) { b = ob; s = oks[j]; e = ote[j]; j++; if (e === oke[j - 1] + 1) continue; }
-      else { b = extra as Buffer; s = 0; e = extraLen; x = false; }
+      else { b = extra as Buffer; s = 0; e = extraLen; x = false; this.extraAt = p - at; }
       d[p++] = Byte.COMMA;
       for (let k = s; k < e; k++) d[p++] = b[k];
     }
@@ -222,7 +224,7 @@ export class SeriesWriter {
 
 /** Copies b[s..e) to d[p..] and returns the end: short runs by a loop, long ones natively. */
 function copy(b: Buffer, s: number, e: number, d: Buffer, p: number): number {
-  if (e - s > 48) return p + b.copy(d, p, s, e);
+  if (e - s > 256) return p + b.copy(d, p, s, e);
   for (let k = s; k < e; k++) d[p++] = b[k];
   return p;
 }
