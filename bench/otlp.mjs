@@ -1,13 +1,16 @@
-// npm run bench:otlp [-- --seconds N] [--connections N] [--rounds N] [--sink null|kinesis-local] [--cpu-prof DIR] [--kinds line,protobuf,json]
+// npm run bench:otlp [-- --seconds N] [--settle N] [--connections N] [--rounds N] [--sink null|kinesis-local] [--cpu-prof DIR] [--kinds line,protobuf,json]
 //   [--vs-dist DIR]: a second kinflux from another build (DIR/cli.js, e.g. a copy of main's dist/ beside a
 //   node_modules) on the same sink, its turns interleaved with this build's: old and new as ratios in one run.
 // CPU per 1,000 data points and points/s of POST /v1/metrics with OTLP protobuf and JSON requests of 1,000 data
 // points (made by the OpenTelemetry JS SDK and its own serializers: counters and gauges, 50 metrics × 20
 // attribute sets, a resource of 6 attributes), next to line protocol's figure from the same run (bench:e2e's
 // 1,000-line Telegraf bodies on /write). Turns alternate (line, protobuf, JSON, line, …) so drift in the
-// machine's load hits all three alike; CPU is kinflux's own (utime + stime from /proc), the sink accepts every
+// machine's load hits all three alike; each timed turn follows an untimed one of the same kind and build (--settle
+// seconds, default 1), so none pays for the switch from the turn before (client and server JIT, the last turn's
+// drain), and with --vs-dist the builds take turns going first; CPU is kinflux's own (utime + stime from /proc), the sink accepts every
 // PutRecords at once by default (the stand-in's null mode, test/kit/kinesis-standin.ts), so the figures are kinflux's cost alone.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { MeterProvider, MetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -22,6 +25,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const SECONDS = Number(arg('seconds', 5));
+const SETTLE = Number(arg('settle', 1));
 const CONNECTIONS = Number(arg('connections', 8));
 const ROUNDS = Number(arg('rounds', 3));
 const SINK = arg('sink', 'null');
@@ -93,6 +97,7 @@ const KINDS = ONLY ? Object.fromEntries(ONLY.split(',').map((k) => [k, ALL_KINDS
 async function load(kind, kinflux) {
   const k = KINDS[kind];
   const requests = k.bodies.map((body) => ({ method: 'POST', path: k.path, headers: { 'content-type': k.type }, body }));
+  if (SETTLE > 0) await autocannon({ url: kinflux.url, connections: CONNECTIONS, duration: SETTLE, requests });
   const pids = tree(kinflux.proc.pid);
   const cpu0 = cpuMs(pids);
   const r = await autocannon({ url: kinflux.url, connections: CONNECTIONS, duration: SECONDS, requests });
@@ -107,13 +112,15 @@ const sink = SINK === 'null'
 const builds = { new: await startKinflux(sink.endpoint) };
 if (VS_DIST) builds.old = await startKinflux(sink.endpoint, `${VS_DIST.replace(/\/$/, '')}/cli.js`);
 const sizes = Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, Math.round(v.bodies.reduce((n, b) => n + b.length, 0) / v.bodies.length)]));
-console.log(`bench:otlp  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per turn, ${ROUNDS} rounds, ${POINTS_PER_BODY} points per request; body bytes: line ${sizes.line}, protobuf ${sizes.protobuf}, json ${sizes.json}${VS_DIST ? `; old build ${VS_DIST}` : ''}`);
+console.log(`bench:otlp  sink ${SINK}, ${CONNECTIONS} connections, ${SECONDS} s per turn after ${SETTLE} s untimed, ${ROUNDS} rounds, ${POINTS_PER_BODY} points per request; body bytes: line ${sizes.line}, protobuf ${sizes.protobuf}, json ${sizes.json}${VS_DIST ? `; old build ${VS_DIST}` : ''}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 const runs = {};
 try {
   for (const kinflux of Object.values(builds)) for (const kind of Object.keys(KINDS)) await load(kind, kinflux); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of Object.keys(KINDS)) {
-      for (const [build, kinflux] of Object.entries(builds)) {
+      const order = Object.entries(builds);
+      if (round % 2) order.reverse();
+      for (const [build, kinflux] of order) {
         const r = await load(kind, kinflux);
         (runs[`${build} ${kind}`] ??= []).push(r);
         console.log(`  round ${round + 1} ${build} ${kind.padEnd(8)} ${Math.round(r.pointsPerSec).toString().padStart(8)} points/s  ${r.cpuMsPer1k.toFixed(2).padStart(6)} CPU-ms/1k points  p99 ${r.p99} ms${r.non2xx ? `  non-2xx ${r.non2xx}` : ''}`);
@@ -136,5 +143,5 @@ for (const build of Object.keys(builds)) {
     console.log(`| ${build} | ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(rs.map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} |`);
   }
 }
-console.log('(medians of the rounds)');
+console.log(`(medians of the rounds; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 process.exit(0);
