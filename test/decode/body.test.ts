@@ -50,3 +50,28 @@ t.test('a gzip body without Content-Encoding: 400 that names the missing header,
   }
   t.same(await decodeBody(Buffer.from([0x1f, 0x41]), undefined, 1024), Buffer.from([0x1f, 0x41]), 'only the two magic bytes count');
 });
+
+t.test('a body is inflated into one buffer sized by its trailer, claimed first; a lying trailer changes nothing but the claim', async (t) => {
+  const text = Buffer.from(Array.from({ length: 5000 }, (_, i) => `cpu,host=h${i % 9} value=${i}i ${i}\n`).join(''));
+  const gz = gzipSync(text);
+  const claims: number[] = [];
+  const out = await decodeBody(gz, 'gzip', 1 << 20, (n) => (claims.push(n), true));
+  t.ok(out.equals(text));
+  t.equal(claims[0], text.length + 1, 'the output buffer is claimed before the inflate');
+  t.equal(claims.reduce((a, b) => a + b, 0), text.length + 1, 'and the inflated bytes in it are not claimed again');
+  t.equal(out.buffer.byteLength, text.length + 1, 'one buffer, no join');
+  const lying = (size: number): Buffer => {
+    const b = Buffer.from(gz);
+    b.writeUInt32LE(size >>> 0, b.length - 4);
+    return b;
+  };
+  for (const size of [10, 100_000, 2 ** 32 - 1]) {
+    const got: number[] = [];
+    // zlib checks ISIZE: a wrong one is a broken body (400), whatever buffer it made kinflux claim.
+    const err = await decodeBody(lying(size), 'gzip', 1 << 20, (n) => (got.push(n), true)).catch((e: unknown) => e);
+    t.equal((err as BodyError).status, 400, `stated ${size}: 400`);
+    t.ok(Math.max(...got) <= 64 * gz.length, 'never claims more than 64x the compressed body');
+  }
+  const refused = await decodeBody(gz, 'gzip', 1 << 20, () => false).catch((e: unknown) => e);
+  t.equal((refused as BodyError).status, 503, 'no budget for the output buffer: 503');
+});
