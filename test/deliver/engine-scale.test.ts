@@ -41,9 +41,14 @@ t.test('a write too large for one shard within the deadline gets 413 naming what
   t.equal(s.stats('big').acceptedRecords, 0, 'nothing of the refused write was stored');
   const t0 = Date.now();
   // Resolves only if delivered before its deadline: 4 s, grown for this write up to 4.5 s (0.5 s before
-  // the clients' 5 s timeout, KINFLUX_CLIENT_TIMEOUT_MS' default) because it needs more than ⅔ of 4 s.
-  await engine.submit('big', batchFromLines(lines.slice(0, err.maxLines)));
-  t.ok(Date.now() - t0 < 4500, `the size named fits: delivered in ${Date.now() - t0} ms`);
+  // the clients' 5 s timeout, KINFLUX_CLIENT_TIMEOUT_MS' default) because it needs more than ⅔ of 4 s. The
+  // engine's deadline timer is the judge (a late write rejects with 'deadline'), not this test's clock: on a
+  // loaded machine the resolution itself can run late, and the size named takes ~2-3 s by design.
+  const delivered = await engine.submit('big', batchFromLines(lines.slice(0, err.maxLines))).then(
+    () => true,
+    (e: unknown) => e,
+  );
+  t.equal(delivered, true, `the size named fits: delivered before its deadline, in ${Date.now() - t0} ms`);
   await engine.shutdown(2000);
   t.equal(recordLines(s.records('big')).length, err.maxLines);
 });
