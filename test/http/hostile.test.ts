@@ -5,9 +5,13 @@
 // on a third get 204 with their points stored.
 // The p99 is kinflux's, not the prober's: this test process tracks its own event-loop delay, and a ping during
 // which the prober itself was late by more than PROBER_LATE_MS (descheduled on a loaded machine: once a p99 of
-// 138 ms at load average 12–19) is left out, and counted; at most a tenth of the pings may be left out.
+// 138 ms at load average 12–19) is left out, and counted; at most a tenth of the pings may be left out. What the
+// machine alone costs a process meanwhile is measured on a bystander (a bare HTTP server in its own process, pinged
+// in turn with kinflux), as test/helpers/under-attack.ts does: the bound is 100 ms plus the bystander's p99 (the
+// prober cannot see kinflux descheduled; at load ~20 kinflux's p99 reached 89 ms, the bound's margin was gone).
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
@@ -41,6 +45,12 @@ t.teardown(async () => {
   await kinflux.stop('SIGKILL');
   await emulator.stop();
 });
+const bystander = spawn(process.execPath, ['-e', "require('node:http').createServer((q, s) => s.end()).listen(0, '127.0.0.1', function () { process.send(this.address().port); })"], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+t.teardown(() => void bystander.kill());
+const bystanderPort = await new Promise<number>((resolve, reject) => {
+  bystander.once('message', (m) => resolve(Number(m)));
+  bystander.once('error', reject);
+});
 
 const status = (key: string): number => {
   const line = readFileSync(`/proc/${kinflux.proc.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(key)) ?? '';
@@ -62,11 +72,11 @@ interface Ping {
   readonly proberLateMs: number;
 }
 
-function ping(agent: Agent): Promise<Ping> {
+function ping(agent: Agent, port = kinflux.port): Promise<Ping> {
   return new Promise((resolve, reject) => {
     proberDelay.reset();
     const t0 = process.hrtime.bigint();
-    const req = request({ host: '127.0.0.1', port: kinflux.port, path: '/ping', agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/ping', agent }, (res) => {
       res.resume();
       res.on('end', () => {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -90,12 +100,15 @@ const ORDINARY_POINTS = 20;
  */
 async function writeWhilePinging(gz: Buffer, path = '/write?db=metrics'): Promise<{ status: number; text: string; pings: Ping[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const bystanderAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   await ping(agent);
+  await ping(bystanderAgent, bystanderPort);
   const pings: Ping[] = [];
   let done = false;
   const pinger = (async () => {
     while (!done) {
       pings.push(await ping(agent));
+      bystanderPings.push(await ping(bystanderAgent, bystanderPort));
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
@@ -112,11 +125,14 @@ async function writeWhilePinging(gz: Buffer, path = '/write?db=metrics'): Promis
   done = true;
   await Promise.all([pinger, writer]);
   agent.destroy();
+  bystanderAgent.destroy();
   return { status: r.status, text: r.text, pings };
 }
 
 const idle = status('VmRSS');
 const allPings: Ping[] = [];
+/** The bystander's pings, each sent right after one of kinflux's. */
+const bystanderPings: Ping[] = [];
 
 t.test('the line limit stops the parse: 128 MiB of one-byte lines and of tiny valid points get 413 at once', async (t) => {
   for (const unit of ['x\n', 'a v=1\n']) {
@@ -163,7 +179,7 @@ t.test('ordinary writes sent meanwhile: every one 204, every point in the stream
   t.equal(new Set(stored).size, ordinary.points, 'each point of each ordinary write is in the stream');
 });
 
-t.test('/ping answers within 100 ms (p99) while the largest bodies are parsed', async (t) => {
+t.test('/ping answers within 100 ms (p99, beyond what the machine alone costs) while the largest bodies are parsed', async (t) => {
   const quantiles = (pings: readonly Ping[]): string => {
     const sorted = pings.map((x) => x.ms).sort((a, b) => a - b);
     const p = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -176,5 +192,9 @@ t.test('/ping answers within 100 ms (p99) while the largest bodies are parsed', 
   t.ok(left <= allPings.length / 10, `at most a tenth left out: ${left} of ${allPings.length}`);
   const sorted = kept.map((x) => x.ms).sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))];
-  t.ok(p99 <= 100, `/ping ${quantiles(kept)}`);
+  const byKept = bystanderPings.filter((x) => x.proberLateMs <= PROBER_LATE_MS);
+  const bySorted = byKept.map((x) => x.ms).sort((a, b) => a - b);
+  const machine = bySorted.length > 0 ? bySorted[Math.min(bySorted.length - 1, Math.floor(0.99 * bySorted.length))] : 0;
+  t.comment(`a bystander process pinged in turn: ${byKept.length > 0 ? quantiles(byKept) : 'no pings'}`);
+  t.ok(p99 <= 100 + machine, `/ping ${quantiles(kept)} <= 100 ms + what the machine alone costs (${machine.toFixed(1)} ms)`);
 });
