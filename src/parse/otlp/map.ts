@@ -158,7 +158,8 @@ class Mapper {
       this.spelledMeasurement = m ?? undefined;
     } else this.spelledMeasurement = undefined;
     const numbers = metric.kind === 'gauge' || metric.kind === 'sum';
-    for (const p of metric.points) {
+    for (let index = 0; index < metric.points.length; index++) {
+      const p = metric.points[index];
       this.dataPoints++;
       const pos = this.b.out.pos;
       const count = this.b.out.count;
@@ -172,7 +173,7 @@ class Mapper {
       }
       if (p.timeUnixNano === 0n) this.why = 'the data point has no timestamp (time_unix_nano is 0)';
       else if (base.why) this.why = base.why;
-      else if (numbers && (this.hit = this.cachedSeries(p.attributes)) !== undefined) this.fast = true;
+      else if (numbers && (this.hit = this.cachedSeries(p.attributes, index)) !== undefined) this.fast = true;
       else if ((this.fast = this.fastOwn(p.attributes))) this.keep = numbers;
       else this.setOwn(p.attributes);
       if (!this.why) {
@@ -232,9 +233,9 @@ class Mapper {
   }
 
   /** A number data point's series key as an earlier one of the same attributes had it (series-cache.ts). */
-  private cachedSeries(attrs: Attributes): Uint8Array | undefined {
+  private cachedSeries(attrs: Attributes, index: number): Uint8Array | undefined {
     if (this.spelledMeasurement === undefined || this.sorted === undefined) return undefined;
-    return this.cache.find(this.sorted, this.spelledMeasurement, attrs, this.body, this.more, this.split);
+    return this.cache.find(this.sorted, this.spelledMeasurement, attrs, this.body, this.more, this.split, index);
   }
 
   /** The data point's attributes on the series path: true when they all took it. */

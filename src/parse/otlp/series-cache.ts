@@ -16,6 +16,8 @@ const MAX_BYTES = 1 << 20;
 const MAX_CHAIN = 4;
 /** After this many misses with fewer hits, the request's sets do not repeat: no more lookups. */
 const GIVE_UP_MISSES = 512;
+/** Most data point indexes whose last entry is remembered. */
+const MAX_INDEX = 4096;
 
 interface Entry {
   readonly measurement: Buffer;
@@ -38,20 +40,33 @@ export class SeriesCache {
   private hash = 0;
   private chain = 0;
   private pendingMeasurement: Buffer | undefined;
+  private pendingIndex = 0;
+  /** The entry of the last data point at each index of a metric's points (the first MAX_INDEX). */
+  private readonly byIndex: Entry[] = [];
+
+  private remember(index: number, e: Entry): void {
+    if (index < MAX_INDEX && index <= this.byIndex.length) this.byIndex[index] = e;
+  }
 
   /**
    * The series key of a number data point of these attributes under this scope and measurement, or undefined:
    * then, when the caller writes the key on the series path, store() keeps it. Attributes are ranges of the text
    * (body below split, more above).
    */
-  find(scope: SortedTags, measurement: Buffer, attrs: Attributes, body: Uint8Array, more: Uint8Array, split: number): Uint8Array | undefined {
+  find(scope: SortedTags, measurement: Buffer, attrs: Attributes, body: Uint8Array, more: Uint8Array, split: number, index: number): Uint8Array | undefined {
     this.pendingMeasurement = undefined;
     if (this.off || attrs.length > 4 * MAX_OWN) return undefined;
     if (scope !== this.scope) {
       if (this.table.size) this.table.clear();
+      this.byIndex.length = 0;
       this.scope = scope;
       this.entries = this.bytes = 0;
     }
+    // First the set the metric before had at this index (an SDK writes every metric's sets in the same order): one
+    // comparison, no hash.
+    const guess = index < this.byIndex.length ? this.byIndex[index] : undefined;
+    if (guess !== undefined && guess.measurement === measurement && same(guess.signature, attrs, body, more, split)) { this.hits++; return guess.key; }
+    this.pendingIndex = index;
     // FNV-1a over each attribute's key and value bytes and lengths, read where they are (a hit copies nothing).
     let h = 0x811c9dc5;
     let n = 0;
@@ -69,7 +84,11 @@ export class SeriesCache {
     }
     let chain = 0;
     for (let e = this.table.get(h); e !== undefined; e = e.next, chain++) {
-      if (e.measurement === measurement && e.signature.length === n && same(e.signature, attrs, body, more, split)) { this.hits++; return e.key; }
+      if (e.measurement === measurement && e.signature.length === n && same(e.signature, attrs, body, more, split)) {
+        this.hits++;
+        this.remember(index, e);
+        return e.key;
+      }
     }
     if (++this.misses >= GIVE_UP_MISSES && this.hits < this.misses) { this.off = true; this.table.clear(); return undefined; }
     // The signature kept for store(): each attribute's key and value, each after its length in two bytes.
@@ -102,17 +121,20 @@ export class SeriesCache {
     // Copies (Uint8Array's slice): the batch's bytes may be rolled back and written over.
     const key = Uint8Array.prototype.slice.call(d, s, e);
     const signature = this.sig.slice(0, this.sigLen);
-    this.table.set(this.hash, { measurement: m, signature, key, next: this.table.get(this.hash) });
+    const entry = { measurement: m, signature, key, next: this.table.get(this.hash) };
+    this.table.set(this.hash, entry);
+    this.remember(this.pendingIndex, entry);
     this.entries++;
     this.bytes += size;
   }
 }
 
-/** The signature is that of these attributes (its length checked by the caller). */
+/** The signature is that of these attributes (none of them an array or a map). */
 function same(sig: Uint8Array, attrs: Attributes, body: Uint8Array, more: Uint8Array, split: number): boolean {
   let p = 0;
   for (let i = 0; i < attrs.length; i += 4) {
     const ks = attrs[i], ke = attrs[i + 1], vs = attrs[i + 2], ve = attrs[i + 3];
+    if (vs < 0 || p + 4 + (ke - ks) + (ve - vs) > sig.length) return false;
     const kl = ke - ks, vl = ve - vs;
     if (sig[p++] !== kl >> 8 || sig[p++] !== (kl & 255)) return false;
     const kb = ks < split ? body : more, ko = ks < split ? 0 : split;
@@ -121,5 +143,5 @@ function same(sig: Uint8Array, attrs: Attributes, body: Uint8Array, more: Uint8A
     const vb = vs < split ? body : more, vo = vs < split ? 0 : split;
     for (let k = vs - vo, e = ve - vo; k < e; k++) if (sig[p++] !== vb[k]) return false;
   }
-  return true;
+  return p === sig.length;
 }

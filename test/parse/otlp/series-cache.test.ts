@@ -66,3 +66,15 @@ t.test('a request whose attribute sets never repeat maps the same', async (t) =>
   t.equal(all[0], `prometheus,id=0,k=v0,otel.library.name=s,r=1 g=0.5,start_time_unix_nano=${T - 1n}i ${T}`);
   t.equal(all[2000 + 1999], `prometheus,id=1999,k=v4,otel.library.name=s,r=1 g=1999.5,start_time_unix_nano=${T - 1n}i ${T}`);
 });
+
+t.test('an array value is refused where an earlier point had an empty value (same bytes but for the value type)', async (t) => {
+  const empty: Array<[string, AnyValue]> = [['k', { s: '' }]];
+  const arr: Array<[string, AnyValue]> = [['k', { arrayDepth: 1 }]];
+  const fewer: Array<[string, AnyValue]> = [];
+  const req = decodeProtobufRequest(body([{ resource: [['r', { s: '1' }]], scope: 's', metrics: [{ name: 'g', points: [empty] }, { name: 'g', points: [arr] }, { name: 'g', points: [fewer] }] }]), { maxDataPoints: 1e6 });
+  const b = new PointBuilder();
+  const r = mapRequest(req, 'prometheus-v2', b, { maxPoints: 1e6, maxBytes: 1e9 });
+  t.equal(r.rejected, 1);
+  t.match(r.errors[0], /attribute "k" is an array/);
+  t.equal(b.count, 2);
+});
