@@ -1,4 +1,6 @@
 // npm run bench:remote-write [-- --seconds N] [--senders N] [--rounds N] [--sink null|kinesis-local] [--lines] [--cpu-prof DIR]
+//   [--vs-dist DIR]: a second kinflux from another build (DIR/cli.js, e.g. a copy of main's dist/ beside a node_modules)
+//   on the same sink, its turns interleaved with this build's and Prometheus': old and new as ratios in one run.
 // CPU per 1,000 samples and samples/s of Prometheus remote_write 1.0 into kinflux and into Debian's Prometheus 2.42
 // (`prometheus --web.enable-remote-write-receiver`, the peer receiver), with the same requests in one run: batches
 // of 1,000 series of one sample each, as Prometheus sends them (snappy block, node_exporter-like labels, sorted),
@@ -28,6 +30,7 @@ const SECONDS = Number(arg('seconds', 8));
 const SENDERS = Number(arg('senders', 8));
 const ROUNDS = Number(arg('rounds', 3));
 const SINK = arg('sink', 'null');
+const VS_DIST = arg('vs-dist', undefined);
 const PROFILE = arg('cpu-prof', undefined); // a folder: kinflux runs with --cpu-prof and writes its profile there
 const SERIES = 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -73,7 +76,7 @@ async function waitReady(url) {
   throw new Error(`${url} not ready`);
 }
 
-async function startKinflux(endpoint) {
+async function startKinflux(endpoint, name = 'kinflux', cli = new URL('../dist/cli.js', import.meta.url).pathname) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -82,10 +85,10 @@ async function startKinflux(endpoint) {
     KINFLUX_LOG_LEVEL: 'warn', KINFLUX_LOG_FORMAT: 'json', KINFLUX_SHARD_RATE_LIMIT_PERCENT: '0',
   };
   const flags = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...flags, new URL('../dist/cli.js', import.meta.url).pathname], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [...flags, cli], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/ready`);
-  return { name: 'kinflux', proc, port, pids: () => tree(proc.pid), stop: () => proc.kill(PROFILE ? 'SIGINT' : 'SIGTERM') };
+  return { name, proc, port, pids: () => tree(proc.pid), stop: () => proc.kill(PROFILE ? 'SIGINT' : 'SIGTERM') };
 }
 
 async function startPrometheus() {
@@ -136,13 +139,14 @@ const sink = SINK === 'null'
   ? await startKinesisStandin({ streams: { metrics: 4 }, mode: 'null' }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
   : await startKinesisLocal({ streams: { metrics: 4 } });
 const servers = [await startKinflux(sink.endpoint), await startPrometheus()];
+if (VS_DIST) servers.splice(1, 0, await startKinflux(sink.endpoint, 'old', `${VS_DIST.replace(/\/$/, '')}/cli.js`));
 const bytes = Math.round(senders.reduce((n, s) => n + snappy(s.proto).length, 0) / SENDERS);
 console.log(`bench:remote-write  kinflux → ${SINK === 'null' ? 'stand-in (null mode)' : 'kinesis-local'}; ${SENDERS} senders, ${SERIES} series per request (${bytes} bytes snappy), ${SECONDS} s per turn, ${ROUNDS} rounds`);
 // Each server's CPU while idle (its timers, GC, metrics): part of every turn's figure, larger when the rate is low.
 const idle = {};
 for (const s of servers) { const pids = s.pids(); const c0 = cpuMs(pids); await sleep(3000); idle[s.name] = (cpuMs(pids) - c0) / 3; }
 console.log(`idle CPU: ${servers.map((s) => `${s.name} ${idle[s.name].toFixed(1)} ms/s`).join(', ')}`);
-const runs = { kinflux: [], prometheus: [], lines: [] };
+const runs = { kinflux: [], old: [], prometheus: [], lines: [] };
 const LINES = process.argv.includes('--lines');
 if (LINES) {
   const { decodeWriteRequestV1 } = await import('../dist/parse/remote-write/remote-write.js');
@@ -175,8 +179,14 @@ console.log(`\n| receiver (remote_write 1.0, 1,000 series per request) | samples
 console.log(`|---|---|---|---|`);
 const rows = [['kinflux', `kinflux (→ ${SINK === 'null' ? 'stand-in' : 'kinesis-local'})`], ['prometheus', 'Prometheus 2.42 (--web.enable-remote-write-receiver)']];
 if (LINES) rows.push(['lines', 'kinflux, the same points as line protocol (/write)']);
+if (VS_DIST) rows.splice(1, 0, ['old', `kinflux, old build (${VS_DIST})`]);
 for (const [name, label] of rows) {
   console.log(`| ${label} | ${Math.round(median(runs[name].map((r) => r.samplesPerSec)))} | ${cpuOf(name).toFixed(2)} | ${(cpuOf(name) / cpuOf('prometheus')).toFixed(2)} |`);
 }
 console.log(`(medians of ${ROUNDS} rounds; CPU of each server process only; kinflux ÷ Prometheus per round: ${ratios.map((x) => x.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)})`);
+if (VS_DIST) {
+  const oldRatios = runs.old.map((r, i) => r.cpuMsPer1k / runs.prometheus[i].cpuMsPer1k);
+  const newOld = runs.kinflux.map((r, i) => r.cpuMsPer1k / runs.old[i].cpuMsPer1k);
+  console.log(`old build ÷ Prometheus per round: ${oldRatios.map((x) => x.toFixed(2)).join(' ')}, median ${median(oldRatios).toFixed(2)}; new ÷ old per round: ${newOld.map((x) => x.toFixed(2)).join(' ')}, median ${median(newOld).toFixed(2)}`);
+}
 process.exit(0);

@@ -129,6 +129,26 @@ export class PointBuilder {
     return this;
   }
 
+  /**
+   * After seriesWritten(): the one field key of the point is written (spelled and checked before: a copy of an
+   * earlier point's) with its '=', ending at `end`; floatValue() comes next.
+   */
+  fieldKeyWritten(end: number): this {
+    const out = this.out;
+    this.fieldKeys[0] = out.pos;
+    this.fieldKeys[1] = end - 1;
+    this.nFields = 1;
+    out.pos = end;
+    return this;
+  }
+
+  /** The value of the field fieldKeyWritten() wrote: a finite float. */
+  floatValue(v: number): this {
+    if (!Number.isFinite(v)) return this.refuse(`field ${JSON.stringify(this.out.data.toString('utf8', this.fieldKeys[0], this.fieldKeys[1]))} is ${v}: line protocol has no NaN or Inf`);
+    this.float(v);
+    return this;
+  }
+
   measurement(name: string): this {
     const n = this.utf8(name);
     return this.measurementBytes(this.text, 0, n);

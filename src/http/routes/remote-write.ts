@@ -14,6 +14,7 @@ import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
 import { SnappyError, snappyDecode, snappyDeclaredLength } from '../../decode/snappy.js';
 import { decodeRequestV2, decodeWriteRequestV1, MAX_ERRORS, RemoteWriteError, type RemoteWriteResult } from '../../parse/remote-write/remote-write.js';
+import { SeriesKeyCache } from '../../parse/remote-write/series-keys.js';
 
 export const PATHS = ['/api/v1/write', '/api/v1/prom/write'] as const;
 const V2_PROTO = 'io.prometheus.write.v2.Request';
@@ -70,11 +71,13 @@ export function remoteWriteRoutes(app: FastifyInstance, deps: HttpDeps, budget: 
       return sendError(reply, 'prom', 503, `samples not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
     }
   });
+  // Prometheus sends the same series in every batch: their series keys are kept from request to request (bounded).
+  const seriesKeys = new SeriesKeyCache();
   installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
   for (const url of PATHS) {
-    app.post(url, { config: { api: 'prom', auth: true } }, (req, reply) => handleRemoteWrite(req, reply, deps, unavailable, budget));
+    app.post(url, { config: { api: 'prom', auth: true } }, (req, reply) => handleRemoteWrite(req, reply, deps, unavailable, budget, seriesKeys));
   }
 }
 
@@ -87,7 +90,7 @@ function remoteWriteTarget(req: FastifyRequest, deps: HttpDeps): { stream: strin
   return { stream: route.stream, db };
 }
 
-async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget): Promise<FastifyReply> {
+async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, seriesKeys: SeriesKeyCache): Promise<FastifyReply> {
   const { metrics, delivery, settings, router } = deps;
   const receivedAtNs = nowNs();
   const version = versionOf(req) as 1 | 2;
@@ -114,7 +117,7 @@ async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps:
 
   const maxPoints = settings.http.maxLinesPerRequest || Number.MAX_SAFE_INTEGER;
   const maxOutputBytes = Math.min(2 * settings.http.maxDecodedBytes, Math.max(LINE_BYTES_FLOOR, LINE_BYTES_PER_PROTOBUF_BYTE * body.length));
-  const opts = { metricVersion: settings.remoteWrite.metricVersion, receivedAtNs, maxPoints, maxOutputBytes };
+  const opts = { metricVersion: settings.remoteWrite.metricVersion, receivedAtNs, maxPoints, maxOutputBytes, seriesKeys };
   let r: RemoteWriteResult;
   try {
     r = version === 2 ? decodeRequestV2(body, opts) : decodeWriteRequestV1(body, opts);

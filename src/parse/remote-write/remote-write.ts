@@ -14,6 +14,8 @@ import { PointBuilder } from '../point-builder.js';
 import { BatchWriter } from '../out.js';
 import type { PointBatch } from '../types.js';
 import { goFormatG } from '../go-float.js';
+import type { SeriesKeyCache } from './series-keys.js';
+import { Byte } from '../grammar.js';
 
 export type MetricVersion = 1 | 2;
 
@@ -25,6 +27,8 @@ export interface RemoteWriteOptions {
   readonly maxPoints: number;
   /** Most bytes of line protocol the request may expand to; past it the decode stops with tooLarge. */
   readonly maxOutputBytes: number;
+  /** Series keys of earlier requests (1.0): a series met before is copied, not read and spelled again. */
+  readonly seriesKeys?: SeriesKeyCache;
 }
 
 /** A series (or one of its samples) that gave no point, in the terms of a remote_write 400 body. */
@@ -115,6 +119,28 @@ class Decoder {
   series = 0;
   /** The builder's kept series is metric_version 2's measurement alone. */
   measurementKept = false;
+  /** The current series' labels are buf[labelsAt, labelsEnd) when they are all there, before its other fields. */
+  labelsAt = 0;
+  labelsEnd = 0;
+  /** The current series' slot in o.seriesKeys (-1: none); its labels are then read only when needed. */
+  hit = -1;
+  labelsLoaded = true;
+  /** The current series is kept in o.seriesKeys after its first point (its labels hash: keepHash). */
+  keep = false;
+  keepHash = 0;
+  /** This request's lookups, and how many of them found a series or kept one: a cache that does not pay is not asked. */
+  lookups = 0;
+  useful = 0;
+  /** Series this request repeats (or whose labels are too long to keep). */
+  repeats = 0;
+  /** What readSeries() found: samples and histograms, where the first is, where the last label ends, where the first other field starts (-1: none). */
+  nSamples = 0;
+  nHistograms = 0;
+  dataAt = 0;
+  lastLabelEnd = 0;
+  other = -1;
+  private lr: ProtoReader | undefined;
+  private li: ProtoReader | undefined;
 
   /** `linesPerByte`: about how many bytes of lines a byte of this schema maps to (2.0's symbol refs map to more). */
   constructor(readonly buf: Uint8Array, readonly o: RemoteWriteOptions, linesPerByte: number) {
@@ -135,12 +161,19 @@ class Decoder {
   }
 
   labelText(): string {
+    if (!this.labelsLoaded) this.loadLabels();
     const { ls, n } = this.s;
     let out = '{';
     for (let j = 0; j < n && out.length < 256; j++) {
       out += `${j > 0 ? ',' : ''}${Buffer.from(this.buf.buffer, this.buf.byteOffset + ls[4 * j], ls[4 * j + 1] - ls[4 * j]).toString()}=${JSON.stringify(Buffer.from(this.buf.buffer, this.buf.byteOffset + ls[4 * j + 2], ls[4 * j + 3] - ls[4 * j + 2]).toString())}`;
     }
     return out.length > 256 ? `${out.slice(0, 256)}...` : `${out}}`;
+  }
+
+  /** Reads the labels of a series met before (all in buf[labelsAt, labelsEnd), known valid), for a slow-path point or an error text. */
+  loadLabels(): void {
+    this.labelsLoaded = true;
+    readSeries(this.buf, this.lr ??= new ProtoReader(this.buf), this.li ??= new ProtoReader(this.buf), this, this.labelsAt, this.labelsEnd);
   }
 
   /** Adds label [ns,ne)=[vs,ve) of the current series (`utf8`: both known to be UTF-8); '' or why the series is refused. */
@@ -198,12 +231,46 @@ class Decoder {
       if (ms > 0) this.lastMs = ms;
       return;
     }
+    if (this.hit >= 0 && Number.isFinite(value)) { this.cachedSample(value, ms); return; }
+    if (!this.labelsLoaded) this.loadLabels();
     this.head();
     const s = this.s;
     const ls = s.ls;
     if (this.o.metricVersion === 2) this.b.floatFieldBytes(this.buf, ls[4 * s.nameAt + 2], ls[4 * s.nameAt + 3], value);
     else this.b.floatField('value', value);
+    if (this.finish(ms)) {
+      this.samples++;
+      if (this.keep) this.remember();
+    }
+  }
+
+  /** A sample of a series met before: its series key copied from the cache, then the same field and timestamp. */
+  private cachedSample(value: number, ms: number): void {
+    const c = this.o.seriesKeys as SeriesKeyCache;
+    const slot = this.hit;
+    const b = this.b;
+    const n = c.keyLength(slot);
+    const out = b.beginSeries(n).out;
+    const at = out.pos;
+    c.copyKey(slot, out.view, at);
+    b.seriesWritten(at + c.seriesLen[slot], c.measurementLen[slot]).fieldKeyWritten(at + n).floatValue(value);
+    this.measurementKept = false; // begin() forgot the builder's kept series
     if (this.finish(ms)) this.samples++;
+  }
+
+  /** Keeps the series of the point just written in the cache: its line up to the value. */
+  private remember(): void {
+    this.keep = false;
+    this.useful++;
+    const out = this.b.out;
+    const i = out.count - 1;
+    const start = out.starts[i];
+    const d = out.data;
+    // The line ends ` <timestamp>\n`; the value before has neither a space nor an '=': the field key's '=' is the last one.
+    let p = out.starts[i + 1] - 2;
+    while (d[p] !== Byte.SPACE) p--;
+    while (d[p] !== Byte.EQUALS) p--;
+    (this.o.seriesKeys as SeriesKeyCache).insert(this.keepHash, this.labelsAt, this.labelsEnd, out.view, start, p + 1, out.seriesLengths[i], out.measurementLengths[i]);
   }
 
   /** A native histogram, already decoded into h. */
@@ -424,9 +491,111 @@ function wrap<T>(f: () => T): T {
   }
 }
 
+const LABEL = (1 << 3) | WIRE_LEN;
+const SAMPLE = (2 << 3) | WIRE_LEN;
+const EXEMPLAR = (3 << 3) | WIRE_LEN;
+const HISTOGRAM = (4 << 3) | WIRE_LEN;
+
+/**
+ * The end of the run of Label fields (tag 0x0a, length under 2^28) that starts b[s, e): where a series' labels
+ * end when, as Prometheus writes them, they come first. Only a guess at the fields: the decode checks it.
+ */
+function labelRun(b: Uint8Array, s: number, e: number): number {
+  let p = s;
+  while (p < e && b[p] === 0x0a) {
+    let q = p + 1;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (q >= e || shift > 21) return p;
+      const c = b[q++];
+      len += (c & 0x7f) << shift;
+      if (c < 0x80) break;
+    }
+    if (q + len > e) return p;
+    p = q + len;
+  }
+  return p;
+}
+
+/**
+ * Reads the fields of a TimeSeries buf[s, e): its labels (field 1, wherever they are) into d, and counts samples (2),
+ * exemplars (3) and histograms (4) into d; '' or why the series is refused.
+ */
+function readSeries(buf: Uint8Array, ts: ProtoReader, item: ProtoReader, d: Decoder, s: number, e: number): string {
+  ts.pos = s; ts.end = e;
+  let bad = '';
+  let nSamples = 0;
+  let nHistograms = 0;
+  let dataAt = s;
+  let lastLabelEnd = s;
+  let other = -1;
+  while (ts.more()) {
+    const at = ts.pos;
+    const f = ts.tag();
+    if (f === LABEL) {
+      ts.len();
+      const ls = ts.s, le = ts.e;
+      let ns = 0, ne = 0, vs = 0, ve = 0;
+      // As Prometheus writes a Label (name = 1, value = 2, each under 128 bytes): read in place.
+      const v = ls + 2 + buf[ls + 1];
+      if (buf[ls] === 0x0a && buf[ls + 1] < 0x80 && v + 2 <= le && buf[v] === 0x12 && buf[v + 1] < 0x80 && v + 2 + buf[v + 1] === le) {
+        ns = ls + 2; ne = v; vs = v + 2; ve = le;
+      } else {
+        item.pos = ls; item.end = le;
+        while (item.more()) {
+          const g = item.tag();
+          if (g === ((1 << 3) | WIRE_LEN)) { item.len(); ns = item.s; ne = item.e; }
+          else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
+          else item.skip(g & 7);
+        }
+      }
+      // A Label message of ASCII bytes only holds ASCII strings: one check for both.
+      if (!bad) bad = d.label(ns, ne, vs, ve, isAscii(buf, ls, le));
+      lastLabelEnd = ts.pos;
+      continue;
+    }
+    if (other < 0) other = at;
+    if (f === EXEMPLAR) { ts.len(); d.exemplars++; }
+    else {
+      if (f === SAMPLE || f === HISTOGRAM) {
+        if (nSamples + nHistograms === 0) dataAt = at;
+        if (f === SAMPLE) nSamples++; else nHistograms++;
+      }
+      ts.skip(f & 7);
+    }
+  }
+  d.nSamples = nSamples; d.nHistograms = nHistograms; d.dataAt = dataAt; d.lastLabelEnd = lastLabelEnd; d.other = other;
+  return bad;
+}
+
+/**
+ * The fields after the labels buf[s, labelsEnd) of a TimeSeries met before (ts.end: its end), counted into d as
+ * readSeries() counts them; false when the series must be read the general way (a label after them, histograms).
+ */
+function readCachedSeries(ts: ProtoReader, d: Decoder, s: number, labelsEnd: number): boolean {
+  ts.pos = labelsEnd;
+  let nSamples = 0;
+  let exemplars = 0;
+  let dataAt = s;
+  while (ts.more()) {
+    const at = ts.pos;
+    const f = ts.tag();
+    if (f === LABEL || f === HISTOGRAM) return false;
+    if (f === EXEMPLAR) { ts.len(); exemplars++; continue; }
+    if (f === SAMPLE && nSamples++ === 0) dataAt = at;
+    ts.skip(f & 7);
+  }
+  d.exemplars += exemplars;
+  d.nSamples = nSamples; d.nHistograms = 0; d.dataAt = dataAt;
+  d.labelsAt = s; d.labelsEnd = labelsEnd; d.labelsLoaded = false;
+  return true;
+}
+
 /** remote_write 1.0: `prometheus.WriteRequest{repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3}`. */
 export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): RemoteWriteResult {
   const d = new Decoder(buf, o, 1.25);
+  const cache = o.seriesKeys;
+  cache?.use(buf, o.metricVersion);
   wrap(() => {
     const r = new ProtoReader(buf);
     const ts = new ProtoReader(buf);
@@ -435,47 +604,32 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
       const t = r.tag();
       if (t === ((1 << 3) | WIRE_LEN)) {
         r.len();
-        // Labels first (field 1), wherever they are in the message; then samples (2), exemplars (3), histograms (4).
         d.s.n = 0; d.s.nameAt = -1; d.lastMs = 0;
-        ts.pos = r.s; ts.end = r.e;
-        let bad = '';
-        let nSamples = 0;
-        let nHistograms = 0;
-        let dataAt = r.s; // where the first sample or histogram is: the data passes start there
-        while (ts.more()) {
-          const at = ts.pos;
-          const f = ts.tag();
-          if (f === ((1 << 3) | WIRE_LEN)) {
-            ts.len();
-            const ls = ts.s, le = ts.e;
-            let ns = 0, ne = 0, vs = 0, ve = 0;
-            // As Prometheus writes a Label (name = 1, value = 2, each under 128 bytes): read in place.
-            const v = ls + 2 + buf[ls + 1];
-            if (buf[ls] === 0x0a && buf[ls + 1] < 0x80 && v + 2 <= le && buf[v] === 0x12 && buf[v + 1] < 0x80 && v + 2 + buf[v + 1] === le) {
-              ns = ls + 2; ne = v; vs = v + 2; ve = le;
-            } else {
-              item.pos = ls; item.end = le;
-              while (item.more()) {
-                const g = item.tag();
-                if (g === ((1 << 3) | WIRE_LEN)) { item.len(); ns = item.s; ne = item.e; }
-                else if (g === ((2 << 3) | WIRE_LEN)) { item.len(); vs = item.s; ve = item.e; }
-                else item.skip(g & 7);
-              }
-            }
-            // A Label message of ASCII bytes only holds ASCII strings: one check for both.
-            if (!bad) bad = d.label(ns, ne, vs, ve, isAscii(buf, ts.s, ts.e));
-          } else if (f === ((3 << 3) | WIRE_LEN)) { ts.len(); d.exemplars++; }
-          else {
-            if (f === ((2 << 3) | WIRE_LEN) || f === ((4 << 3) | WIRE_LEN)) {
-              if (nSamples + nHistograms === 0) dataAt = at;
-              if (f === ((2 << 3) | WIRE_LEN)) nSamples++; else nHistograms++;
-            }
-            ts.skip(f & 7);
+        d.hit = -1; d.keep = false; d.labelsLoaded = true;
+        // Labels first, as Prometheus writes them: a series met before (the same label bytes) is not read again.
+        // After 64 lookups the cache is asked only while a quarter of them pay (series copied or kept), and until 64
+        // series came twice: a request of refused, NaN-only or repeated series pays for about 64 hashes, not one per series.
+        let labelsEnd = r.s;
+        let miss = false;
+        if (cache !== undefined && (d.lookups < 64 || 4 * d.useful >= d.lookups) && d.repeats < 64) {
+          labelsEnd = labelRun(buf, r.s, r.e);
+          if (labelsEnd > r.s) {
+            d.lookups++;
+            const slot = cache.lookup(r.s, labelsEnd);
+            if (slot >= 0) { d.hit = slot; d.useful++; } else if (slot === -1) miss = true; else d.repeats++;
           }
         }
-        if (!bad) bad = d.seriesReady();
-        if (bad) { if (nSamples + nHistograms > 0) d.refuse(bad); d.series++; continue; }
-        readSeriesData(buf, ts, dataAt, item, d, 4, nSamples > 0, nHistograms > 0);
+        ts.end = r.e;
+        if (d.hit >= 0 && !readCachedSeries(ts, d, r.s, labelsEnd)) d.hit = -1;
+        if (d.hit < 0) {
+          const bad = readSeries(buf, ts, item, d, r.s, r.e) || d.seriesReady();
+          if (bad) { if (d.nSamples + d.nHistograms > 0) d.refuse(bad); d.series++; continue; }
+          // Kept in the cache when its labels all come first.
+          if (miss && d.lastLabelEnd === labelsEnd && (d.other < 0 || d.other >= labelsEnd)) {
+            d.keep = true; d.keepHash = (cache as SeriesKeyCache).hash; d.labelsAt = r.s; d.labelsEnd = labelsEnd;
+          }
+        }
+        readSeriesData(buf, ts, d.dataAt, item, d, 4, d.nSamples > 0, d.nHistograms > 0);
       } else if (t === ((3 << 3) | WIRE_LEN)) { r.len(); d.metadata++; }
       else r.skip(t & 7);
     }
