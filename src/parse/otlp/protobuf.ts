@@ -391,6 +391,7 @@ class Decoder {
   /** A KeyValue appended to `out` as ranges of the text (at most MAX_ATTRIBUTES per list). */
   private keyValue(tag: number, out: Attributes): void {
     if (out.length >= 4 * MAX_ATTRIBUTES) throw new OtlpDecodeError(`${this.where}: more than ${MAX_ATTRIBUTES} attributes`);
+    if ((tag & 7) === WIRE_LEN && this.plainKeyValue(out)) return;
     this.enter(tag, 'KeyValue');
     const r = this.r;
     let ks = 0;
@@ -406,6 +407,49 @@ class Decoder {
     }
     out.push(ks, ke, this.vs, this.ve);
     this.leave();
+  }
+
+  /**
+   * The usual KeyValue read at once: lengths under 128, the key (field 1) then the value (field 2) holding one
+   * string or a non-negative integer under 2^28, nothing else. Anything else returns false having read nothing
+   * (keyValue() reads it field by field, and refuses what it refuses); both give the same ranges.
+   */
+  private plainKeyValue(out: Attributes): boolean {
+    const r = this.r;
+    const b = this.buf;
+    const p = r.pos;
+    if (p + 5 > r.end) return false;
+    const n = b[p];
+    const kvEnd = p + 1 + n;
+    if (n >= 0x80 || kvEnd > r.end || b[p + 1] !== 0x0a) return false; // key: field 1, length-delimited
+    const kl = b[p + 2];
+    const ks = p + 3, ke = ks + kl;
+    if (kl >= 0x80 || ke + 4 > kvEnd || b[ke] !== 0x12) return false; // value: field 2, length-delimited
+    const al = b[ke + 1];
+    const as = ke + 2, ae = as + al;
+    if (al >= 0x80 || ae !== kvEnd || al < 2 || !isUtf8(b, ks, ke)) return false;
+    const vt = b[as];
+    if (vt === 0x0a) { // string_value
+      const vl = b[as + 1];
+      const vs = as + 2;
+      if (vl >= 0x80 || vs + vl !== ae || !isUtf8(b, vs, ae)) return false;
+      out.push(ks, ke, vs, ae);
+    } else if (vt === 0x18) { // int_value
+      let v = 0;
+      let q = as + 1;
+      for (let shift = 0; ; shift += 7) {
+        if (q >= ae || shift > 21) return false;
+        const c = b[q++];
+        v |= (c & 0x7f) << shift;
+        if (c < 0x80) break;
+      }
+      if (q !== ae) return false;
+      const vs = this.text.end;
+      this.text.putInt(v);
+      out.push(ks, ke, vs, this.text.end);
+    } else return false;
+    r.pos = kvEnd;
+    return true;
   }
 
   /** The range anyValue() read. */
