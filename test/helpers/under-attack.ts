@@ -6,6 +6,8 @@
 // CPU burners) is left out and counted; the caller bounds how many may be left out. What the machine alone costs
 // a process at the same time is measured on a bystander: a bare HTTP server in its own process, pinged in turn
 // with kinflux during the attack (the prober cannot see kinflux descheduled, but it can see a bystander be).
+// Beside CPU burners a process also runs slower: a slice of event-loop work takes its CPU time times the machine's
+// stretch (wall time per CPU time of a busy process), which the bystander measures too (10 ms of CPU every 250 ms).
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,21 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export const MiB = 1 << 20;
 export const PROBER_LATE_MS = 20;
+/** The longest the event loop may be held by design (issue 20: encoding yields at least every ~50 ms). */
+export const SLICE_MS = 50;
+
+/**
+ * The bystander: /ping answers at once; /spin busies itself for 10 ms of CPU and answers its wall time per CPU
+ * time (1 on an idle core, ~3 when a busy process gets a third of one).
+ */
+const BYSTANDER = `require('node:http').createServer((q, s) => {
+  if (q.url !== '/spin') return s.end();
+  const c0 = process.cpuUsage();
+  const w0 = process.hrtime.bigint();
+  let used = 0;
+  while (used < 10000) { const c = process.cpuUsage(c0); used = c.user + c.system; }
+  s.end(String(Number(process.hrtime.bigint() - w0) / 1000 / used));
+}).listen(0, '127.0.0.1', function () { process.send(this.address().port); })`;
 
 /** Bytes of `/proc/<pid>/status` field `key` (VmRSS, VmHWM). */
 export function procBytes(pid: number, key = 'VmRSS'): number {
@@ -46,6 +63,8 @@ export interface Probe {
   readonly quietP99: number;
   /** p99 of a bystander process's /ping during the attack, pinged in turn with kinflux: the machine's cost then. */
   readonly bystanderP99: number;
+  /** Median wall time per CPU time of the bystander busy for 10 ms, during the attack (1 on an idle machine). */
+  readonly stretch: number;
   readonly idleRss: number;
   readonly peakRss: number;
   summary(): string;
@@ -58,14 +77,15 @@ const pct = (xs: readonly number[], q: number): number => {
 
 /**
  * Pings `port` every `everyMs` on one keep-alive connection (opened before the attack) and samples the RSS
- * of `pid` every 50 ms while `attack` runs; resolves when it is done.
+ * of `pid` every 50 ms while `attack` runs; resolves when it is done. `attack` may ask how many pings were
+ * kept so far (to go on until there are enough on a slow machine).
  */
-export async function underAttack(port: number, pid: number, attack: () => Promise<unknown>, everyMs = 10): Promise<Probe> {
+export async function underAttack(port: number, pid: number, attack: (kept: () => number) => Promise<unknown>, everyMs = 10): Promise<Probe> {
   const lateness = monitorEventLoopDelay({ resolution: 2 });
   lateness.enable();
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const bystanderAgent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const bystander = spawn(process.execPath, ['-e', "require('node:http').createServer((q, s) => s.end()).listen(0, '127.0.0.1', function () { process.send(this.address().port); })"], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const bystander = spawn(process.execPath, ['-e', BYSTANDER], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
   const bystanderPort = await new Promise<number>((resolve, reject) => {
     bystander.once('message', (m) => resolve(Number(m)));
     bystander.once('error', reject);
@@ -105,6 +125,18 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
     }
     const pings: Ping[] = [];
     const bystanderPings: Ping[] = [];
+    const stretches: number[] = [];
+    const spin = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: bystanderPort, path: '/spin', agent: bystanderAgent }, (res) => {
+          let text = '';
+          res.on('data', (b: Buffer) => (text += b.toString()));
+          res.on('end', () => resolve(Number(text)));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    let nextSpin = 0;
     let done = false;
     let failed = 0;
     const pinger = (async () => {
@@ -117,11 +149,15 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
           if (failed > 20) return;
         }
         bystanderPings.push(await ping(bystanderPort, bystanderAgent));
+        if (Date.now() >= nextSpin) {
+          stretches.push(await spin());
+          nextSpin = Date.now() + 250;
+        }
         await new Promise((r) => setTimeout(r, everyMs));
       }
     })();
     try {
-      await attack();
+      await attack(() => pings.filter((p) => p.proberLateMs <= PROBER_LATE_MS).length);
     } finally {
       done = true;
       await pinger;
@@ -138,11 +174,12 @@ export async function underAttack(port: number, pid: number, attack: () => Promi
       p99,
       quietP99: Number.isFinite(quietP99) ? quietP99 : 0,
       bystanderP99: Number.isFinite(bystanderP99) ? bystanderP99 : 0,
+      stretch: Math.max(1, pct(stretches, 0.5) || 1),
       idleRss,
       peakRss,
       summary: () =>
         `/ping p50 ${pct(kept.map((p) => p.ms), 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...kept.map((p) => p.ms)).toFixed(1)} ms over ${kept.length} pings ` +
-        `(${left} left out: the prober was late by more than ${PROBER_LATE_MS} ms), p99 before the attack ${Number.isFinite(quietP99) ? quietP99.toFixed(1) : '-'} ms, a bystander's p99 during it ${Number.isFinite(bystanderP99) ? bystanderP99.toFixed(1) : '-'} ms; RSS idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peakRss / MiB).toFixed(0)} MiB`,
+        `(${left} left out: the prober was late by more than ${PROBER_LATE_MS} ms), p99 before the attack ${Number.isFinite(quietP99) ? quietP99.toFixed(1) : '-'} ms, a bystander's p99 during it ${Number.isFinite(bystanderP99) ? bystanderP99.toFixed(1) : '-'} ms, its stretch ${pct(stretches, 0.5).toFixed(2)} (median of ${stretches.length}); RSS idle ${(idleRss / MiB).toFixed(0)} MiB, peak ${(peakRss / MiB).toFixed(0)} MiB`,
     };
   } finally {
     agent.destroy();
@@ -161,7 +198,13 @@ export function checkProbe(t: Test, probe: Probe, alive: boolean, budget: number
   t.ok(kept >= minPings, `${kept} pings kept (>= ${minPings})`);
   t.ok(probe.left <= probe.pings.length / 5, `at most a fifth left out: ${probe.left} of ${probe.pings.length}`);
   // 100 ms on top of what the machine alone costs a process (a few ms when quiet; more beside CPU burners): the
-  // larger of kinflux's own p99 before the attack and a bystander process's p99 during it.
+  // larger of kinflux's own p99 before the attack and a bystander process's p99 during it; and what a slowed
+  // machine adds to the longest slice the design allows (SLICE_MS of CPU takes stretch × SLICE_MS of wall time).
+  // Beside three yes burners small-gzip's p99 was 146-177 ms against 100 + 34-50 ms; the stretch there was 4.9-5.1.
   const machine = Math.max(probe.quietP99, probe.bystanderP99);
-  t.ok(probe.p99 <= 100 + machine, `/ping p99 ${probe.p99.toFixed(1)} ms <= 100 ms + what the machine alone costs (${machine.toFixed(1)} ms)`);
+  const slower = SLICE_MS * (probe.stretch - 1);
+  t.ok(
+    probe.p99 <= 100 + machine + slower,
+    `/ping p99 ${probe.p99.toFixed(1)} ms <= 100 ms + what the machine alone costs (${machine.toFixed(1)} ms) + a ${SLICE_MS} ms slice slowed ${probe.stretch.toFixed(2)}x (${slower.toFixed(1)} ms)`,
+  );
 }
