@@ -8,7 +8,7 @@
 // per process (the route's), used by one thread.
 import { randomInt } from 'node:crypto';
 
-/** Table slots (a power of 2) and arena bytes: 1.5 MiB of columns + 8 MiB of labels and line starts (≈ 35,000 node_exporter series). */
+/** Table slots (a power of 2) and arena bytes: 1.75 MiB of columns + 8 MiB of labels and line starts (≈ 35,000 node_exporter series). */
 const SLOTS = 1 << 16;
 const ARENA = 8 << 20;
 /** Slots probed from a hash's home slot; past them a new series takes the home slot. */
