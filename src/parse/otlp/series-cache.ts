@@ -61,6 +61,10 @@ export class SeriesCache {
       this.byIndex.length = 0;
       this.scope = scope;
       this.entries = this.bytes = 0;
+      // A scope's first data point is not kept (nothing to find yet): a request of many one-point scopes
+      // costs no entry per scope.
+      this.misses++;
+      return undefined;
     }
     // First the set the metric before had at this index (an SDK writes every metric's sets in the same order): one
     // comparison, no hash.
