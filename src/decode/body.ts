@@ -74,6 +74,12 @@ export async function decodeBody(
       const covered = Math.min(claimed, chunk.length);
       claimed -= covered;
       if (chunk.length > covered && !reserve(chunk.length - covered)) return fail(overBudget());
+      // zlib allocates its next output buffer as soon as one is full: when the trailer understated the size (bytes
+      // after the first member, several members), that next buffer of up to 4 MiB is claimed before it exists.
+      if (chunkSize > MIN_CHUNK && chunk.byteOffset + chunk.length === chunkSize && chunk.buffer.byteLength === chunkSize) {
+        if (!reserve(chunkSize)) return fail(overBudget());
+        claimed += chunkSize;
+      }
       if (stop && total >= nextCheck) {
         nextCheck = total + CHECK_EVERY;
         const err = stop(total);

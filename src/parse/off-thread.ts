@@ -23,6 +23,8 @@ export interface ParseJob {
 interface ResultMessage {
   readonly id: number;
   readonly body: ArrayBuffer;
+  /** The body's bytes at the start of `body` (its buffer may be a byte longer: a gzip body inflated into one buffer). */
+  readonly length: number;
   readonly data: Uint8Array;
   readonly count: number;
   readonly starts: Uint32Array;
@@ -48,11 +50,11 @@ function ownsBuffer(v: ArrayBufferView): boolean {
 }
 
 /** Message and transfer list for a parse result (worker side). */
-export function packResult(id: number, body: ArrayBuffer, r: ParseResult): { message: ResultMessage; transfer: ArrayBuffer[] } {
+export function packResult(id: number, body: ArrayBuffer, length: number, r: ParseResult): { message: ResultMessage; transfer: ArrayBuffer[] } {
   const p = r.points;
   const bad = r.badLines instanceof LineSet ? r.badLines.bytes() : new Uint8Array(0);
   const message: ResultMessage = {
-    id, body, data: p.data, count: p.count, starts: p.starts, seriesLengths: p.seriesLengths,
+    id, body, length, data: p.data, count: p.count, starts: p.starts, seriesLengths: p.seriesLengths,
     measurementLengths: p.measurementLengths, lines: p.lines, errors: r.errors, errorCount: r.errorCount, badLines: bad, tooManyLines: r.tooManyLines,
   };
   const transfer = new Set<ArrayBuffer>([body]);
@@ -64,7 +66,7 @@ export function packResult(id: number, body: ArrayBuffer, r: ParseResult): { mes
 
 function unpack(m: ResultMessage): BodyParse {
   return {
-    body: Buffer.from(m.body),
+    body: Buffer.from(m.body, 0, m.length),
     points: {
       data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
       count: m.count,
@@ -93,8 +95,9 @@ class ParseThread {
   parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
     const w = this.worker ?? this.start();
     const id = this.nextId++;
-    // The body moves to the thread: a view of part of a larger buffer is copied first.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength >= OWN_BUFFER
+    // The body moves to the thread: a view of part of a larger buffer is copied first. A gzip body is inflated
+    // into a buffer one byte longer than it (decode/body.ts): that byte is no other view's, so it moves too.
+    const own = body.byteOffset === 0 && body.buffer.byteLength - body.byteLength <= 1 && body.byteLength >= OWN_BUFFER
       ? body.buffer as ArrayBuffer
       : Buffer.from(body).buffer as ArrayBuffer;
     const job: ParseJob = { id, body: own, length: body.length, opts };

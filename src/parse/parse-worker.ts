@@ -25,7 +25,7 @@ function serve(port: MessagePort): void {
   port.on('message', (job: ParseJob) => {
     const body = Buffer.from(job.body, 0, job.length);
     const result = parseLines(body, job.opts, scratch);
-    const { message, transfer } = packResult(job.id, job.body, result);
+    const { message, transfer } = packResult(job.id, job.body, job.length, result);
     port.postMessage(message, transfer);
     reclaim.burst();
   });

@@ -51,6 +51,27 @@ t.test('a gzip body without Content-Encoding: 400 that names the missing header,
   t.same(await decodeBody(Buffer.from([0x1f, 0x41]), undefined, 1024), Buffer.from([0x1f, 0x41]), 'only the two magic bytes count');
 });
 
+t.test('a trailer that understates the output (several members): every output buffer zlib makes is claimed before it is filled', async (t) => {
+  // Two members: the last one's trailer (the one read) states ~100 KiB; the first inflates to ~4 MiB. zlib makes a
+  // fresh output buffer of the stated size each time one fills: each must be claimed, not only the bytes emitted.
+  const big = Buffer.from('cpu,host=a value=1i 1\n'.repeat(200_000));
+  const small = Buffer.from('mem,host=b value=2i 2\n'.repeat(4_700));
+  const body = Buffer.concat([gzipSync(big), gzipSync(small)]);
+  const claims: number[] = [];
+  const out = await decodeBody(body, 'gzip', 8 << 20, (n) => (claims.push(n), true));
+  t.equal(out.length, big.length + small.length, 'both members inflated');
+  t.ok(out.equals(Buffer.concat([big, small])));
+  const stated = small.length + 1;
+  t.equal(claims[0], stated, 'the first output buffer, from the trailer');
+  const buffers = Math.ceil(out.length / stated) + 1;
+  t.ok(claims.reduce((a, b) => a + b, 0) >= (buffers - 1) * stated,
+    `claimed ${claims.reduce((a, b) => a + b, 0)} bytes for ${out.length} inflated into ${stated}-byte buffers`);
+  const budget = 1 << 20;
+  let left = budget;
+  const err = await decodeBody(body, 'gzip', 8 << 20, (n) => (left -= n) >= 0).catch((e: unknown) => e);
+  t.equal((err as BodyError).status, 503, 'a 1 MiB budget: 503');
+});
+
 t.test('a body is inflated into one buffer sized by its trailer, claimed first; a lying trailer changes nothing but the claim', async (t) => {
   const text = Buffer.from(Array.from({ length: 5000 }, (_, i) => `cpu,host=h${i % 9} value=${i}i ${i}\n`).join(''));
   const gz = gzipSync(text);

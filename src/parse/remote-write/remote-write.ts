@@ -596,6 +596,15 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
   const d = new Decoder(buf, o, 1.25);
   const cache = o.seriesKeys;
   cache?.use(buf, o.metricVersion);
+  try {
+    decodeV1Series(buf, d, cache);
+  } finally {
+    cache?.done();
+  }
+  return d.result();
+}
+
+function decodeV1Series(buf: Uint8Array, d: Decoder, cache: SeriesKeyCache | undefined): void {
   wrap(() => {
     const r = new ProtoReader(buf);
     const ts = new ProtoReader(buf);
@@ -634,7 +643,6 @@ export function decodeWriteRequestV1(buf: Uint8Array, o: RemoteWriteOptions): Re
       else r.skip(t & 7);
     }
   });
-  return d.result();
 }
 
 /** remote_write 2.0: `io.prometheus.write.v2.Request{repeated string symbols = 4; repeated TimeSeries timeseries = 5}`. */

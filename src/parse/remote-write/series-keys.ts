@@ -15,6 +15,8 @@ const ARENA = 8 << 20;
 const PROBES = 4;
 /** A series whose labels and line start take more bytes is not kept (real series take a few hundred). */
 const MAX_ENTRY = 4096;
+/** The request view between requests. */
+const EMPTY = new DataView(new ArrayBuffer(0));
 
 export class SeriesKeyCache {
   /** The hash of the labels last looked up (kept for insert()). */
@@ -38,7 +40,12 @@ export class SeriesKeyCache {
 
   private arenaView: DataView | undefined;
   /** The request lookup() reads (use() sets it). */
-  private req: DataView = new DataView(new ArrayBuffer(0));
+  private req: DataView = EMPTY;
+
+  /** Ends a request: its bytes are let go, so the cache never keeps a decoded body alive between requests. */
+  done(): void {
+    this.req = EMPTY;
+  }
 
   /** Starts a request: its bytes are b; line starts are per metric_version (another one forgets them). */
   use(b: Uint8Array, metricVersion: number): void {
