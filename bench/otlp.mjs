@@ -133,14 +133,18 @@ try {
   sink.stop();
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`\n| build | request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol |`);
-console.log(`|---|---|---|---|---|`);
+console.log(`\n| build | request (1,000 points) | points/s | CPU-ms per 1,000 points | × line protocol | × line, per round (median) |`);
+console.log(`|---|---|---|---|---|---|`);
 for (const build of Object.keys(builds)) {
   const lineCpu = runs[`${build} line`] ? median(runs[`${build} line`].map((r) => r.cpuMsPer1k)) : NaN;
   for (const kind of Object.keys(KINDS)) {
     const rs = runs[`${build} ${kind}`];
     const cpu = median(rs.map((r) => r.cpuMsPer1k));
-    console.log(`| ${build} | ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(rs.map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} |`);
+    // Each round's ratio to the line turn of its own round (adjacent turns: the same load).
+    const lines = runs[`${build} line`];
+    const perRound = lines ? rs.map((r, i) => r.cpuMsPer1k / lines[i].cpuMsPer1k) : [];
+    const rounds = perRound.length ? `${perRound.map((x) => x.toFixed(2)).join(' ')} (${median(perRound).toFixed(2)})` : '';
+    console.log(`| ${build} | ${kind === 'line' ? 'line protocol (/write)' : `OTLP ${kind}`} | ${Math.round(median(rs.map((r) => r.pointsPerSec)))} | ${cpu.toFixed(2)} | ${(cpu / lineCpu).toFixed(2)} | ${rounds} |`);
   }
 }
 console.log(`(medians of the rounds; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
