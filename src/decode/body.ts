@@ -52,6 +52,10 @@ export async function decodeBody(
   // The output buffer is claimed before it is allocated: a trailer that lies costs the client budget, not memory.
   if (chunkSize > MIN_CHUNK && !reserve(chunkSize)) throw overBudget();
   let claimed = chunkSize > MIN_CHUNK ? chunkSize : 0;
+  // A body too large for one zlib buffer is copied, chunk by chunk, into one buffer of its stated size: joining
+  // 64 KiB chunks at the end held them and their copy at once (2 × 128 MiB for the largest body), and the
+  // chunks stayed resident until a full GC (measured: +130 MiB peak RSS per 128 MiB request).
+  let dest = chunkSize === MIN_CHUNK ? destination(raw, maxDecodedBytes) : undefined;
   return new Promise((resolve, reject) => {
     const gunzip = createGunzip({ chunkSize });
     const parts: Buffer[] = [];
@@ -62,6 +66,7 @@ export async function decodeBody(
       if (failed) return;
       failed = true;
       parts.length = 0;
+      dest = undefined;
       gunzip.destroy();
       reject(err);
     };
@@ -85,11 +90,23 @@ export async function decodeBody(
         const err = stop(total);
         if (err) return fail(err);
       }
+      if (dest !== undefined) {
+        const at = total - chunk.length;
+        if (total <= dest.length) {
+          chunk.copy(dest, at);
+          return;
+        }
+        // More than the trailer stated (several members): the rest is collected in chunks after what is in.
+        parts.push(dest.subarray(0, at));
+        dest = undefined;
+      }
       parts.push(chunk);
     });
     gunzip.on('error', (err) => fail(new BodyError(400, 'bad_gzip', `gzip: invalid body: ${err.message}`)));
     gunzip.on('end', () => {
-      if (!failed) resolve(parts.length === 1 ? parts[0] : (adjacent(parts, total) ?? Buffer.concat(parts, total)));
+      if (failed) return;
+      if (dest !== undefined) resolve(dest.subarray(0, total));
+      else resolve(parts.length === 1 ? parts[0] : (adjacent(parts, total) ?? Buffer.concat(parts, total)));
     });
     gunzip.end(raw);
   });
@@ -114,6 +131,21 @@ function outputChunkSize(raw: Buffer, maxDecodedBytes: number): number {
   const bound = Math.min(MAX_SIZED_CHUNK, MAX_SIZED_RATIO * raw.length, maxDecodedBytes + 1);
   // One byte over the stated size, so zlib's buffer is not full when the last byte lands (it would allocate another).
   return stated + 1 <= MIN_CHUNK || stated + 1 > bound ? MIN_CHUNK : stated + 1;
+}
+
+/** deflate's largest ratio (inflated / compressed bytes) is about 1032: a trailer stating more than this lies. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * The buffer a body larger than a sized chunk is inflated into: its stated size (ISIZE) plus one byte, as
+ * outputChunkSize, when deflate could make that much of the body and it is within the limit; else undefined
+ * (collected in chunks). Its bytes are claimed as they are inflated: pages not written take no memory.
+ */
+function destination(raw: Buffer, maxDecodedBytes: number): Buffer | undefined {
+  if (raw.length < 18) return undefined;
+  const stated = raw.readUInt32LE(raw.length - 4);
+  if (stated + 1 <= MAX_SIZED_CHUNK || stated > maxDecodedBytes || stated > DEFLATE_MAX_RATIO * raw.length) return undefined;
+  return Buffer.allocUnsafe(stated + 1);
 }
 
 /** One view over parts that lie back to back in one buffer (zlib's output slices), or undefined. */

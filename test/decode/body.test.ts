@@ -96,3 +96,29 @@ t.test('a body is inflated into one buffer sized by its trailer, claimed first; 
   const refused = await decodeBody(gz, 'gzip', 1 << 20, () => false).catch((e: unknown) => e);
   t.equal((refused as BodyError).status, 503, 'no budget for the output buffer: 503');
 });
+
+t.test('a body over 4 MiB is inflated into one buffer of its stated size (no join), its bytes claimed as they come', async (t) => {
+  // Joining 64 KiB chunks held the chunks and their copy at once: a 128 MiB quote-runs body cost +530 MiB peak RSS
+  // in test/http/hostile.test.ts (budget 417).
+  const text = Buffer.from('m f="' + '"'.repeat(998) + '"\n').toString().repeat(12_000);
+  const body = Buffer.from(text);
+  const gz = gzipSync(body, { level: 1 });
+  t.ok(body.length > 64 * gz.length && body.length > 4 << 20, 'too large for one sized zlib buffer');
+  const claims: number[] = [];
+  const out = await decodeBody(gz, 'gzip', 128 << 20, (n) => (claims.push(n), true));
+  t.ok(out.equals(body));
+  t.equal(out.byteOffset, 0);
+  t.equal(out.buffer.byteLength, body.length + 1, 'one buffer of the stated size plus a byte: it moves to the parse thread whole');
+  t.equal(claims.reduce((a, b) => a + b, 0), body.length, 'each inflated byte claimed once');
+  t.ok(Math.max(...claims) <= 64 * 1024, 'claimed chunk by chunk, not up front');
+  // Two members: the last one states less than the whole; what follows the stated size is still kept, in order.
+  const two = Buffer.concat([gzipSync(body, { level: 1 }), gzipSync(body.subarray(0, (5 << 20) + 3), { level: 1 })]);
+  const both = await decodeBody(two, 'gzip', 128 << 20);
+  t.ok(both.equals(Buffer.concat([body, body.subarray(0, (5 << 20) + 3)])), 'both members, in order');
+  // A trailer stating more than was inflated is a broken body (zlib checks ISIZE): 400, as below 4 MiB.
+  const lying = Buffer.from(gz);
+  lying.writeUInt32LE(body.length * 2, lying.length - 4);
+  t.equal(((await decodeBody(lying, 'gzip', 128 << 20).catch((e: unknown) => e)) as BodyError).status, 400, 'a trailer stating twice the body: 400');
+  const refused = await decodeBody(gz, 'gzip', 8 << 20).catch((e: unknown) => e);
+  t.equal((refused as BodyError).status, 413, 'over the decoded limit: 413');
+});
