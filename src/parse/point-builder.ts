@@ -303,12 +303,7 @@ export class PointBuilder {
     if (this.nFields > 0) d[p++] = Byte.COMMA;
     const ks = p;
     for (let i = 0; i < n; i++) d[p++] = key[i]; // short: a loop beats a native copy
-    if (2 * this.nFields + 2 > this.fieldKeys.length) {
-      const f = new Uint32Array(this.fieldKeys.length * 2); f.set(this.fieldKeys); this.fieldKeys = f;
-    }
-    this.fieldKeys[2 * this.nFields] = ks;
-    this.fieldKeys[2 * this.nFields + 1] = p;
-    this.nFields++;
+    this.noteFieldKey(ks, p);
     d[p++] = Byte.EQUALS;
     out.pos = p;
     return true;
@@ -498,15 +493,20 @@ export class PointBuilder {
     const ks = out.pos;
     const end = this.token(out.data, out.pos, b, s, e, K_FIELD_KEY);
     if (end < 0) return false;
-    if (2 * this.nFields + 2 > this.fieldKeys.length) {
-      const f = new Uint32Array(this.fieldKeys.length * 2); f.set(this.fieldKeys); this.fieldKeys = f;
-    }
-    this.fieldKeys[2 * this.nFields] = ks;
-    this.fieldKeys[2 * this.nFields + 1] = end;
-    this.nFields++;
+    this.noteFieldKey(ks, end);
     out.data[end] = Byte.EQUALS;
     out.pos = end + 1;
     return true;
+  }
+
+  /** Remembers where the field key just written lies (duplicate keys are found from these at end()). */
+  private noteFieldKey(start: number, end: number): void {
+    if (2 * this.nFields + 2 > this.fieldKeys.length) {
+      const f = new Uint32Array(this.fieldKeys.length * 2); f.set(this.fieldKeys); this.fieldKeys = f;
+    }
+    this.fieldKeys[2 * this.nFields] = start;
+    this.fieldKeys[2 * this.nFields + 1] = end;
+    this.nFields++;
   }
 
   private stringValue(b: Uint8Array, s: number, e: number, key: string): this {
