@@ -23,7 +23,7 @@ export function isGzip(contentEncoding: string | undefined): boolean {
 
 /**
  * The body as line-protocol bytes: inflated when gzip, never larger than maxDecodedBytes. Inflated bytes are
- * claimed from `reserve` chunk by chunk, so inflating stops (503) as soon as the process-wide budget is spent,
+ * claimed from `reserve` as they come (or with their output buffer, up to 4 MiB), so inflating stops (503) as soon as the process-wide budget is spent,
  * not after the whole body is in memory.
  */
 export async function decodeBody(
@@ -48,14 +48,10 @@ export async function decodeBody(
     return raw;
   }
   if (raw.length === 0) return raw;
-  const chunkSize = outputChunkSize(raw, maxDecodedBytes);
+  const { chunkSize, claimFirst, slice } = plan(raw, maxDecodedBytes);
   // The output buffer is claimed before it is allocated: a trailer that lies costs the client budget, not memory.
-  if (chunkSize > MIN_CHUNK && !reserve(chunkSize)) throw overBudget();
-  let claimed = chunkSize > MIN_CHUNK ? chunkSize : 0;
-  // A body too large for one zlib buffer is copied, chunk by chunk, into one buffer of its stated size: joining
-  // 64 KiB chunks at the end held them and their copy at once (2 × 128 MiB for the largest body), and the
-  // chunks stayed resident until a full GC (measured: +130 MiB peak RSS per 128 MiB request).
-  let dest = chunkSize === MIN_CHUNK ? destination(raw, maxDecodedBytes) : undefined;
+  if (claimFirst && !reserve(chunkSize)) throw overBudget();
+  let claimed = claimFirst ? chunkSize : 0;
   return new Promise((resolve, reject) => {
     const gunzip = createGunzip({ chunkSize });
     const parts: Buffer[] = [];
@@ -66,14 +62,13 @@ export async function decodeBody(
       if (failed) return;
       failed = true;
       parts.length = 0;
-      dest = undefined;
       gunzip.destroy();
       reject(err);
     };
     gunzip.on('data', (chunk: Buffer) => {
       if (failed) return;
       total += chunk.length;
-      // The limit is checked per chunk, so a bomb stops within 64 KiB of it.
+      // The limit is checked per piece of output (64 KiB, ≤ 1 MiB or a claimed ≤ 4 MiB buffer): a bomb stops near it.
       if (total > maxDecodedBytes) return fail(tooLarge(maxDecodedBytes));
       // Bytes inside the claimed output buffer are claimed already.
       const covered = Math.min(claimed, chunk.length);
@@ -81,71 +76,81 @@ export async function decodeBody(
       if (chunk.length > covered && !reserve(chunk.length - covered)) return fail(overBudget());
       // zlib allocates its next output buffer as soon as one is full: when the trailer understated the size (bytes
       // after the first member, several members), that next buffer of up to 4 MiB is claimed before it exists.
-      if (chunkSize > MIN_CHUNK && chunk.byteOffset + chunk.length === chunkSize && chunk.buffer.byteLength === chunkSize) {
+      if (claimFirst && chunk.byteOffset + chunk.length === chunkSize && chunk.buffer.byteLength === chunkSize) {
         if (!reserve(chunkSize)) return fail(overBudget());
         claimed += chunkSize;
       }
       if (stop && total >= nextCheck) {
-        nextCheck = total + CHECK_EVERY;
+        // At each MiB boundary passed: pieces of about 1 MiB must not make it every other MiB.
+        nextCheck = (Math.floor(total / CHECK_EVERY) + 1) * CHECK_EVERY;
         const err = stop(total);
         if (err) return fail(err);
       }
-      if (dest !== undefined) {
-        const at = total - chunk.length;
-        if (total <= dest.length) {
-          chunk.copy(dest, at);
-          return;
-        }
-        // More than the trailer stated (several members): the rest is collected in chunks after what is in.
-        parts.push(dest.subarray(0, at));
-        dest = undefined;
-      }
+      // Pieces of one zlib buffer: views, no copy (joined below only when output outgrew the stated size).
       parts.push(chunk);
     });
     gunzip.on('error', (err) => fail(new BodyError(400, 'bad_gzip', `gzip: invalid body: ${err.message}`)));
     gunzip.on('end', () => {
       if (failed) return;
-      if (dest !== undefined) resolve(dest.subarray(0, total));
-      else resolve(parts.length === 1 ? parts[0] : (adjacent(parts, total) ?? Buffer.concat(parts, total)));
+      resolve(parts.length === 1 ? parts[0] : (adjacent(parts, total) ?? Buffer.concat(parts, total)));
     });
-    gunzip.end(raw);
+    // zlib fills its output buffer as far as each write's input goes, and emits that piece: small slices keep
+    // each piece, its claim and the stop check within CHECK_EVERY.
+    let at = 0;
+    const feed = (): void => {
+      while (!failed && at < raw.length) {
+        const piece = raw.subarray(at, at + slice);
+        at += piece.length;
+        if (!gunzip.write(piece)) return void gunzip.once('drain', feed);
+      }
+      if (!failed) gunzip.end();
+    };
+    feed();
   });
 }
 
 /** Inflated bytes per output chunk when the body's own size cannot be trusted or is small. */
 const MIN_CHUNK = 64 * 1024;
-/** Largest output buffer sized from the gzip trailer, and most it may exceed the compressed body by. */
-const MAX_SIZED_CHUNK = 4 * 1024 * 1024;
-const MAX_SIZED_RATIO = 64;
-
-/**
- * The inflated size a gzip body states in its trailer (ISIZE, modulo 2^32; the last member's only), as the size of
- * zlib's output buffer: the body is then inflated into one buffer, not into 64 KiB chunks joined by a copy. Each
- * fresh buffer is external memory, which counts against V8's old-generation limit and brings its mark-compacts
- * sooner (bench:e2e with gzip bodies). Bounded, because a client writes the trailer: at most 64 times the
- * compressed body and 4 MiB, and claimed from the body budget before it is allocated.
- */
-function outputChunkSize(raw: Buffer, maxDecodedBytes: number): number {
-  if (raw.length < 18) return MIN_CHUNK;
-  const stated = raw.readUInt32LE(raw.length - 4);
-  const bound = Math.min(MAX_SIZED_CHUNK, MAX_SIZED_RATIO * raw.length, maxDecodedBytes + 1);
-  // One byte over the stated size, so zlib's buffer is not full when the last byte lands (it would allocate another).
-  return stated + 1 <= MIN_CHUNK || stated + 1 > bound ? MIN_CHUNK : stated + 1;
-}
-
+/** Largest output buffer claimed before the inflate, and most it may exceed the compressed body by. */
+const MAX_CLAIMED_CHUNK = 4 * 1024 * 1024;
+const MAX_CLAIMED_RATIO = 64;
 /** deflate's largest ratio (inflated / compressed bytes) is about 1032: a trailer stating more than this lies. */
 const DEFLATE_MAX_RATIO = 1032;
+/** How often (inflated bytes) `stop` is asked. */
+const CHECK_EVERY = 1 << 20;
+/** Compressed bytes per write into zlib for a body inflated into its stated size: at most CHECK_EVERY of output each. */
+const STATED_SLICE = Math.floor(CHECK_EVERY / DEFLATE_MAX_RATIO);
+
+interface Plan {
+  /** zlib's output buffer size: every piece of output is a view of the current one. */
+  readonly chunkSize: number;
+  /** The output buffer is claimed before the inflate (its bytes are not claimed again). */
+  readonly claimFirst: boolean;
+  /** Compressed bytes per write into zlib. */
+  readonly slice: number;
+}
 
 /**
- * The buffer a body larger than a sized chunk is inflated into: its stated size (ISIZE) plus one byte, as
- * outputChunkSize, when deflate could make that much of the body and it is within the limit; else undefined
- * (collected in chunks). Its bytes are claimed as they are inflated: pages not written take no memory.
+ * How a gzip body is inflated, from the size its trailer states (ISIZE, modulo 2^32; the last member's only). A
+ * client writes the trailer, so it is trusted only within bounds:
+ * - up to 4 MiB and 64 × the compressed body: into one zlib buffer of the stated size + 1 (a full buffer makes zlib
+ *   allocate another), claimed before it is allocated;
+ * - larger, up to the decoded limit and 1032 × the body (deflate's most): into one buffer of the stated size + 1,
+ *   its bytes claimed as they are inflated (pages not written take no memory), the body fed in slices so output
+ *   comes in pieces ≤ 1 MiB. Copying 64 KiB chunks into it left 128 MiB of chunks as garbage that stayed resident
+ *   until a GC (up to +30 MiB peak RSS for a 128 MiB body); joining them, +130 MiB.
+ * - else in 64 KiB chunks, joined at the end.
+ * One buffer also means fewer fresh external buffers, which count against V8's old-generation limit and bring its
+ * mark-compacts sooner (bench:e2e with gzip bodies). The body moves to the parse thread without a copy.
  */
-function destination(raw: Buffer, maxDecodedBytes: number): Buffer | undefined {
-  if (raw.length < 18) return undefined;
+function plan(raw: Buffer, maxDecodedBytes: number): Plan {
+  const chunks: Plan = { chunkSize: MIN_CHUNK, claimFirst: false, slice: raw.length };
+  if (raw.length < 18) return chunks;
   const stated = raw.readUInt32LE(raw.length - 4);
-  if (stated + 1 <= MAX_SIZED_CHUNK || stated > maxDecodedBytes || stated > DEFLATE_MAX_RATIO * raw.length) return undefined;
-  return Buffer.allocUnsafe(stated + 1);
+  if (stated + 1 <= MIN_CHUNK || stated > maxDecodedBytes) return chunks;
+  if (stated + 1 <= Math.min(MAX_CLAIMED_CHUNK, MAX_CLAIMED_RATIO * raw.length)) return { chunkSize: stated + 1, claimFirst: true, slice: raw.length };
+  if (stated + 1 <= MAX_CLAIMED_CHUNK || stated > DEFLATE_MAX_RATIO * raw.length) return chunks;
+  return { chunkSize: stated + 1, claimFirst: false, slice: STATED_SLICE };
 }
 
 /** One view over parts that lie back to back in one buffer (zlib's output slices), or undefined. */
@@ -158,9 +163,6 @@ function adjacent(parts: Buffer[], total: number): Buffer | undefined {
   }
   return Buffer.from(first.buffer, first.byteOffset, total);
 }
-
-/** How often (inflated bytes) `stop` is asked. */
-const CHECK_EVERY = 1 << 20;
 
 function overBudget(): BodyError {
   return new BodyError(503, 'over_budget', 'kinflux is busy: request bodies being received and decoded fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly');
