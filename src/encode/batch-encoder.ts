@@ -8,7 +8,7 @@ import { partitionKeyFunction, type PartitionKeyFn } from './partition-key.js';
 import { PointBytes } from './point-bytes.js';
 import type { Holder, PackedRecord, RecordPacker } from './record-packer.js';
 import { pointEncoder, type PointEncoder } from './record-format.js';
-import { SeriesKeyCache } from './series-cache.js';
+import { SeriesKeyCache, type SeriesEntry } from './series-cache.js';
 import { HashKeyCache, type ShardMap } from './shard-map.js';
 
 /** Lines this much under the limit cannot be too big in any format but json: skip the exact check. */
@@ -125,7 +125,7 @@ export class BatchEncoder {
   encodePoints(batch: PointBatch, map: ShardMap, limit: number): EncodedPoints {
     const out = emptyEncoded(batch, this.s.recordFormat === 'json');
     try {
-      this.encodeRange(batch, map, limit, 0, batch.count, this.textValid(batch), out);
+      this.encodeRange(batch, map, limit, 0, batch.count, this.textValid(batch), out, []);
     } finally {
       // The cache must not keep this batch's buffer alive once the request is answered.
       this.series?.release();
@@ -142,12 +142,13 @@ export class BatchEncoder {
   async encodePointsSliced(batch: PointBatch, map: ShardMap, limit: number, sliceMs = SLICE_MS): Promise<EncodedPoints> {
     const out = emptyEncoded(batch, this.s.recordFormat === 'json');
     const valid = this.textValid(batch);
+    const byId: SeriesEntry[] = [];
     try {
       let step = 1024;
       for (let from = 0; from < batch.count; ) {
         const t0 = performance.now();
         const to = Math.min(batch.count, from + step);
-        this.encodeRange(batch, map, limit, from, to, valid, out);
+        this.encodeRange(batch, map, limit, from, to, valid, out, byId);
         from = to;
         if (from >= batch.count) break;
         // Grow or shrink the step so that a slice takes about sliceMs.
@@ -162,16 +163,25 @@ export class BatchEncoder {
     return out;
   }
 
-  /** Encodes points [from, to) of `batch` into `out`. */
-  private encodeRange(batch: PointBatch, map: ShardMap, limit: number, from: number, to: number, valid: boolean, out: MutableEncoded): void {
+  /**
+   * Encodes points [from, to) of `batch` into `out`. `byId`: the series entry of each of the batch's series ids
+   * found so far (PointBatch.seriesIds: points of one id have the same series bytes, so the same entry).
+   */
+  private encodeRange(batch: PointBatch, map: ShardMap, limit: number, from: number, to: number, valid: boolean, out: MutableEncoded, byId: SeriesEntry[]): void {
     const series = this.series;
+    const ids = batch.seriesIds;
     const { keys, groups, starts, ends, byGroup, json } = out;
     for (let i = from; i < to; i++) {
       if (this.badText(batch, i, valid)) continue; // unencodable() reported it
       let key: string;
       let group: string;
       if (series) {
-        const e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
+        const id = ids !== undefined ? ids[i] : 0;
+        let e = id !== 0 && id < byId.length ? byId[id] : undefined;
+        if (e === undefined) {
+          e = series.lookup(batch.data, batch.starts[i], batch.seriesLengths[i]);
+          if (id !== 0) byId[id] = e;
+        }
         key = e.key;
         group = series.shardIdOf(e, map);
       } else {

@@ -9,6 +9,8 @@ export class BatchWriter {
   seriesLengths: Uint32Array;
   measurementLengths: Uint32Array;
   lines: Uint32Array;
+  /** PointBatch.seriesIds: made by the first setSeriesId(). */
+  seriesIds: Uint32Array | undefined;
 
   /** A run of input bytes already counted in pos but not yet copied (see run()). */
   private runSrc: Buffer | undefined;
@@ -84,13 +86,22 @@ export class BatchWriter {
       const a = new Uint32Array(n); a.set(this.seriesLengths); this.seriesLengths = a;
       const m = new Uint32Array(n); m.set(this.measurementLengths); this.measurementLengths = m;
       const l = new Uint32Array(n); l.set(this.lines); this.lines = l;
+      if (this.seriesIds !== undefined) { const x = new Uint32Array(n); x.set(this.seriesIds); this.seriesIds = x; }
     }
+    // A point index reused after a rollback of committed points must not keep the id of the point before.
+    if (this.seriesIds !== undefined) this.seriesIds[this.count] = 0;
     this.starts[this.count] = start;
     this.seriesLengths[this.count] = seriesLen;
     this.measurementLengths[this.count] = measurementLen;
     this.lines[this.count] = line;
     this.count++;
     this.starts[this.count] = this.pos;
+  }
+
+  /** Point i's series key bytes are those of every point given the same nonzero id (PointBatch.seriesIds). */
+  setSeriesId(i: number, id: number): void {
+    if (this.seriesIds === undefined) this.seriesIds = new Uint32Array(this.starts.length);
+    this.seriesIds[i] = id;
   }
 
   /** Drops a partly written point (PointBuilder). */
@@ -134,6 +145,7 @@ export class BatchWriter {
       seriesLengths: this.seriesLengths.subarray(0, this.count),
       measurementLengths: this.measurementLengths.subarray(0, this.count),
       lines: this.lines.subarray(0, this.count),
+      seriesIds: this.seriesIds?.subarray(0, this.count),
     };
   }
 

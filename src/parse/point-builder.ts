@@ -103,8 +103,17 @@ export class PointBuilder {
     this.nFields = 0;
     this.nTags = 0;
     this.tagPos = 0;
+    this.pointSeriesId = 0;
     return this;
   }
+
+  /** The point being built has the series key bytes of every point given this nonzero id (PointBatch.seriesIds). */
+  seriesId(id: number): this {
+    this.pointSeriesId = id;
+    return this;
+  }
+
+  private pointSeriesId = 0;
 
   /**
    * Starts a point whose series key the caller writes itself: room for n bytes at out.data[out.pos..], then
@@ -427,6 +436,7 @@ export class PointBuilder {
     const out = this.out;
     const seriesLen = this.seriesLen;
     out.commit(this.start, seriesLen, this.measurementLen, 0); // no body line: structured inputs refuse by name
+    if (this.pointSeriesId !== 0) out.setSeriesId(out.count - 1, this.pointSeriesId);
     return '';
   }
 

@@ -40,6 +40,11 @@ export interface PointBatch {
   readonly measurementLengths: Uint32Array;
   /** 1-based line of the body point i came from (to quote a point refused after parsing); 0 from PointBuilder. */
   readonly lines: Uint32Array;
+  /**
+   * Optional, from a producer that knows it (OTLP's series cache): points with the same nonzero id have the
+   * same series key bytes, so the encoder finds a key once per id. 0, or no column: not known.
+   */
+  readonly seriesIds?: Uint32Array;
 }
 
 /** One rejected line, in the terms InfluxDB uses in its error bodies. */

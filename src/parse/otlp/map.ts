@@ -6,7 +6,7 @@ import type { PointBuilder } from '../point-builder.js';
 import { cumulativeBuckets } from './exp-buckets.js';
 import { BoundTags } from './bound-tags.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
-import { SeriesCache } from './series-cache.js';
+import { SeriesCache, type CachedSeries } from './series-cache.js';
 import { cmpBytes, plain } from '../spell.js';
 import { K_FIELD_KEY, MAX_I64, MIN_I64, isTimeKey } from '../grammar.js';
 import {
@@ -111,7 +111,7 @@ class Mapper {
   private lastKeyPlain: Buffer | undefined;
   /** Number data points' series keys by their attributes (series-cache.ts): this point's, or whether to keep it. */
   private readonly cache = new SeriesCache();
-  private hit: Uint8Array | undefined;
+  private hit: CachedSeries | undefined;
   private keep = false;
   /** The last start_time_unix_nano and its int64 reading (a request's points mostly share it). */
   private lastStart = 0n;
@@ -233,7 +233,7 @@ class Mapper {
   }
 
   /** A number data point's series key as an earlier one of the same attributes had it (series-cache.ts). */
-  private cachedSeries(attrs: Attributes, index: number): Uint8Array | undefined {
+  private cachedSeries(attrs: Attributes, index: number): CachedSeries | undefined {
     if (this.spelledMeasurement === undefined || this.sorted === undefined) return undefined;
     return this.cache.find(this.sorted, this.spelledMeasurement, attrs, this.body, this.more, this.split, index);
   }
@@ -296,8 +296,8 @@ class Mapper {
    */
   private begin(measurement: string, extra?: Buffer, keyLen = 0): PointBuilder {
     if (this.hit !== undefined && !extra && this.spelledMeasurement) {
-      const key = this.hit;
-      const out = this.b.beginSeries(key.length).out;
+      const key = this.hit.key;
+      const out = this.b.beginSeries(key.length).seriesId(this.hit.id).out;
       out.data.set(key, out.pos);
       return this.b.seriesWritten(out.pos + key.length, this.spelledMeasurement.length);
     }
@@ -307,7 +307,7 @@ class Mapper {
       const m = this.spelledMeasurement;
       const out = this.b.beginSeries(this.series.seriesRoom(m, this.sorted, xl)).out;
       const end = this.series.write(out.data, out.pos, m, this.sorted, extra, xl, keyLen);
-      if (this.keep && !extra) this.cache.store(out.data, out.pos, end);
+      if (this.keep && !extra) this.b.seriesId(this.cache.store(out.data, out.pos, end));
       this.keep = false;
       return this.b.seriesWritten(end, m.length);
     }

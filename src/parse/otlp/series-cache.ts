@@ -19,10 +19,15 @@ const GIVE_UP_MISSES = 512;
 /** Most data point indexes whose last entry is remembered. */
 const MAX_INDEX = 4096;
 
-interface Entry {
+/** A kept series key, and its id (PointBatch.seriesIds: the encoder finds its partition key once per id). */
+export interface CachedSeries {
+  readonly key: Uint8Array;
+  readonly id: number;
+}
+
+interface Entry extends CachedSeries {
   readonly measurement: Buffer;
   readonly signature: Uint8Array;
-  readonly key: Uint8Array;
   readonly next: Entry | undefined;
 }
 
@@ -41,6 +46,8 @@ export class SeriesCache {
   private chain = 0;
   private pendingMeasurement: Buffer | undefined;
   private pendingIndex = 0;
+  /** The last id given (ids are never reused within a request, whatever the scope). */
+  private lastId = 0;
   /** The entry of the last data point at each index of a metric's points (the first MAX_INDEX). */
   private readonly byIndex: Entry[] = [];
 
@@ -53,7 +60,7 @@ export class SeriesCache {
    * then, when the caller writes the key on the series path, store() keeps it. Attributes are ranges of the text
    * (body below split, more above).
    */
-  find(scope: SortedTags, measurement: Buffer, attrs: Attributes, body: Uint8Array, more: Uint8Array, split: number, index: number): Uint8Array | undefined {
+  find(scope: SortedTags, measurement: Buffer, attrs: Attributes, body: Uint8Array, more: Uint8Array, split: number, index: number): CachedSeries | undefined {
     this.pendingMeasurement = undefined;
     if (this.off || attrs.length > 4 * MAX_OWN) return undefined;
     if (scope !== this.scope) {
@@ -69,7 +76,7 @@ export class SeriesCache {
     // First the set the metric before had at this index (an SDK writes every metric's sets in the same order): one
     // comparison, no hash.
     const guess = index < this.byIndex.length ? this.byIndex[index] : undefined;
-    if (guess !== undefined && guess.measurement === measurement && same(guess.signature, attrs, body, more, split)) { this.hits++; return guess.key; }
+    if (guess !== undefined && guess.measurement === measurement && same(guess.signature, attrs, body, more, split)) { this.hits++; return guess; }
     this.pendingIndex = index;
     // FNV-1a over each attribute's key and value bytes and lengths, read where they are (a hit copies nothing).
     let h = 0x811c9dc5;
@@ -91,7 +98,7 @@ export class SeriesCache {
       if (e.measurement === measurement && e.signature.length === n && same(e.signature, attrs, body, more, split)) {
         this.hits++;
         this.remember(index, e);
-        return e.key;
+        return e;
       }
     }
     if (++this.misses >= GIVE_UP_MISSES && this.hits < this.misses) { this.off = true; this.table.clear(); return undefined; }
@@ -115,21 +122,22 @@ export class SeriesCache {
     return undefined;
   }
 
-  /** Keeps d[s..e) as the series key of the last find() that missed (nothing when it may not be kept). */
-  store(d: Uint8Array, s: number, e: number): void {
+  /** Keeps d[s..e) as the series key of the last find() that missed; its id, or 0 when it may not be kept. */
+  store(d: Uint8Array, s: number, e: number): number {
     const m = this.pendingMeasurement;
-    if (m === undefined) return;
+    if (m === undefined) return 0;
     this.pendingMeasurement = undefined;
     const size = e - s + this.sigLen;
-    if (this.chain >= MAX_CHAIN || this.entries >= MAX_ENTRIES || this.bytes + size > MAX_BYTES) return;
+    if (this.chain >= MAX_CHAIN || this.entries >= MAX_ENTRIES || this.bytes + size > MAX_BYTES) return 0;
     // Copies (Uint8Array's slice): the batch's bytes may be rolled back and written over.
     const key = Uint8Array.prototype.slice.call(d, s, e);
     const signature = this.sig.slice(0, this.sigLen);
-    const entry = { measurement: m, signature, key, next: this.table.get(this.hash) };
+    const entry: Entry = { key, id: ++this.lastId, measurement: m, signature, next: this.table.get(this.hash) };
     this.table.set(this.hash, entry);
     this.remember(this.pendingIndex, entry);
     this.entries++;
     this.bytes += size;
+    return entry.id;
   }
 }
 
