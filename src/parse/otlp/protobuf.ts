@@ -9,6 +9,7 @@ import {
   type Attributes, type Buckets, type DecodeLimits, type Exemplar, type ExportRequest, type ExpHistogramPoint,
   type HistogramPoint, type Metric, type NumberPoint, type NumberValue, type ResourceMetrics, type Scope, type ScopeMetrics, type SummaryPoint,
 } from './model.js';
+import { AttributeRuns } from './attribute-runs.js';
 
 /** Decodes an OTLP protobuf body; throws OtlpDecodeError (400, or 413 past the data point limit). */
 export function decodeProtobufRequest(body: Buffer, limits: DecodeLimits): ExportRequest {
@@ -35,10 +36,12 @@ class Decoder {
   private readonly names: string[] = [];
 
   private readonly text: TextArena;
+  private readonly runs: AttributeRuns;
 
   constructor(private readonly buf: Buffer, private readonly limits: DecodeLimits) {
     this.r = new ProtoReader(buf);
     this.text = new TextArena(buf);
+    this.runs = new AttributeRuns(buf);
   }
 
   request(): ExportRequest {
@@ -169,7 +172,7 @@ class Decoder {
     while (r.more()) {
       const tag = r.tag();
       switch (tag >>> 3) {
-        case 1: { this.enter(tag, 'NumberDataPoint'); points.push(this.numberPoint()); this.leave(); } break;
+        case 1: { this.enter(tag, 'NumberDataPoint'); points.push(this.numberPoint(points.length)); this.leave(); } break;
         case 2: if (kind === 'sum') { this.wire(tag, WIRE_VARINT); temporality = r.uint32(); } else r.skip(tag & 7); break;
         case 3: if (kind === 'sum') { this.wire(tag, WIRE_VARINT); monotonic = r.bool(); } else r.skip(tag & 7); break;
         default: r.skip(tag & 7);
@@ -208,19 +211,38 @@ class Decoder {
     }
   }
 
-  private numberPoint(): NumberPoint {
+  /** The data point at `index` of its metric. */
+  private numberPoint(index: number): NumberPoint {
     this.countPoint();
     const r = this.r;
-    const attributes: Attributes = [];
+    let attributes: Attributes | undefined;
+    // The list is the one of an earlier point of the same attribute bytes (attribute-runs.ts), not this point's own.
+    let shared = false;
+    // The point's attribute fields as one run body[runStart..runEnd) (runStart -1: not one run, or shared).
+    let runStart = -1;
+    let runEnd = -1;
     let exemplars: Exemplar[] | undefined;
     let start = 0n;
     let time = 0n;
     let value: NumberValue;
     let flags = 0;
     while (r.more()) {
+      const at = r.pos;
       const tag = r.tag();
       switch (tag >>> 3) {
-        case 7: this.keyValue(tag, attributes); break;
+        case 7:
+          if (attributes === undefined) {
+            const list = this.runs.match(index, at, r.end);
+            if (list !== undefined) { attributes = list; shared = true; r.pos = this.runs.end; break; }
+            attributes = [];
+            runStart = at;
+          } else {
+            if (shared) { attributes = attributes.slice(); shared = false; }
+            if (at !== runEnd) runStart = -1;
+          }
+          this.keyValue(tag, attributes);
+          runEnd = r.pos;
+          break;
         case 2: start = this.fixed64(tag, 0); break;
         case 3: time = this.fixed64(tag, 1); break;
         case 4: this.wire(tag, WIRE_I64); value = r.double(); break;
@@ -230,6 +252,8 @@ class Decoder {
         default: r.skip(tag & 7);
       }
     }
+    if (attributes === undefined) attributes = [];
+    else if (runStart >= 0) this.runs.record(index, runStart, runEnd, attributes);
     return { attributes, startTimeUnixNano: start, timeUnixNano: time, flags, value, exemplars: exemplars ?? NO_EXEMPLARS };
   }
 

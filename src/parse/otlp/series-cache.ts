@@ -28,6 +28,8 @@ export interface CachedSeries {
 interface Entry extends CachedSeries {
   readonly measurement: Buffer;
   readonly signature: Uint8Array;
+  /** The attributes it was made from: the decoder hands the same list to a data point of the same attribute bytes. */
+  readonly attrs: Attributes;
   readonly next: Entry | undefined;
 }
 
@@ -46,6 +48,7 @@ export class SeriesCache {
   private chain = 0;
   private pendingMeasurement: Buffer | undefined;
   private pendingIndex = 0;
+  private pendingAttrs: Attributes = [];
   /** The last id given (ids are never reused within a request, whatever the scope). */
   private lastId = 0;
   /** The entry of the last data point at each index of a metric's points (the first MAX_INDEX). */
@@ -73,10 +76,10 @@ export class SeriesCache {
       this.misses++;
       return undefined;
     }
-    // First the set the metric before had at this index (an SDK writes every metric's sets in the same order): one
-    // comparison, no hash.
+    // First the set the metric before had at this index (an SDK writes every metric's sets in the same order): the
+    // same list (the decoder shares it between data points of the same attribute bytes), else one comparison, no hash.
     const guess = index < this.byIndex.length ? this.byIndex[index] : undefined;
-    if (guess !== undefined && guess.measurement === measurement && same(guess.signature, attrs, body, more, split)) { this.hits++; return guess; }
+    if (guess !== undefined && guess.measurement === measurement && (guess.attrs === attrs || same(guess.signature, attrs, body, more, split))) { this.hits++; return guess; }
     this.pendingIndex = index;
     // FNV-1a over each attribute's key and value bytes and lengths, read where they are (a hit copies nothing).
     let h = 0x811c9dc5;
@@ -119,6 +122,7 @@ export class SeriesCache {
     this.hash = h;
     this.chain = chain;
     this.pendingMeasurement = measurement;
+    this.pendingAttrs = attrs;
     return undefined;
   }
 
@@ -132,7 +136,7 @@ export class SeriesCache {
     // Copies (Uint8Array's slice): the batch's bytes may be rolled back and written over.
     const key = Uint8Array.prototype.slice.call(d, s, e);
     const signature = this.sig.slice(0, this.sigLen);
-    const entry: Entry = { key, id: ++this.lastId, measurement: m, signature, next: this.table.get(this.hash) };
+    const entry: Entry = { key, id: ++this.lastId, measurement: m, signature, attrs: this.pendingAttrs, next: this.table.get(this.hash) };
     this.table.set(this.hash, entry);
     this.remember(this.pendingIndex, entry);
     this.entries++;
