@@ -331,6 +331,22 @@ export class PointBuilder {
     return this.commit();
   }
 
+  /**
+   * Ends the point with tail[0..n) written as it is: more fields and the timestamp (`,k=v… <ns>\n`), bytes end()
+   * wrote for an earlier point (OTLP's start_time_unix_nano and time repeat from point to point). The caller
+   * vouches that no field key of the tail is one already written and that its timestamp is in range.
+   */
+  endWithTail(tail: Uint8Array, n: number): string {
+    if (!this.closeFields()) return this.drop();
+    const out = this.out;
+    out.ensure(n);
+    const d = out.data;
+    let p = out.pos;
+    for (let k = 0; k < n; k++) d[p++] = tail[k]; // short: a loop beats a native copy
+    out.pos = p;
+    return this.commit();
+  }
+
   /** The last timestamp end() wrote (in range) and its text. */
   private lastNs = 0n;
   private lastNsText = '';

@@ -109,6 +109,16 @@ class Mapper {
   private lastKeyBytes: Buffer = Buffer.alloc(0);
   /** lastKeyBytes when it is a plain field key (PointBuilder.plainFloatField), else undefined. */
   private lastKeyPlain: Buffer | undefined;
+  /** lastKeyPlain is not `start_time_unix_nano` (a point of it is refused for the repeated key). */
+  private lastKeyTail = false;
+  /**
+   * The bytes a number data point ends with, `,start_time_unix_nano=<start>i <time>\n`, as the last one wrote them,
+   * and its start and time: the next of the same two takes them whole (PointBuilder.endWithTail).
+   */
+  private tail = Buffer.allocUnsafe(128);
+  private tailLen = 0;
+  private tailStart = 0n;
+  private tailTime = 0n;
   /** Number data points' series keys by their attributes (series-cache.ts): this point's, or whether to keep it. */
   private readonly cache = new SeriesCache();
   private hit: CachedSeries | undefined;
@@ -379,18 +389,40 @@ class Mapper {
       this.lastKey = key;
       const kb = (this.lastKeyBytes = this.bytes(key));
       this.lastKeyPlain = kb.length > 0 && !isTimeKey(kb, 0, kb.length) && plain(kb, 0, kb.length, K_FIELD_KEY) ? kb : undefined;
+      this.lastKeyTail = this.lastKeyPlain !== undefined && !START_FIELD.equals(kb);
     }
     const v = p.value;
     const kp = this.lastKeyPlain;
     // A value the field refuses takes the general way, for its refusal's text.
+    let plainValue = false;
     if (typeof v === 'bigint') {
-      if (kp && v >= MIN_I64 && v <= MAX_I64) b.plainIntField(kp, v);
+      if (kp && v >= MIN_I64 && v <= MAX_I64) { b.plainIntField(kp, v); plainValue = true; }
       else b.intField(key, v);
-    } else if (kp && Number.isFinite(v)) b.plainFloatField(kp, v);
+    } else if (kp && Number.isFinite(v)) { b.plainFloatField(kp, v); plainValue = true; }
     else b.floatFieldBytes(this.lastKeyBytes, 0, this.lastKeyBytes.length, v);
-    this.start(p);
-    this.end(p);
+    const t = p.startTimeUnixNano;
+    const tailed = plainValue && this.lastKeyTail && t !== 0n;
+    if (tailed && this.tailLen > 0 && t === this.tailStart && p.timeUnixNano === this.tailTime) {
+      const why = b.endWithTail(this.tail, this.tailLen);
+      if (why && !this.why) this.why = why;
+    } else {
+      const from = b.out.pos;
+      this.start(p);
+      this.end(p);
+      if (tailed && !this.why) this.keepTail(from, t, p.timeUnixNano);
+    }
     if (!this.why) this.exemplars(name, p.exemplars);
+  }
+
+  /** Keeps out.data[from..pos) as the tail of a point of this start and time (written by start() and end()). */
+  private keepTail(from: number, start: bigint, time: bigint): void {
+    const out = this.b.out;
+    const n = out.pos - from;
+    if (n > this.tail.length) this.tail = Buffer.allocUnsafe(2 * n);
+    out.data.copy(this.tail, 0, from, out.pos);
+    this.tailLen = n;
+    this.tailStart = start;
+    this.tailTime = time;
   }
 
   private histogram(name: string, p: HistogramPoint): void {

@@ -1,6 +1,7 @@
 // Attribute runs (attribute-runs.ts): a data point whose attribute fields are the same bytes as those of the point
 // at its index in an earlier metric takes that point's list, undecoded; anything else decodes its own. Either way
-// every data point maps to the lines it maps to alone (a cold request of its own).
+// every data point maps to the lines it maps to alone (a cold request of its own), with the kept tail
+// (`,start_time_unix_nano=…i <time>\n`, map.ts) among them.
 import t from 'tap';
 import { decodeProtobufRequest } from '../../../src/parse/otlp/protobuf.js';
 import { mapRequest, type OtlpSchema } from '../../../src/parse/otlp/map.js';
