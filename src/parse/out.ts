@@ -30,7 +30,11 @@ export class BatchWriter {
   private tailWords = new Uint32Array(0);
   private tailRest = new Uint8Array(0);
 
-  constructor(bytes: number, points: number) {
+  /**
+   * @param cap when not 0: the most the caller writes, but for a last point past it (OTLP's mapped-bytes bound).
+   * Up to it the buffer grows by doubling (half the copies of growing by half), never past it but for that point.
+   */
+  constructor(bytes: number, points: number, private readonly cap = 0) {
     this.data = Buffer.allocUnsafe(Math.max(256, bytes));
     this.view = new DataView(this.data.buffer, this.data.byteOffset, this.data.length);
     const n = Math.max(16, points);
@@ -44,8 +48,12 @@ export class BatchWriter {
   ensure(n: number): void {
     if (this.pos + n <= this.data.length) return;
     this.flush();
-    // Grown by half: a hostile body that expands (t → true, added timestamps) overshoots less.
-    const next = Buffer.allocUnsafe(Math.max(this.data.length + (this.data.length >> 1), this.pos + n));
+    // Grown by half: a hostile body that expands (t → true, added timestamps) overshoots less. Under a cap, doubled
+    // up to it: no more room than the cap allows, and a large output (an exponential histogram's million bucket
+    // lines) is copied half as often.
+    const len = this.data.length;
+    const grown = this.cap > len ? Math.min(2 * len, this.cap) : len + (len >> 1);
+    const next = Buffer.allocUnsafe(Math.max(grown, this.pos + n));
     this.data.copy(next, 0, 0, this.pos);
     this.data = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.length);

@@ -40,8 +40,9 @@ export function convertRequest(body: Buffer, enc: OtlpEncoding, schema: OtlpSche
   // Room for what the request usually maps to (a protobuf byte becomes about 4 of lines, a JSON byte 1.5), so the
   // batch is seldom copied as it grows; at most 2 MiB up front.
   const guess = Math.min(2 << 20, enc === 'json' ? 1.5 * body.length : 4 * body.length);
-  const builder = new PointBuilder(new BatchWriter(64 * 1024 + guess, 1024 + (guess >> 8)));
   const maxBytes = Math.min(limits.maxBytes, Math.max(MAPPED_BYTES_FLOOR, MAPPED_BYTES_PER_BODY_BYTE * body.length));
+  // Past maxBytes the mapping stops (after the point that crossed it): the batch grows up to it by doubling.
+  const builder = new PointBuilder(new BatchWriter(64 * 1024 + guess, 1024 + (guess >> 8), maxBytes));
   const mapped = mapRequest(request, schema, builder, { maxPoints, maxBytes });
   if (mapped.tooMany) {
     const what = mapped.tooMany === 'points' ? `more than ${maxPoints} points (KINFLUX_MAX_LINES)` : `more than ${maxBytes} bytes of line protocol`;
