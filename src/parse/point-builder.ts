@@ -3,7 +3,7 @@
 // A point whose canonical line would break the one-line rule of the records (control bytes in names,
 // a raw newline in a string, backslash sequences the consumers read differently) is refused by name.
 // Nothing is allocated per point on the common path: tokens without special bytes are copied as they are.
-import { BatchWriter } from './out.js';
+import { BatchWriter, type ByteRun } from './out.js';
 import type { PointBatch } from './types.js';
 import { cmpBytes, spell, unspellable } from './spell.js';
 import {
@@ -332,18 +332,13 @@ export class PointBuilder {
   }
 
   /**
-   * Ends the point with tail[0..n) written as it is: more fields and the timestamp (`,k=v… <ns>\n`), bytes end()
-   * wrote for an earlier point (OTLP's start_time_unix_nano and time repeat from point to point). The caller
-   * vouches that no field key of the tail is one already written and that its timestamp is in range.
+   * Ends the point with `tail` written as it is: more fields and the timestamp (`,k=v… <ns>\n`), bytes end() wrote
+   * for an earlier point (OTLP's start_time_unix_nano and time repeat from point to point). The caller vouches
+   * that no field key of the tail is one already written and that its timestamp is in range.
    */
-  endWithTail(tail: Uint8Array, n: number): string {
+  endWithTail(tail: ByteRun): string {
     if (!this.closeFields()) return this.drop();
-    const out = this.out;
-    out.ensure(n);
-    const d = out.data;
-    let p = out.pos;
-    for (let k = 0; k < n; k++) d[p++] = tail[k]; // short: a loop beats a native copy
-    out.pos = p;
+    this.out.putRun(tail);
     return this.commit();
   }
 

@@ -20,7 +20,11 @@ export class AttributeRuns {
   /** Where the run match() found ends. */
   end = 0;
 
-  constructor(private readonly body: Uint8Array) {}
+  private readonly view: DataView;
+
+  constructor(private readonly body: Uint8Array) {
+    this.view = new DataView(body.buffer, body.byteOffset, body.length);
+  }
 
   /**
    * The list of the run kept for `index` when body[at..) starts with its bytes before `limit` (the end of the
@@ -30,8 +34,12 @@ export class AttributeRuns {
     if (index >= this.lists.length) return undefined;
     const s = this.starts[index], n = this.ends[index] - s;
     if (at + n > limit) return undefined;
+    // Four bytes per step: this runs for every data point.
+    const v = this.view;
+    let k = 0;
+    for (; k + 4 <= n; k += 4) if (v.getInt32(at + k, true) !== v.getInt32(s + k, true)) return undefined;
     const b = this.body;
-    for (let k = 0; k < n; k++) if (b[at + k] !== b[s + k]) return undefined;
+    for (; k < n; k++) if (b[at + k] !== b[s + k]) return undefined;
     this.end = at + n;
     return this.lists[index];
   }

@@ -3,6 +3,7 @@
 // "prometheus-v1" (measurement = metric name, fields gauge/counter/count/sum/…). Pure: the points go into a
 // PointBuilder; every data point that cannot be mapped is counted with its reason and written nowhere.
 import type { PointBuilder } from '../point-builder.js';
+import { ByteRun } from '../out.js';
 import { cumulativeBuckets } from './exp-buckets.js';
 import { BoundTags } from './bound-tags.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
@@ -115,8 +116,7 @@ class Mapper {
    * The bytes a number data point ends with, `,start_time_unix_nano=<start>i <time>\n`, as the last one wrote them,
    * and its start and time: the next of the same two takes them whole (PointBuilder.endWithTail).
    */
-  private tail = Buffer.allocUnsafe(128);
-  private tailLen = 0;
+  private tail: ByteRun | undefined;
   private tailStart = 0n;
   private tailTime = 0n;
   /** Number data points' series keys by their attributes (series-cache.ts): this point's, or whether to keep it. */
@@ -402,8 +402,8 @@ class Mapper {
     else b.floatFieldBytes(this.lastKeyBytes, 0, this.lastKeyBytes.length, v);
     const t = p.startTimeUnixNano;
     const tailed = plainValue && this.lastKeyTail && t !== 0n;
-    if (tailed && this.tailLen > 0 && t === this.tailStart && p.timeUnixNano === this.tailTime) {
-      const why = b.endWithTail(this.tail, this.tailLen);
+    if (tailed && this.tail !== undefined && t === this.tailStart && p.timeUnixNano === this.tailTime) {
+      const why = b.endWithTail(this.tail);
       if (why && !this.why) this.why = why;
     } else {
       const from = b.out.pos;
@@ -417,10 +417,7 @@ class Mapper {
   /** Keeps out.data[from..pos) as the tail of a point of this start and time (written by start() and end()). */
   private keepTail(from: number, start: bigint, time: bigint): void {
     const out = this.b.out;
-    const n = out.pos - from;
-    if (n > this.tail.length) this.tail = Buffer.allocUnsafe(2 * n);
-    out.data.copy(this.tail, 0, from, out.pos);
-    this.tailLen = n;
+    this.tail = new ByteRun(out.data.subarray(from, out.pos));
     this.tailStart = start;
     this.tailTime = time;
   }
