@@ -10,7 +10,8 @@
 // run also loads the floor (bench/lib/floor.mjs: Fastify receiving the body and counting its lines) and measures bench:parse's
 // cost for the same bodies, and prints all of them per 1,000 points. --profile DIR (or --cpu-prof DIR) writes kinflux's
 // .cpuprofile there and prints its top frames and a breakdown by stage (bench/lib/profile-stages.mjs). --compare-dist DIR
-// runs a second kinflux from another build (e.g. a copy of main's dist/ beside a node_modules link) in alternating turns.
+// runs a second kinflux from another build (e.g. a copy of main's dist/ beside a node_modules link) in alternating turns;
+// --node-flags "..." are kinflux's node/V8 flags, --compare-node-flags "..." the other build's (default: the same).
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ const DIST = arg('dist', new URL('../dist', import.meta.url).pathname); // the b
 const COMPARE_DIST = arg('compare-dist', undefined); // another build's dist/, run as "old" in alternating turns
 const TRACE_GC = process.argv.includes('--trace-gc'); // kinflux (and old) run with --trace-gc; collections per 1,000 requests are printed
 const NODE_FLAGS = arg('node-flags', undefined); // node/V8 flags for kinflux's process, e.g. "--no-incremental-marking" (README "Pacing cost")
+const OLD_NODE_FLAGS = arg('compare-node-flags', NODE_FLAGS); // the --compare-dist build's flags ("" for none): compare V8 settings on one build
 const ROUNDS = Number(arg('rounds', VS_INFLUXD ? 2 : 1));
 const SHARDS = Number(arg('shards', 4));
 const PACING = arg('pacing', 'off');
@@ -101,7 +103,7 @@ async function load(name, url, path, gzip, pidsOf, gc) {
   };
 }
 
-async function startKinflux(endpoint, pacing = PACING, dist = DIST, profile = PROFILE) {
+async function startKinflux(endpoint, pacing = PACING, dist = DIST, profile = PROFILE, nodeFlags = NODE_FLAGS) {
   const port = await freePort();
   const env = {
     ...process.env,
@@ -118,7 +120,7 @@ async function startKinflux(endpoint, pacing = PACING, dist = DIST, profile = PR
     ...(WORKERS ? { KINFLUX_WORKERS: WORKERS } : {}),
     ...(LINGER ? { KINFLUX_BATCH_LINGER_MS: LINGER } : {}),
   };
-  const nodeArgs = [...(NODE_FLAGS ? NODE_FLAGS.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...(TRACE_GC ? ['--trace-gc'] : [])];
+  const nodeArgs = [...(nodeFlags ? nodeFlags.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...(TRACE_GC ? ['--trace-gc'] : [])];
   const proc = spawn(process.execPath, [...nodeArgs, join(dist, 'cli.js')], { env, stdio: ['ignore', TRACE_GC ? 'pipe' : 'ignore', 'inherit'] });
   // --trace-gc prints one line per collection: counted by kind, with the pause it reports.
   const gc = { scavenge: 0, markCompact: 0, pauseMs: 0, reasons: new Map(), reset() { this.scavenge = this.markCompact = this.pauseMs = 0; this.reasons = new Map(); } };
@@ -295,7 +297,7 @@ const emulator =
       ? await startKinesisStandin({ streams: { metrics: SHARDS }, store: false, latencyMs: LATENCY, ...(STANDIN_LIMITS ? {} : { bytesPerSecond: 0, recordsPerSecond: 0 }) }).then((s) => ({ endpoint: s.endpoint, stop: () => s.close() }))
       : await startKinesisLocal({ streams: { metrics: 4 } });
 const kinflux = await startKinflux(emulator.endpoint);
-const old = COMPARE_DIST ? await startKinflux(emulator.endpoint, PACING, COMPARE_DIST, '') : undefined; // '': no profile
+const old = COMPARE_DIST ? await startKinflux(emulator.endpoint, PACING, COMPARE_DIST, '', OLD_NODE_FLAGS) : undefined; // '': no profile
 const influxd = VS_INFLUXD ? await startInfluxd() : undefined;
 const floor = VS_INFLUXD ? await startFloor() : undefined;
 
@@ -314,7 +316,7 @@ function parseCost() {
   return Math.min(...best) * (1000 / LINES_PER_BODY);
 }
 
-console.log(`bench:e2e  sink ${SINK}${SINK === 'standin' ? ` (${SHARDS} shards, limits ${STANDIN_LIMITS ? 'on' : 'off'}, ${LATENCY} ms)` : ''}, pacing ${PACING}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}${COMPARE_DIST ? `, old = ${COMPARE_DIST}` : ''}; load average ${loadavg()}`);
+console.log(`bench:e2e  sink ${SINK}${SINK === 'standin' ? ` (${SHARDS} shards, limits ${STANDIN_LIMITS ? 'on' : 'off'}, ${LATENCY} ms)` : ''}, pacing ${PACING}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${LINES_PER_BODY}-line Telegraf bodies, ${ROUNDS} round(s)${WORKERS ? `, KINFLUX_WORKERS=${WORKERS}` : ''}${LINGER ? `, KINFLUX_BATCH_LINGER_MS=${LINGER}` : ''}${COMPARE_DIST ? `, old = ${COMPARE_DIST}` : ''}${NODE_FLAGS ? `, node flags "${NODE_FLAGS}"` : ''}${COMPARE_DIST && OLD_NODE_FLAGS !== NODE_FLAGS ? `, old's "${OLD_NODE_FLAGS}"` : ''}; load average ${loadavg()}`);
 const results = [];
 try {
   // Warm-up, unmeasured: the first turn would otherwise pay module loading, JIT and heap growth (it made a build
