@@ -4,9 +4,10 @@
 // a copy (transferred ArrayBuffers); only the few kept errors are cloned.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { parseLines } from './parse.js';
 import { LineSet } from './line-set.js';
+import { JobThread } from './job-thread.js';
+import { OWN_BUFFER, batchFromThread, batchViews, transferable } from './thread-batch.js';
 import { ParseScratch } from './state.js';
 import type { LineError, ParseOptions, ParseResult } from './types.js';
 
@@ -40,15 +41,6 @@ interface ResultMessage {
 /** The parse result plus the body, which went to the parse thread and came back. */
 export type BodyParse = ParseResult & { readonly body: Buffer };
 
-/** Big enough that a Buffer cannot be a slab of Node's shared Buffer pool (8 KiB), so it is safe to transfer. */
-const OWN_BUFFER = 64 << 10;
-
-/** A view that starts its own ArrayBuffer (typed arrays never share Node's Buffer pool; Buffers might). */
-function ownsBuffer(v: ArrayBufferView): boolean {
-  if (v.byteOffset !== 0 || !(v.buffer instanceof ArrayBuffer)) return false;
-  return !Buffer.isBuffer(v) || v.buffer.byteLength >= OWN_BUFFER;
-}
-
 /** Message and transfer list for a parse result (worker side). */
 export function packResult(id: number, body: ArrayBuffer, length: number, r: ParseResult): { message: ResultMessage; transfer: ArrayBuffer[] } {
   const p = r.points;
@@ -57,24 +49,13 @@ export function packResult(id: number, body: ArrayBuffer, length: number, r: Par
     id, body, length, data: p.data, count: p.count, starts: p.starts, seriesLengths: p.seriesLengths,
     measurementLengths: p.measurementLengths, lines: p.lines, errors: r.errors, errorCount: r.errorCount, badLines: bad, tooManyLines: r.tooManyLines,
   };
-  const transfer = new Set<ArrayBuffer>([body]);
-  for (const v of [p.data, p.starts, p.seriesLengths, p.measurementLengths, p.lines, bad]) {
-    if (ownsBuffer(v)) transfer.add(v.buffer as ArrayBuffer);
-  }
-  return { message, transfer: [...transfer] };
+  return { message, transfer: [...transferable([...batchViews(p), bad], new Set([body]))] };
 }
 
 function unpack(m: ResultMessage): BodyParse {
   return {
     body: Buffer.from(m.body, 0, m.length),
-    points: {
-      data: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength),
-      count: m.count,
-      starts: m.starts,
-      seriesLengths: m.seriesLengths,
-      measurementLengths: m.measurementLengths,
-      lines: m.lines,
-    },
+    points: batchFromThread({ data: m.data, count: m.count, starts: m.starts, seriesLengths: m.seriesLengths, measurementLengths: m.measurementLengths, lines: m.lines }),
     errors: m.errors,
     errorCount: m.errorCount,
     badLines: new LineSet(m.badLines),
@@ -84,48 +65,17 @@ function unpack(m: ResultMessage): BodyParse {
 
 const WORKER_FILE = fileURLToPath(new URL('./parse-worker.js', import.meta.url));
 
-interface Pending { resolve(r: BodyParse): void; reject(e: Error): void }
-
 /** One parse thread, started on first use; jobs queue in its message port, one parse at a time. */
 class ParseThread {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly thread = new JobThread<ResultMessage, BodyParse>('parse', WORKER_FILE, unpack);
 
   parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
-    const w = this.worker ?? this.start();
-    const id = this.nextId++;
     // The body moves to the thread: a view of part of a larger buffer is copied first. A gzip body is inflated
     // into a buffer one byte longer than it (decode/body.ts): that byte is no other view's, so it moves too.
     const own = body.byteOffset === 0 && body.buffer.byteLength - body.byteLength <= 1 && body.byteLength >= OWN_BUFFER
       ? body.buffer as ArrayBuffer
       : Buffer.from(body).buffer as ArrayBuffer;
-    const job: ParseJob = { id, body: own, length: body.length, opts };
-    return new Promise<BodyParse>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage(job, [own]);
-      w.ref();
-    });
-  }
-
-  private start(): Worker {
-    const w = new Worker(WORKER_FILE, { resourceLimits: { maxOldGenerationSizeMb: 128 } });
-    w.unref();
-    w.on('message', (m: ResultMessage) => {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) w.unref();
-      p?.resolve(unpack(m));
-    });
-    const fail = (err: Error): void => {
-      if (this.worker === w) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`parse thread exited with code ${code}`)));
-    this.worker = w;
-    return w;
+    return this.thread.run((id) => ({ message: { id, body: own, length: body.length, opts } satisfies ParseJob, transfer: [own] }));
   }
 }
 

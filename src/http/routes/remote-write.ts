@@ -12,9 +12,11 @@ import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
 import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
-import { SnappyError, snappyDecode, snappyDeclaredLength } from '../../decode/snappy.js';
-import { decodeRequestV2, decodeWriteRequestV1, MAX_ERRORS, RemoteWriteError, type RemoteWriteResult } from '../../parse/remote-write/remote-write.js';
-import { SeriesKeyCache } from '../../parse/remote-write/series-keys.js';
+import { SnappyError, snappyDeclaredLength } from '../../decode/snappy.js';
+import { MAX_ERRORS, RemoteWriteError } from '../../parse/remote-write/remote-write.js';
+import { RemoteWriteDecoder, type DecodedRequest } from '../../parse/remote-write/off-thread.js';
+
+export { LINE_BYTES_PER_PROTOBUF_BYTE } from '../../parse/remote-write/request.js';
 
 export const PATHS = ['/api/v1/write', '/api/v1/prom/write'] as const;
 const V2_PROTO = 'io.prometheus.write.v2.Request';
@@ -22,16 +24,6 @@ const V1_PROTO = 'prometheus.WriteRequest';
 const H_SAMPLES = 'x-prometheus-remote-write-samples-written';
 const H_HISTOGRAMS = 'x-prometheus-remote-write-histograms-written';
 const H_EXEMPLARS = 'x-prometheus-remote-write-exemplars-written';
-
-/**
- * Canonical line bytes a request may expand to, per byte of its decoded protobuf, past a floor of 4 MiB. Prometheus
- * sends one sample per series entry, so its lines are about as long as its protobuf (1×), and its batches
- * (max_samples_per_send) stay under the floor whatever their shape; a native histogram's buckets each become a
- * line in metric_version 2, and many samples of one series repeat its labels. Past it: 413, so a request byte
- * costs at most a few bytes of line writing (bench:hostile: every class ≤ 5× Prometheus-like requests).
- */
-export const LINE_BYTES_PER_PROTOBUF_BYTE = 4;
-const LINE_BYTES_FLOOR = 4 << 20;
 
 /** The schema the Content-Type names: 1 or 2, or undefined (415). */
 export function remoteWriteVersion(contentType: string | undefined): 1 | 2 | undefined {
@@ -71,13 +63,13 @@ export function remoteWriteRoutes(app: FastifyInstance, deps: HttpDeps, budget: 
       return sendError(reply, 'prom', 503, `samples not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
     }
   });
-  // Prometheus sends the same series in every batch: their series keys are kept from request to request (bounded).
-  const seriesKeys = new SeriesKeyCache();
+  // Decodes on the remote_write thread, which keeps the series keys Prometheus sends in every batch (bounded).
+  const decoder = new RemoteWriteDecoder();
   installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: settings.http.maxBodyBytes }, (_req, body, done) => done(null, body));
   for (const url of PATHS) {
-    app.post(url, { config: { api: 'prom', auth: true } }, (req, reply) => handleRemoteWrite(req, reply, deps, unavailable, budget, seriesKeys));
+    app.post(url, { config: { api: 'prom', auth: true } }, (req, reply) => handleRemoteWrite(req, reply, deps, unavailable, budget, decoder));
   }
 }
 
@@ -90,7 +82,7 @@ function remoteWriteTarget(req: FastifyRequest, deps: HttpDeps): { stream: strin
   return { stream: route.stream, db };
 }
 
-async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, seriesKeys: SeriesKeyCache): Promise<FastifyReply> {
+async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps: HttpDeps, unavailable: RateLimitedWarning, budget: BodyBudget, decoder: RemoteWriteDecoder): Promise<FastifyReply> {
   const { metrics, delivery, settings, router } = deps;
   const receivedAtNs = nowNs();
   const version = versionOf(req) as 1 | 2;
@@ -100,32 +92,26 @@ async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps:
   if (target.db !== undefined) router.noteDatabase(target.db);
 
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  let body: Buffer;
-  try {
-    // The declared length is checked against the limit, then claimed from the body budget, before allocating.
-    const declared = snappyDeclaredLength(raw);
-    if (declared > 0 && declared <= settings.http.maxDecodedBytes && !reserveFor(req, reply, budget)(declared)) {
-      metrics.pointsRejected.inc({ reason: 'over_budget' });
-      return sendError(reply, 'prom', 503, 'samples not stored: kinflux is busy: request bodies being decoded fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly', { retryAfter: 1 });
-    }
-    body = snappyDecode(raw, settings.http.maxDecodedBytes);
-  } catch (err) {
-    if (!(err instanceof SnappyError)) throw err;
-    metrics.pointsRejected.inc({ reason: err.status === 413 ? 'too_large' : 'bad_snappy' });
-    return sendError(reply, 'prom', err.status, err.message);
+  // The declared length is checked against the limit, then claimed from the body budget, before allocating.
+  const declared = snappyDeclaredLength(raw);
+  if (declared > 0 && declared <= settings.http.maxDecodedBytes && !reserveFor(req, reply, budget)(declared)) {
+    metrics.pointsRejected.inc({ reason: 'over_budget' });
+    return sendError(reply, 'prom', 503, 'samples not stored: kinflux is busy: request bodies being decoded fill its memory budget (KINFLUX_MAX_INFLIGHT_BODY_BYTES); retry shortly', { retryAfter: 1 });
   }
-
   const maxPoints = settings.http.maxLinesPerRequest || Number.MAX_SAFE_INTEGER;
-  const maxOutputBytes = Math.min(2 * settings.http.maxDecodedBytes, Math.max(LINE_BYTES_FLOOR, LINE_BYTES_PER_PROTOBUF_BYTE * body.length));
-  const opts = { metricVersion: settings.remoteWrite.metricVersion, receivedAtNs, maxPoints, maxOutputBytes, seriesKeys };
-  let r: RemoteWriteResult;
+  let r: DecodedRequest;
   try {
-    r = version === 2 ? decodeRequestV2(body, opts) : decodeWriteRequestV1(body, opts);
+    r = await decoder.decode(raw, { version, metricVersion: settings.remoteWrite.metricVersion, receivedAtNs, maxPoints, maxDecodedBytes: settings.http.maxDecodedBytes });
   } catch (err) {
+    if (err instanceof SnappyError) {
+      metrics.pointsRejected.inc({ reason: err.status === 413 ? 'too_large' : 'bad_snappy' });
+      return sendError(reply, 'prom', err.status, err.message);
+    }
     if (!(err instanceof RemoteWriteError)) throw err;
     metrics.pointsRejected.inc({ reason: 'remote_write_invalid' });
     return sendError(reply, 'prom', 400, `invalid remote_write ${version === 2 ? '2.0' : '1.0'} request: ${err.message}`);
   }
+  const { maxOutputBytes } = r;
   if (r.staleMarkers) metrics.remoteWriteDropped.inc({ kind: 'stale_marker' }, r.staleMarkers);
   if (r.nanSamples) metrics.remoteWriteDropped.inc({ kind: 'nan' }, r.nanSamples);
   if (r.exemplars) metrics.remoteWriteDropped.inc({ kind: 'exemplar' }, r.exemplars);

@@ -1,0 +1,84 @@
+// remote_write requests are decoded (snappy, protobuf, Telegraf's mapping) on a thread of their own, not on the
+// event loop's: decoding is most of a remote_write request's work, and Prometheus sends many at once (one per queue
+// shard), so the intake runs on a second core while the event loop receives, encodes and sends. A huge request
+// (KINFLUX_MAX_DECODED_BYTES of protobuf, seconds of work) no longer holds /ping either. The raw body moves to the
+// thread and the points' buffers move back (transferred); only counts and the few kept errors are cloned. The
+// thread keeps the series-key cache. Under the TypeScript sources (tests) there is no compiled worker and every
+// request decodes inline, with the same function and bounds.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SnappyError } from '../../decode/snappy.js';
+import { JobThread } from '../job-thread.js';
+import { batchFromThread, batchViews, transferable, type ThreadBatch } from '../thread-batch.js';
+import { RemoteWriteError, type RemoteWriteResult } from './remote-write.js';
+import { decodeRemoteWrite, type RemoteWriteJob } from './request.js';
+import { SeriesKeyCache } from './series-keys.js';
+
+export type DecodedRequest = RemoteWriteResult & { readonly maxOutputBytes: number };
+
+export interface JobMessage {
+  readonly id: number;
+  /** The snappy body: raw[0, length). */
+  readonly raw: ArrayBuffer;
+  readonly length: number;
+  readonly job: RemoteWriteJob;
+}
+
+/** Why a request was refused, as thrown on the thread. */
+type Failure =
+  | { readonly kind: 'snappy'; readonly status: 400 | 413; readonly message: string }
+  | { readonly kind: 'remote_write'; readonly message: string }
+  | { readonly kind: 'internal'; readonly message: string };
+
+export type AnswerMessage =
+  | { readonly id: number; readonly result: Omit<DecodedRequest, 'points'> & { readonly points: ThreadBatch } }
+  | { readonly id: number; readonly failure: Failure };
+
+/** The thread's answer to a job and its transfer list (worker side): the result, or the error it threw. */
+export function answer(id: number, run: () => DecodedRequest): { message: AnswerMessage; transfer: ArrayBuffer[] } {
+  try {
+    const result = run();
+    return { message: { id, result }, transfer: [...transferable(batchViews(result.points), new Set())] };
+  } catch (err) {
+    const failure: Failure = err instanceof SnappyError ? { kind: 'snappy', status: err.status, message: err.message }
+      : err instanceof RemoteWriteError ? { kind: 'remote_write', message: err.message }
+        : { kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+    return { message: { id, failure }, transfer: [] };
+  }
+}
+
+/** The result on this side, or the thread's error thrown again as its own class. */
+function unpack(m: AnswerMessage): DecodedRequest {
+  if ('result' in m) return { ...m.result, points: batchFromThread(m.result.points) };
+  const f = m.failure;
+  if (f.kind === 'snappy') throw new SnappyError(f.status, f.message);
+  if (f.kind === 'remote_write') throw new RemoteWriteError(f.message);
+  throw new Error(`remote_write thread: ${f.message}`);
+}
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
+/** The compiled worker exists in dist/; tests that run the TypeScript sources decode inline. */
+const canOffload = existsSync(WORKER_FILE);
+
+/** decodeRemoteWrite for the route: on the remote_write thread (started on first use), or inline. One per process, made by the route. */
+export class RemoteWriteDecoder {
+  private thread: JobThread<AnswerMessage, DecodedRequest> | undefined;
+  /** The inline path's series keys (the thread has its own). */
+  private inlineKeys: SeriesKeyCache | undefined;
+
+  constructor(private readonly offload = canOffload) {}
+
+  decode(raw: Buffer, job: RemoteWriteJob): Promise<DecodedRequest> {
+    if (!this.offload) {
+      try {
+        return Promise.resolve(decodeRemoteWrite(raw, job, this.inlineKeys ??= new SeriesKeyCache()));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    this.thread ??= new JobThread<AnswerMessage, DecodedRequest>('remote_write', WORKER_FILE, unpack);
+    // A copy of its own to move (a small body may be a slice of Node's shared Buffer pool): a few µs per request.
+    const own = new Uint8Array(raw).buffer;
+    return this.thread.run((id) => ({ message: { id, raw: own, length: raw.length, job } satisfies JobMessage, transfer: [own] }));
+  }
+}
