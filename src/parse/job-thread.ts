@@ -12,8 +12,11 @@ export class JobThread<M extends { readonly id: number }, R> {
   private readonly pending = new Map<number, Pending<R>>();
   private nextId = 1;
 
-  /** `name` for errors; `file`: the worker's compiled script; `unpack` turns its answer into the job's result (or throws its error). */
-  constructor(private readonly name: string, private readonly file: string, private readonly unpack: (m: M) => R) {}
+  /**
+   * `name` for errors; `file`: the worker's compiled script; `unpack` turns its answer into the job's result (or throws
+   * its error); `maxOldGenerationSizeMb`: the thread's heap bound (its default is the main thread's).
+   */
+  constructor(private readonly name: string, private readonly file: string, private readonly unpack: (m: M) => R, private readonly maxOldGenerationSizeMb?: number) {}
 
   /** Posts the job made for a fresh id (its `transfer` buffers move to the thread) and waits for its answer. */
   run(job: (id: number) => { message: unknown; transfer: ArrayBuffer[] }): Promise<R> {
@@ -28,7 +31,8 @@ export class JobThread<M extends { readonly id: number }, R> {
   }
 
   private start(): Worker {
-    const w = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: 128 } });
+    const limit = this.maxOldGenerationSizeMb;
+    const w = new Worker(this.file, limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: limit } });
     w.unref();
     w.on('message', (m: M) => {
       const p = this.pending.get(m.id);

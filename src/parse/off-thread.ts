@@ -67,7 +67,7 @@ const WORKER_FILE = fileURLToPath(new URL('./parse-worker.js', import.meta.url))
 
 /** One parse thread, started on first use; jobs queue in its message port, one parse at a time. */
 class ParseThread {
-  private readonly thread = new JobThread<ResultMessage, BodyParse>('parse', WORKER_FILE, unpack);
+  private readonly thread = new JobThread<ResultMessage, BodyParse>('parse', WORKER_FILE, unpack, 128);
 
   parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
     // The body moves to the thread: a view of part of a larger buffer is copied first. A gzip body is inflated

@@ -76,6 +76,8 @@ export class RemoteWriteDecoder {
         return Promise.reject(err);
       }
     }
+    // The main thread's heap bound, as when requests decoded there: a native histogram's buckets are held in JS
+    // arrays while it is mapped, and every request that decoded there must decode here alike.
     this.thread ??= new JobThread<AnswerMessage, DecodedRequest>('remote_write', WORKER_FILE, unpack);
     // A copy of its own to move (a small body may be a slice of Node's shared Buffer pool): a few µs per request.
     const own = new Uint8Array(raw).buffer;
