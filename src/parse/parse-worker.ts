@@ -1,21 +1,13 @@
 // The parse thread: runs parseLines on bodies handed over by off-thread.ts and hands back the body and
 // the batch's buffers (transferred, not copied).
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import { afterQuiet } from '../reclaim.js';
 import { parseLines } from './parse.js';
 import { packResult, type ParseJob } from './off-thread.js';
 import { ParseScratch } from './state.js';
+import { niceThisThread } from './thread-priority.js';
 
-// On Linux a thread has its own nice value: this one yields the CPU to the event loop's thread, so a
-// long parse on a busy machine delays /ping and small writes as little as possible. Best effort.
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (tid > 0) setPriority(tid, 10);
-} catch {
-  // not Linux, or not allowed: the parse runs at the process's priority
-}
+niceThisThread();
 
 /** Serves parse jobs on the port, with this thread's scratch. */
 function serve(port: MessagePort): void {

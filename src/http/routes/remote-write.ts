@@ -63,7 +63,7 @@ export function remoteWriteRoutes(app: FastifyInstance, deps: HttpDeps, budget: 
       return sendError(reply, 'prom', 503, `samples not stored: ${refusal.message}`, { retryAfter: refusal instanceof DeliveryError ? refusal.retryAfterSeconds : 1 });
     }
   });
-  // Decodes on the remote_write thread, which keeps the series keys Prometheus sends in every batch (bounded).
+  // Decodes large requests on the remote_write thread, others inline; each keeps the series keys Prometheus sends in every batch (bounded).
   const decoder = new RemoteWriteDecoder();
   installBodyBudget(app, budget, settings.http.maxBodyBytes, app.log);
   app.removeAllContentTypeParsers();

@@ -1,13 +1,13 @@
-// remote_write requests are decoded (snappy, protobuf, Telegraf's mapping) on a thread of their own, not on the
-// event loop's: decoding is most of a remote_write request's work, and Prometheus sends many at once (one per queue
-// shard), so the intake runs on a second core while the event loop receives, encodes and sends. A huge request
-// (KINFLUX_MAX_DECODED_BYTES of protobuf, seconds of work) no longer holds /ping either. The raw body moves to the
-// thread and the points' buffers move back (transferred); only counts and the few kept errors are cloned. The
-// thread keeps the series-key cache. Under the TypeScript sources (tests) there is no compiled worker and every
-// request decodes inline, with the same function and bounds.
+// A large remote_write request is decoded (snappy, protobuf, Telegraf's mapping) on a thread of its own, not on the
+// event loop's: KINFLUX_MAX_DECODED_BYTES of protobuf take seconds, during which /ping and other requests must still
+// be answered. Prometheus' own batches (tens of KiB) decode inline: for them a thread hop cost more CPU than it
+// saved (bench:remote-write, docs/performance.md). The raw body moves to the thread and the points' buffers move
+// back (transferred); only counts and the few kept errors are cloned. Each side keeps its own series-key cache.
+// Under the TypeScript sources (tests) there is no compiled worker and every request decodes inline, with the same
+// function and bounds.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SnappyError } from '../../decode/snappy.js';
+import { SnappyError, snappyDeclaredLength } from '../../decode/snappy.js';
 import { JobThread } from '../job-thread.js';
 import { batchFromThread, batchViews, transferable, type ThreadBatch } from '../thread-batch.js';
 import { RemoteWriteError, type RemoteWriteResult } from './remote-write.js';
@@ -60,16 +60,20 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.js', import.meta.url));
 /** The compiled worker exists in dist/; tests that run the TypeScript sources decode inline. */
 const canOffload = existsSync(WORKER_FILE);
 
-/** decodeRemoteWrite for the route: on the remote_write thread (started on first use), or inline. One per process, made by the route. */
+/** Requests that declare this many bytes of protobuf or more decode on the thread (as line protocol's parse thread). */
+export const OFF_THREAD_BYTES = 1 << 20;
+
+/** decodeRemoteWrite for the route: large requests on the remote_write thread (started on first use), others inline. One per process, made by the route. */
 export class RemoteWriteDecoder {
   private thread: JobThread<AnswerMessage, DecodedRequest> | undefined;
   /** The inline path's series keys (the thread has its own). */
   private inlineKeys: SeriesKeyCache | undefined;
 
-  constructor(private readonly offload = canOffload) {}
+  /** `offThreadBytes`: the declared size from which a request goes to the thread (tests: 0). */
+  constructor(private readonly offThreadBytes = OFF_THREAD_BYTES, private readonly offload = canOffload) {}
 
   decode(raw: Buffer, job: RemoteWriteJob): Promise<DecodedRequest> {
-    if (!this.offload) {
+    if (!this.offload || snappyDeclaredLength(raw) < this.offThreadBytes) {
       try {
         return Promise.resolve(decodeRemoteWrite(raw, job, this.inlineKeys ??= new SeriesKeyCache()));
       } catch (err) {

@@ -64,7 +64,7 @@ bodies.push(['empty body', Buffer.alloc(0), 1]);
 
 for (const metricVersion of [2, 1] as const) {
   t.test(`metric_version ${metricVersion}: the thread's answers are the inline ones`, async (t) => {
-    const decoder = new RemoteWriteDecoder();
+    const decoder = new RemoteWriteDecoder(0);
     const inlineKeys = new SeriesKeyCache();
     for (const [name, raw, version] of bodies) {
       const job: Job = { version, metricVersion, receivedAtNs: 1765100000123456789n, maxPoints: 400_000, maxDecodedBytes: 64 << 10 };
@@ -78,10 +78,22 @@ for (const metricVersion of [2, 1] as const) {
   });
 }
 
+t.test('only requests of OFF_THREAD_BYTES or more go to the thread', async (t) => {
+  const { OFF_THREAD_BYTES } = (await import(dist('parse/remote-write/off-thread.js'))) as OffThread;
+  const decoder = new RemoteWriteDecoder();
+  const threads = (): number => (decoder as unknown as { thread?: unknown }).thread === undefined ? 0 : 1;
+  const job: Job = { version: 1, metricVersion: 2, receivedAtNs: 1n, maxPoints: 1e6, maxDecodedBytes: 64 << 20 };
+  t.ok((await decoder.decode(bodies[0][1], job)).points.count > 0);
+  t.equal(threads(), 0, 'a Prometheus batch decodes inline');
+  const big = snappy(Buffer.concat(Array.from({ length: Math.ceil(OFF_THREAD_BYTES / node(0, 500).length) + 1 }, () => node(0, 500))));
+  t.ok((await decoder.decode(big, job)).points.count > 0);
+  t.equal(threads(), 1, 'a request of 1 MiB or more on the thread');
+});
+
 t.test('the caller keeps its body: the thread gets a copy', async (t) => {
   const raw = bodies[0][1];
   const before = Buffer.from(raw);
-  const r = await new RemoteWriteDecoder().decode(raw, { version: 1, metricVersion: 2, receivedAtNs: 1n, maxPoints: 1e6, maxDecodedBytes: 1 << 20 });
+  const r = await new RemoteWriteDecoder(0).decode(raw, { version: 1, metricVersion: 2, receivedAtNs: 1n, maxPoints: 1e6, maxDecodedBytes: 1 << 20 });
   t.equal(r.points.count > 0, true);
   t.ok(raw.equals(before), 'not detached, not changed');
 });
