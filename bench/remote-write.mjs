@@ -10,6 +10,8 @@
 // the machine's load hits both alike. CPU is each server's own process (utime + stime from /proc, all threads);
 // the load generator (this process) is not counted. kinflux writes to the Kinesis stand-in in null mode by default
 // (test/kit/kinesis-standin.ts: accepts every PutRecords at once), so its figure is kinflux's own cost.
+// Each kinflux turn also prints its samples per PutRecords call (from its /metrics, read outside the CPU window): a
+// call's signing and HTTP exchange are paid per call, so kinflux's cost per sample falls as its calls fill.
 // --lines adds a turn of the same points as line protocol on /write (kinflux's own mapping of the requests), which
 // shows what the remote_write decoding adds.
 import { spawn } from 'node:child_process';
@@ -103,6 +105,15 @@ async function startPrometheus() {
   return { name: 'prometheus', proc, port, pids: () => [proc.pid], stop: () => { proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
 }
 
+/** kinflux's PutRecords calls so far (its /metrics, read outside the CPU window); NaN for Prometheus. */
+async function putCalls(server) {
+  if (server.name === 'prometheus') return NaN;
+  const text = await fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text(), () => '');
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith('kinflux_kinesis_put_requests_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
+}
+
 /** SENDERS senders post their next batch as soon as the last is answered, for `seconds`. */
 async function load(server, seconds, asLines = false) {
   const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
@@ -116,6 +127,7 @@ async function load(server, seconds, asLines = false) {
     req.end(body);
   });
   const pids = server.pids();
+  const puts0 = await putCalls(server);
   const cpu0 = cpuMs(pids);
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
@@ -130,9 +142,10 @@ async function load(server, seconds, asLines = false) {
   }));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuMs(pids) - cpu0;
+  const puts = (await putCalls(server)) - puts0;
   agent.destroy();
   const samples = ok * SERIES;
-  return { samplesPerSec: samples / elapsed, cpuMsPer1k: samples ? cpu / (samples / 1000) : NaN, other };
+  return { samplesPerSec: samples / elapsed, cpuMsPer1k: samples ? cpu / (samples / 1000) : NaN, other, perPut: puts > 0 ? samples / puts : NaN };
 }
 
 const sink = SINK === 'null'
@@ -163,7 +176,7 @@ try {
         runs.lines.push(l);
         console.log(`  round ${round + 1} ${'lines'.padEnd(10)} ${Math.round(l.samplesPerSec).toString().padStart(8)} samples/s  ${l.cpuMsPer1k.toFixed(3).padStart(7)} CPU-ms/1k samples${l.other ? `  non-2xx ${l.other}` : ''}`);
       }
-      console.log(`  round ${round + 1} ${s.name.padEnd(10)} ${Math.round(r.samplesPerSec).toString().padStart(8)} samples/s  ${r.cpuMsPer1k.toFixed(3).padStart(7)} CPU-ms/1k samples${r.other ? `  non-2xx ${r.other}` : ''}`);
+      console.log(`  round ${round + 1} ${s.name.padEnd(10)} ${Math.round(r.samplesPerSec).toString().padStart(8)} samples/s  ${r.cpuMsPer1k.toFixed(3).padStart(7)} CPU-ms/1k samples${Number.isNaN(r.perPut) ? '' : `  ${Math.round(r.perPut)} samples per PutRecords`}${r.other ? `  non-2xx ${r.other}` : ''}`);
     }
   }
 } finally {
