@@ -381,9 +381,10 @@ export class PointBuilder {
     return this.out.count;
   }
 
-  /** A finite float in its shortest round-trip text (integral values without a string). */
+  /** A finite float in its shortest round-trip text (integral values, and most with up to 6 decimals, without a string). */
   private float(v: number): void {
     if (Number.isSafeInteger(v) && !Object.is(v, -0)) { this.out.ensure(17); this.digits(v); return; }
+    if (this.fewDecimals(v)) return;
     // At most 24 characters (-1.2345678901234567e-308): copied by hand, cheaper than a native write.
     const t = Object.is(v, -0) ? '-0' : String(v);
     const out = this.out;
@@ -392,6 +393,34 @@ export class PointBuilder {
     let p = out.pos;
     for (let i = 0; i < t.length; i++) d[p++] = t.charCodeAt(i);
     out.pos = p;
+  }
+
+  /**
+   * Writes v (not an integer) when it is the double nearest a decimal of at most 6 decimals, between 1e-6 and 1e9
+   * (a counter in seconds, a ratio): that decimal has at most 15 significant digits, and two such decimals never
+   * read as the same double (DBL_DIG), so it is v's one shortest spelling, String(v)'s (which writes no exponent
+   * in this range). False, writing nothing, for any other v.
+   */
+  private fewDecimals(v: number): boolean {
+    const a = v < 0 ? -v : v;
+    if (!(a >= 1e-6 && a < 1e9)) return false;
+    const m = Math.round(a * 1e6);
+    if (m / 1e6 !== a) return false;
+    const ip = Math.floor(m / 1e6);
+    let fr = m - ip * 1e6;
+    if (fr <= 0 || fr >= 1e6) return false;
+    let n = 6;
+    while (fr % 10 === 0) { fr /= 10; n--; }
+    const out = this.out;
+    out.ensure(18);
+    const d = out.data;
+    if (v < 0) d[out.pos++] = 45;
+    this.digits(ip);
+    d[out.pos++] = 46;
+    let p = out.pos + n;
+    out.pos = p;
+    for (let k = 0; k < n; k++) { const q = (fr / 10) | 0; d[--p] = 48 + fr - 10 * q; fr = q; }
+    return true;
   }
 
   /** Writes a safe integer's decimal digits (room ensured). */

@@ -210,3 +210,28 @@ t.test('a kept series writes the same lines as begin()', async (t) => {
   t.throws(() => new PointBuilder().beginKept(), /without keepSeries/);
   t.throws(() => new PointBuilder().begin().measurement('m').keepSeries().beginKept().measurement('m').floatField('v', 1).keepSeries(), /before fields/);
 });
+
+t.test("a float's text is String(v)'s: values of up to 6 decimals (written without a string) and every other", async (t) => {
+  const text = (v: number): string => {
+    const b = new PointBuilder();
+    b.begin().measurement('m').floatField('v', v);
+    if (b.end(1n) !== '') return 'refused';
+    const line = b.batch().data.toString('latin1');
+    return line.slice(line.indexOf('v=') + 2, line.lastIndexOf(' '));
+  };
+  const want = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+  const bits = new Float64Array(1);
+  const low = new Uint32Array(bits.buffer);
+  /** v and the doubles either side of it. */
+  const around = (v: number): number[] => [-1, 0, 1].map((d) => { bits[0] = v; low[0] += d; return bits[0]; });
+  let n = 0;
+  const same = (v: number): boolean => { n++; return !Number.isFinite(v) || text(v) === want(v); };
+  const edges = [1e-6, 1e-7, 9.999999e-7, 1.000001e-6, 0.1, 0.2, 0.1 + 0.2, 2.675, 1.005, 12345.67, 123456789.123456, 999999999.999999,
+    1e9 - 1e-6, 999999999.9999999, 1e9, 100.0000005, 5e-324, Number.MAX_VALUE, 2 ** 53 + 0.5, -0];
+  for (const e of edges) for (const v of [...around(e), ...around(-e)]) if (!same(v)) t.fail(`${v}: ${text(v)}, not ${want(v)}`);
+  // Decimals of 0-9 places (the fast path takes up to 6) and their neighbours, and any double.
+  const decimal = fc.tuple(fc.integer({ min: -1e15, max: 1e15 }), fc.integer({ min: 0, max: 9 })).map(([m, k]) => m / 10 ** k);
+  fc.assert(fc.property(fc.oneof(decimal, fc.double()), (v) => around(v).every(same)), { numRuns: 20_000 });
+  for (let m = 1; m < 200_000; m += 7) if (!around(m / 1e6).every(same)) t.fail(`near ${m}e-6`);
+  t.ok(n > 100_000, `${n} values`);
+});

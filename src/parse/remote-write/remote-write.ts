@@ -253,7 +253,7 @@ class Decoder {
     const out = b.beginSeries(n).out;
     const at = out.pos;
     c.copyKey(slot, out.view, at);
-    b.seriesWritten(at + c.seriesLen[slot], c.measurementLen[slot]).fieldKeyWritten(at + n).floatValue(value);
+    b.seriesWritten(at + c.seriesLength(slot), c.measurementLength(slot)).fieldKeyWritten(at + n).floatValue(value);
     this.measurementKept = false; // begin() forgot the builder's kept series
     if (this.finish(ms)) this.samples++;
   }
