@@ -28,6 +28,7 @@ export function spell(d: Buffer, at: number, b: Uint8Array, s: number, e: number
   // Copied as it is checked: most tokens need no escape.
   const cls = CLASSES[kind];
   let plain = true;
+  let backslash = false;
   let o = at;
   for (let i = s; i < e; i++) {
     const c = b[i];
@@ -36,13 +37,35 @@ export function spell(d: Buffer, at: number, b: Uint8Array, s: number, e: number
     if (k === 0) continue;
     if (k === 2) return -1;
     plain = false;
+    if (c === Byte.BACKSLASH) backslash = true;
   }
   if (plain) return o;
+  if (!backslash && kind !== K_STRING) return checked(d, at, escapeAlways(d, at, b, s, e, kind), kind);
   const raw = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
   if (kind !== K_STRING && unescapable(raw, kind)) return -1;
   const spelled = kind === K_MEASUREMENT ? escapeMeasurement(raw) : kind === K_STRING ? escapeString(raw) : kind === K_FIELD_KEY ? escapeFieldKey(raw) : escapeTag(raw);
   const end = at + d.write(spelled, at, 'latin1');
-  if (kind === K_STRING) return end;
+  return kind === K_STRING ? end : checked(d, at, end, kind);
+}
+
+/**
+ * A name, key or tag value without a backslash, spelled: a backslash before each byte its kind always escapes
+ * (ESCAPE_ALWAYS). The rules' regular expressions (escape.ts) do just that to such a token (the after-backslash
+ * rules need a backslash in the value), at the cost of a string each way. Returns the end.
+ */
+function escapeAlways(d: Buffer, at: number, b: Uint8Array, s: number, e: number, kind: number): number {
+  const always = ESCAPE_ALWAYS_BYTES[kind];
+  let o = at;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (always[c] === 1) d[o++] = Byte.BACKSLASH;
+    d[o++] = c;
+  }
+  return o;
+}
+
+/** `end`, when every consumer reads the spelled token d[at, end) of this kind alike (consumers.ts); else -1. */
+function checked(d: Buffer, at: number, end: number, kind: number): number {
   const ok = kind === K_FIELD_KEY ? ((-1 - fieldKeyFacts(d, at, end)) & FK_READ_ALIKE) !== 0 : readAlike(d, at, end, kind);
   return ok ? end : -1;
 }

@@ -26,6 +26,8 @@ const KEY_LEN = 3;
 const KEPT = 4;
 const SERIES_LEN = 5;
 const MEASUREMENT_LEN = 6;
+/** The clear() the slot was kept after: a slot of an earlier one is empty (a clear is one increment, not 2 MiB of stores). */
+const EPOCH = 7;
 const STRIDE = 8;
 
 export class SeriesKeyCache {
@@ -41,6 +43,7 @@ export class SeriesKeyCache {
    */
   private slots = new Uint32Array(0);
   private request = 0;
+  private epoch = 1;
   private arena: Buffer | undefined;
   private pos = 0;
 
@@ -83,7 +86,7 @@ export class SeriesKeyCache {
     for (let k = 0; k < PROBES; k++) {
       const slot = (h + k) & (SLOTS - 1);
       const f = slot * STRIDE;
-      if (t[f + HASH] !== h || t[f + LABEL_LEN] !== n) continue;
+      if (t[f + HASH] !== h || t[f + LABEL_LEN] !== n || t[f + EPOCH] !== this.epoch) continue;
       const p = t[f + AT];
       let j = 0;
       while (j + 4 <= n && a.getUint32(p + j, true) === v.getUint32(s + j, true)) j += 4;
@@ -132,7 +135,7 @@ export class SeriesKeyCache {
     let slot = hash & (SLOTS - 1);
     for (let k = 0; k < PROBES; k++) {
       const u = (hash + k) & (SLOTS - 1);
-      if (t[u * STRIDE + HASH] === 0) { slot = u; break; }
+      if (t[u * STRIDE + HASH] === 0 || t[u * STRIDE + EPOCH] !== this.epoch) { slot = u; break; }
     }
     const a = this.arenaView as DataView;
     const f = slot * STRIDE;
@@ -144,12 +147,15 @@ export class SeriesKeyCache {
     t[f + KEPT] = this.request;
     t[f + SERIES_LEN] = seriesLen;
     t[f + MEASUREMENT_LEN] = measurementLen;
+    t[f + EPOCH] = this.epoch;
   }
 
   /** Forgets every series. */
   clear(): void {
-    for (let f = HASH; f < this.slots.length; f += STRIDE) this.slots[f] = 0;
     this.pos = 0;
+    this.epoch = (this.epoch + 1) >>> 0;
+    // Once in 2^32 clears the epochs start again: every slot is emptied, so no slot's epoch can match again.
+    if (this.epoch === 0) { this.slots.fill(0); this.epoch = 1; }
   }
 }
 
