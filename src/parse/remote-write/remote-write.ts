@@ -91,6 +91,23 @@ class Scratch {
   bounds = new Float64Array(256);
   /** A bucket bound's text (ASCII). */
   text = new Uint8Array(64);
+  /** Bucket k's last bound and its text, for the first LE_MEMO buckets: a request's histograms mostly share their bounds. */
+  leBound = new Float64Array(LE_MEMO);
+  leText: Array<Uint8Array | undefined> = [];
+}
+
+/** Buckets whose bound text is kept per index (bounded: a few hundred KiB at most). */
+const LE_MEMO = 4096;
+
+/** Go's %g of bucket k's bound x (metric_version 2's `_le` tag), kept per index while it repeats. */
+function leText(k: number, x: number, s: Scratch): Uint8Array {
+  if (k >= LE_MEMO) return s.text.subarray(0, ascii(goFormatG(x), s));
+  const kept = s.leText[k];
+  if (kept !== undefined && Object.is(s.leBound[k], x)) return kept;
+  const t = Buffer.from(goFormatG(x), 'latin1');
+  s.leBound[k] = x;
+  s.leText[k] = t;
+  return t;
 }
 
 /** The ASCII string t into s.text; its length. */
@@ -294,8 +311,8 @@ class Decoder {
       const le = Buffer.from(`${name}_le`);
       for (let k = 0; k < nb && !this.stopped(); k++) {
         cum += s.counts[k];
-        const n = ascii(goFormatG(s.bounds[k]), s);
-        b.beginKept().tagBytes(le, 0, le.length, s.text, 0, n).floatFieldBytes(buf, ns, ne, cum);
+        const t = leText(k, s.bounds[k], s);
+        b.beginKept().tagBytes(le, 0, le.length, t, 0, t.length).floatFieldBytes(buf, ns, ne, cum);
         ok = this.finish(ms) && ok;
       }
     } else {
@@ -666,15 +683,17 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
     r.pos = 0;
     const ts = new ProtoReader(buf);
     const item = new ProtoReader(buf);
-    const refs: number[] = [];
-    const pushRef = (x: ProtoReader): void => { if (refs.length < 2 * MAX_LABELS + 2) refs.push(x.uint32()); else x.uint32(); };
+    // One series' labels_refs (at most MAX_LABELS + 1 pairs kept: past that the series is refused anyway).
+    const refs = new Uint32Array(2 * MAX_LABELS + 2);
+    let nRefs = 0;
+    const pushRef = (x: ProtoReader): void => { const v = x.uint32(); if (nRefs < refs.length) refs[nRefs++] = v; };
     while (r.more() && !d.stopped()) {
       const t = r.tag();
       if (t !== ((5 << 3) | WIRE_LEN)) { r.skip(t & 7); continue; }
       r.len();
       d.s.n = 0; d.s.nameAt = -1; d.lastMs = 0;
       ts.pos = r.s; ts.end = r.e;
-      refs.length = 0;
+      nRefs = 0;
       let nSamples = 0;
       let nHistograms = 0;
       let dataAt = r.s;
@@ -694,8 +713,8 @@ export function decodeRequestV2(buf: Uint8Array, o: RemoteWriteOptions): RemoteW
         }
       }
       let bad = '';
-      if (refs.length % 2 !== 0) bad = 'labels_refs has an odd length';
-      for (let j = 0; j < refs.length && !bad; j += 2) {
+      if (nRefs % 2 !== 0) bad = 'labels_refs has an odd length';
+      for (let j = 0; j < nRefs && !bad; j += 2) {
         const a = refs[j], v = refs[j + 1];
         if (a >= nSym || v >= nSym) bad = `labels_refs points past the ${nSym} symbols`;
         else bad = d.label(sym[2 * a], sym[2 * a + 1], sym[2 * v], sym[2 * v + 1], true); // symbols were checked above
