@@ -11,7 +11,7 @@ import { SeriesCache, type CachedSeries } from './series-cache.js';
 import { cmpBytes, plain } from '../spell.js';
 import { K_FIELD_KEY, MAX_I64, MIN_I64, isTimeKey } from '../grammar.js';
 import {
-  ARRAY_VALUE, CUMULATIVE, type Attributes, type TextArena, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
+  ARRAY_VALUE, CUMULATIVE, MAX_BUCKETS, type Attributes, type TextArena, type Exemplar, type ExportRequest, type ExpHistogramPoint, type HistogramPoint,
   type Metric, type NumberPoint, type SummaryPoint,
 } from './model.js';
 
@@ -54,6 +54,7 @@ const SPAN_ID = Buffer.from('span_id');
 /** Maps every data point of req into b. */
 export function mapRequest(req: ExportRequest, schema: OtlpSchema, b: PointBuilder, limits: MapLimits): MapResult {
   const m = new Mapper(schema, b, limits, req.text);
+  b.out.expectLines = expectedLines(req, schema, limits.maxPoints);
   try {
     for (const rm of req.resourceMetrics) {
       for (const sm of rm.scopeMetrics) {
@@ -74,6 +75,22 @@ export function mapRequest(req: ExportRequest, schema: OtlpSchema, b: PointBuild
 }
 
 class LimitReached extends Error {}
+
+/**
+ * About how many lines the request maps to (a size hint for the batch: histograms' bucket lines make a few bytes of
+ * body many lines), at most maxPoints and one histogram's more (where the mapping stops).
+ */
+function expectedLines(req: ExportRequest, schema: OtlpSchema, maxPoints: number): number {
+  let n = 0;
+  for (const rm of req.resourceMetrics) for (const sm of rm.scopeMetrics) for (const metric of sm.metrics) {
+    if (schema === 'prometheus-v1' || metric.kind === 'gauge' || metric.kind === 'sum' || metric.kind === 'empty') n += metric.points.length;
+    else if (metric.kind === 'histogram') for (const p of metric.points) n += 2 + p.bucketCounts.length;
+    else if (metric.kind === 'exponentialHistogram') for (const p of metric.points) n += 3 + p.positive.bucketCounts.length + p.negative.bucketCounts.length;
+    else for (const p of metric.points) n += 1 + p.quantiles.length;
+    if (n > maxPoints) return maxPoints + 2 * MAX_BUCKETS + 3;
+  }
+  return n;
+}
 
 class Mapper {
   dataPoints = 0;
