@@ -102,7 +102,7 @@ console.log(`\nworst OTLP class: ${otlpWorst.name}, ${otlpWorst.ratio.toFixed(2)
 const RW_SIZE = Number(arg('rw-mib', 8)) << 20;
 function timeRw(c, body, rounds, reps = 1) {
   const seriesKeys = new SeriesKeyCache();
-  const o = { metricVersion: 2, receivedAtNs: 1n, maxPoints: 1_000_000, maxOutputBytes: Math.min(256 << 20, Math.max(4 << 20, LINE_BYTES_PER_PROTOBUF_BYTE * body.length)), seriesKeys };
+  const o = { metricVersion: c.metricVersion ?? 2, receivedAtNs: 1n, maxPoints: 1_000_000, maxOutputBytes: Math.min(256 << 20, Math.max(4 << 20, LINE_BYTES_PER_PROTOBUF_BYTE * body.length)), seriesKeys };
   const snappyBody = Buffer.from(snappyCompress(body));
   let best = Infinity;
   let r;

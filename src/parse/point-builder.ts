@@ -18,6 +18,8 @@ export class PointBuilder {
   readonly out: BatchWriter;
   /** Why the point being built is refused ('' while it is fine). */
   private error = '';
+  /** A field key the caller found repeated among fields it did not write (repeatedFieldKey()); '' for none. */
+  private repeatedKey = '';
   /** A point is begun and not yet ended. */
   private open = false;
   private start = 0;
@@ -97,6 +99,7 @@ export class PointBuilder {
     if (this.open) this.out.rollback(this.start);
     this.open = true;
     this.error = '';
+    this.repeatedKey = '';
     this.start = this.out.pos;
     this.measurementLen = 0;
     this.inFields = false;
@@ -377,6 +380,22 @@ export class PointBuilder {
     return this.out.batch();
   }
 
+  /** The point being built is refused already: later fields cannot change why (the first reason is kept). */
+  get refused(): boolean {
+    return this.error !== '';
+  }
+
+  /**
+   * Refuses the point, when it is closed, as the duplicate check would for `key` (the byte-wise smallest
+   * repeated field key), unless it is refused for an earlier reason (a field's value, the timestamp). For a
+   * caller that found the repeat among fields it therefore skips writing, and vouches that they would have
+   * been written without error: a hostile native histogram's million buckets are not written to be refused.
+   */
+  repeatedFieldKey(key: string): this {
+    this.repeatedKey = key;
+    return this;
+  }
+
   get count(): number {
     return this.out.count;
   }
@@ -468,11 +487,13 @@ export class PointBuilder {
     const why = this.error || 'point has no fields';
     this.out.rollback(this.start);
     this.error = '';
+    this.repeatedKey = '';
     return why;
   }
 
   private commit(): string {
     this.open = false;
+    this.repeatedKey = '';
     const out = this.out;
     const seriesLen = this.seriesLen;
     out.commit(this.start, seriesLen, this.measurementLen, 0); // no body line: structured inputs refuse by name
@@ -520,6 +541,7 @@ export class PointBuilder {
   private closeFields(): boolean {
     if (this.error) return false;
     if (!this.inFields || this.nFields === 0) { this.refuse('point has no fields'); return false; }
+    if (this.repeatedKey) { this.refuse(duplicateKeyText(this.repeatedKey)); return false; }
     const n = this.nFields;
     if (n > 1 && this.duplicateField(n)) return false;
     return true;
@@ -626,7 +648,7 @@ export class PointBuilder {
       for (let k = 1; k < n; k++) if (cmpBytes(d, f[2 * idx[k - 1]], f[2 * idx[k - 1] + 1], d, f[2 * idx[k]], f[2 * idx[k] + 1]) === 0) { dup = idx[k]; break; }
     }
     if (dup < 0) return false;
-    this.refuse(`duplicate field key ${JSON.stringify(d.toString('utf8', f[2 * dup], f[2 * dup + 1]))}`);
+    this.refuse(duplicateKeyText(d.toString('utf8', f[2 * dup], f[2 * dup + 1])));
     return true;
   }
 
@@ -650,4 +672,8 @@ export class PointBuilder {
     }
     return this.text.write(s, at, 'utf8');
   }
+}
+
+function duplicateKeyText(key: string): string {
+  return `duplicate field key ${JSON.stringify(key)}`;
 }

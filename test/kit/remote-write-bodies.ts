@@ -30,8 +30,8 @@ const badUtf8 = (): Buffer => {
   return b;
 };
 
-/** `version`: the schema the body is decoded with. */
-export const REMOTE_WRITE_CLASSES: Record<string, { version: 1 | 2; make: (size: number) => Buffer }> = {
+/** `version`: the schema the body is decoded with; `metricVersion`: the mapping (2 unless given). */
+export const REMOTE_WRITE_CLASSES: Record<string, { version: 1 | 2; metricVersion?: 1 | 2; make: (size: number) => Buffer }> = {
   'prometheus-like 1,000 series (baseline)': { version: 1, make: (size) => fill(prometheusLike(), size) },
   '2.0 symbols, same series': { version: 2, make: (size) => fill(v2FromSeries(Array.from({ length: 1000 }, (_, i) => ({ labels: { __name__: 'node_cpu_seconds_total', cpu: String(i % 64), instance: `host-${i % 50}:9100`, job: 'node', mode: modes[i % 8] }, samples: [{ value: i, timestamp: 1765100000000 + i }] }))), size) },
   '1,024 labels per series (the cap)': { version: 1, make: (size) => fill(manyLabels(1023, false), size) },
@@ -41,6 +41,8 @@ export const REMOTE_WRITE_CLASSES: Record<string, { version: 1 | 2; make: (size:
   'labels to escape (spaces, commas, =)': { version: 1, make: (size) => fill(v1Proto({ timeseries: [{ labels: labels({ __name__: 'm', a: 'a b,c=d '.repeat(8), 'k y': 'v,w' }), samples: [{ value: 1, timestamp: 1 }] }] }), size) },
   'many samples per series (large labels)': { version: 1, make: (size) => fill(v1Proto({ timeseries: [{ labels: labels({ __name__: 'm', a: 'x'.repeat(200), b: 'y'.repeat(200) }), samples: Array.from({ length: 1000 }, (_, i) => ({ value: i, timestamp: 1 + i })) }] }), size) },
   'native histogram, 160 buckets (v2: a point each)': { version: 1, make: (size) => fill(histogram(160), size) },
+  // One histogram of one-byte bucket deltas: at schema 0 bounds past bucket 1,024 are all +Inf (a repeated field key).
+  'native histogram, 1-byte buckets past +Inf (metric_version 1: refused)': { version: 1, metricVersion: 1, make: (size) => histogram(Math.max(2000, size - 100)) },
   'invalid UTF-8 in every series': { version: 1, make: (size) => fill(badUtf8(), size) },
   'no __name__ (refused)': { version: 1, make: (size) => fill(v1Proto({ timeseries: [{ labels: labels({ job: 'x' }), samples: [{ value: 1, timestamp: 1 }] }] }), size) },
   'stale markers only': { version: 1, make: (size) => fill(v1Proto({ timeseries: [{ labels: labels({ __name__: 'm' }), samples: [{ value: new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0], timestamp: 1 }] }] }), size) },

@@ -15,6 +15,7 @@ import { BatchWriter } from '../out.js';
 import type { PointBatch } from '../types.js';
 import { goFormatG } from '../go-float.js';
 import type { SeriesKeyCache } from './series-keys.js';
+import { F64List } from './f64-list.js';
 import { Byte } from '../grammar.js';
 
 export type MetricVersion = 1 | 2;
@@ -320,15 +321,21 @@ class Decoder {
       const b = this.b;
       b.uintField('counter_reset_hint', h.resetHint).intField('schema', h.schema).floatField('zero_threshold', h.zeroThreshold)
         .floatField('zero_count', h.zeroCount).floatField('count', h.count).floatField('sum', h.sum);
-      let cum = 0;
-      for (let k = 0; k < nb; k++) { cum += s.counts[k]; b.floatField(goFormatG(s.bounds[k]), cum); }
-      const spans = (sp: number[], side: string): void => {
-        for (let i = 0; i < sp.length; i += 2) { b.intField(`${side}_span_${i / 2}_offset`, sp[i]); b.uintField(`${side}_span_${i / 2}_length`, sp[i + 1]); }
-      };
-      spans(h.posSpans, 'positive');
-      spans(h.negSpans, 'negative');
-      h.pos.forEach((c, i) => b.floatField(`positive_bucket_${i}`, c));
-      h.neg.forEach((c, i) => b.floatField(`negative_bucket_${i}`, c));
+      // A refused point keeps its first reason, and a bound repeated (a million one-byte buckets past +Inf) is
+      // refused once written: neither writes its buckets, when nothing skipped could be refused sooner.
+      const repeated = b.refused ? '' : repeatedBound(h, s, nb);
+      if (repeated !== '') b.repeatedFieldKey(repeated);
+      else if (!b.refused) {
+        let cum = 0;
+        for (let k = 0; k < nb; k++) { cum += s.counts[k]; b.floatField(goFormatG(s.bounds[k]), cum); }
+        const spans = (sp: number[], side: string): void => {
+          for (let i = 0; i < sp.length; i += 2) { b.intField(`${side}_span_${i / 2}_offset`, sp[i]); b.uintField(`${side}_span_${i / 2}_length`, sp[i + 1]); }
+        };
+        spans(h.posSpans, 'positive');
+        spans(h.negSpans, 'negative');
+        for (let i = 0; i < h.pos.n; i++) b.floatField(`positive_bucket_${i}`, h.pos.a[i]);
+        for (let i = 0; i < h.neg.n; i++) b.floatField(`negative_bucket_${i}`, h.neg.a[i]);
+      }
       ok = this.finish(ms);
     }
     if (ok) this.histograms++;
@@ -355,9 +362,9 @@ interface Histogram {
   /** offset, length pairs. */
   negSpans: number[];
   posSpans: number[];
-  neg: number[];
-  pos: number[];
-  custom: number[];
+  neg: F64List;
+  pos: F64List;
+  custom: F64List;
 }
 
 /**
@@ -367,38 +374,75 @@ interface Histogram {
  */
 function bucketBounds(h: Histogram, s: Scratch): number | string {
   if (h.schema !== -53 && (h.schema < -4 || h.schema > 8)) return `native histogram schema ${h.schema} is not supported (-4 to 8, or -53)`;
-  const need = h.neg.length + h.pos.length + 1;
+  const need = h.neg.n + h.pos.n + 1;
   if (need > s.counts.length) { s.counts = new Float64Array(need); s.bounds = new Float64Array(need); }
-  let k = 0;
+  const nn = h.neg.n;
   // Bucket indexes: the first span's offset is the first index, each later one the gap after the previous span.
-  const idx = (spans: number[], n: number): number[] | string => {
-    const out: number[] = [];
-    let next = 0;
-    for (let i = 0; i < spans.length && out.length < n; i += 2) {
-      next += spans[i];
-      for (let j = 0; j < spans[i + 1] && out.length < n; j++) out.push(next++);
-    }
-    return out.length === n ? out : 'native histogram has more buckets than its spans cover';
-  };
-  const ni = idx(h.negSpans, h.neg.length);
-  if (typeof ni === 'string') return ni;
-  const pi = idx(h.posSpans, h.pos.length);
-  if (typeof pi === 'string') return pi;
-  for (let i = ni.length - 1; i >= 0; i--) { s.counts[k] = h.neg[i]; s.bounds[k++] = -bound(ni[i] - 1, h.schema, h.custom); }
+  // Written in place (negative buckets from the highest index down), not collected first: a hostile
+  // histogram has a million one-byte buckets.
+  if (spanned(h.negSpans, nn) !== nn) return 'native histogram has more buckets than its spans cover';
+  if (spanned(h.posSpans, h.pos.n) !== h.pos.n) return 'native histogram has more buckets than its spans cover';
+  let j = 0;
+  let next = 0;
+  for (let i = 0; i < h.negSpans.length && j < nn; i += 2) {
+    next += h.negSpans[i];
+    for (let m = 0; m < h.negSpans[i + 1] && j < nn; m++, j++) { s.counts[nn - 1 - j] = h.neg.a[j]; s.bounds[nn - 1 - j] = -bound(next++ - 1, h.schema, h.custom); }
+  }
+  let k = nn;
   if (h.zeroCount > 0) { s.counts[k] = h.zeroCount; s.bounds[k++] = h.zeroThreshold; }
-  for (let i = 0; i < pi.length; i++) { s.counts[k] = h.pos[i]; s.bounds[k++] = bound(pi[i], h.schema, h.custom); }
+  next = 0;
+  j = 0;
+  for (let i = 0; i < h.posSpans.length && j < h.pos.n; i += 2) {
+    next += h.posSpans[i];
+    for (let m = 0; m < h.posSpans[i + 1] && j < h.pos.n; m++, j++) { s.counts[k] = h.pos.a[j]; s.bounds[k++] = bound(next++, h.schema, h.custom); }
+  }
   return k;
 }
 
+/**
+ * metric_version 1's bucket fields are keyed by their bounds' text: the byte-wise smallest bound text that
+ * repeats (what the duplicate check would name), or '' when none repeats or a bucket, span or count field
+ * would be refused first (then the fields are written and checked as ever). Text equality is SameValue on
+ * the bounds (goFormatG is one-to-one but for NaN, and tells -0 from 0); sorted when not ascending already.
+ */
+function repeatedBound(h: Histogram, s: Scratch, nb: number): string {
+  let cum = 0;
+  for (let k = 0; k < nb; k++) { cum += s.counts[k]; if (!Number.isFinite(cum)) return ''; }
+  for (const sp of [h.posSpans, h.negSpans]) for (let i = 0; i < sp.length; i += 2) if (!Number.isSafeInteger(sp[i])) return '';
+  for (const l of [h.pos, h.neg]) for (let i = 0; i < l.n; i++) if (!Number.isFinite(l.a[i])) return '';
+  let a: Float64Array = s.bounds.subarray(0, nb);
+  // Ascending as a typed-array sort orders them (-0 before 0, NaN last): repeats are then neighbours.
+  for (let k = 1; k < nb; k++) {
+    const x = a[k - 1], y = a[k];
+    if (!(x < y || (x === y && !(Object.is(x, 0) && Object.is(y, -0))))) { a = Float64Array.from(a).sort(); break; }
+  }
+  let min = '';
+  for (let k = 1; k < nb; k++) {
+    if (!Object.is(a[k], a[k - 1]) || (k > 1 && Object.is(a[k - 1], a[k - 2]))) continue;
+    const t = goFormatG(a[k]);
+    if (min === '' || t < min) min = t;
+  }
+  return min;
+}
+
+/** How many of n buckets the spans (offset, length pairs) cover, at most n. */
+function spanned(spans: number[], n: number): number {
+  let c = 0;
+  for (let i = 1; i < spans.length && c < n; i += 2) c += Math.min(spans[i], n - c);
+  return c;
+}
+
 /** Upper bound of bucket idx (Prometheus getBound; custom buckets: custom_values, then +Inf). */
-function bound(idx: number, schema: number, custom: number[]): number {
-  if (schema === -53) return idx >= 0 && idx < custom.length ? custom[idx] : Infinity;
+function bound(idx: number, schema: number, custom: F64List): number {
+  if (schema === -53) return idx >= 0 && idx < custom.n ? custom.a[idx] : Infinity;
   if (schema <= 0) {
     const exp = idx * 2 ** -schema;
+    if (exp > 1024) return Infinity; // as 2 ** exp, without the power: a hostile histogram has a million of them
     if (exp === 1024) return Number.MAX_VALUE;
     return 2 ** exp;
   }
   const per = 2 ** schema;
+  if (idx >= 1025 * per) return Infinity; // exp > 1025 below: as the powers give, without them
   const fracIdx = ((idx % per) + per) % per;
   const frac = 2 ** (fracIdx / per) / 2;
   const exp = Math.floor(idx / per) + 1;
@@ -407,7 +451,7 @@ function bound(idx: number, schema: number, custom: number[]): number {
 }
 
 function readHistogram(r: ProtoReader): Histogram {
-  const h: Histogram = { count: 0, sum: 0, schema: 0, zeroThreshold: 0, zeroCount: 0, resetHint: 0, timestamp: 0, negSpans: [], posSpans: [], neg: [], pos: [], custom: [] };
+  const h: Histogram = { count: 0, sum: 0, schema: 0, zeroThreshold: 0, zeroCount: 0, resetHint: 0, timestamp: 0, negSpans: [], posSpans: [], neg: new F64List(), pos: new F64List(), custom: new F64List() };
   let negDeltas = false;
   let posDeltas = false;
   while (r.more()) {
@@ -422,20 +466,19 @@ function readHistogram(r: ProtoReader): Histogram {
       case (7 << 3) | WIRE_I64: h.zeroCount = r.double(); break;
       case (8 << 3) | WIRE_LEN: spans(r, h.negSpans); break;
       case (11 << 3) | WIRE_LEN: spans(r, h.posSpans); break;
-      case (9 << 3) | WIRE_LEN: case (9 << 3) | WIRE_VARINT: negDeltas = true; repeated(r, t, (x) => h.neg.push(x.sint64())); break;
-      case (12 << 3) | WIRE_LEN: case (12 << 3) | WIRE_VARINT: posDeltas = true; repeated(r, t, (x) => h.pos.push(x.sint64())); break;
-      case (10 << 3) | WIRE_LEN: case (10 << 3) | WIRE_I64: repeated(r, t, (x) => h.neg.push(x.double())); break;
-      case (13 << 3) | WIRE_LEN: case (13 << 3) | WIRE_I64: repeated(r, t, (x) => h.pos.push(x.double())); break;
-      case (16 << 3) | WIRE_LEN: case (16 << 3) | WIRE_I64: repeated(r, t, (x) => h.custom.push(x.double())); break;
+      case (9 << 3) | WIRE_LEN: case (9 << 3) | WIRE_VARINT: negDeltas = true; repeated(r, t, h.neg, sint64); break;
+      case (12 << 3) | WIRE_LEN: case (12 << 3) | WIRE_VARINT: posDeltas = true; repeated(r, t, h.pos, sint64); break;
+      case (10 << 3) | WIRE_LEN: case (10 << 3) | WIRE_I64: repeated(r, t, h.neg, double); break;
+      case (13 << 3) | WIRE_LEN: case (13 << 3) | WIRE_I64: repeated(r, t, h.pos, double); break;
+      case (16 << 3) | WIRE_LEN: case (16 << 3) | WIRE_I64: repeated(r, t, h.custom, double); break;
       case (14 << 3) | WIRE_VARINT: h.resetHint = r.uint32(); break;
       case (15 << 3) | WIRE_VARINT: h.timestamp = r.int64(); break;
       default: r.skip(t & 7);
     }
   }
   // Integer histograms carry deltas: absolute counts are their running sums.
-  const absolute = (a: number[]): void => { for (let i = 1; i < a.length; i++) a[i] += a[i - 1]; };
-  if (negDeltas) absolute(h.neg);
-  if (posDeltas) absolute(h.pos);
+  if (negDeltas) h.neg.accumulate();
+  if (posDeltas) h.pos.accumulate();
   return h;
 }
 
@@ -453,13 +496,22 @@ function spans(r: ProtoReader, out: number[]): void {
   out.push(offset, length);
 }
 
-/** A repeated scalar, packed (one length-delimited run) or not (one value). */
-function repeated(r: ProtoReader, t: number, read: (x: ProtoReader) => void): void {
-  if ((t & 7) !== WIRE_LEN) { read(r); return; }
+/** A repeated scalar into out, packed (one length-delimited run) or not (one value). */
+function repeated(r: ProtoReader, t: number, out: F64List, signed: boolean): void {
+  if ((t & 7) !== WIRE_LEN) { out.push(signed ? r.sint64() : r.double()); return; }
   r.len();
   const sub = new ProtoReader(r.buf, r.s, r.e);
-  while (sub.more()) read(sub);
+  // A varint ends at each byte below 0x80; a double takes 8 bytes.
+  let k = 0;
+  if (signed) for (let i = r.s; i < r.e; i++) k += r.buf[i] >>> 7 ^ 1;
+  else k = (r.e - r.s) >>> 3;
+  out.reserve(k);
+  if (signed) while (sub.more()) out.push(sub.sint64());
+  else while (sub.more()) out.push(sub.double());
 }
+
+const sint64 = true;
+const double = false;
 
 /** Reads a Sample (both versions: value=1 double, timestamp=2 int64) into the decoder. */
 function readSample(r: ProtoReader, d: Decoder): void {

@@ -150,3 +150,25 @@ t.test('bounds: points and output bytes per request', async (t) => {
   const schema = v1Proto({ timeseries: [{ labels: labels({ __name__: 'h' }), histograms: [{ countInt: 1, sum: 1, schema: 9, timestamp: 1 }] }] });
   t.match(decodeWriteRequestV1(schema, O2).errors[0].reason, /schema 9 is not supported/);
 });
+
+t.test('metric_version 1: a histogram whose bounds repeat is refused as ever, without writing its buckets', async (t) => {
+  const hist = (h: Record<string, unknown>): Buffer => v1Proto({ timeseries: [{ labels: labels({ __name__: 'h' }), histograms: [{ countInt: 1, sum: 1, schema: 0, timestamp: 1, ...h }] }] });
+  const reason = (b: Buffer): string => decodeWriteRequestV1(b, O1).errors[0]?.reason ?? '';
+  // A million one-byte deltas (bench:hostile's class): the bounds past bucket 1,024 are all +Inf.
+  const n = 1_000_000;
+  const spans = [{ offset: 0, length: n }];
+  const big = hist({ positiveSpans: spans, positiveDeltas: Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)) });
+  const r = decodeWriteRequestV1(big, O1);
+  t.same([r.points.count, r.refused, r.errors[0].reason], [0, 1, 'duplicate field key "+Inf"']);
+  // Its fields were never written: the output buffer stayed under twice the body (writing them grew it to 48×).
+  t.ok(r.points.data.buffer.byteLength < 2 * big.length, `output buffer ${r.points.data.buffer.byteLength} bytes for a ${big.length}-byte body`);
+  // What would be refused first still is: the timestamp, then a bucket's value.
+  t.equal(reason(hist({ timestamp: 9e15, positiveSpans: [{ offset: 0, length: 1100 }], positiveDeltas: new Array(1100).fill(0) })), "timestamp 9000000000000000 ms is outside InfluxDB's range");
+  t.equal(reason(hist({ positiveSpans: [{ offset: 0, length: 1100 }], positiveCounts: [...new Array(1099).fill(1), Infinity] })), 'field "+Inf" is Infinity: line protocol has no NaN or Inf');
+  // Repeats out of order (a span going back) name the byte-wise smallest repeated bound, as the sort does.
+  t.equal(reason(hist({ positiveSpans: [{ offset: 3, length: 3 }, { offset: -6, length: 5 }], positiveDeltas: [1, 0, 0, 0, 0, 0, 0, 0] })), 'duplicate field key "16"');
+  // -0 and 0 are two keys; 0 twice is one.
+  const custom = (v: number[]): Buffer => hist({ schema: -53, customValues: v, positiveSpans: [{ offset: 0, length: 2 }], positiveDeltas: [1, 0] });
+  t.equal(decodeWriteRequestV1(custom([-0, 0]), O1).points.count, 1);
+  t.equal(reason(custom([0, 0])), 'duplicate field key "0"');
+});
