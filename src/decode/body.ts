@@ -68,7 +68,7 @@ export async function decodeBody(
     gunzip.on('data', (chunk: Buffer) => {
       if (failed) return;
       total += chunk.length;
-      // The limit is checked per piece of output (64 KiB; ~1 MiB, ≤ 16 MiB; a claimed ≤ 4 MiB buffer): a bomb stops near it.
+      // The limit is checked per piece of output (64 KiB; ~1 MiB, ≤ 16 MiB claimed first; a claimed ≤ 4 MiB buffer): a bomb stops near it.
       if (total > maxDecodedBytes) return fail(tooLarge(maxDecodedBytes));
       // Bytes inside the claimed output buffer are claimed already.
       const covered = Math.min(claimed, chunk.length);
@@ -95,15 +95,22 @@ export async function decodeBody(
       resolve(parts.length === 1 ? parts[0] : (adjacent(parts, total) ?? Buffer.concat(parts, total)));
     });
     // zlib fills its output buffer as far as each write's input goes, and emits that piece: slices keep each
-    // piece, its claim and the stop check near CHECK_EVERY (plan()).
+    // piece and the stop check near CHECK_EVERY (plan()). One slice at a time, its most output (deflate's largest
+    // ratio) claimed before it is written: a bomb's piece is budget spent before it is memory, never after.
     let at = 0;
     const feed = (): void => {
-      while (!failed && at < raw.length) {
-        const piece = raw.subarray(at, at + slice);
-        at += piece.length;
-        if (!gunzip.write(piece)) return void gunzip.once('drain', feed);
+      if (failed) return;
+      if (at >= raw.length) return void gunzip.end();
+      const piece = raw.subarray(at, at + slice);
+      at += piece.length;
+      if (!claimFirst && slice < raw.length) {
+        const most = piece.length * DEFLATE_MAX_RATIO;
+        if (claimed < most) {
+          if (!reserve(most - claimed)) return fail(overBudget());
+          claimed = most;
+        }
       }
-      if (!failed) gunzip.end();
+      gunzip.write(piece, () => feed());
     };
     feed();
   });
@@ -120,12 +127,14 @@ const DEFLATE_MAX_RATIO = 1032;
 const CHECK_EVERY = 1 << 20;
 /**
  * Compressed bytes per write into zlib for a body inflated into its stated size: what makes CHECK_EVERY of output at
- * the body's average ratio, at least what makes at most CHECK_EVERY at deflate's most (1,016 bytes), and at most 16
- * times that, so a body whose ratio jumps to deflate's most gives pieces of ≤ 16 MiB. Each write is a trip to zlib's
- * thread: 1,016-byte slices cost 1.5–2.4x the CPU on bodies of ratio 5–10 (64 MiB; 16 KiB: 0.6–0.9x).
+ * the body's average ratio, at least what makes at most CHECK_EVERY at deflate's most (1,016 bytes), and at most what
+ * makes MAX_AHEAD (16 MiB) and an eighth of the stated size there: that much is claimed before each slice is written,
+ * so a bomb whose ratio jumps spends budget, not unclaimed memory. Each write is a trip to zlib's thread: 1,016-byte
+ * slices cost 1.5–2.4x the CPU on bodies of ratio 5–10 (64 MiB; 16 KiB: 0.6–0.9x).
  */
 const MIN_SLICE = Math.floor(CHECK_EVERY / DEFLATE_MAX_RATIO);
-const MAX_SLICE = 16 * MIN_SLICE;
+/** Most claimed ahead of a slice's output (its size × deflate's largest ratio): 16 MiB, and an eighth of the stated size. */
+const MAX_AHEAD = 16 * CHECK_EVERY;
 
 interface Plan {
   /** zlib's output buffer size: every piece of output is a view of the current one. */
@@ -142,8 +151,8 @@ interface Plan {
  * - up to 4 MiB and 64 × the compressed body: into one zlib buffer of the stated size + 1 (a full buffer makes zlib
  *   allocate another), claimed before it is allocated;
  * - larger, up to the decoded limit and 1032 × the body (deflate's most): into one buffer of the stated size + 1,
- *   its bytes claimed as they are inflated (pages not written take no memory), the body fed in slices so output
- *   comes in pieces of about 1 MiB (≤ 16 MiB). Copying 64 KiB chunks into it left D of chunks as garbage, resident
+ *   the body fed in slices so output comes in pieces of about 1 MiB, each slice's most output (≤ 16 MiB and an
+ *   eighth of the stated size) claimed before it is written (pages not written take no memory). Copying 64 KiB chunks into it left D of chunks as garbage, resident
  *   until a GC (up to +30 MiB peak RSS for a 128 MiB body); joining them, +130 MiB.
  * - else in 64 KiB chunks, joined at the end.
  * One buffer also means fewer fresh external buffers, which count against V8's old-generation limit and bring its
@@ -156,7 +165,8 @@ function plan(raw: Buffer, maxDecodedBytes: number): Plan {
   if (stated + 1 <= MIN_CHUNK || stated > maxDecodedBytes) return chunks;
   if (stated + 1 <= Math.min(MAX_CLAIMED_CHUNK, MAX_CLAIMED_RATIO * raw.length)) return { chunkSize: stated + 1, claimFirst: true, slice: raw.length };
   if (stated + 1 <= MAX_CLAIMED_CHUNK || stated > DEFLATE_MAX_RATIO * raw.length) return chunks;
-  const slice = Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.floor((raw.length * CHECK_EVERY) / stated)));
+  const ahead = Math.min(MAX_AHEAD, Math.max(CHECK_EVERY, Math.floor(stated / 8)));
+  const slice = Math.min(Math.floor(ahead / DEFLATE_MAX_RATIO), Math.max(MIN_SLICE, Math.floor((raw.length * CHECK_EVERY) / stated)));
   return { chunkSize: stated + 1, claimFirst: false, slice };
 }
 

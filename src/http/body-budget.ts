@@ -107,27 +107,69 @@ export function sendBodyTooLarge(reply: FastifyReply, api: Api, limit: number): 
   return sendError(reply, api, 413, `request body too large: more than ${limit} bytes`, { maxLength: limit });
 }
 
-/** Each request's claim, released once when its response closes: sent, or the connection gone. */
-const claims = new WeakMap<FastifyRequest, { bytes: number }>();
+/**
+ * Each request's claim, released once when its response has closed (sent, or the connection gone) and no work holds
+ * it: a body decoded on a thread after its client hung up is still in memory, so its bytes stay claimed until then.
+ */
+interface Claim {
+  bytes: number;
+  holds: number;
+  closed: boolean;
+  readonly socket: Socket;
+  readonly budget: BodyBudget;
+}
+const claims = new WeakMap<FastifyRequest, Claim>();
+
+function settle(claim: Claim): void {
+  if (!claim.closed || claim.holds > 0 || claim.bytes === 0) return;
+  const bytes = claim.bytes;
+  claim.bytes = 0;
+  claim.budget.releaseOn(claim.socket, bytes);
+}
+
+/** The request's claim, made at its first use; it lets go at the response's close (settle). */
+function claimOf(req: FastifyRequest, reply: FastifyReply, budget: BodyBudget): Claim {
+  const known = claims.get(req);
+  if (known) return known;
+  // A response closed already (its client gone before the first claim) fires no 'close' any more.
+  const claim: Claim = { bytes: 0, holds: 0, closed: reply.raw.closed, socket: req.raw.socket, budget };
+  claims.set(req, claim);
+  // 'close' on the response fires once, whether the answer was sent or the client went away mid-body.
+  if (!claim.closed) {
+    reply.raw.once('close', () => {
+      claim.closed = true;
+      settle(claim);
+    });
+  }
+  return claim;
+}
 
 /** The reserve function of one request (for decodeBody): claims add up to what is released at its end. */
 export function reserveFor(req: FastifyRequest, reply: FastifyReply, budget: BodyBudget): Reserve {
-  const socket = req.raw.socket;
   return (bytes) => {
-    if (!budget.tryReserveOn(socket, bytes)) return false;
-    const claim = claims.get(req);
-    if (claim) {
-      claim.bytes += bytes;
-      return true;
-    }
-    const created = { bytes };
-    claims.set(req, created);
-    // 'close' on the response fires once, whether the answer was sent or the client went away mid-body.
-    reply.raw.once('close', () => {
-      claims.delete(req);
-      budget.releaseOn(socket, created.bytes);
-    });
+    const claim = claimOf(req, reply, budget);
+    if (!budget.tryReserveOn(claim.socket, bytes)) return false;
+    claim.bytes += bytes;
+    // Claimed after the response closed (a decode still running): released when the work holding it lets go.
+    settle(claim);
     return true;
+  };
+}
+
+/**
+ * Keeps the request's claim past its response's close until the returned function is called: for work that still
+ * holds the body (an inflate, or a decode or parse queued on a thread), so a client that hangs up cannot free the
+ * budget while its bytes wait there, and send more.
+ */
+export function holdClaim(req: FastifyRequest, reply: FastifyReply, budget: BodyBudget): () => void {
+  const claim = claimOf(req, reply, budget);
+  claim.holds++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    claim.holds--;
+    settle(claim);
   };
 }
 

@@ -135,3 +135,46 @@ t.test('many small bodies one after another add up to a burst that is reclaimed 
   await new Promise((r) => setTimeout(r, 1300));
   t.equal(collections, 1, 'a small write after it does not collect again');
 });
+
+t.test('a claim outlives its response while work holds the body; claims made after the close are never leaked', async (t) => {
+  // Review finding: remote_write bodies queued for the decode thread kept their memory after the client hung up,
+  // but their claim was released at the close, so a client that sent and hung up could queue any number of them.
+  const { EventEmitter } = await import('node:events');
+  const { holdClaim, reserveFor } = await import('../../src/http/body-budget.js');
+  type Req = Parameters<typeof reserveFor>[0];
+  type Reply = Parameters<typeof reserveFor>[1];
+  const request = (): { req: Req; reply: Reply; close: () => void } => {
+    const raw = Object.assign(new EventEmitter(), { closed: false });
+    const socket = new EventEmitter();
+    return {
+      req: { raw: { socket } } as unknown as Req,
+      reply: { raw } as unknown as Reply,
+      close: () => {
+        raw.closed = true;
+        raw.emit('close');
+      },
+    };
+  };
+  const budget = new BodyBudget(100, () => {});
+
+  const a = request();
+  t.ok(reserveFor(a.req, a.reply, budget)(60));
+  const release = holdClaim(a.req, a.reply, budget);
+  a.close();
+  t.equal(budget.inUse, 60, 'the client hung up: the body is still held, and so is its claim');
+  t.notOk(reserveFor(request().req, request().reply, budget)(50), 'so a second body does not fit');
+  t.ok(reserveFor(a.req, a.reply, budget)(10), 'the held work may claim more (an inflate going on)');
+  release();
+  release();
+  t.equal(budget.inUse, 0, 'released once, all of it, when the work lets go');
+
+  // Before, a claim made after the response closed registered a 'close' that never came: held for good.
+  const b = request();
+  b.close();
+  t.ok(reserveFor(b.req, b.reply, budget)(30));
+  t.equal(budget.inUse, 0, 'a claim after the close, with no work holding it, is released at once');
+  const c = request();
+  t.ok(reserveFor(c.req, c.reply, budget)(20));
+  c.close();
+  t.equal(budget.inUse, 0, 'an answered request holds nothing');
+});

@@ -9,7 +9,7 @@ import { sendError } from '../errors.js';
 import type { HttpDeps } from '../deps.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
+import { BodyBudget, holdClaim, installBodyBudget, reserveFor } from '../body-budget.js';
 import { convertRequest } from '../../parse/otlp/convert.js';
 import { MAX_QUOTED } from '../../parse/otlp/map.js';
 import { CONTENT_TYPES, encodingOf, exportResponse, type OtlpEncoding } from '../otlp-response.js';
@@ -41,12 +41,16 @@ async function handleExport(req: FastifyRequest, reply: FastifyReply, deps: Http
   const stream = settings.otlp.stream;
 
   let body: Buffer;
+  // The claim stays until the inflate lets go of the body, even if the client hangs up meanwhile.
+  const release = holdClaim(req, reply, budget);
   try {
     body = await decodeBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.headers['content-encoding'], settings.http.maxDecodedBytes, reserveFor(req, reply, budget));
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
     metrics.pointsRejected.inc({ reason: err.reason });
     return sendError(reply, 'otlp', err.status, err.status === 503 ? `points not stored: ${err.message}` : err.message, err.status === 503 ? { retryAfter: 1 } : {});
+  } finally {
+    release();
   }
 
   const converted = convertRequest(body, enc, settings.otlp.schema, { maxPoints: settings.http.maxLinesPerRequest, maxBytes: settings.http.maxDecodedBytes });

@@ -11,7 +11,7 @@ import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { BodyBudget, installBodyBudget, reserveFor } from '../body-budget.js';
+import { BodyBudget, holdClaim, installBodyBudget, reserveFor } from '../body-budget.js';
 import { SnappyError, snappyDeclaredLength } from '../../decode/snappy.js';
 import { MAX_ERRORS, RemoteWriteError } from '../../parse/remote-write/remote-write.js';
 import { RemoteWriteDecoder, type DecodedRequest } from '../../parse/remote-write/off-thread.js';
@@ -100,6 +100,9 @@ async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps:
   }
   const maxPoints = settings.http.maxLinesPerRequest || Number.MAX_SAFE_INTEGER;
   let r: DecodedRequest;
+  // The claim stays until the decode lets go of the body (it may wait on the remote_write thread), even if the
+  // client hangs up meanwhile: else a client that sends and hangs up could queue any number of bodies there.
+  const release = holdClaim(req, reply, budget);
   try {
     r = await decoder.decode(raw, { version, metricVersion: settings.remoteWrite.metricVersion, receivedAtNs, maxPoints, maxDecodedBytes: settings.http.maxDecodedBytes });
   } catch (err) {
@@ -110,6 +113,8 @@ async function handleRemoteWrite(req: FastifyRequest, reply: FastifyReply, deps:
     if (!(err instanceof RemoteWriteError)) throw err;
     metrics.pointsRejected.inc({ reason: 'remote_write_invalid' });
     return sendError(reply, 'prom', 400, `invalid remote_write ${version === 2 ? '2.0' : '1.0'} request: ${err.message}`);
+  } finally {
+    release();
   }
   const { maxOutputBytes } = r;
   if (r.staleMarkers) metrics.remoteWriteDropped.inc({ kind: 'stale_marker' }, r.staleMarkers);

@@ -11,7 +11,7 @@ import type { HttpDeps } from '../deps.js';
 import { nowNs } from '../clock.js';
 import { selectPoints } from '../select-points.js';
 import { RateLimitedWarning } from '../../log/rate-limited-warning.js';
-import { BodyBudget, expectsContinue, installBodyBudget, reserveFor } from '../body-budget.js';
+import { BodyBudget, expectsContinue, holdClaim, installBodyBudget, reserveFor } from '../body-budget.js';
 import type { Router } from '../../route/router.js';
 import { applyAutoPrecision } from '../auto-precision.js';
 
@@ -130,7 +130,14 @@ async function handleWrite(req: FastifyRequest, reply: FastifyReply, d: Dialect,
   // Decoded, parsed and handed to delivery in a frame of its own: while the write waits for Kinesis (a round
   // trip, pacing) this frame holds only its errors, not the body or the parse output, which then die young
   // instead of being promoted and left for a full collection.
-  const step = await acceptWrite(req, reply, d, deps, unavailable, budget, parser);
+  // The body's claim stays until decode and parse let go of it, even if the client hangs up meanwhile.
+  const release = holdClaim(req, reply, budget);
+  let step: Accepted;
+  try {
+    step = await acceptWrite(req, reply, d, deps, unavailable, budget, parser);
+  } finally {
+    release();
+  }
   if ('answered' in step) return step.answered;
   const { errors, errorCount } = step;
   const refused = await step.pending;
