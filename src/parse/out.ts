@@ -45,8 +45,7 @@ export class BatchWriter {
   /** A view of data for 4-byte stores at any offset (kept in step with data). */
   view: DataView;
   /** The tail of a point without timestamp (space, receive time, newline): 4-byte words, then the rest. */
-  private tailWords = new Uint32Array(0);
-  private tailRest = new Uint8Array(0);
+  private tail = new ByteRun(new Uint8Array(0));
 
   /**
    * @param cap when not 0: the most the caller writes, but for a last point past it (OTLP's mapped-bytes bound).
@@ -85,15 +84,12 @@ export class BatchWriter {
 
   /** Sets the tail putTail writes. */
   setTail(tail: Buffer): void {
-    const n = tail.length >> 2;
-    this.tailWords = new Uint32Array(n);
-    for (let k = 0; k < n; k++) this.tailWords[k] = tail.readUInt32LE(4 * k);
-    this.tailRest = Uint8Array.from(tail.subarray(4 * n));
+    this.tail = new ByteRun(tail);
   }
 
   /** Length of the tail. */
   tailLength(): number {
-    return 4 * this.tailWords.length + this.tailRest.length;
+    return this.tail.length;
   }
 
   /**
@@ -101,26 +97,24 @@ export class BatchWriter {
    * tail is most of the output, and byte stores were most of their cost.
    */
   putTail(p: number): number {
-    const v = this.view;
-    const w = this.tailWords;
-    for (let k = 0; k < w.length; k++, p += 4) v.setUint32(p, w[k], true);
-    const r = this.tailRest;
-    const d = this.data;
-    for (let k = 0; k < r.length; k++) d[p++] = r[k];
-    return p;
+    return this.writeRun(p, this.tail);
   }
 
   /** Appends a ByteRun (room ensured here): a word per store, cheaper than a byte loop for tens of bytes. */
   putRun(run: ByteRun): void {
     this.ensure(run.length);
+    this.pos = this.writeRun(this.pos, run);
+  }
+
+  /** Writes `run` at p (room ensured), returns its end. */
+  private writeRun(p: number, run: ByteRun): number {
     const v = this.view;
     const w = run.words;
-    let p = this.pos;
     for (let k = 0; k < w.length; k++, p += 4) v.setInt32(p, w[k], true);
     const r = run.rest;
     const d = this.data;
     for (let k = 0; k < r.length; k++) d[p++] = r[k];
-    this.pos = p;
+    return p;
   }
 
   /** Records a finished point [start, pos), from the body's line `line`. */
