@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseLines } from './parse.js';
 import { LineSet } from './line-set.js';
 import { JobThread } from './job-thread.js';
-import { OWN_BUFFER, batchFromThread, batchViews, transferable } from './thread-batch.js';
+import { batchFromThread, batchViews, movableBuffer, transferable } from './thread-batch.js';
 import { ParseScratch } from './state.js';
 import type { LineError, ParseOptions, ParseResult } from './types.js';
 
@@ -70,11 +70,8 @@ class ParseThread {
   private readonly thread = new JobThread<ResultMessage, BodyParse>('parse', WORKER_FILE, unpack, 128);
 
   parse(body: Buffer, opts: ParseOptions): Promise<BodyParse> {
-    // The body moves to the thread: a view of part of a larger buffer is copied first. A gzip body is inflated
-    // into a buffer one byte longer than it (decode/body.ts): that byte is no other view's, so it moves too.
-    const own = body.byteOffset === 0 && body.buffer.byteLength - body.byteLength <= 1 && body.byteLength >= OWN_BUFFER
-      ? body.buffer as ArrayBuffer
-      : Buffer.from(body).buffer as ArrayBuffer;
+    // The body moves to the thread (a view of part of a larger buffer is copied first).
+    const own = movableBuffer(body);
     return this.thread.run((id) => ({ message: { id, body: own, length: body.length, opts } satisfies ParseJob, transfer: [own] }));
   }
 }

@@ -11,6 +11,15 @@ export function ownsBuffer(v: ArrayBufferView): boolean {
   return !Buffer.isBuffer(v) || v.buffer.byteLength >= OWN_BUFFER;
 }
 
+/**
+ * The ArrayBuffer a body moves to another thread in: its own when the body spans it (a gzip body's buffer holds one
+ * byte more, no other view's; decode/body.ts), else a copy of its own (it may be a slab of Node's Buffer pool).
+ */
+export function movableBuffer(body: Uint8Array): ArrayBuffer {
+  const own = body.byteOffset === 0 && body.buffer instanceof ArrayBuffer && body.buffer.byteLength - body.byteLength <= 1 && body.byteLength >= OWN_BUFFER;
+  return own ? body.buffer as ArrayBuffer : new Uint8Array(body).buffer;
+}
+
 /** Adds the buffers of these views that may move without a copy to `transfer`. */
 export function transferable(views: readonly ArrayBufferView[], transfer: Set<ArrayBuffer>): Set<ArrayBuffer> {
   for (const v of views) if (ownsBuffer(v)) transfer.add(v.buffer as ArrayBuffer);

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnappyError, snappyDeclaredLength } from '../../decode/snappy.js';
 import { JobThread } from '../job-thread.js';
-import { batchFromThread, batchViews, transferable, type ThreadBatch } from '../thread-batch.js';
+import { batchFromThread, batchViews, movableBuffer, transferable, type ThreadBatch } from '../thread-batch.js';
 import { RemoteWriteError, type RemoteWriteResult } from './remote-write.js';
 import { decodeRemoteWrite, type RemoteWriteJob } from './request.js';
 import { SeriesKeyCache } from './series-keys.js';
@@ -83,8 +83,9 @@ export class RemoteWriteDecoder {
     // The main thread's heap bound, as when requests decoded there: a native histogram's buckets are held in JS
     // arrays while it is mapped, and every request that decoded there must decode here alike.
     this.thread ??= new JobThread<AnswerMessage, DecodedRequest>('remote_write', WORKER_FILE, unpack);
-    // A copy of its own to move (a small body may be a slice of Node's shared Buffer pool): a few µs per request.
-    const own = new Uint8Array(raw).buffer;
+    // The body moves to the thread, copied first only when it is part of a larger buffer (it was copied always: up
+    // to KINFLUX_MAX_BODY_BYTES more per request).
+    const own = movableBuffer(raw);
     return this.thread.run((id) => ({ message: { id, raw: own, length: raw.length, job } satisfies JobMessage, transfer: [own] }));
   }
 }
