@@ -72,6 +72,7 @@ export class RemoteWriteDecoder {
   /** `offThreadBytes`: the declared size from which a request goes to the thread (tests: 0). */
   constructor(private readonly offThreadBytes = OFF_THREAD_BYTES, private readonly offload = canOffload) {}
 
+  /** A body that goes to the thread may move there: the caller does not read `raw` again. */
   decode(raw: Buffer, job: RemoteWriteJob): Promise<DecodedRequest> {
     if (!this.offload || snappyDeclaredLength(raw) < this.offThreadBytes) {
       try {
