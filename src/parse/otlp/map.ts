@@ -4,7 +4,8 @@
 // PointBuilder; every data point that cannot be mapped is counted with its reason and written nowhere.
 import type { PointBuilder } from '../point-builder.js';
 import { ByteRun } from '../out.js';
-import { cumulativeBuckets } from './exp-buckets.js';
+import { ExpBounds } from './exp-buckets.js';
+import { BucketLines } from './bucket-lines.js';
 import { BoundTags } from './bound-tags.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
 import { SeriesCache, type CachedSeries } from './series-cache.js';
@@ -123,6 +124,9 @@ class Mapper {
   /** `le=<bound>` and `quantile=<q>` tags kept per value (bound-tags.ts). */
   private readonly le = new BoundTags('le');
   private readonly quantile = new BoundTags('quantile');
+  /** Exponential histograms' bounds, and bucket lines' beginnings on the series path, kept while they repeat. */
+  private readonly expBounds = new ExpBounds();
+  private readonly bucketLines = new BucketLines();
   private lastKey = '';
   private lastKeyBytes: Buffer = Buffer.alloc(0);
   /** lastKeyBytes when it is a plain field key (PointBuilder.plainFloatField), else undefined. */
@@ -378,6 +382,16 @@ class Mapper {
     return this.b.seriesWritten(p, (this.spelledMeasurement as Buffer).length);
   }
 
+  /** Begins a bucket line with its kept beginning (series key, space, field key and '='), then the count c (finite). */
+  private bucketLine(lines: BucketLines, head: Buffer, c: number): void {
+    const b = this.b;
+    const out = b.beginSeries(head.length).out;
+    const at = out.pos;
+    const d = out.data;
+    if (head.length > 64) d.set(head, at); else for (let k = 0; k < head.length; k++) d[at + k] = head[k];
+    b.seriesWritten(at + lines.seriesLength(head), (this.spelledMeasurement as Buffer).length).fieldKeyWritten(at + head.length).floatValue(c);
+  }
+
   private end(p: { readonly timeUnixNano: bigint }): void {
     const why = this.b.end(p.timeUnixNano);
     if (why && !this.why) this.why = why;
@@ -459,15 +473,13 @@ class Mapper {
   }
 
   private expHistogram(name: string, p: ExpHistogramPoint): void {
-    const { bounds, counts } = cumulativeBuckets(p);
-    bounds.push(Infinity);
-    counts.push(p.count);
+    const { bounds, counts } = this.expBounds.of(p);
     this.buckets(name, p, bounds, counts);
     if (!this.why) this.exemplars(name, p.exemplars);
   }
 
   /** A histogram's lines: count, sum, min, max and the cumulative buckets, by the schema. */
-  private buckets(name: string, p: HistogramPoint | ExpHistogramPoint, bounds: number[], counts: number[]): void {
+  private buckets(name: string, p: HistogramPoint | ExpHistogramPoint, bounds: readonly number[], counts: readonly number[]): void {
     if (this.schema === 'prometheus-v2') {
       this.begin('prometheus');
       this.float(`${name}_count`, p.count);
@@ -481,11 +493,19 @@ class Mapper {
       // On the series path each bucket's key is the same bytes around its `le` value: merged once.
       const split = this.fast && this.sorted !== undefined && this.spelledMeasurement !== undefined && !this.why;
       if (split) this.splitSeries(LE_ONLY, 2);
+      // Each line's beginning up to its count kept per bucket (bucket-lines.ts): the same bytes as below.
+      const lines = split && kp ? this.bucketLines.start(this.splitBefore, this.splitAfter, key) : undefined;
       for (let j = 0; j < bounds.length && !this.why; j++) {
+        const c = counts[j];
+        if (lines !== undefined && Number.isFinite(c)) {
+          const x = bounds[j];
+          this.bucketLine(lines, lines.get(j, x) ?? lines.make(j, x, this.le.at(j, x), 3), c);
+          this.end(p);
+          continue;
+        }
         const le = this.le.at(j, bounds[j]);
         if (split) this.beginSplit(le, 3);
         else this.begin('prometheus', le, 2);
-        const c = counts[j];
         if (kp && Number.isFinite(c)) this.b.plainFloatField(key, c);
         else this.b.floatFieldBytes(key, 0, key.length, c);
         this.end(p);
