@@ -36,7 +36,7 @@ export interface IntakeOptions {
   refused(): Error;
   /** Cut-off after about this long without a byte (checked every idleMs / 2). */
   idleMs: number;
-  /** Called once when the body stalled past idleMs, or came in chunks far too small: closes the connection. */
+  /** Called once (after `source` is destroyed) when the body stalled past idleMs, or came in chunks far too small: closes the connection. */
   onIdle(): void;
 }
 
@@ -81,9 +81,7 @@ export function bodyIntake(source: Readable, o: IntakeOptions): Readable {
       return;
     }
     if (++quiet < 2) return;
-    stop();
-    out.destroy();
-    o.onIdle();
+    cutOff();
   }, Math.max(1, Math.floor(o.idleMs / 2)));
   timer.unref();
   function stop(): void {
@@ -92,6 +90,15 @@ export function bodyIntake(source: Readable, o: IntakeOptions): Readable {
     clearInterval(timer);
     staging = undefined;
     source.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+  }
+  // The source is destroyed too, not only left: Node's parser goes on through the rest of the socket read it is
+  // in (a 64 KiB read is ~11k chunks of 6 bytes) and hands each chunk to the source, which then refuses it at
+  // once instead of emitting it. Measured: ~20 -> ~11 ms of CPU per cut-off connection of 1-byte chunks.
+  function cutOff(): void {
+    stop();
+    out.destroy();
+    source.destroy();
+    o.onIdle();
   }
   const takeStaging = (): Buffer => {
     const b = used < JOIN_BYTES / 2 ? Buffer.from((staging as Buffer).subarray(0, used)) : (staging as Buffer).subarray(0, used);
@@ -106,11 +113,7 @@ export function bodyIntake(source: Readable, o: IntakeOptions): Readable {
   let chunks = 0;
   function onData(chunk: Buffer): void {
     received += chunk.length;
-    if (++chunks > TINY_CHUNKS_AFTER && received < chunks * TINY_CHUNK_BYTES) {
-      stop();
-      out.destroy();
-      return o.onIdle();
-    }
+    if (++chunks > TINY_CHUNKS_AFTER && received < chunks * TINY_CHUNK_BYTES) return cutOff();
     if (received > o.maxBytes) {
       // Passed on uncharged: Fastify counts past its limit and answers 413 (a body too large must never get the
       // budget's 503, which Telegraf resends for ever); the rest of the body is Fastify's to drain, not ours.
