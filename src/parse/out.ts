@@ -49,7 +49,8 @@ export class BatchWriter {
 
   /**
    * @param cap when not 0: the most the caller writes, but for a last point past it (OTLP's mapped-bytes bound).
-   * Up to it the buffer grows by doubling (half the copies of growing by half), never past it but for that point.
+   * Up to it the buffer grows by doubling (half the copies of growing by half), never past it but for that point
+   * (grown at once to the cap and a sixteenth when the lines expected need more: room for that point).
    */
   constructor(bytes: number, points: number, private readonly cap = 0) {
     this.expectLines = 0;
@@ -72,9 +73,11 @@ export class BatchWriter {
     const len = this.data.length;
     let grown = this.cap > len ? Math.min(2 * len, this.cap) : len + (len >> 1);
     // All the lines expected at the average line so far (an eighth more), at once: one copy, not one per doubling.
+    // When they need more than the cap, the caller stops past it after the point that crosses it: a sixteenth
+    // more than the cap holds that point (an exponential histogram's 8,194 bucket lines), not a copy of it all.
     if (this.cap > len && this.expectLines > this.count && this.count > 0) {
       const need = Math.ceil((this.expectLines * this.pos) / this.count);
-      grown = Math.min(this.cap, Math.max(grown, need + (need >> 3)));
+      grown = need + (need >> 3) > this.cap ? this.cap + (this.cap >> 4) : Math.max(grown, need + (need >> 3));
     }
     const next = Buffer.allocUnsafe(Math.max(grown, this.pos + n));
     this.data.copy(next, 0, 0, this.pos);

@@ -392,6 +392,18 @@ class Mapper {
     b.seriesWritten(at + lines.seriesLength(head), (this.spelledMeasurement as Buffer).length).fieldKeyWritten(at + head.length).floatValue(c);
   }
 
+  private timeRunAt = -1n;
+  private timeRunBytes: ByteRun | undefined;
+
+  /** ` <t>\n` as a ByteRun (PointBuilder.endWithTail), kept while the time repeats. */
+  private timeRun(t: bigint): ByteRun {
+    if (t !== this.timeRunAt || this.timeRunBytes === undefined) {
+      this.timeRunAt = t;
+      this.timeRunBytes = new ByteRun(Buffer.from(` ${t}\n`, 'latin1'));
+    }
+    return this.timeRunBytes;
+  }
+
   private end(p: { readonly timeUnixNano: bigint }): void {
     const why = this.b.end(p.timeUnixNano);
     if (why && !this.why) this.why = why;
@@ -500,7 +512,9 @@ class Mapper {
         if (lines !== undefined && Number.isFinite(c)) {
           const x = bounds[j];
           this.bucketLine(lines, lines.get(j, x) ?? lines.make(j, x, this.le.at(j, x), 3), c);
-          this.end(p);
+          // The count line took this time: in range, and no field key in ` <time>\n`.
+          const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
+          if (why && !this.why) this.why = why;
           continue;
         }
         const le = this.le.at(j, bounds[j]);

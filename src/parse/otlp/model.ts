@@ -115,7 +115,8 @@ export interface HistogramPoint extends BasePoint {
 
 export interface Buckets {
   readonly offset: number;
-  readonly bucketCounts: number[];
+  /** A Float64Array for a packed protobuf run (the same values). */
+  readonly bucketCounts: readonly number[] | Float64Array;
 }
 
 export interface ExpHistogramPoint extends BasePoint {

@@ -334,16 +334,21 @@ class Decoder {
   private expBuckets(): Buckets {
     const r = this.r;
     let offset = 0;
-    const bucketCounts: number[] = [];
+    let bucketCounts: number[] = [];
+    // The first packed run in a Float64Array (off the JS heap: a hostile request's 8 M counts are no garbage to scavenge).
+    let packed: Float64Array | undefined;
     while (r.more()) {
       const tag = r.tag();
       switch (tag >>> 3) {
         case 1: this.wire(tag, WIRE_VARINT); offset = zigzag32(r.uint32()); break;
-        case 2: this.repeatedVarint(tag, bucketCounts); break;
+        case 2:
+          if (packed !== undefined) { bucketCounts = Array.from(packed); packed = undefined; }
+          packed = this.repeatedVarint(tag, bucketCounts);
+          break;
         default: r.skip(tag & 7);
       }
     }
-    return { offset, bucketCounts };
+    return { offset, bucketCounts: packed ?? bucketCounts };
   }
 
   private summaryPoint(): SummaryPoint {
@@ -577,24 +582,44 @@ class Decoder {
     r.pos = after;
   }
 
-  /** A repeated uint64 field (exponential bucket counts): packed varints or one per tag. */
-  private repeatedVarint(tag: number, out: number[]): void {
+  /**
+   * A repeated uint64 field (exponential bucket counts): packed varints or one per tag, pushed onto out; or, for a
+   * packed run while out is empty, returned as a Float64Array of the same values (the same errors, in the same order:
+   * a run of at most MAX_BUCKETS whole varints).
+   */
+  private repeatedVarint(tag: number, out: number[]): Float64Array | undefined {
     const r = this.r;
     const one = (): void => {
       if (out.length >= MAX_BUCKETS) throw new OtlpDecodeError(`${this.where}: more than ${MAX_BUCKETS} buckets`);
       const lo = r.int64Parts();
       out.push(r.hiPart * 4294967296 + lo);
     };
-    if ((tag & 7) === WIRE_VARINT) return one();
+    if ((tag & 7) === WIRE_VARINT) { one(); return undefined; }
     this.wire(tag, WIRE_LEN);
     r.len();
     const end = r.end;
     const after = r.e;
+    let whole: Float64Array | undefined;
+    if (out.length === 0) {
+      // Varints in the run: bytes without the continuation bit; whole when the last byte has none either.
+      const b = r.buf;
+      let n = 0;
+      for (let p = r.s; p < r.e; p++) if (b[p] < 0x80) n++;
+      if (n < MAX_BUCKETS || (n === MAX_BUCKETS && b[r.e - 1] < 0x80)) whole = new Float64Array(n);
+    }
     r.pos = r.s;
     r.end = r.e;
-    while (r.more()) one();
+    if (whole !== undefined) {
+      // One-byte counts read inline; a longer (or truncated, or overlong) varint by int64Parts, as one() reads it.
+      const b = r.buf;
+      for (let k = 0; r.more(); k++) {
+        const c = b[r.pos];
+        if (c < 0x80) { whole[k] = c; r.pos++; } else { const lo = r.int64Parts(); whole[k] = r.hiPart * 4294967296 + lo; }
+      }
+    } else while (r.more()) one();
     r.end = end;
     r.pos = after;
+    return whole;
   }
 }
 
