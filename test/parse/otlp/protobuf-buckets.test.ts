@@ -3,7 +3,7 @@
 import t from 'tap';
 import { decodeProtobufRequest } from '../../../src/parse/otlp/protobuf.js';
 import { OtlpDecodeError, type ExpHistogramPoint } from '../../../src/parse/otlp/model.js';
-import { Pb, request } from '../../kit/otlp-bodies.ts';
+import { Pb, request } from '../../kit/otlp-bodies.js';
 
 const T = 1700000000000000000n;
 const TAG_PACKED = Pb.varint((2 << 3) | 2);
