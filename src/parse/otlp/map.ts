@@ -9,6 +9,7 @@ import { BucketLines } from './bucket-lines.js';
 import { BoundTags } from './bound-tags.js';
 import { SeriesWriter, TagSpeller, spellMeasurement, type SortedTags } from './series.js';
 import { SeriesCache, type CachedSeries } from './series-cache.js';
+import { KeyTable } from './key-table.js';
 import { cmpBytes, plain } from '../spell.js';
 import { K_FIELD_KEY, MAX_I64, MIN_I64, isTimeKey } from '../grammar.js';
 import {
@@ -104,7 +105,7 @@ class Mapper {
   /** The scope's tags (resource and scope attributes) and the data point's own, which win over them. */
   private base: Tags = [];
   private own: Tags = [];
-  private ownKeys: { has(key: string): boolean } | undefined;
+  private ownKeys: KeyTable | undefined;
   /** The request's text (TextArena): below `split` the body, above it `more`. */
   private readonly body: Uint8Array;
   private readonly more: Buffer;
@@ -241,23 +242,23 @@ class Mapper {
   }
 
   /** Attributes as tags, a later key winning, with the reason a value no tag holds refuses the points. */
-  dedupe(attrs: Tags): { tags: Tags; why: string; seen?: ReadonlyMap<string, number> } {
+  dedupe(attrs: Tags): { tags: Tags; why: string; seen?: KeyTable } {
     const tags: Tags = [];
-    let seen: Map<string, number> | undefined;
-    for (const t of attrs) {
-      const [kb, ks, ke, , vs] = t;
+    let seen: KeyTable | undefined;
+    for (let a = 0; a < attrs.length; a++) {
+      const t = attrs[a];
+      const kb = t[0], ks = t[1], ke = t[2];
       if (ke === ks) continue;
-      if (vs < 0) return { tags, why: unmappable(t) };
-      // Few attributes: a scan; many: a map (a request of many attributes costs linear time).
-      if (seen === undefined && tags.length >= 16) seen = new Map(tags.map((x, i) => [keyOf(x), i]));
+      if (t[4] < 0) return { tags, why: unmappable(t) };
+      // Few attributes: a scan; many: a hash table (a request of many attributes costs linear time).
+      if (seen === undefined && tags.length >= 16) seen = KeyTable.of(tags, tags.length, undefined, attrs.length);
       let at = -1;
-      const key = seen ? keyOf(t) : '';
-      if (seen) at = seen.get(key) ?? -1;
+      if (seen) at = seen.find(kb, ks, ke);
       else for (let i = 0; i < tags.length; i++) if (sameKey(tags[i], kb, ks, ke)) { at = i; break; }
       if (at >= 0) tags[at] = t;
       else {
-        seen?.set(key, tags.length);
         tags.push(t);
+        seen?.add(tags.length - 1);
       }
     }
     return { tags, why: '', seen };
@@ -292,11 +293,11 @@ class Mapper {
     const d = this.dedupe(this.tags(attrs));
     if (d.why) this.why = d.why;
     this.own = d.tags;
-    if (d.tags.length > 8) this.ownKeys = d.seen ?? new Set(d.tags.map(keyOf));
+    if (d.tags.length > 8) this.ownKeys = d.seen ?? KeyTable.of(d.tags);
   }
 
   private ownHas(t: Tag): boolean {
-    if (this.ownKeys) return this.ownKeys.has(keyOf(t));
+    if (this.ownKeys) return this.ownKeys.find(t[0], t[1], t[2]) >= 0;
     const own = this.own;
     for (let i = 0; i < own.length; i++) if (sameKey(own[i], t[0], t[1], t[2])) return true;
     return false;
@@ -590,11 +591,6 @@ class Mapper {
 function unmappable(t: Tag): string {
   const key = Buffer.from(t[0].buffer, t[0].byteOffset + t[1], t[2] - t[1]).toString('utf8');
   return `attribute ${JSON.stringify(key)} is ${t[4] === ARRAY_VALUE ? 'an array' : 'a map'}: no tag can hold it (send it as a string)`;
-}
-
-/** A tag's key as a string of its bytes (latin1: one character per byte), for a Map or Set. */
-function keyOf(t: Tag): string {
-  return Buffer.from(t[0].buffer, t[0].byteOffset + t[1], t[2] - t[1]).toString('latin1');
 }
 
 function sameKey(t: Tag, b: Uint8Array, s: number, e: number): boolean {

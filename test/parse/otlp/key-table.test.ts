@@ -1,0 +1,34 @@
+// KeyTable: tag keys found by their bytes (hash table, or a Map past a long probe run), as a Map of their strings finds them.
+import t from 'tap';
+import { KeyTable } from '../../../src/parse/otlp/key-table.js';
+
+type T = [Uint8Array, number, number];
+const tag = (k: string): T => {
+  const b = Buffer.from(`..${k}..`);
+  return [b, 2, b.length - 2];
+};
+
+t.test('dedupe by bytes: the index of a key added, -1 for others; the same with the table turned into a Map', async (t) => {
+  let seed = 3;
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  for (const maxProbe of [64, 1, 0]) {
+    for (let round = 0; round < 20; round++) {
+      const tags: T[] = [];
+      const want = new Map<string, number>();
+      const table = new KeyTable(tags, maxProbe);
+      const n = Math.floor(rnd() * 3000);
+      let wrong = 0;
+      for (let i = 0; i < n; i++) {
+        const k = rnd() < 0.3 ? `k${Math.floor(rnd() * 50)}` : `key.${Math.floor(rnd() * 100000)}é`;
+        const at = table.find(...tag(k));
+        if (at !== (want.get(k) ?? -1)) wrong++;
+        if (at >= 0) tags[at] = tag(k); // a later tag of the key replaces it
+        else { tags.push(tag(k)); want.set(k, tags.length - 1); table.add(tags.length - 1); }
+      }
+      for (const [k, i] of want) if (table.find(...tag(k)) !== i) wrong++;
+      t.equal(wrong, 0, `maxProbe ${maxProbe}, ${n} keys: every find as the Map's`);
+      t.equal(table.find(...tag('absent')), -1);
+      t.same(KeyTable.of(tags, tags.length, maxProbe).find(...tag('k1')), want.get('k1') ?? -1);
+    }
+  }
+});
