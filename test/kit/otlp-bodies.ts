@@ -170,6 +170,14 @@ export const OTLP_CLASSES: Record<string, OtlpClass> = {
     const dp = new Pb().fixed64(3, T).fixed64(4, 8192n).sint(6, 3).msg(8, new Pb().sint(1, -2000).packedVarint(2, Array.from({ length: 4096 }, () => 1))).msg(9, new Pb().sint(1, 5).packedVarint(2, Array.from({ length: 4096 }, () => 1)));
     return request([keyValue('service.name', { s: 'x' })], [new Pb().str(1, 'e').msg(10, new Pb().msg(1, dp))]);
   })),
+  // The same, but no two data points share scale and offsets: no `le` text or bucket line is kept from one to the next.
+  'otlp: exponential histograms, bounds differing per point': pb((size) => fill(size, () => {
+    const h = new Pb();
+    for (let q = 0; q < 16; q++) {
+      h.msg(1, new Pb().fixed64(3, T).fixed64(4, 8192n).sint(6, q % 4).msg(8, new Pb().sint(1, -2000 + 37 * q).packedVarint(2, Array.from({ length: 4096 }, () => 1))).msg(9, new Pb().sint(1, 5 + 41 * q).packedVarint(2, Array.from({ length: 4096 }, () => 1))));
+    }
+    return request([keyValue('service.name', { s: 'x' })], [new Pb().str(1, 'e').msg(10, h)]);
+  })),
   'otlp: 64 KB attribute values (key too long)': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('k', { s: 'v'.repeat(65536) })], 1)])]))),
   'otlp: array attributes (every point refused)': pb((size) => fill(size, () => request([], [gaugeMetric('g', Array.from({ length: 100 }, () => numberPoint([keyValue('a', { arrayDepth: 1 })], 1)))]))),
   'otlp: arrays nested 5,000 deep': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('a', { arrayDepth: 5000 })], 1)])]))),
