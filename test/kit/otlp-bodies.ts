@@ -178,6 +178,12 @@ export const OTLP_CLASSES: Record<string, OtlpClass> = {
     }
     return request([keyValue('service.name', { s: 'x' })], [new Pb().str(1, 'e').msg(10, h)]);
   })),
+  // One data point's buckets all under one long series key: 8,194 lines of ~60 KB from a ~70 KB body (216 bytes
+  // gzipped). The mapped-bytes bound must act inside the data point, not after it (review4 finding 1).
+  'otlp: one 8,192-bucket data point under a 60 KB attribute': pb((size) => fill(size, () => {
+    const dp = new Pb().fixed64(3, T).fixed64(4, 8192n).sint(6, 3).msg(8, new Pb().sint(1, -2000).packedVarint(2, Array.from({ length: 4096 }, () => 1))).msg(9, new Pb().sint(1, 5).packedVarint(2, Array.from({ length: 4096 }, () => 1)));
+    return request([keyValue('big', { s: 'y'.repeat(60_000) })], [new Pb().str(1, 'e').msg(10, new Pb().msg(1, dp))]);
+  })),
   'otlp: 64 KB attribute values (key too long)': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('k', { s: 'v'.repeat(65536) })], 1)])]))),
   'otlp: array attributes (every point refused)': pb((size) => fill(size, () => request([], [gaugeMetric('g', Array.from({ length: 100 }, () => numberPoint([keyValue('a', { arrayDepth: 1 })], 1)))]))),
   'otlp: arrays nested 5,000 deep': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('a', { arrayDepth: 5000 })], 1)])]))),

@@ -224,9 +224,18 @@ class Mapper {
         this.rejected++;
         if (this.errors.length < MAX_QUOTED) this.errors.push(`metric ${JSON.stringify(metric.name)}: ${this.why}`);
       }
-      if (this.b.out.count > this.limits.maxPoints) this.stop('points');
-      if (this.b.out.pos > this.limits.maxBytes) this.stop('bytes');
+      this.checkLimits();
     }
+  }
+
+  /**
+   * Stops the mapping once the lines written pass a limit. Called between data points and after each line of a
+   * histogram's or summary's loop: one data point of 8,192 buckets under a 64 KiB attribute is ~535 MB of lines
+   * from a 216-byte gzip body.
+   */
+  private checkLimits(): void {
+    if (this.b.out.count > this.limits.maxPoints) this.stop('points');
+    if (this.b.out.pos > this.limits.maxBytes) this.stop('bytes');
   }
 
   private stop(what: 'points' | 'bytes'): never {
@@ -516,6 +525,7 @@ class Mapper {
           // The count line took this time: in range, and no field key in ` <time>\n`.
           const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
           if (why && !this.why) this.why = why;
+          if (!this.why) this.checkLimits();
           continue;
         }
         const le = this.le.at(j, bounds[j]);
@@ -524,6 +534,7 @@ class Mapper {
         if (kp && Number.isFinite(c)) this.b.plainFloatField(key, c);
         else this.b.floatFieldBytes(key, 0, key.length, c);
         this.end(p);
+        if (!this.why) this.checkLimits();
       }
       return;
     }
@@ -552,6 +563,7 @@ class Mapper {
         this.begin('prometheus', this.quantile.get(q), 8);
         this.float(name, v);
         this.end(p);
+        if (!this.why) this.checkLimits();
       }
       return;
     }
