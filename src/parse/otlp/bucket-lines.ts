@@ -4,7 +4,7 @@
 // bounds are 2^(±i·2^-scale), up to ~330 digits in Go's 'f' spelling): a bucket line is then one copy, its count
 // and the timestamp, instead of three byte loops and the field key. Bounded per request.
 
-/** Most bytes kept per request; past them a bucket line is written the general way (as it was before). */
+/** Most bytes kept per request; past them a head is still built per line (make), but no longer kept. */
 const MAX_BYTES = 8 << 20;
 
 export class BucketLines {

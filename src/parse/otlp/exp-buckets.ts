@@ -41,7 +41,7 @@ export function cumulativeBuckets(p: ExpHistogramPoint): CumulativeBuckets {
 
 /**
  * cumulativeBuckets() for a request's data points: the bounds (and which cumulative bucket each bucket count ends
- * in) depend only on the scale, the offsets, the lengths and whether the zero bucket counts, which the data points
+ * in) depend only on the scale, the offsets, the lengths, the zero threshold and whether the zero bucket counts, which the data points
  * of one histogram mostly share; kept from the last data point, so each bound's power is computed once, not per
  * data point. The same bounds and counts as cumulativeBuckets(), then +Inf and the count.
  */

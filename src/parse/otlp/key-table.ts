@@ -87,9 +87,13 @@ function latin1(b: Uint8Array, s: number, e: number): string {
 }
 
 /** FNV-1a over the bytes, from a seeded basis. */
-function hash(b: Uint8Array, s: number, e: number): number {
+export function hash(b: Uint8Array, s: number, e: number): number {
   let h = 0x811c9dc5 ^ SEED;
   for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  // FNV's multiply and xor carry only upward: the low bits the mask keeps would depend on the bytes' low bits
+  // alone, so keys differing only in bits 6-7 of their bytes shared a slot whatever the seed. fmix32 spreads
+  // every bit of the bytes and of the seed down to them.
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
   return h >>> 0;
 }
 

@@ -335,7 +335,7 @@ class Decoder {
     const r = this.r;
     let offset = 0;
     let bucketCounts: number[] = [];
-    // The first packed run in a Float64Array (off the JS heap: a hostile request's 8 M counts are no garbage to scavenge).
+    // The first packed run in a Float64Array (one typed array, not 8 M boxed numbers: a hostile request's counts are no garbage to scavenge).
     let packed: Float64Array | undefined;
     while (r.more()) {
       const tag = r.tag();
