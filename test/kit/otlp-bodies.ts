@@ -184,6 +184,14 @@ export const OTLP_CLASSES: Record<string, OtlpClass> = {
     const dp = new Pb().fixed64(3, T).fixed64(4, 8192n).sint(6, 3).msg(8, new Pb().sint(1, -2000).packedVarint(2, Array.from({ length: 4096 }, () => 1))).msg(9, new Pb().sint(1, 5).packedVarint(2, Array.from({ length: 4096 }, () => 1)));
     return request([keyValue('big', { s: 'y'.repeat(60_000) })], [new Pb().str(1, 'e').msg(10, new Pb().msg(1, dp))]);
   })),
+  // SDK-sized data points (16 buckets) whose offsets alternate: no bound is the last data point's (review4 finding 3).
+  'otlp: 16-bucket exponential histograms, offsets alternating': pb((size) => fill(size, () => {
+    const h = new Pb();
+    for (let q = 0; q < 64; q++) {
+      h.msg(1, new Pb().fixed64(3, T).fixed64(4, 16n).sint(6, 3).msg(9, new Pb().sint(1, q % 2 ? 5 : 6).packedVarint(2, Array.from({ length: 16 }, () => 1))));
+    }
+    return request(RESOURCE, [new Pb().str(1, 'e').msg(10, h)]);
+  })),
   'otlp: 64 KB attribute values (key too long)': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('k', { s: 'v'.repeat(65536) })], 1)])]))),
   'otlp: array attributes (every point refused)': pb((size) => fill(size, () => request([], [gaugeMetric('g', Array.from({ length: 100 }, () => numberPoint([keyValue('a', { arrayDepth: 1 })], 1)))]))),
   'otlp: arrays nested 5,000 deep': pb((size) => fill(size, () => request([], [gaugeMetric('g', [numberPoint([keyValue('a', { arrayDepth: 5000 })], 1)])]))),

@@ -521,12 +521,16 @@ class Mapper {
         const c = counts[j];
         if (lines !== undefined && Number.isFinite(c)) {
           const x = bounds[j];
-          this.bucketLine(lines, lines.get(j, x) ?? lines.make(j, x, this.le.at(j, x), 3), c);
-          // The count line took this time: in range, and no field key in ` <time>\n`.
-          const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
-          if (why && !this.why) this.why = why;
-          if (!this.why) this.checkLimits();
-          continue;
+          const kept = lines.get(j, x);
+          const head = kept === null ? lines.make(j, x, this.le.at(j, x), 3) : kept;
+          if (head !== undefined) {
+            this.bucketLine(lines, head, c);
+            // The count line took this time: in range, and no field key in ` <time>\n`.
+            const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
+            if (why && !this.why) this.why = why;
+            if (!this.why) this.checkLimits();
+            continue;
+          }
         }
         const le = this.le.at(j, bounds[j]);
         if (split) this.beginSplit(le, 3);

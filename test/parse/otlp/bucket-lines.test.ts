@@ -6,6 +6,7 @@ import { mapRequest, type OtlpSchema } from '../../../src/parse/otlp/map.js';
 import { PointBuilder } from '../../../src/parse/point-builder.js';
 import { ExpBounds, cumulativeBuckets } from '../../../src/parse/otlp/exp-buckets.js';
 import type { ExpHistogramPoint } from '../../../src/parse/otlp/model.js';
+import { BucketLines } from '../../../src/parse/otlp/bucket-lines.js';
 
 const TS = '1395066363000000456';
 
@@ -115,4 +116,22 @@ t.test('ExpBounds: the bounds and counts of cumulativeBuckets, +Inf last, kept w
     t.same([...got.counts], [...want.counts, p.count], `counts ${i}`);
     if (got.bounds.some((x, k) => !Object.is(x, k < want.bounds.length ? want.bounds[k] : Infinity))) t.fail(`bounds ${i}: -0 and 0 apart`);
   }
+});
+
+// Review4 finding 3: a head (the series key copied with the `le` value) was built for every bucket line whose bound
+// was not kept, so data points whose offsets alternate paid an allocation and two copies per line. A head is now
+// built only for a bound the last data point had at the same index.
+t.test('a head is built only for a bound seen on the last data point at the same index', async (t) => {
+  const lines = new BucketLines().start(Buffer.from('m,a=1,le='), Buffer.from(',z=2'), Buffer.from('m_bucket'));
+  const tag = Buffer.from('le=0.5');
+  t.equal(lines.get(0, 0.5), undefined, 'first sighting: written the general way, the bound noted');
+  t.equal(lines.get(0, 0.5), null, 'seen again: the caller builds the head');
+  const h = lines.make(0, 0.5, tag, 3);
+  t.equal(h.toString(), 'm,a=1,le=0.5,z=2 m_bucket=');
+  t.equal(lines.get(0, 0.5), h, 'then kept');
+  // Alternating bounds never build a head.
+  let built = 0;
+  for (let i = 0; i < 100; i++) if (lines.get(1, i % 2 ? 1 : 2) !== undefined) built++;
+  t.equal(built, 0, 'bounds alternating between data points: no head');
+  t.same(lines.get(0, -0), undefined, '-0 is not 0');
 });
