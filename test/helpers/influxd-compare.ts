@@ -51,10 +51,18 @@ export function near(ns: bigint, recv: bigint): boolean {
 /** What influxd stores: rows keyed by series and time, values tagged with SHOW FIELD KEYS types. */
 export async function stored(d: Influxd, db: string, isNow: (ns: bigint) => boolean): Promise<Row[]> {
   const fk = parseExact(await (await fetch(`${d.url}/query?${new URLSearchParams({ db, q: 'SHOW FIELD KEYS' })}`)).text()) as
-    { results: Array<{ series?: Array<{ name: string; values: string[][] }> }> };
+    { error?: string; results?: Array<{ error?: string; series?: Array<{ name: string; values: string[][] }> }> };
+  // A query that fails is said, never read as "nothing stored" (a fuzz run beside CPU burners once read influxd's
+  // 204 for `cpu v=t 1` as nothing stored, and could not tell why).
+  const failed = (what: string, r: { error?: string; results?: Array<{ error?: string }> }): Row[] | undefined => {
+    const e = r.error ?? r.results?.[0]?.error ?? (r.results?.[0] === undefined ? 'no result' : undefined);
+    return e === undefined ? undefined : [{ series: JSON.stringify([what, 'query error: ' + e]), time: '', fields: {} }];
+  };
+  const fkFailed = failed('SHOW FIELD KEYS', fk);
+  if (fkFailed !== undefined) return fkFailed;
   const types = new Map<string, string>();
   // A field may have one type per shard: then the value's type cannot be told ('?', never equal to ours).
-  for (const s of fk.results[0].series ?? []) {
+  for (const s of fk.results?.[0]?.series ?? []) {
     for (const [k, ty] of s.values) {
       const key = `${s.name}\u0000${k}`;
       const had = types.get(key);
@@ -64,9 +72,11 @@ export async function stored(d: Influxd, db: string, isNow: (ns: bigint) => bool
   // One SELECT per measurement: a SELECT over several measurements drops values whose field type
   // differs between them.
   const ms = parseExact(await (await fetch(`${d.url}/query?${new URLSearchParams({ db, q: 'SHOW MEASUREMENTS' })}`)).text()) as
-    { results: Array<{ series?: Array<{ values: string[][] }> }> };
+    { error?: string; results?: Array<{ error?: string; series?: Array<{ values: string[][] }> }> };
+  const msFailed = failed('SHOW MEASUREMENTS', ms);
+  if (msFailed !== undefined) return msFailed;
   const rows: Row[] = [];
-  for (const [m] of ms.results[0].series?.[0]?.values ?? []) {
+  for (const [m] of ms.results?.[0]?.series?.[0]?.values ?? []) {
     const ident = '"' + m.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';
     type Sel = { error?: string; results?: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }> };
     const select = async (from: string): Promise<Sel> =>
