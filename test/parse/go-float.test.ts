@@ -2,7 +2,7 @@
 // (String / toExponential) is checked against the rule spelled out step by step, and against Go's own outputs.
 import t from 'tap';
 import fc from 'fast-check';
-import { goFormatG } from '../../src/parse/go-float.js';
+import { formatFloatF, goFormatG, MAX_FLOAT_F_LENGTH, writeFloatF } from '../../src/parse/go-float.js';
 
 /** %g with the shortest digits, spelled out: exponent form when the decimal exponent is < -4 or >= 6. */
 function reference(x: number): string {
@@ -51,4 +51,32 @@ t.test('the fast form is the reference for every double', async (t) => {
     }
   }
   t.pass('powers of two and ten, and their neighbours');
+});
+
+t.test("writeFloatF writes formatFloatF's bytes, in place, for every double", async (t) => {
+  const d = Buffer.alloc(2 * MAX_FLOAT_F_LENGTH + 16);
+  let n = 0;
+  const check = (x: number): void => {
+    const want = formatFloatF(x);
+    for (const shortest of [undefined, Number.isNaN(x) || Object.is(x, -0) ? undefined : String(x)]) {
+      d.fill(0xaa);
+      const end = writeFloatF(d, 7, x, shortest);
+      n++;
+      const got = d.toString('latin1', 7, end);
+      if (got !== want || d[6] !== 0xaa || d[end] !== 0xaa || end - 7 > MAX_FLOAT_F_LENGTH) t.fail(`${x}: ${got} (want ${want})`);
+    }
+  };
+  for (const x of [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e-323, Number.MAX_VALUE, -Number.MAX_VALUE, 2.2250738585072014e-308,
+    2.225073858507201e-308, 1e21, 1e-7, 1e-6, 9.999999999999999e20, 1.5e-7, -2.5e22, 0.25, 1, -1, 0.1, 123456789012345680000, 2 ** 1023, 2 ** -1074]) check(x);
+  // Exponential histogram bounds, ±2^(k·2^-scale), at every scale the decoders take, where they reach the ends of a
+  // double's exponent range (0 and +Inf past them, subnormals near 2^-1074, DBL_MAX near 2^1024) and near 1.
+  for (let s = -10; s <= 20; s++) {
+    const base = 2 ** -s;
+    for (const edge of [1024, -1022, -1074, -1075, 0]) {
+      const k0 = Math.round(edge * 2 ** s);
+      for (let k = k0 - 40; k <= k0 + 40; k++) { const x = Math.pow(2, k * base); check(x); check(-x); }
+    }
+  }
+  fc.assert(fc.property(fc.double(), (x) => { check(x); return true; }), { numRuns: 20000 });
+  t.ok(n > 50000, `${n} spellings compared`);
 });

@@ -1,6 +1,6 @@
 // An exponential histogram's buckets as cumulative `le` buckets, so that it follows the same schema as an
 // explicit-bound histogram (otel2influx has no mapping of its own for them: it refuses the whole request).
-import type { ExpHistogramPoint } from './model.js';
+import { MAX_BUCKETS, type ExpHistogramPoint } from './model.js';
 
 /** Upper bounds and cumulative counts, in increasing order of bound, ending before +Inf. */
 export interface CumulativeBuckets {
@@ -57,6 +57,11 @@ export class ExpBounds {
   private bounds: number[] = [];
   private slots = new Int32Array(0);
   private readonly counts: number[] = [];
+  private readonly powers = new Powers();
+  /** Per bound: the index of its power in the positive window (>= 0), in the negative one (-2 - index), or -1. */
+  private from = new Int32Array(0);
+  private negW: Window | undefined;
+  private posW: Window | undefined;
 
   /** Bounds (kept: not to be changed) and cumulative counts (overwritten by the next call), both ending at +Inf. */
   of(p: ExpHistogramPoint): CumulativeBuckets {
@@ -74,6 +79,21 @@ export class ExpBounds {
     return { bounds: this.bounds, counts };
   }
 
+  /**
+   * String(bounds[j]) of the last of() (the digits go-float.ts writeFloatF spells), kept with the power it came
+   * from: the next data point of the scale reuses it where its offsets overlap.
+   */
+  shortest(j: number): string {
+    const f = this.from[j];
+    const x = this.bounds[j];
+    if (f === -1) return String(x);
+    const w = (f >= 0 ? this.posW : this.negW) as Window;
+    const i = f >= 0 ? f : -2 - f;
+    let t = w.s[i];
+    if (t === undefined) w.s[i] = t = String(x);
+    return t;
+  }
+
   private learn(p: ExpHistogramPoint): void {
     const neg = p.negative, pos = p.positive, zero = p.zeroCount > 0;
     this.scale = p.scale;
@@ -87,19 +107,85 @@ export class ExpBounds {
     const slots = new Int32Array(this.negLen + this.posLen + (zero ? 1 : 0));
     const base = Math.pow(2, -p.scale);
     let k = 0;
-    // cumulativeBuckets()'s push(), recording slots instead of counts.
-    const push = (bound: number): void => {
-      if (!Number.isFinite(bound)) { slots[k++] = -1; return; }
-      const last = bounds.length - 1;
-      if (last >= 0 && bounds[last] >= bound) { slots[k++] = last; return; }
-      slots[k++] = bounds.length;
-      bounds.push(bound);
-    };
-    for (let i = neg.bucketCounts.length - 1; i >= 0; i--) push(-Math.pow(2, (neg.offset + i) * base));
-    if (zero) push(p.zeroThreshold);
-    for (let i = 0; i < pos.bucketCounts.length; i++) push(Math.pow(2, (pos.offset + i + 1) * base));
+    // cumulativeBuckets()'s push(), recording slots instead of counts, inline (a bucket a line: no call per bucket).
+    let last = -Infinity;
+    const from = this.from.length >= this.negLen + this.posLen + 2 ? this.from : new Int32Array(this.negLen + this.posLen + 2);
+    const nw = this.negW = this.powers.of(2 * p.scale, base, neg.offset, this.negLen);
+    const nv = nw.v;
+    for (let i = neg.bucketCounts.length - 1; i >= 0; i--) {
+      const bound = -nv[i];
+      if (!Number.isFinite(bound)) slots[k++] = -1;
+      else if (bounds.length > 0 && last >= bound) slots[k++] = bounds.length - 1;
+      else { slots[k++] = bounds.length; from[bounds.length] = -2 - i; bounds.push(bound); last = bound; }
+    }
+    if (zero) {
+      const bound = p.zeroThreshold;
+      if (!Number.isFinite(bound)) slots[k++] = -1;
+      else if (bounds.length > 0 && last >= bound) slots[k++] = bounds.length - 1;
+      else { slots[k++] = bounds.length; from[bounds.length] = -1; bounds.push(bound); last = bound; }
+    }
+    const pw = this.posW = this.powers.of(2 * p.scale + 1, base, pos.offset + 1, this.posLen);
+    const pv = pw.v;
+    for (let i = 0; i < pos.bucketCounts.length; i++) {
+      const bound = pv[i];
+      if (!Number.isFinite(bound)) slots[k++] = -1;
+      else if (bounds.length > 0 && last >= bound) slots[k++] = bounds.length - 1;
+      else { slots[k++] = bounds.length; from[bounds.length] = i; bounds.push(bound); last = bound; }
+    }
+    from[bounds.length] = -1;
+    this.from = from;
     bounds.push(Infinity);
     this.bounds = bounds;
     this.slots = slots;
+  }
+}
+
+/** Most scales (times two sides) whose last powers are kept. */
+const MAX_WINDOWS = 16;
+
+/** A run of powers from lo (n of them) and their spellings once asked (String(v), String(-v) on the negative side). */
+interface Window {
+  lo: number;
+  n: number;
+  v: Float64Array;
+  s: (string | undefined)[];
+  /** The arrays the next run is written to. */
+  next: Float64Array;
+  nextS: (string | undefined)[];
+}
+
+/**
+ * Math.pow(2, k·base) for a run of k, per scale and side: the last run's values and spellings, reused where the
+ * next run overlaps it (data points of one scale whose offsets drift share most bounds, at shifted indices).
+ */
+class Powers {
+  private readonly windows = new Map<number, Window>();
+
+  /** Math.pow(2, (lo + i) * base) at v[i] for i < n (n ≤ MAX_BUCKETS: the decoders' bound), valid until the next call with this key. */
+  of(key: number, base: number, lo: number, n: number): Window {
+    let w = this.windows.get(key);
+    if (w === undefined) {
+      if (this.windows.size >= MAX_WINDOWS) this.windows.clear();
+      w = { lo: 0, n: 0, v: new Float64Array(0), s: [], next: new Float64Array(0), nextS: [] };
+      this.windows.set(key, w);
+    }
+    if (lo === w.lo && n <= w.n) return w;
+    if (n > w.next.length) w.next = new Float64Array(Math.min(MAX_BUCKETS, Math.max(2 * w.next.length, n, 16)));
+    const out = w.next, v = w.v, outS = w.nextS, s = w.s;
+    outS.length = n;
+    const a = Math.max(lo, w.lo), b = Math.min(lo + n, w.lo + w.n);
+    if (a < b) {
+      for (let i = 0; i < a - lo; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
+      out.set(v.subarray(a - w.lo, b - w.lo), a - lo);
+      for (let i = a - lo, o = lo - w.lo; i < b - lo; i++) outS[i] = s[i + o];
+      for (let i = b - lo; i < n; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
+    } else for (let i = 0; i < n; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
+    w.next = v;
+    w.nextS = s;
+    w.v = out;
+    w.s = outS;
+    w.lo = lo;
+    w.n = n;
+    return w;
   }
 }

@@ -392,14 +392,26 @@ class Mapper {
     return this.b.seriesWritten(p, (this.spelledMeasurement as Buffer).length);
   }
 
-  /** Begins a bucket line with its kept beginning (series key, space, field key and '='), then the count c (finite). */
-  private bucketLine(lines: BucketLines, head: Buffer, c: number): void {
+  /**
+   * Begins bucket j's line with its beginning (series key, space, field key and '='), kept (a copy) or written
+   * (BucketLines.write), then the count c (finite).
+   */
+  private bucketLine(lines: BucketLines, j: number, x: number, c: number, exp: ExpBounds | undefined): void {
     const b = this.b;
-    const out = b.beginSeries(head.length).out;
-    const at = out.pos;
-    const d = out.data;
-    if (head.length > 64) d.set(head, at); else for (let k = 0; k < head.length; k++) d[at + k] = head[k];
-    b.seriesWritten(at + lines.seriesLength(head), (this.spelledMeasurement as Buffer).length).fieldKeyWritten(at + head.length).floatValue(c);
+    const head = lines.get(j, x);
+    let at: number, end: number;
+    if (head !== undefined) {
+      const out = b.beginSeries(head.length).out;
+      const d = out.data;
+      at = out.pos;
+      end = at + head.length;
+      if (head.length > 64) d.set(head, at); else for (let k = 0; k < head.length; k++) d[at + k] = head[k];
+    } else {
+      const out = b.beginSeries(lines.room).out;
+      at = out.pos;
+      end = lines.write(out.data, at, j, x, exp === undefined ? undefined : exp.shortest(j));
+    }
+    b.seriesWritten(lines.seriesEnd(end), (this.spelledMeasurement as Buffer).length).fieldKeyWritten(end).floatValue(c);
   }
 
   private timeRunAt = -1n;
@@ -496,12 +508,15 @@ class Mapper {
 
   private expHistogram(name: string, p: ExpHistogramPoint): void {
     const { bounds, counts } = this.expBounds.of(p);
-    this.buckets(name, p, bounds, counts);
+    this.buckets(name, p, bounds, counts, this.expBounds);
     if (!this.why) this.exemplars(name, p.exemplars);
   }
 
-  /** A histogram's lines: count, sum, min, max and the cumulative buckets, by the schema. */
-  private buckets(name: string, p: HistogramPoint | ExpHistogramPoint, bounds: readonly number[], counts: readonly number[]): void {
+  /**
+   * A histogram's lines: count, sum, min, max and the cumulative buckets, by the schema. exp: the ExpBounds the
+   * bounds come from (String() of each kept with its power).
+   */
+  private buckets(name: string, p: HistogramPoint | ExpHistogramPoint, bounds: readonly number[], counts: readonly number[], exp?: ExpBounds): void {
     if (this.schema === 'prometheus-v2') {
       this.begin('prometheus');
       this.float(`${name}_count`, p.count);
@@ -520,17 +535,12 @@ class Mapper {
       for (let j = 0; j < bounds.length && !this.why; j++) {
         const c = counts[j];
         if (lines !== undefined && Number.isFinite(c)) {
-          const x = bounds[j];
-          const kept = lines.get(j, x);
-          const head = kept === null ? lines.make(j, x, this.le.at(j, x), 3) : kept;
-          if (head !== undefined) {
-            this.bucketLine(lines, head, c);
-            // The count line took this time: in range, and no field key in ` <time>\n`.
-            const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
-            if (why && !this.why) this.why = why;
-            if (!this.why) this.checkLimits();
-            continue;
-          }
+          this.bucketLine(lines, j, bounds[j], c, exp);
+          // The count line took this time: in range, and no field key in ` <time>\n`.
+          const why = this.b.endWithTail(this.timeRun(p.timeUnixNano));
+          if (why && !this.why) this.why = why;
+          if (!this.why) this.checkLimits();
+          continue;
         }
         const le = this.le.at(j, bounds[j]);
         if (split) this.beginSplit(le, 3);

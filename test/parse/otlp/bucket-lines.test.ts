@@ -119,19 +119,75 @@ t.test('ExpBounds: the bounds and counts of cumulativeBuckets, +Inf last, kept w
 });
 
 // Review4 finding 3: a head (the series key copied with the `le` value) was built for every bucket line whose bound
-// was not kept, so data points whose offsets alternate paid an allocation and two copies per line. A head is now
-// built only for a bound the last data point had at the same index.
-t.test('a head is built only for a bound seen on the last data point at the same index', async (t) => {
+// was not kept, so data points whose offsets alternate paid an allocation and two copies per line. A line's beginning
+// is now written in place, and a copy of it kept only while the last data point's bounds mostly repeated.
+t.test('a head is kept only while bounds repeat between data points, and written in place otherwise', async (t) => {
   const lines = new BucketLines().start(Buffer.from('m,a=1,le='), Buffer.from(',z=2'), Buffer.from('m_bucket'));
-  const tag = Buffer.from('le=0.5');
-  t.equal(lines.get(0, 0.5), undefined, 'first sighting: written the general way, the bound noted');
-  t.equal(lines.get(0, 0.5), null, 'seen again: the caller builds the head');
-  const h = lines.make(0, 0.5, tag, 3);
-  t.equal(h.toString(), 'm,a=1,le=0.5,z=2 m_bucket=');
-  t.equal(lines.get(0, 0.5), h, 'then kept');
-  // Alternating bounds never build a head.
-  let built = 0;
-  for (let i = 0; i < 100; i++) if (lines.get(1, i % 2 ? 1 : 2) !== undefined) built++;
-  t.equal(built, 0, 'bounds alternating between data points: no head');
-  t.same(lines.get(0, -0), undefined, '-0 is not 0');
+  const d = Buffer.alloc(1024);
+  t.equal(lines.get(0, 0.5), undefined, 'first sighting: none kept');
+  const end = lines.write(d, 3, 0, 0.5);
+  t.equal(d.toString('latin1', 3, end), 'm,a=1,le=0.5,z=2 m_bucket=');
+  t.equal(lines.seriesEnd(end), end - 'm_bucket='.length - 1);
+  lines.start(Buffer.from('m,a=1,le='), Buffer.from(',z=2'), Buffer.from('m_bucket'));
+  const h = lines.get(0, 0.5);
+  t.equal(Buffer.from(h ?? []).toString('latin1'), 'm,a=1,le=0.5,z=2 m_bucket=', 'the same bound on the next data point: a copy kept');
+  t.equal(lines.get(0, -0), undefined, '-0 is not 0');
+  // Data points whose bounds alternate: after one of them misses, no copy is kept (the bounds are still noted).
+  let kept = 0;
+  for (let i = 0; i < 100; i++) {
+    lines.start(Buffer.from('m,a=1,le='), Buffer.from(',z=2'), Buffer.from('m_bucket'));
+    for (let j = 0; j < 16; j++) {
+      const x = i % 2 ? j + 1 : j + 2;
+      if (lines.get(j, x) !== undefined) kept++;
+      else lines.write(d, 0, j, x);
+    }
+  }
+  t.ok(kept <= 16, `bounds alternating between data points: ${kept} lines from kept copies`);
+  // Repeating again turns keeping back on.
+  let hits = 0;
+  for (let i = 0; i < 4; i++) {
+    lines.start(Buffer.from('m,a=1,le='), Buffer.from(',z=2'), Buffer.from('m_bucket'));
+    for (let j = 0; j < 16; j++) if (lines.get(j, 7 + j) !== undefined) hits++; else lines.write(d, 0, j, 7 + j);
+  }
+  t.equal(hits, 16, 'the same bounds again: copies made on the third data point, used from the fourth');
+});
+
+t.test('bounds that differ per data point, alternate, repeat and shift, at every scale near the exponent edges: the lines of each data point alone', async (t) => {
+  // Bucket lines written in place (no copy kept once the bounds stop repeating, kept again when they repeat) and
+  // exponential bounds' powers and spellings reused at shifted offsets: none may change a byte.
+  const resource = [{ key: 'service.name', value: { stringValue: 'x' } }];
+  for (let s = -10; s <= 20; s++) {
+    for (const edge of [1024, -1022, -1074, 1]) {
+      const at = Math.round(edge * 2 ** s);
+      const offs = [at - 3, at + 2, at - 3, at + 2, at + 2, at + 2, at + 2, at - 1, at + 6, at + 6, at - 20];
+      const zts = [0, -0, 5e-324, 0.5];
+      const points = offs.map((o, q) => expPoint({ scale: s, pos: o, neg: -o - 8 + (q % 3), posLen: 12, negLen: q % 4 === 3 ? 0 : 9, zero: q % 2, zt: zts[q % 4] }, q === 9 ? [{ key: 'route', value: { stringValue: '/a' } }] : []));
+      const all = mapped(request(resource, [{ name: 'e', exponentialHistogram: { aggregationTemporality: 2, dataPoints: points } }]));
+      const each = points.map((p) => mapped(request(resource, [{ name: 'e', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [p] } }])));
+      if (JSON.stringify(all.lines) !== JSON.stringify(each.flatMap((x) => x.lines))) t.same(all.lines, each.flatMap((x) => x.lines), `scale ${s} at ${edge}: lines`);
+      if (JSON.stringify(all.series) !== JSON.stringify(each.flatMap((x) => x.series))) t.fail(`scale ${s} at ${edge}: series lengths`);
+    }
+  }
+  t.pass('31 scales × 4 edges × 11 data points');
+});
+
+t.test('ExpBounds: offsets that drift at a scale (powers and spellings reused), more scales than it keeps', async (t) => {
+  const eb = new ExpBounds();
+  let bad = 0;
+  for (let i = 0; i < 1500; i++) {
+    const scale = i % 3 === 0 ? ri(-10, 20) : [0, 3, 20][i % 3];
+    const edge = [1024, -1074, -1022, 0][ri(0, 3)];
+    const at = Math.round(edge * 2 ** scale) + ri(-30, 30);
+    const j = expPoint({ scale, pos: at, neg: -at + ri(-5, 5), posLen: ri(0, 60), negLen: ri(0, 30), zero: ri(0, 1), zt: [0, -0, 5e-324][ri(0, 2)] }, []);
+    const p: ExpHistogramPoint = {
+      attributes: [], startTimeUnixNano: 0n, timeUnixNano: 1n, flags: 0, count: j.count, sum: 0, min: undefined, max: undefined, scale: j.scale,
+      zeroCount: j.zeroCount, zeroThreshold: j.zeroThreshold, positive: j.positive, negative: j.negative, exemplars: [],
+    };
+    const want = cumulativeBuckets(p);
+    const got = eb.of(p);
+    if (got.bounds.length !== want.bounds.length + 1 || got.bounds.some((x, k) => !Object.is(x, k < want.bounds.length ? want.bounds[k] : Infinity))) { bad++; t.same([...got.bounds], [...want.bounds, Infinity], `bounds ${i}`); }
+    if (JSON.stringify([...got.counts]) !== JSON.stringify([...want.counts, p.count])) { bad++; t.same([...got.counts], [...want.counts, p.count], `counts ${i}`); }
+    for (let k = 0; k < got.bounds.length; k++) if (eb.shortest(k) !== String(got.bounds[k])) { bad++; t.fail(`shortest ${i}/${k}`); }
+  }
+  t.equal(bad, 0);
 });
