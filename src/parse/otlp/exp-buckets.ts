@@ -140,7 +140,7 @@ export class ExpBounds {
   }
 }
 
-/** Most scales (times two sides) whose last powers are kept. */
+/** Most scales (times two sides) whose last powers are kept: at most 16 × 4,096 powers and spellings a request. */
 const MAX_WINDOWS = 16;
 
 /** A run of powers from lo (n of them) and their spellings once asked (String(v), String(-v) on the negative side). */
@@ -171,8 +171,8 @@ class Powers {
     }
     if (lo === w.lo && n <= w.n) return w;
     if (n > w.next.length) w.next = new Float64Array(Math.min(MAX_BUCKETS, Math.max(2 * w.next.length, n, 16)));
+    // outS is empty (let go below): written in index order from 0, it stays a fast array (a length set at once may not).
     const out = w.next, v = w.v, outS = w.nextS, s = w.s;
-    outS.length = n;
     const a = Math.max(lo, w.lo), b = Math.min(lo + n, w.lo + w.n);
     if (a < b) {
       for (let i = 0; i < a - lo; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
@@ -180,6 +180,7 @@ class Powers {
       for (let i = a - lo, o = lo - w.lo; i < b - lo; i++) outS[i] = s[i + o];
       for (let i = b - lo; i < n; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
     } else for (let i = 0; i < n; i++) { out[i] = Math.pow(2, (lo + i) * base); outS[i] = undefined; }
+    s.length = 0; // the spellings no longer in the run are let go
     w.next = v;
     w.nextS = s;
     w.v = out;
