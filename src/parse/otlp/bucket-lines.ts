@@ -6,6 +6,7 @@
 // its count and the timestamp. The copies live in one store per index, reused: a data point whose bounds differ
 // from the last one's (up to ~330 digits each) costs no allocation per bucket. Bounded per request.
 import { MAX_FLOAT_F_LENGTH, writeFloatF } from '../go-float.js';
+import { cmpBytes } from '../spell.js';
 
 /** Most bytes of stores kept per request; past them a bucket line's beginning is written but not kept. */
 const MAX_BYTES = 8 << 20;
@@ -112,8 +113,4 @@ function put(d: Uint8Array, p: number, b: Uint8Array): number {
   return p;
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && cmpBytes(a, 0, a.length, b, 0, b.length) === 0;
